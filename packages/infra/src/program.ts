@@ -1,0 +1,10 @@
+import { packageVersion } from "@productive-k3s/pkg-format/version";
+import { Command } from "commander";
+
+export function buildProgram(): Command {
+  const program = new Command("productive-k3s-infra")
+    .description("Productive K3S profile runtime: executes profile.tgz packages with OpenTofu, Ansible or scripts")
+    .version(packageVersion(import.meta.url, "../package.json"), "-V, --version")
+    .addHelpText("after", "\nExample:\n  productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env\n");
+  return program;
+}
