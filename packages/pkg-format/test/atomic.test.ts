@@ -1,0 +1,50 @@
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/atomic.js";
+import { ensurePrivateDir } from "../src/paths.js";
+import { createRedactor } from "../src/redact.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "pk3s-atomic-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("atomic writes", () => {
+  it("writes 0600 files with no temp file left behind and replaces existing content", async () => {
+    const file = join(dir, "state.json");
+    await writeJsonAtomic(file, { a: 1 });
+    await writeJsonAtomic(file, { a: 2 });
+    expect(await readJsonFile(file)).toEqual({ a: 2 });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(["state.json"]);
+  });
+  it("leaves nothing when the target directory is missing", async () => {
+    await expect(writeFileAtomic(join(dir, "missing", "f"), "x")).rejects.toThrow();
+    expect(await readdir(dir)).toEqual([]);
+  });
+  it("readJsonFile returns undefined for a missing file", async () => {
+    expect(await readJsonFile(join(dir, "none.json"))).toBeUndefined();
+  });
+  it("ensurePrivateDir creates 0700 directories", async () => {
+    const p = await ensurePrivateDir(join(dir, "a", "b"));
+    expect((await stat(p)).mode & 0o777).toBe(0o700);
+    expect(await readFile(join(dir, "a", "b", "..", "..", "a", "b", "..", "b", ".."), "utf8").catch((e) => e.code)).toBe("EISDIR");
+  });
+});
+
+describe("createRedactor", () => {
+  it("masks raw, JSON-escaped and URL-encoded forms, longest first", () => {
+    const r = createRedactor(['p"ss word', "abc", undefined, ""]);
+    expect(r('x=p"ss word y=abcabc')).toBe("x=*** y=******");
+    expect(r(JSON.stringify({ v: 'p"ss word' }))).toBe('{"v":"***"}');
+    expect(r(`u=${encodeURIComponent('p"ss word')}`)).toBe("u=***");
+  });
+  it("is the identity without secrets", () => {
+    expect(createRedactor([])("nothing")).toBe("nothing");
+  });
+});
