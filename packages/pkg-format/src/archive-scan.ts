@@ -1,0 +1,303 @@
+/**
+ * Validating every entry of an untrusted package archive while it streams,
+ * shared by extraction (which writes) and inspection (which does not).
+ *
+ * Rejected (IntegrityError, `reason` in parentheses): absolute paths
+ * (absolute-path), `..` (path-traversal), NUL/backslash/overlong/empty names
+ * (invalid-path), symlinks (symlink), hardlinks (hardlink), character and
+ * block devices (device), FIFOs (fifo), other entry types
+ * (unsupported-entry-type), the same path twice (duplicate-entry), names
+ * equal up to case (case-collision) or Unicode normalisation
+ * (unicode-collision), a file used as a directory or vice versa
+ * (path-conflict), too many entries (too-many-entries), a file over the
+ * size limit (file-too-large), too many bytes in total (total-too-large), the
+ * decompression ratio (ratio-exceeded), corrupt/truncated data (corrupt-tar,
+ * corrupt-gzip, truncated, not-gzip, meta-too-large), no manifest
+ * (no-manifest) or more than one (multiple-manifests), and checksum problems
+ * (checksums-malformed, checksum-mismatch, checksum-missing-file,
+ * checksum-unlisted-file).
+ */
+import { createHash } from "node:crypto";
+import { type CompressedStats, type PackageSource, readGzipped } from "./archive-input.js";
+import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyChecksums } from "./checksums.js";
+import type { Sha256Digest } from "./digest.js";
+import { IntegrityError } from "./errors.js";
+import type { ExtractLimits } from "./extract-limits.js";
+import { readTar, type TarEntry, TarFormatError } from "./tar-read.js";
+
+export type PackageKind = "addon" | "profile";
+
+export const MANIFEST_FILES: Readonly<Record<PackageKind, string>> = { addon: "addon.yaml", profile: "profile.yaml" };
+
+export interface ArchiveFile {
+  /** Path relative to the package root. */
+  path: string;
+  size: number;
+  /** Normalised mode: 0o755 if any execute bit was set, else 0o644. */
+  mode: number;
+}
+
+export interface ArchiveSink {
+  directory(path: string): Promise<void>;
+  /** Must consume `body` completely. `path` is relative to the archive (not the package root). */
+  file(path: string, mode: number, body: AsyncIterable<Buffer>): Promise<void>;
+}
+
+export interface ScannedArchive {
+  /** "" or the single top-level directory wrapping the package. */
+  wrapper: string;
+  kind: PackageKind;
+  /** Manifest path relative to the package root ("addon.yaml" or "profile.yaml"). */
+  manifestFile: string;
+  manifestText: string;
+  files: ArchiveFile[];
+  directories: string[];
+  digest: Sha256Digest;
+  size: number;
+  checksumsVerified: boolean;
+}
+
+/** Largest manifest kept in memory, largest checksums file, and most bytes kept in memory in total. */
+const MAX_MANIFEST = 1024 * 1024;
+const MAX_CHECKSUMS = 32 * 1024 * 1024;
+const MAX_CAPTURED_TOTAL = 64 * 1024 * 1024;
+
+export function normaliseEntryPath(raw: string, isDirectory: boolean): string {
+  const reject = (reason: string, why: string): never => {
+    throw new IntegrityError(reason, `archive entry ${JSON.stringify(raw)} ${why}`, {
+      entry: raw,
+      hint: "the archive is hostile or corrupt; it was not extracted",
+    });
+  };
+  if (raw.includes("\0")) reject("invalid-path", "contains a NUL byte");
+  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) reject("absolute-path", "has an absolute path");
+  if (raw.includes("\\")) reject("invalid-path", "contains a backslash");
+  const segments = raw.split("/").filter((s) => s !== "" && s !== ".");
+  if (segments.includes("..")) reject("path-traversal", "contains '..'");
+  if (segments.some((s) => Buffer.byteLength(s) > 255) || Buffer.byteLength(raw) > 4096)
+    reject("invalid-path", "has a name that is too long");
+  const path = segments.join("/");
+  if (path === "" && !isDirectory) reject("invalid-path", "has an empty path");
+  return path;
+}
+
+const foldKey = (p: string): string => p.normalize("NFC").toLowerCase();
+
+interface Seen {
+  path: string;
+  kind: "file" | "dir";
+  explicit: boolean;
+}
+
+class PathRegistry {
+  readonly #seen = new Map<string, Seen>();
+
+  add(path: string, kind: "file" | "dir", raw: string): void {
+    const segments = path.split("/");
+    for (let i = 1; i < segments.length; i++) this.#register(segments.slice(0, i).join("/"), "dir", false, raw);
+    this.#register(path, kind, true, raw);
+  }
+
+  #register(path: string, kind: "file" | "dir", explicit: boolean, raw: string): void {
+    const key = foldKey(path);
+    const prev = this.#seen.get(key);
+    if (prev === undefined) {
+      this.#seen.set(key, { path, kind, explicit });
+      return;
+    }
+    const fail = (reason: string, why: string): never => {
+      throw new IntegrityError(reason, `archive entry ${JSON.stringify(raw)} ${why}`, {
+        entry: raw,
+        hint: "the archive is hostile or corrupt; it was not extracted",
+      });
+    };
+    if (prev.path !== path) {
+      if (prev.path.normalize("NFC") === path.normalize("NFC")) {
+        fail("unicode-collision", `differs from ${JSON.stringify(prev.path)} only by Unicode normalisation`);
+      }
+      fail("case-collision", `differs from ${JSON.stringify(prev.path)} only by letter case`);
+    }
+    if (prev.kind !== kind)
+      fail(
+        "path-conflict",
+        `uses ${JSON.stringify(path)} as a ${kind === "dir" ? "directory" : "file"}, but it is also a ${prev.kind === "dir" ? "directory" : "file"}`,
+      );
+    if (explicit && prev.explicit) fail("duplicate-entry", "appears more than once");
+    if (explicit) prev.explicit = true;
+  }
+}
+
+function rejectType(entry: TarEntry): never {
+  const byType: Record<string, [string, string]> = {
+    symlink: ["symlink", `is a symbolic link (to ${JSON.stringify(entry.linkpath ?? "")})`],
+    hardlink: ["hardlink", `is a hard link (to ${JSON.stringify(entry.linkpath ?? "")})`],
+    "char-device": ["device", "is a character device"],
+    "block-device": ["device", "is a block device"],
+    fifo: ["fifo", "is a FIFO"],
+  };
+  const [reason, why] = byType[entry.type] ?? [
+    "unsupported-entry-type",
+    `has unsupported tar entry type ${JSON.stringify(entry.typeflag)}`,
+  ];
+  throw new IntegrityError(
+    reason,
+    `archive entry ${JSON.stringify(entry.path)} ${why}; packages may only contain regular files and directories`,
+    {
+      entry: entry.path,
+      hint: "the archive is hostile or corrupt; it was not extracted",
+    },
+  );
+}
+
+/** Name the package file in integrity errors that do not say where they happened. */
+function withWhere(err: unknown, input: PackageSource): unknown {
+  if (!(err instanceof IntegrityError) || err.where !== undefined || typeof input !== "string") return err;
+  return new IntegrityError(err.reason, err.message, { entry: err.entry, hint: err.hint, where: input, cause: err.cause });
+}
+
+export async function scanArchive(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
+  try {
+    return await scanArchiveInner(input, limits, sink);
+  } catch (err) {
+    throw withWhere(err, input);
+  }
+}
+
+async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
+  const files: (ArchiveFile & { hash: string })[] = [];
+  const directories: string[] = [];
+  const captured = new Map<string, Buffer>();
+  const registry = new PathRegistry();
+  let entries = 0;
+  let total = 0;
+  let capturedTotal = 0;
+
+  const consume = async (chunks: AsyncIterable<Buffer>, _stats: CompressedStats): Promise<void> => {
+    try {
+      for await (const entry of readTar(chunks, { maxMetaBytes: limits.maxMetaBytes })) {
+        entries++;
+        if (entries > limits.maxEntries) {
+          throw new IntegrityError("too-many-entries", `archive has more than ${limits.maxEntries} entries`, {
+            entry: entry.path,
+            hint: "raise the maxEntries limit only for packages you trust",
+          });
+        }
+        if (entry.type !== "file" && entry.type !== "directory") rejectType(entry);
+        const path = normaliseEntryPath(entry.path, entry.type === "directory");
+        if (entry.type === "directory") {
+          if (path === "") continue; // "./": the archive root itself
+          registry.add(path, "dir", entry.path);
+          directories.push(path);
+          await sink?.directory(path);
+          continue;
+        }
+        registry.add(path, "file", entry.path);
+        if (entry.size > limits.maxFileBytes) {
+          throw new IntegrityError(
+            "file-too-large",
+            `archive entry ${JSON.stringify(entry.path)} is ${entry.size} bytes, over the ${limits.maxFileBytes}-byte limit`,
+            {
+              entry: entry.path,
+            },
+          );
+        }
+        total += entry.size;
+        if (total > limits.maxTotalBytes) {
+          throw new IntegrityError("total-too-large", `archive contents exceed ${limits.maxTotalBytes} bytes in total`, {
+            entry: entry.path,
+          });
+        }
+        const mode = entry.mode & 0o111 ? 0o755 : 0o644;
+        const hash = createHash("sha256");
+        const base = path.split("/").pop() ?? path;
+        const depth = path.split("/").length;
+        const isManifest = base === MANIFEST_FILES.addon || base === MANIFEST_FILES.profile;
+        const capture =
+          depth <= 2 &&
+          ((isManifest && entry.size <= MAX_MANIFEST) || (base === CHECKSUMS_FILE && entry.size <= MAX_CHECKSUMS)) &&
+          capturedTotal + entry.size <= MAX_CAPTURED_TOTAL;
+        if (capture) capturedTotal += entry.size;
+        const parts: Buffer[] = [];
+        const body = async function* (): AsyncGenerator<Buffer> {
+          for await (const chunk of entry.body()) {
+            hash.update(chunk);
+            if (capture) parts.push(Buffer.from(chunk));
+            yield chunk;
+          }
+        };
+        if (sink === undefined) {
+          for await (const _ of body()) {
+            // hash only
+          }
+        } else await sink.file(path, mode, body());
+        if (capture) captured.set(path, Buffer.concat(parts));
+        files.push({ path, size: entry.size, mode, hash: hash.digest("hex") });
+      }
+    } catch (err) {
+      if (err instanceof TarFormatError) {
+        throw new IntegrityError(err.reason, err.message, {
+          entry: err.entry,
+          hint: "the archive is corrupt or truncated; download it again",
+        });
+      }
+      throw err;
+    }
+  };
+
+  const { stats } = await readGzipped(input, limits, consume);
+
+  // Layout: manifest at the root, or everything under one top directory (DESIGN §2).
+  const top = new Set([...files.map((f) => f.path), ...directories].map((p) => p.split("/")[0] as string));
+  const rootManifests = files.filter((f) => f.path === MANIFEST_FILES.addon || f.path === MANIFEST_FILES.profile);
+  let wrapper = "";
+  let manifests = rootManifests;
+  if (rootManifests.length === 0 && top.size === 1 && !files.some((f) => !f.path.includes("/"))) {
+    wrapper = [...top][0] as string;
+    manifests = files.filter((f) => f.path === `${wrapper}/${MANIFEST_FILES.addon}` || f.path === `${wrapper}/${MANIFEST_FILES.profile}`);
+  }
+  if (manifests.length === 0) {
+    const nested = files.filter((f) => /(^|\/)(addon|profile)\.yaml$/.test(f.path)).map((f) => f.path);
+    throw new IntegrityError(
+      "no-manifest",
+      `not a package: no addon.yaml or profile.yaml at the archive root${nested.length > 0 ? ` (found ${nested.slice(0, 5).join(", ")} in subdirectories)` : ""}`,
+      { hint: "a package has its manifest at the root, or all entries under one top directory" },
+    );
+  }
+  if (manifests.length > 1) {
+    throw new IntegrityError("multiple-manifests", `not a package: it has both ${manifests.map((m) => m.path).join(" and ")}`, {
+      entry: manifests[1]?.path,
+      hint: "a package is either an addon or a profile",
+    });
+  }
+  const manifest = manifests[0] as ArchiveFile;
+  const prefix = wrapper === "" ? "" : `${wrapper}/`;
+  const relFiles = files.map((f) => ({ ...f, path: f.path.slice(prefix.length) })).sort((a, b) => comparePaths(a.path, b.path));
+  const relDirs = directories
+    .filter((d) => d !== wrapper)
+    .map((d) => d.slice(prefix.length))
+    .sort(comparePaths);
+
+  const checksumsText = captured.get(`${prefix}${CHECKSUMS_FILE}`);
+  const hasChecksums = relFiles.some((f) => f.path === CHECKSUMS_FILE);
+  if (hasChecksums) {
+    if (checksumsText === undefined)
+      throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} is larger than ${MAX_CHECKSUMS} bytes`, { entry: CHECKSUMS_FILE });
+    verifyChecksums(parseChecksums(checksumsText.toString("utf8")), new Map(relFiles.map((f) => [f.path, f.hash])));
+  }
+  const manifestBuf = captured.get(manifest.path);
+  if (manifestBuf === undefined) {
+    throw new IntegrityError("manifest-too-large", `${manifest.path} is larger than ${MAX_MANIFEST} bytes`, { entry: manifest.path });
+  }
+  const manifestFile = manifest.path.slice(prefix.length);
+  return {
+    wrapper,
+    kind: manifestFile === MANIFEST_FILES.addon ? "addon" : "profile",
+    manifestFile,
+    manifestText: manifestBuf.toString("utf8"),
+    files: relFiles.map(({ path, size, mode }) => ({ path, size, mode })),
+    directories: relDirs,
+    digest: stats.digest as Sha256Digest,
+    size: stats.compressedBytes,
+    checksumsVerified: hasChecksums,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * SHA-256 helpers: whole files, and a pass-through stream that hashes (and
+ * counts) whatever flows through it, for downloads and packing.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export type Sha256Digest = `sha256:${string}`;
+
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+export function formatDigest(hex: string): Sha256Digest {
+  return `sha256:${hex}`;
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** `sha256:<hex>` of a file, streamed. */
+export async function sha256File(path: string): Promise<Sha256Digest> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) hash.update(chunk);
+  });
+  return formatDigest(hash.digest("hex"));
+}
+
+/** A pass-through stream that hashes and counts the bytes going through it. */
+export class HashingStream extends Transform {
+  readonly #hash: Hash = createHash("sha256");
+  #bytes = 0;
+  #digest: Sha256Digest | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.#bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#digest = formatDigest(this.#hash.digest("hex"));
+    callback();
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The digest, available once the stream has ended (after 'finish'/'end'). */
+  digest(): Sha256Digest {
+    if (this.#digest === undefined) throw new Error("HashingStream.digest() called before the stream ended");
+    return this.#digest;
+  }
+}
+
+export function createHashingStream(): HashingStream {
+  return new HashingStream();
+}
+
+/** Compare two digests in constant time-insensitive form (case-normalised). */
+export function digestsEqual(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

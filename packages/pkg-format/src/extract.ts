@@ -1,0 +1,187 @@
+/**
+ * Safe extraction of an untrusted package (DESIGN §6).
+ *
+ * The archive is streamed once: gzip magic check, digest and ratio
+ * accounting, then every tar entry is validated (see archive-scan.ts) BEFORE
+ * anything is written, and rejected, never skipped. Files are written by us
+ * (exclusive create, mode 0644 or 0755 only: setuid/setgid/sticky are never
+ * applied) into a fresh private directory made with mkdtemp (0700). On
+ * success that directory is renamed to the caller's destination (or kept,
+ * when no destination was given); on ANY failure it is removed entirely.
+ *
+ * Layout errors (no manifest, two manifests) are IntegrityError: the
+ * archive is "not a package", which is the integrity layer's call (exit 6);
+ * the manifest's CONTENT is validated later by loadPackageDir (exit 4).
+ */
+import { rmSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import type { PackageSource } from "./archive-input.js";
+import { type ArchiveFile, type PackageKind, scanArchive } from "./archive-scan.js";
+import { type Sha256Digest, sha256File } from "./digest.js";
+import { IntegrityError, NotFoundError, UsageError } from "./errors.js";
+import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
+import { type LoadedPackage, type LoadOptions, loadPackageDir } from "./package-validate.js";
+import { onInterrupt } from "./process.js";
+
+export interface ExtractOptions {
+  limits?: Partial<ExtractLimits>;
+  /** Final directory; must not exist (or be an empty directory). Default: a fresh directory under `tmpDir`. */
+  destination?: string;
+  /** Parent for the private temp directory when no destination is given (default os.tmpdir()). */
+  tmpDir?: string;
+}
+
+export interface ExtractedPackage {
+  /** The extraction directory (destination, or the private temp directory). */
+  dir: string;
+  /** The package root: `dir`, or `dir/<wrapper>` when the archive wraps everything in one directory. */
+  root: string;
+  kind: PackageKind;
+  /** Absolute path of the manifest. */
+  manifestFile: string;
+  /** Regular files, relative to `root`, sorted. */
+  files: string[];
+  entries: ArchiveFile[];
+  digest: Sha256Digest;
+  size: number;
+  /** Whether checksums.sha256 was present (and therefore verified). */
+  checksumsVerified: boolean;
+  /** Remove the extraction directory. */
+  cleanup(): Promise<void>;
+}
+
+async function prepareDestination(destination: string): Promise<{ parent: string; replaceEmptyDir: boolean }> {
+  const parent = dirname(destination);
+  const parentStat = await stat(parent).catch(() => undefined);
+  if (parentStat === undefined || !parentStat.isDirectory()) {
+    throw new NotFoundError(`cannot extract into ${destination}: ${parent} is not a directory`, { where: destination });
+  }
+  const existing = await stat(destination).catch(() => undefined);
+  if (existing === undefined) return { parent, replaceEmptyDir: false };
+  if (existing.isDirectory() && (await readdir(destination)).length === 0) return { parent, replaceEmptyDir: true };
+  throw new UsageError(`cannot extract into ${destination}: it already exists and is not an empty directory`, {
+    where: destination,
+    hint: "choose a new destination or remove the existing one",
+  });
+}
+
+async function writeBody(path: string, mode: number, body: AsyncIterable<Buffer>): Promise<void> {
+  const handle = await open(path, "wx", mode);
+  try {
+    for await (const chunk of body) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  await chmod(path, mode);
+}
+
+export async function extractPackage(input: PackageSource, options: ExtractOptions = {}): Promise<ExtractedPackage> {
+  const limits = resolveLimits(options.limits);
+  const destination = options.destination === undefined ? undefined : resolve(options.destination);
+  const prepared = destination === undefined ? undefined : await prepareDestination(destination);
+  const base = prepared?.parent ?? options.tmpDir ?? tmpdir();
+  const temp = await mkdtemp(join(base, ".pk3s-extract-"));
+  // Ctrl-C while extracting must not leave a half-written tree behind.
+  const offInterrupt = onInterrupt(() => rmSync(temp, { recursive: true, force: true }));
+  try {
+    await chmod(temp, 0o700);
+    const dirs: string[] = [];
+    const scanned = await scanArchive(input, limits, {
+      directory: async (path) => {
+        await mkdir(join(temp, path), { recursive: true, mode: 0o755 });
+        dirs.push(path);
+      },
+      file: async (path, mode, body) => {
+        const abs = join(temp, path);
+        await mkdir(dirname(abs), { recursive: true, mode: 0o755 });
+        await writeBody(abs, mode, body);
+      },
+    });
+    for (const d of dirs) await chmod(join(temp, d), 0o755);
+    let dir = temp;
+    if (destination !== undefined) {
+      if (prepared?.replaceEmptyDir === true) await rmdir(destination);
+      await rename(temp, destination);
+      dir = destination;
+    }
+    const root = scanned.wrapper === "" ? dir : join(dir, scanned.wrapper);
+    return {
+      dir,
+      root,
+      kind: scanned.kind,
+      manifestFile: join(root, scanned.manifestFile),
+      files: scanned.files.map((f) => f.path),
+      entries: scanned.files,
+      digest: scanned.digest,
+      size: scanned.size,
+      checksumsVerified: scanned.checksumsVerified,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  } finally {
+    offInterrupt();
+  }
+}
+
+export interface OpenOptions extends LoadOptions {
+  limits?: Partial<ExtractLimits>;
+  /** Verify the package digest BEFORE extracting (one extra read of the file). */
+  expectedDigest?: string;
+  tmpDir?: string;
+}
+
+export interface OpenedPackage {
+  pkg: LoadedPackage;
+  digest: Sha256Digest;
+  size: number;
+  dir: string;
+  root: string;
+  files: string[];
+  checksumsVerified: boolean;
+  cleanup(): Promise<void>;
+}
+
+/** digest + safe extraction + loadPackageDir: the one call runtimes use for `--tgz`. */
+export async function openPackage(tgzPath: string, options: OpenOptions = {}): Promise<OpenedPackage> {
+  const exists = await stat(tgzPath).catch(() => undefined);
+  if (exists === undefined)
+    throw new NotFoundError(`package file not found: ${tgzPath}`, { where: tgzPath, hint: "check the path to the .tgz" });
+  if (!exists.isFile()) throw new UsageError(`${tgzPath} is not a file`, { where: tgzPath });
+  if (options.expectedDigest !== undefined) {
+    const actual = await sha256File(tgzPath);
+    if (actual !== options.expectedDigest.toLowerCase()) {
+      throw new IntegrityError("digest-mismatch", `digest mismatch for ${tgzPath}: expected ${options.expectedDigest}, found ${actual}`, {
+        where: tgzPath,
+        hint: "the file is corrupt or was replaced; download it again",
+      });
+    }
+  }
+  const extracted = await extractPackage(tgzPath, { limits: options.limits, tmpDir: options.tmpDir });
+  try {
+    const label = options.label ?? tgzPath;
+    const pkg = await loadPackageDir(extracted.root, { strict: options.strict, label });
+    return {
+      pkg,
+      digest: extracted.digest,
+      size: extracted.size,
+      dir: extracted.dir,
+      root: extracted.root,
+      files: extracted.files,
+      checksumsVerified: extracted.checksumsVerified,
+      cleanup: extracted.cleanup,
+    };
+  } catch (err) {
+    await extracted.cleanup();
+    throw err;
+  }
+}

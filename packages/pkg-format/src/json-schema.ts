@@ -1,0 +1,32 @@
+/**
+ * JSON Schema export of the manifest and catalog schemas (zod is the source
+ * of truth; these files are generated and committed under schemas/ for
+ * editors and other tools).
+ */
+import { z } from "zod";
+import { AddonManifestSchema } from "./schema-addon.js";
+import { CatalogV1DocumentSchema } from "./schema-catalog.js";
+import { ProfileManifestSchema } from "./schema-profile.js";
+
+export const SCHEMA_BASE_URL = "https://productive-k3s.io/schemas";
+
+const sources = {
+  addon: { schema: AddonManifestSchema, title: "Productive K3S add-on manifest (addon.yaml)" },
+  profile: { schema: ProfileManifestSchema, title: "Productive K3S profile manifest (profile.yaml)" },
+  catalog: { schema: CatalogV1DocumentSchema, title: "Productive K3S catalog index (catalog.productive-k3s.io/v1)" },
+} as const;
+
+export type SchemaName = keyof typeof sources;
+export const SCHEMA_NAMES = Object.keys(sources) as SchemaName[];
+
+/** JSON Schema (draft 2020-12) describing what a user writes (the input side of the zod schemas). */
+export function jsonSchemaFor(name: SchemaName): Record<string, unknown> {
+  const { schema, title } = sources[name];
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;
+  return { $id: `${SCHEMA_BASE_URL}/${name}.schema.json`, title, ...json };
+}
+
+/** File name and exact content (stable key order, trailing newline) of every exported schema. */
+export function renderSchemas(): { file: string; content: string }[] {
+  return SCHEMA_NAMES.map((name) => ({ file: `${name}.schema.json`, content: `${JSON.stringify(jsonSchemaFor(name), null, 2)}\n` }));
+}
