@@ -58,7 +58,8 @@ export function parseEnvFile(text: string, file: string, options: EnvParseOption
     }
     const eq = rest.indexOf("=");
     if (eq < 0) {
-      err(col, `expected KEY=VALUE, found ${JSON.stringify(rest.length > 40 ? `${rest.slice(0, 37)}...` : rest)}`);
+      // The line's text is never echoed: a malformed line is often a pasted secret.
+      err(col, `expected KEY=VALUE, found a line without "=" (${plural(rest.trimEnd().length, "character")}, not shown)`);
       return;
     }
     const key = rest.slice(0, eq).trimEnd();
@@ -200,4 +201,8 @@ function parseValue(src: string, startColumn: number, known: Record<string, stri
     }
   }
   return problems.some((p) => p.severity === "error") ? { problems } : { value: out.trimEnd(), problems };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -73,12 +73,24 @@ describe("parseEnvFile", () => {
     expect(parsed.warnings.map(formatProblem)).toEqual(["warning: x.env:12:1: A is assigned again (line 3); the last value wins"]);
   });
 
+  it("never echoes a malformed line (it may be a pasted secret)", () => {
+    const err = (() => {
+      try {
+        parseEnvFile("ghp_0123456789abcdefSECRET\n", "x.env");
+      } catch (e) {
+        return e as Error & { problems: { message: string }[] };
+      }
+      throw new Error("expected a ValidationError");
+    })();
+    expect(JSON.stringify(err.problems) + err.message).not.toContain("SECRET");
+  });
+
   it("never runs anything: command substitution is plain text", () => {
     expect(parseEnvFile("X=$(rm -rf /)`id`\n", "x.env").values.X).toBe("$(rm -rf /)`id`");
   });
 
   const rejects: [string, string, string[]][] = [
-    ["no '='", "JUST_A_WORD\n", ['error: x.env:1:1: expected KEY=VALUE, found "JUST_A_WORD"']],
+    ["no '='", "JUST_A_WORD\n", ['error: x.env:1:1: expected KEY=VALUE, found a line without "=" (11 characters, not shown)']],
     ["bad key", "1KEY=x\n", ["error: x.env:1:1: expected a variable name ([A-Za-z_][A-Za-z0-9_]*) before '=', found \"1KEY\""]],
     [
       "unterminated double quote",
@@ -101,7 +113,7 @@ describe("parseEnvFile", () => {
       "all problems at once",
       'A\nB="x\n',
       [
-        'error: x.env:1:1: expected KEY=VALUE, found "A"',
+        'error: x.env:1:1: expected KEY=VALUE, found a line without "=" (1 character, not shown)',
         "error: x.env:2:3: unterminated double-quoted value (multi-line values are not supported)",
       ],
     ],

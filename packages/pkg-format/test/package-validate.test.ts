@@ -97,7 +97,7 @@ describe("loadPackageDir", () => {
   it("reports profile.env syntax errors with their line", async () => {
     expect(await problems({ ...PROFILE_TREE, "profile.env": "CLUSTER_NAME=demo\nnot an assignment\n" })).toEqual([
       "pkg is invalid: 1 problem",
-      'error: pkg/profile.env:2:1: expected KEY=VALUE, found "not an assignment"',
+      'error: pkg/profile.env:2:1: expected KEY=VALUE, found a line without "=" (17 characters, not shown)',
     ]);
   });
 
