@@ -1,0 +1,87 @@
+import { emit } from "@productive-k3s/pkg-format/cli";
+import { Command } from "commander";
+import { addInstallOptions, addKubeOptions, type InstallFlags, installOptionsFrom, type KubeFlags } from "./options.js";
+
+function installLike(mode: "install" | "upgrade"): Command {
+  const verb = mode === "install" ? "Install" : "Upgrade";
+  const cmd = new Command(mode)
+    .description(
+      mode === "install"
+        ? "Install an addon.tgz on a cluster (an installed older/newer version is upgraded; same version and package: no-op)"
+        : "Upgrade an installed add-on to the given addon.tgz",
+    )
+    .requiredOption("--tgz <file>", "the addon.tgz package");
+  addInstallOptions(cmd)
+    .addHelpText(
+      "after",
+      `\nExample:\n  productive-k3s-core addon ${mode} --tgz ./longhorn-1.0.0.tgz --kubeconfig /etc/rancher/k3s/k3s.yaml -f my-values.yaml${
+        mode === "install" ? " --dry-run" : ""
+      }\n`,
+    )
+    .action(async (flags: InstallFlags & { tgz: string }) => {
+      const { installAddon, formatInstallResult } = await import("../operations/install.js");
+      const result = await installAddon({ ...installOptionsFrom(flags), tgz: flags.tgz, mode });
+      emit(flags, result, () => formatInstallResult(result));
+    });
+  cmd.summary(`${verb} an add-on package on a cluster`);
+  return cmd;
+}
+
+export function addonCommand(): Command {
+  const addon = new Command("addon").description("Install and manage add-on packages (addon.tgz) on a cluster");
+  addon.addHelpText("after", "\nExample:\n  productive-k3s-core addon install --tgz ./longhorn-1.0.0.tgz\n");
+
+  addon
+    .command("validate")
+    .description("Validate an addon.tgz: integrity, manifest, referenced files")
+    .requiredOption("--tgz <file>", "the addon.tgz package")
+    .option("--strict", "treat unknown manifest fields as errors")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  productive-k3s-core addon validate --tgz ./longhorn-1.0.0.tgz --strict\n")
+    .action(async (flags: { tgz: string; strict?: boolean; json?: boolean }) => {
+      const { validatePackage, formatValidateResult } = await import("../operations/validate.js");
+      const result = await validatePackage(flags.tgz, flags.strict === true);
+      emit(flags, result, () => formatValidateResult(result));
+    });
+
+  addon.addCommand(installLike("install"));
+  addon.addCommand(installLike("upgrade"));
+
+  addKubeOptions(
+    addon
+      .command("uninstall")
+      .description("Uninstall an add-on: preUninstall hook, clean script, helm uninstall, postUninstall hook (from the kept package)")
+      .argument("<name>", "add-on name"),
+  )
+    .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
+    .option("--timeout <duration>", "timeout for Helm and for each script", "10m")
+    .option("--break-lock", "take over a lock left behind by an interrupted run")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  productive-k3s-core addon uninstall longhorn --kubeconfig /etc/rancher/k3s/k3s.yaml\n")
+    .action(async (name: string, flags: KubeFlags & { force?: boolean; timeout: string; breakLock?: boolean }) => {
+      const { uninstallAddon, formatUninstallResult } = await import("../operations/uninstall.js");
+      const result = await uninstallAddon({ ...flags, name });
+      emit(flags, result, () => formatUninstallResult(result));
+    });
+
+  addKubeOptions(
+    addon.command("status").description("Show an add-on's install record and its Helm release status").argument("<name>", "add-on name"),
+  )
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  productive-k3s-core addon status longhorn --json\n")
+    .action(async (name: string, flags: KubeFlags) => {
+      const { addonStatus, formatStatus } = await import("../operations/status.js");
+      const result = await addonStatus({ ...flags, name });
+      emit(flags, result, () => formatStatus(result));
+    });
+
+  addKubeOptions(addon.command("list").description("List the add-ons installed on the cluster"))
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  productive-k3s-core addon list --context edge-admin\n")
+    .action(async (flags: KubeFlags) => {
+      const { listAddons, formatList } = await import("../operations/status.js");
+      const result = await listAddons(flags);
+      emit(flags, result, () => formatList(result));
+    });
+  return addon;
+}

@@ -1,0 +1,58 @@
+import { emit } from "@productive-k3s/pkg-format/cli";
+import { Command } from "commander";
+import { addInstallOptions, type InstallFlags, installOptionsFrom } from "./options.js";
+
+export function devCommand(): Command {
+  const dev = new Command("dev").description("Development surface: work from an add-on source directory (not part of the public contract)");
+  dev.addHelpText("after", "\nExample:\n  productive-k3s-core dev addon validate --source ./addons/longhorn\n");
+  const addon = dev.command("addon").description("Validate, install or package an add-on source directory");
+  addon.addHelpText("after", "\nExample:\n  productive-k3s-core dev addon package --source ./addons/longhorn --out ./dist\n");
+
+  addon
+    .command("validate")
+    .description("Validate an add-on source directory")
+    .requiredOption("--source <dir>", "add-on source directory (addon.yaml at its root)")
+    .option("--strict", "treat unknown manifest fields as errors")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  productive-k3s-core dev addon validate --source ./addons/longhorn\n")
+    .action(async (flags: { source: string; strict?: boolean; json?: boolean }) => {
+      const { validateSource, formatValidateResult } = await import("../operations/validate.js");
+      const result = await validateSource(flags.source, flags.strict === true);
+      emit(flags, result, () => formatValidateResult(result));
+    });
+
+  addInstallOptions(
+    addon
+      .command("install")
+      .description("Pack the source and install the package exactly like `addon install --tgz`")
+      .requiredOption("--source <dir>", "add-on source directory"),
+  )
+    .addHelpText(
+      "after",
+      "\nExample:\n  productive-k3s-core dev addon install --source ./addons/longhorn --kubeconfig ~/.kube/config --dry-run\n",
+    )
+    .action(async (flags: InstallFlags & { source: string }) => {
+      const { installSource } = await import("../operations/validate.js");
+      const { formatInstallResult } = await import("../operations/install.js");
+      const result = await installSource(flags.source, { ...installOptionsFrom(flags), mode: "install" });
+      emit(flags, result, () => formatInstallResult(result));
+    });
+
+  addon
+    .command("package")
+    .description("Pack an add-on source into <out>/<name>-<version>.tgz (deterministic); prints name, version, digest, size")
+    .requiredOption("--source <dir>", "add-on source directory")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--json", "print the result as JSON")
+    .addHelpText("after", "\nExample:\n  productive-k3s-core dev addon package --source ./addons/longhorn --out ./dist\n")
+    .action(async (flags: { source: string; out: string; json?: boolean }) => {
+      const { packageSource } = await import("../operations/validate.js");
+      const result = await packageSource(flags.source, flags.out);
+      emit(
+        flags,
+        result,
+        () => `${result.file}\n  name: ${result.name}\n  version: ${result.version}\n  digest: ${result.digest}\n  size: ${result.size}`,
+      );
+    });
+  return dev;
+}

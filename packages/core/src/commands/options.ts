@@ -1,0 +1,64 @@
+import { collect } from "@productive-k3s/pkg-format/cli";
+import type { Command } from "commander";
+
+/** Flags shared by install-like commands (`addon install|upgrade`, `dev addon install`). */
+export interface InstallFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  values?: string[];
+  set?: string[];
+  timeout: string;
+  dryRun?: boolean;
+  force?: boolean;
+  breakLock?: boolean;
+  assumeInstalled?: string[];
+  strict?: boolean;
+  json?: boolean;
+}
+
+export interface KubeFlags {
+  kubeconfig?: string;
+  context?: string;
+  json?: boolean;
+}
+
+export function addKubeOptions(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context (default: its current-context)");
+}
+
+export function addInstallOptions(cmd: Command): Command {
+  return addKubeOptions(cmd)
+    .option("-n, --namespace <ns>", "namespace (default: spec.chart.namespace, then the add-on name)")
+    .option("-f, --values <file>", "extra Helm values file, after the package's own (repeatable)", collect)
+    .option("--set <key=value>", "Helm --set value, after all values files (repeatable)", collect)
+    .option("--timeout <duration>", "timeout for Helm and for each script (Go duration: 90s, 10m, 1h)", "10m")
+    .option("--dry-run", "check package, cluster, compatibility and dependencies, then print the commands that would run")
+    .option("--force", "reinstall even if the same version and package are already installed")
+    .option(
+      "--assume-installed <name@version>",
+      "with --dry-run: treat this add-on as installed when checking dependencies (repeatable)",
+      collect,
+    )
+    .option("--break-lock", "take over a lock left behind by an interrupted run")
+    .option("--strict", "treat unknown manifest fields as errors")
+    .option("--json", "print the result as JSON");
+}
+
+export function installOptionsFrom(flags: InstallFlags) {
+  return {
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    namespace: flags.namespace,
+    values: flags.values ?? [],
+    sets: flags.set ?? [],
+    timeout: flags.timeout,
+    dryRun: flags.dryRun === true,
+    force: flags.force === true,
+    breakLock: flags.breakLock === true,
+    assumeInstalled: flags.assumeInstalled ?? [],
+    strict: flags.strict === true,
+  };
+}

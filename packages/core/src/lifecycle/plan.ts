@@ -1,0 +1,167 @@
+/**
+ * The ordered steps of an install/upgrade or an uninstall, as data: what a
+ * dry-run prints is exactly what a real run executes.
+ *
+ * Every step runs from the extracted package's root, and package files are
+ * named by their path inside the package (`./charts/longhorn`,
+ * `values.yaml`, `bash scripts/install.sh`), so the same package makes the
+ * same tool calls wherever it was extracted. User `-f` files are absolute.
+ */
+import type { KubeTarget } from "../cluster/kubeconfig.js";
+import type { Timeout } from "../duration.js";
+import type { AddonView } from "../manifest-view.js";
+
+export type StepName =
+  | "preInstall"
+  | "helm"
+  | "install"
+  | "postInstall"
+  | "validate"
+  | "preUninstall"
+  | "clean"
+  | "helm-uninstall"
+  | "postUninstall";
+
+export interface PlannedStep {
+  name: StepName;
+  kind: "script" | "helm-install" | "helm-uninstall";
+  /** Executable: `bash`, or the helm binary. */
+  file: string;
+  args: string[];
+  /** Package-relative script path (script steps). */
+  script?: string;
+}
+
+export interface HelmTarget {
+  helm: string;
+  release: string;
+  namespace: string;
+  kubeconfig: string;
+  context: string;
+}
+
+export interface UserValues {
+  /** Absolute paths of the user's `-f` files, in order. */
+  files: string[];
+  /** `--set` arguments, in order. */
+  sets: string[];
+}
+
+/** Placeholders used in a dry-run when the cluster or helm could not be resolved. */
+export const UNRESOLVED = { kubeconfig: "<kubeconfig>", context: "<context>", helm: "helm" } as const;
+
+export function chartPathArg(path: string): string {
+  return path.startsWith("./") || path.startsWith("/") ? path : `./${path}`;
+}
+
+export function helmTargetArgs(t: Pick<HelmTarget, "kubeconfig" | "context">): string[] {
+  return ["--kubeconfig", t.kubeconfig, "--kube-context", t.context];
+}
+
+/** `helm upgrade --install` argv: package values files first, then the user's -f, then --set, then the cluster. */
+export function helmInstallArgs(addon: AddonView, t: HelmTarget, timeout: Timeout, values: UserValues): string[] {
+  const chart = addon.spec.chart;
+  if (chart === undefined) throw new Error("helmInstallArgs called for an add-on without spec.chart");
+  return [
+    "upgrade",
+    "--install",
+    t.release,
+    chartPathArg(chart.path),
+    "--namespace",
+    t.namespace,
+    "--create-namespace",
+    "--wait",
+    "--timeout",
+    timeout.text,
+    ...(chart.values ?? []).flatMap((f) => ["-f", f]),
+    ...values.files.flatMap((f) => ["-f", f]),
+    ...values.sets.flatMap((s) => ["--set", s]),
+    ...helmTargetArgs(t),
+  ];
+}
+
+function script(name: StepName, path: string | undefined): PlannedStep[] {
+  return path === undefined ? [] : [{ name, kind: "script", file: "bash", args: [path], script: path }];
+}
+
+/** preInstall → helm upgrade --install → install script → postInstall → validate script. */
+export function planInstall(addon: AddonView, helm: HelmTarget | undefined, timeout: Timeout, values: UserValues): PlannedStep[] {
+  const spec = addon.spec;
+  const steps: PlannedStep[] = [...script("preInstall", spec.hooks?.preInstall)];
+  if (spec.chart !== undefined && helm !== undefined) {
+    steps.push({ name: "helm", kind: "helm-install", file: helm.helm, args: helmInstallArgs(addon, helm, timeout, values) });
+  }
+  steps.push(...script("install", spec.install?.script), ...script("postInstall", spec.hooks?.postInstall));
+  steps.push(...script("validate", spec.validate?.script));
+  return steps;
+}
+
+/** preUninstall → clean script → helm uninstall → postUninstall. `addon` is undefined when the kept package is gone. */
+export function planUninstall(addon: AddonView | undefined, helm: HelmTarget | undefined, timeout: Timeout): PlannedStep[] {
+  const steps: PlannedStep[] = [...script("preUninstall", addon?.spec.hooks?.preUninstall), ...script("clean", addon?.spec.clean?.script)];
+  if (helm !== undefined) {
+    steps.push({
+      name: "helm-uninstall",
+      kind: "helm-uninstall",
+      file: helm.helm,
+      args: ["uninstall", helm.release, "--namespace", helm.namespace, "--wait", "--timeout", timeout.text, ...helmTargetArgs(helm)],
+    });
+  }
+  steps.push(...script("postUninstall", addon?.spec.hooks?.postUninstall));
+  return steps;
+}
+
+/** argv for display and logs: `--set key=value` shows the key only (values may be secrets). */
+export function displayArgv(step: PlannedStep, maskSets: boolean): string[] {
+  const out = [step.file];
+  for (let i = 0; i < step.args.length; i++) {
+    const a = step.args[i] ?? "";
+    out.push(a);
+    if (a === "--set" && maskSets && i + 1 < step.args.length) {
+      const kv = step.args[++i] ?? "";
+      const eq = kv.indexOf("=");
+      out.push(eq < 0 ? kv : `${kv.slice(0, eq)}=***`);
+    }
+  }
+  return out;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(" ");
+}
+
+/** The environment contract for package scripts (packages/core/README.md). */
+export interface ScriptEnvInput {
+  addon: AddonView;
+  pkgDir: string;
+  namespace: string;
+  release: string;
+  target: Pick<KubeTarget, "kubeconfig" | "context" | "server">;
+  helm: string | undefined;
+  kubectl: string | undefined;
+  runId: string;
+  action: "install" | "upgrade" | "uninstall";
+}
+
+export function scriptEnv(input: ScriptEnvInput, step: StepName): Record<string, string | undefined> {
+  return {
+    PK3S_ADDON_NAME: input.addon.metadata.name,
+    PK3S_ADDON_VERSION: input.addon.metadata.version,
+    PK3S_ADDON_DIR: input.pkgDir,
+    PK3S_NAMESPACE: input.namespace,
+    PK3S_RELEASE: input.release,
+    KUBECONFIG: input.target.kubeconfig,
+    PK3S_KUBE_CONTEXT: input.target.context,
+    PK3S_CLUSTER_SERVER: input.target.server,
+    PK3S_HELM_BIN: input.helm,
+    PK3S_KUBECTL_BIN: input.kubectl,
+    PK3S_STEP: step,
+    PK3S_ACTION: input.action,
+    PK3S_RUN_ID: input.runId,
+    PK3S_DRY_RUN: "0",
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The parts of a normalised addon.yaml (pkg-format's AddonManifest) that Core
+ * reads. Declared structurally so the lifecycle code states exactly what it
+ * depends on; pkg-format's parsed manifest is assignable to it.
+ */
+export interface AddonDependency {
+  name: string;
+  /** semver range, "*" when the manifest gave a bare name */
+  version: string;
+}
+
+export interface AddonView {
+  metadata: { name: string; version: string; category?: string | undefined; description?: string | undefined };
+  spec: {
+    type: string;
+    chart?: { path: string; releaseName?: string | undefined; namespace?: string | undefined; values?: string[] | undefined } | undefined;
+    install?: { script: string } | undefined;
+    configure?: { script: string } | undefined;
+    validate?: { script: string } | undefined;
+    clean?: { script: string } | undefined;
+    backup?: { script: string } | undefined;
+    hooks?:
+      | {
+          preInstall?: string | undefined;
+          postInstall?: string | undefined;
+          preUninstall?: string | undefined;
+          postUninstall?: string | undefined;
+        }
+      | undefined;
+    dependencies?: AddonDependency[] | undefined;
+    compatibility?:
+      | {
+          architectures?: string[] | undefined;
+          k3s?: { minVersion?: string | undefined; maxVersion?: string | undefined } | undefined;
+          kubernetes?: { distros?: string[] | undefined } | undefined;
+          requires?: { core?: { minVersion?: string | undefined; maxVersionExclusive?: string | undefined } | undefined } | undefined;
+        }
+      | undefined;
+  };
+}
+
+/** Release and namespace an add-on installs into (`--namespace` wins over the chart's, then the add-on name). */
+export function releaseOf(addon: AddonView): string | undefined {
+  return addon.spec.chart === undefined ? undefined : (addon.spec.chart.releaseName ?? addon.metadata.name);
+}
+
+export function namespaceOf(addon: AddonView, override?: string): string {
+  return override ?? addon.spec.chart?.namespace ?? addon.metadata.name;
+}

@@ -1,0 +1,70 @@
+/**
+ * `addon validate --tgz`, `dev addon validate --source`, `dev addon package`.
+ */
+import { rmSync } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { formatProblem, NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
+import { loadAddonSource, openAddonPackage, type PackedAddon, packAddonSource } from "../package-access.js";
+import { type InstallOptions, type InstallResult, installAddon } from "./install.js";
+
+export interface ValidateResult {
+  ok: true;
+  kind: "addon";
+  name: string;
+  version: string;
+  digest?: string | undefined;
+  warnings: Problem[];
+}
+
+async function mustExist(path: string, what: string, dir: boolean): Promise<string> {
+  const abs = resolve(path);
+  const st = await stat(abs).catch(() => undefined);
+  if (st === undefined || (dir ? !st.isDirectory() : !st.isFile())) throw new NotFoundError(`${what} ${path} not found`, { where: abs });
+  return abs;
+}
+
+export async function validatePackage(tgz: string, strict: boolean): Promise<ValidateResult> {
+  const file = await mustExist(tgz, "package", false);
+  const opened = await openAddonPackage(file, { strict });
+  try {
+    const m = opened.addon.metadata;
+    return { ok: true, kind: "addon", name: m.name, version: m.version, digest: opened.digest, warnings: opened.warnings };
+  } finally {
+    await opened.cleanup();
+  }
+}
+
+export async function validateSource(source: string, strict: boolean): Promise<ValidateResult> {
+  const dir = await mustExist(source, "source directory", true);
+  const { addon, warnings } = await loadAddonSource(dir, { strict });
+  return { ok: true, kind: "addon", name: addon.metadata.name, version: addon.metadata.version, warnings };
+}
+
+export function formatValidateResult(r: ValidateResult): string {
+  const lines = [`ok: ${r.kind} ${r.name} ${r.version}${r.digest === undefined ? "" : ` (${r.digest})`}`];
+  for (const w of r.warnings) lines.push(`  ${formatProblem(w)}`);
+  return lines.join("\n");
+}
+
+export async function packageSource(source: string, outDir: string): Promise<PackedAddon & { ok: true }> {
+  const dir = await mustExist(source, "source directory", true);
+  return { ok: true, ...(await packAddonSource(dir, resolve(outDir))) };
+}
+
+/** `dev addon install --source`: pack the source exactly as `dev addon package` would, then run the package flow on it. */
+export async function installSource(source: string, options: Omit<InstallOptions, "tgz">): Promise<InstallResult> {
+  const dir = await mustExist(source, "source directory", true);
+  const out = await mkdtemp(join(tmpdir(), "pk3s-core-dev-"));
+  const { onInterrupt } = await import("@productive-k3s/pkg-format/process");
+  const off = onInterrupt(() => rmSync(out, { recursive: true, force: true }));
+  try {
+    const packed = await packAddonSource(dir, out);
+    process.stderr.write(`packed ${packed.name} ${packed.version} (${packed.digest}) from ${dir}\n`);
+    return await installAddon({ ...options, tgz: packed.file });
+  } finally {
+    off();
+    await rm(out, { recursive: true, force: true });
+  }
+}

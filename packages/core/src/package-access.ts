@@ -1,0 +1,71 @@
+/**
+ * Core's one door to the package format: open an addon.tgz (digest,
+ * safe extraction, validation), load a source directory, pack a source.
+ * A profile package handed to Core is a validation error.
+ */
+import { ValidationError } from "@productive-k3s/pkg-format/errors";
+import type { AddonView } from "./manifest-view.js";
+
+export interface OpenedAddon {
+  addon: AddonView;
+  /** Extracted package root (manifest at its top). */
+  dir: string;
+  /** The private temp directory holding the extraction (removed by cleanup). */
+  tempDir: string;
+  digest: string;
+  size: number;
+  warnings: import("@productive-k3s/pkg-format/errors").Problem[];
+  cleanup(): Promise<void>;
+}
+
+function notAnAddon(file: string, kind: string): ValidationError {
+  return new ValidationError(`${file} is a ${kind} package, not an add-on`, [], {
+    where: file,
+    hint: kind === "profile" ? "profiles are run by productive-k3s-infra (productive-k3s-infra profile install --tgz ...)" : undefined,
+  });
+}
+
+export async function openAddonPackage(tgz: string, options: { strict?: boolean } = {}): Promise<OpenedAddon> {
+  const { openPackage } = await import("@productive-k3s/pkg-format");
+  const opened = await openPackage(tgz, { strict: options.strict === true });
+  if (opened.pkg.kind !== "addon") {
+    await opened.cleanup();
+    throw notAnAddon(tgz, opened.pkg.kind);
+  }
+  const addon: AddonView = opened.pkg.manifest;
+  return {
+    addon,
+    dir: opened.pkg.root,
+    tempDir: opened.dir,
+    digest: opened.digest,
+    size: opened.size,
+    warnings: opened.pkg.warnings,
+    cleanup: opened.cleanup,
+  };
+}
+
+export async function loadAddonSource(
+  dir: string,
+  options: { strict?: boolean } = {},
+): Promise<{ addon: AddonView; warnings: import("@productive-k3s/pkg-format/errors").Problem[] }> {
+  const { loadPackageDir } = await import("@productive-k3s/pkg-format");
+  const pkg = await loadPackageDir(dir, { strict: options.strict === true });
+  if (pkg.kind !== "addon") throw notAnAddon(dir, pkg.kind);
+  const addon: AddonView = pkg.manifest;
+  return { addon, warnings: pkg.warnings };
+}
+
+export interface PackedAddon {
+  file: string;
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+}
+
+export async function packAddonSource(source: string, outDir: string): Promise<PackedAddon> {
+  const { packPackage } = await import("@productive-k3s/pkg-format");
+  const packed = await packPackage(source, outDir);
+  if (packed.kind !== "addon") throw notAnAddon(source, packed.kind);
+  return { file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size };
+}
