@@ -1,0 +1,165 @@
+/** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
+import { collect, emit, log } from "@productive-k3s/pkg-format/cli";
+import type { Command } from "commander";
+
+interface DevFlags {
+  profileEnv: string;
+  root?: string;
+  envFile?: string[];
+  set?: string[];
+  instance?: string;
+  json?: boolean;
+  autoApprove?: boolean;
+  yes?: boolean;
+  breakLock?: boolean;
+  purge?: boolean;
+  out?: string;
+}
+
+function devCommand(parent: Command, name: string, description: string, exampleText: string): Command {
+  return parent
+    .command(name)
+    .description(description)
+    .requiredOption("--profile-env <file>", "source profile env file: profiles/<category>/<scenario>/<name>.env")
+    .option("--root <dir>", "repository root (default: the parent of the profiles/ directory holding the env file)")
+    .option("--json", "machine-readable result on stdout")
+    .addHelpText("after", `\nExample:\n  ${exampleText}\n`);
+}
+
+function withRunFlags(cmd: Command): Command {
+  return cmd
+    .option("--env-file <file>", "local overrides; repeatable", collect, [])
+    .option("--set <KEY=VALUE>", "set one value; repeatable", collect, [])
+    .option("--instance <name>", "instance name (default: the profile's name)")
+    .option("--break-lock", "take over the lock of a run that is no longer alive");
+}
+
+async function withPackage<T>(flags: DevFlags, fn: (tgz: string) => Promise<T>): Promise<T> {
+  const { packToTemp } = await import("../dev/source-profile.js");
+  const packed = await packToTemp(flags.profileEnv, { root: flags.root });
+  log(`packaged ${packed.name} ${packed.version} (${packed.digest}) from ${flags.profileEnv}`);
+  try {
+    return await fn(packed.file);
+  } finally {
+    await packed.cleanup();
+  }
+}
+
+export function registerDevCommands(program: Command): void {
+  const dev = program.command("dev").description("development surface: work from a source tree (profiles/ + scenarios/)");
+  dev.addHelpText(
+    "after",
+    "\nExample:\n  productive-k3s-infra dev profile validate --profile-env ./profiles/cloud/aws-single-node/basic.env --env-file ./aws.env\n",
+  );
+  const profile = dev.command("profile").description("source profiles: validate, plan, apply, destroy, package");
+  profile.addHelpText(
+    "after",
+    "\nExample:\n  productive-k3s-infra dev profile package --profile-env ./profiles/local/local-lab/lab.env --out ./dist\n",
+  );
+
+  withRunFlags(
+    devCommand(
+      profile,
+      "validate",
+      "package the source profile and validate it with the given inputs",
+      "productive-k3s-infra dev profile validate --profile-env ./profiles/cloud/aws-single-node/basic.env --env-file ./aws.env",
+    ),
+  ).action(async (flags: DevFlags) => {
+    const { validateProfile } = await import("../operations/validate.js");
+    const { renderValidate } = await import("./render.js");
+    const result = await withPackage(flags, (tgz) => validateProfile({ tgz, envFiles: flags.envFile ?? [], sets: flags.set ?? [] }));
+    emit(flags, { ...result, source: flags.profileEnv }, () => renderValidate(result));
+  });
+
+  withRunFlags(
+    devCommand(
+      profile,
+      "plan",
+      "package, then run the package plan flow",
+      "productive-k3s-infra dev profile plan --profile-env ./profiles/cloud/aws-single-node/basic.env --env-file ./aws.env",
+    ),
+  ).action(async (flags: DevFlags) => {
+    const { planProfile } = await import("../operations/plan.js");
+    const { renderPlan } = await import("./render.js");
+    const result = await withPackage(flags, (tgz) =>
+      planProfile({
+        tgz,
+        envFiles: flags.envFile ?? [],
+        sets: flags.set ?? [],
+        instance: flags.instance,
+        breakLock: flags.breakLock === true,
+      }),
+    );
+    emit(flags, result, () => renderPlan(result));
+  });
+
+  withRunFlags(
+    devCommand(
+      profile,
+      "apply",
+      "package, then run exactly the package install flow",
+      "productive-k3s-infra dev profile apply --profile-env ./profiles/local/local-lab/lab.env --env-file ./lab.env --auto-approve",
+    ),
+  )
+    .option("--auto-approve", "do not ask for confirmation")
+    .option("--yes", "alias of --auto-approve")
+    .action(async (flags: DevFlags) => {
+      const { installProfile } = await import("../operations/install.js");
+      const { renderInstall } = await import("./render.js");
+      const result = await withPackage(flags, (tgz) =>
+        installProfile({
+          tgz,
+          envFiles: flags.envFile ?? [],
+          sets: flags.set ?? [],
+          instance: flags.instance,
+          autoApprove: flags.autoApprove === true || flags.yes === true,
+          breakLock: flags.breakLock === true,
+        }),
+      );
+      emit(flags, result, () => renderInstall(result));
+    });
+
+  withRunFlags(
+    devCommand(
+      profile,
+      "destroy",
+      "package, then destroy the instance with that package",
+      "productive-k3s-infra dev profile destroy --profile-env ./profiles/local/local-lab/lab.env --auto-approve",
+    ),
+  )
+    .option("--auto-approve", "do not ask for confirmation")
+    .option("--yes", "alias of --auto-approve")
+    .option("--purge", "also remove the instance's state")
+    .action(async (flags: DevFlags) => {
+      const { destroyProfile } = await import("../operations/destroy.js");
+      const { readSourceProfile } = await import("../dev/source-profile.js");
+      const { renderDestroy } = await import("./render.js");
+      const instance = flags.instance ?? (await readSourceProfile(flags.profileEnv, { root: flags.root })).profileName;
+      const result = await withPackage(flags, (tgz) =>
+        destroyProfile({
+          instance,
+          tgz,
+          envFiles: flags.envFile ?? [],
+          sets: flags.set ?? [],
+          autoApprove: flags.autoApprove === true || flags.yes === true,
+          purge: flags.purge === true,
+          breakLock: flags.breakLock === true,
+        }),
+      );
+      emit(flags, result, () => renderDestroy(result));
+    });
+
+  devCommand(
+    profile,
+    "package",
+    "build the deterministic profile.tgz of a source profile",
+    "productive-k3s-infra dev profile package --profile-env ./profiles/cloud/aws-single-node/basic.env --out ./dist",
+  )
+    .requiredOption("--out <dir>", "output directory")
+    .action(async (flags: DevFlags) => {
+      const { packSourceProfile } = await import("../dev/source-profile.js");
+      const packed = await packSourceProfile(flags.profileEnv, flags.out ?? ".", { root: flags.root });
+      const result = { file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size };
+      emit(flags, result, () => `${result.file}\n${result.name} ${result.version} ${result.digest} (${result.size} bytes)`);
+    });
+}

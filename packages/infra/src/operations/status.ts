@@ -1,0 +1,215 @@
+/** `profile status`, `profile outputs`, `profile list`: read the stored instance, no package needed. */
+import { readJsonFile } from "@productive-k3s/pkg-format/atomic";
+import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { inspectLock } from "@productive-k3s/pkg-format/lock";
+import { MASK } from "@productive-k3s/pkg-format/redact";
+import { tofuPaths } from "../engines/opentofu.js";
+import {
+  type InstanceRecord,
+  type InstanceStatus,
+  instancePaths,
+  listInstanceNames,
+  type RunSummary,
+  readInstance,
+  readSensitiveOutputs,
+  validateInstanceName,
+} from "../state/instance-store.js";
+import { openProfile } from "./open-profile.js";
+
+async function loadRecord(instance: string): Promise<InstanceRecord> {
+  const paths = instancePaths(validateInstanceName(instance));
+  const record = await readInstance(paths);
+  if (record === undefined) {
+    throw new NotFoundError(`no instance named ${instance}`, {
+      where: paths.dir,
+      hint: "list instances with: productive-k3s-infra profile list",
+    });
+  }
+  return record;
+}
+
+/** `running` only while the lock's holder is alive; a dead holder (or no lock) means the run was interrupted. */
+export async function effectiveStatus(instance: string, record: InstanceRecord): Promise<InstanceStatus> {
+  if (record.status !== "running") return record.status;
+  const lock = await inspectLock(instancePaths(instance).lock);
+  return lock.state === "held" ? "running" : "interrupted";
+}
+
+export async function instanceFromOptions(options: { instance?: string | undefined; tgz?: string | undefined }): Promise<string> {
+  if (options.instance !== undefined) return options.instance;
+  if (options.tgz === undefined) throw new UsageError("name the instance with --instance (or give --tgz to use the profile's name)");
+  const profile = await openProfile(options.tgz);
+  try {
+    return profile.manifest.metadata.name;
+  } finally {
+    await profile.cleanup();
+  }
+}
+
+export interface StatusResult {
+  instance: string;
+  profile: string;
+  version: string;
+  digest: string;
+  engine: string;
+  scenario: string;
+  status: InstanceStatus;
+  interruptedRun?: string;
+  currentRun?: InstanceRecord["current"];
+  inputs: Record<string, string>;
+  sensitiveInputs: string[];
+  outputs: Record<string, unknown>;
+  sensitiveOutputs: string[];
+  plan?: { runId: string; createdAt: string; changes?: { add: number; change: number; destroy: number } };
+  resources?: number;
+  lastRun?: RunSummary;
+  runs: number;
+  createdAt: string;
+  updatedAt: string;
+  installedAt?: string;
+  destroyedAt?: string;
+  stateDir: string;
+  /** Result of the profile's statusScript, when it declares one and the instance is installed. */
+  check?: { script: string; exitCode: number | null; output: string };
+}
+
+/**
+ * Run spec.execution.statusScript from the stored package (read-only: no lock,
+ * no run record) with the stored inputs and outputs in its environment.
+ * Sensitive inputs are not available to it (they are never stored).
+ */
+async function runStatusScript(instance: string, record: InstanceRecord): Promise<StatusResult["check"]> {
+  const paths = instancePaths(instance);
+  const profile = await openProfile(paths.packageCopy).catch(() => undefined);
+  if (profile === undefined) return undefined;
+  try {
+    const script = profile.manifest.spec.execution?.statusScript;
+    if (script === undefined) return undefined;
+    const { access, constants } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { runProcess } = await import("@productive-k3s/pkg-format/process");
+    const { SecretSet } = await import("../secrets.js");
+    const { outputsEnv } = await import("../engines/outputs-file.js");
+    const sensitive = await readSensitiveOutputs(paths);
+    const secrets = new SecretSet(Object.values(sensitive).map((v) => (typeof v === "string" ? v : JSON.stringify(v))));
+    const path = join(profile.root, script);
+    const direct = await access(path, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    const result = await runProcess(direct ? path : "bash", direct ? [] : [path], {
+      cwd: profile.root,
+      env: {
+        ...record.inputs,
+        ...outputsEnv({ ...record.outputs, ...sensitive }),
+        PK3S_INSTANCE: instance,
+        PK3S_ACTION: "status",
+        PK3S_PROFILE_NAME: record.profile.name,
+        PK3S_PROFILE_VERSION: record.profile.version,
+        PK3S_PACKAGE_ROOT: profile.root,
+        PK3S_ENGINE_STATE_DIR: paths.engineDir,
+      },
+      redact: secrets.redact,
+      timeoutMs: 60_000,
+      toolName: script,
+    });
+    return { script, exitCode: result.exitCode, output: `${result.stdout}${result.stderr}`.trimEnd() };
+  } finally {
+    await profile.cleanup();
+  }
+}
+
+export async function profileStatus(options: {
+  instance?: string | undefined;
+  tgz?: string | undefined;
+  check?: boolean;
+}): Promise<StatusResult> {
+  const instance = await instanceFromOptions(options);
+  const record = await loadRecord(instance);
+  const status = await effectiveStatus(instance, record);
+  const paths = instancePaths(instance);
+  let resources: number | undefined;
+  if (record.engine === "opentofu") {
+    const state = await readJsonFile<{ resources?: unknown[] }>(tofuPaths(paths.engineDir).state).catch(() => undefined);
+    if (state !== undefined) resources = Array.isArray(state.resources) ? state.resources.length : 0;
+  }
+  const outputs: Record<string, unknown> = { ...record.outputs };
+  for (const name of record.sensitiveOutputs) outputs[name] = MASK;
+  const lastRun = record.runs.at(-1);
+  return {
+    instance,
+    profile: record.profile.name,
+    version: record.profile.version,
+    digest: record.digest,
+    engine: record.engine,
+    scenario: record.scenario,
+    status,
+    ...(status === "interrupted" && record.current ? { interruptedRun: record.current.runId } : {}),
+    ...(status === "running" && record.current ? { currentRun: record.current } : {}),
+    inputs: record.inputs,
+    sensitiveInputs: record.sensitiveInputs,
+    outputs,
+    sensitiveOutputs: record.sensitiveOutputs,
+    ...(record.plan
+      ? {
+          plan: {
+            runId: record.plan.runId,
+            createdAt: record.plan.createdAt,
+            ...(record.plan.changes ? { changes: record.plan.changes } : {}),
+          },
+        }
+      : {}),
+    ...(resources === undefined ? {} : { resources }),
+    ...(lastRun === undefined
+      ? {}
+      : { lastRun: status === "interrupted" && lastRun.status === "running" ? { ...lastRun, status: "interrupted" } : lastRun }),
+    runs: record.runs.length,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    ...(record.installedAt ? { installedAt: record.installedAt } : {}),
+    ...(record.destroyedAt ? { destroyedAt: record.destroyedAt } : {}),
+    stateDir: paths.dir,
+    ...(status === "installed" && options.check !== false
+      ? await runStatusScript(instance, record).then((check) => (check === undefined ? {} : { check }))
+      : {}),
+  };
+}
+
+export async function profileOutputs(options: {
+  instance: string;
+  showSensitive?: boolean;
+}): Promise<{ instance: string; outputs: Record<string, unknown>; sensitive: string[] }> {
+  const record = await loadRecord(options.instance);
+  const outputs: Record<string, unknown> = { ...record.outputs };
+  if (record.sensitiveOutputs.length > 0) {
+    const secret = options.showSensitive === true ? await readSensitiveOutputs(instancePaths(options.instance)) : {};
+    for (const name of record.sensitiveOutputs) outputs[name] = options.showSensitive === true ? (secret[name] ?? null) : MASK;
+  }
+  return { instance: options.instance, outputs, sensitive: record.sensitiveOutputs };
+}
+
+export interface ListEntry {
+  instance: string;
+  profile: string;
+  version: string;
+  engine: string;
+  status: InstanceStatus;
+  updatedAt: string;
+}
+
+export async function listInstances(): Promise<{ instances: ListEntry[] }> {
+  const instances: ListEntry[] = [];
+  for (const name of await listInstanceNames()) {
+    const record = await readInstance(instancePaths(name)).catch(() => undefined);
+    if (record === undefined) continue;
+    instances.push({
+      instance: name,
+      profile: record.profile.name,
+      version: record.profile.version,
+      engine: record.engine,
+      status: await effectiveStatus(name, record),
+      updatedAt: record.updatedAt,
+    });
+  }
+  return { instances };
+}

@@ -1,0 +1,161 @@
+/**
+ * Runtime state of profile instances (DESIGN.md §5):
+ *
+ *   <stateDir>/infra/instances/<instance>/
+ *     instance.json            profile, version, digest, engine, status, NON-sensitive inputs,
+ *                              sensitive input NAMES, plain outputs, saved plan, runs
+ *     package.tgz              copy of the package used (status/outputs/destroy work without the original)
+ *     outputs.sensitive.json   outputs marked sensitive (0600), masked everywhere else
+ *     engine/                  engine state: tofu TF_DATA_DIR (tf-data/), terraform.tfstate, plan.tfplan;
+ *                              ansible/script engines get it as PK3S_ENGINE_STATE_DIR
+ *     runs/<run-id>.ndjson     run record events
+ *     runs/<run-id>.log        tool output (redacted)
+ *     lock                     held while a command runs
+ * Directories 0700, files 0600, every write atomic.
+ */
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
+
+export type InstanceStatus = "planned" | "running" | "installed" | "failed" | "interrupted" | "destroyed";
+export type Action = "plan" | "install" | "destroy";
+
+export interface RunSummary {
+  id: string;
+  action: Action;
+  startedAt: string;
+  endedAt?: string;
+  exitCode?: number;
+  status: "running" | "succeeded" | "failed" | "interrupted";
+  record: string;
+  log: string;
+}
+
+export interface SavedPlan {
+  runId: string;
+  file: string;
+  digest: string;
+  inputsHash: string;
+  createdAt: string;
+  changes?: { add: number; change: number; destroy: number };
+}
+
+export interface CurrentRun {
+  runId: string;
+  action: Action;
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface InstanceRecord {
+  schemaVersion: 1;
+  instance: string;
+  profile: { name: string; version: string; category: string };
+  digest: string;
+  engine: string;
+  scenario: string;
+  status: InstanceStatus;
+  /** Non-sensitive input values (the merged env minus sensitive inputs). */
+  inputs: Record<string, string>;
+  /** Names only: their values are never stored. */
+  sensitiveInputs: string[];
+  outputs: Record<string, unknown>;
+  sensitiveOutputs: string[];
+  plan?: SavedPlan | undefined;
+  current?: CurrentRun | undefined;
+  runs: RunSummary[];
+  createdAt: string;
+  updatedAt: string;
+  installedAt?: string | undefined;
+  destroyedAt?: string | undefined;
+}
+
+const INSTANCE_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+const MAX_RUNS_KEPT = 100;
+
+export function validateInstanceName(name: string): string {
+  if (!INSTANCE_NAME.test(name) || name.includes("..")) {
+    throw new UsageError(`invalid instance name ${JSON.stringify(name)}`, {
+      hint: "use 1-63 lowercase letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+    });
+  }
+  return name;
+}
+
+export function instancesRoot(): string {
+  return join(stateDir(), "infra", "instances");
+}
+
+export interface InstancePaths {
+  dir: string;
+  record: string;
+  packageCopy: string;
+  sensitiveOutputs: string;
+  engineDir: string;
+  runsDir: string;
+  lock: string;
+  inputsKey: string;
+}
+
+export function instancePaths(instance: string): InstancePaths {
+  const dir = join(instancesRoot(), validateInstanceName(instance));
+  return {
+    dir,
+    record: join(dir, "instance.json"),
+    packageCopy: join(dir, "package.tgz"),
+    sensitiveOutputs: join(dir, "outputs.sensitive.json"),
+    engineDir: join(dir, "engine"),
+    runsDir: join(dir, "runs"),
+    lock: join(dir, "lock"),
+    inputsKey: join(dir, "engine", "inputs.key"),
+  };
+}
+
+export async function ensureInstanceDirs(paths: InstancePaths): Promise<void> {
+  await ensurePrivateDir(instancesRoot());
+  await ensurePrivateDir(paths.dir);
+  await ensurePrivateDir(paths.engineDir);
+  await ensurePrivateDir(paths.runsDir);
+}
+
+export async function readInstance(paths: InstancePaths): Promise<InstanceRecord | undefined> {
+  return readJsonFile<InstanceRecord>(paths.record);
+}
+
+export async function writeInstance(paths: InstancePaths, record: InstanceRecord): Promise<void> {
+  record.updatedAt = new Date().toISOString();
+  if (record.runs.length > MAX_RUNS_KEPT) record.runs = record.runs.slice(-MAX_RUNS_KEPT);
+  await writeJsonAtomic(paths.record, record);
+}
+
+export async function readSensitiveOutputs(paths: InstancePaths): Promise<Record<string, unknown>> {
+  return (await readJsonFile<Record<string, unknown>>(paths.sensitiveOutputs)) ?? {};
+}
+
+export async function writeSensitiveOutputs(paths: InstancePaths, outputs: Record<string, unknown>): Promise<void> {
+  if (Object.keys(outputs).length === 0) {
+    await rm(paths.sensitiveOutputs, { force: true });
+    return;
+  }
+  await writeJsonAtomic(paths.sensitiveOutputs, outputs, { mode: 0o600 });
+}
+
+export async function listInstanceNames(): Promise<string[]> {
+  try {
+    const entries = await readdir(instancesRoot(), { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory() && INSTANCE_NAME.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+export async function purgeInstance(paths: InstancePaths): Promise<void> {
+  await rm(paths.dir, { recursive: true, force: true });
+}

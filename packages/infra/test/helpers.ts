@@ -1,0 +1,193 @@
+/**
+ * Test helpers: fixture packages built by the real packer, the built binary
+ * run as a subprocess with private state/cache/config dirs, the tofu stub.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { packPackage } from "@productive-k3s/pkg-format";
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const infraBin = join(repoRoot, "packages/infra/dist/bin/productive-k3s-infra.js");
+export const fixturesDir = join(repoRoot, "fixtures");
+export const tofuStub = join(fixturesDir, "bin/tofu");
+export const compatRoot = resolve(repoRoot, "../shared/compat");
+
+export interface Sandbox {
+  dir: string;
+  state: string;
+  cache: string;
+  config: string;
+  stubLog: string;
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), "pk3s-infra-test-"));
+  const sb: Sandbox = {
+    dir,
+    state: join(dir, "state"),
+    cache: join(dir, "cache"),
+    config: join(dir, "config"),
+    stubLog: join(dir, "stub.log"),
+    env: {},
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+  sb.env = {
+    PK3S_STATE_DIR: sb.state,
+    PK3S_CACHE_DIR: sb.cache,
+    PK3S_CONFIG_DIR: sb.config,
+    PK3S_TOFU_BIN: tofuStub,
+    PK3S_STUB_LOG: sb.stubLog,
+    NO_COLOR: "1",
+    ...extraEnv,
+  };
+  return sb;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for the child: ours minus anything that could leak into the test (TF_VAR_, AWS_, PK3S_). */
+function childEnv(sb: Sandbox, env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(TF_|AWS_|PK3S_|STUB_)/.test(k)) base[k] = v;
+  const merged: NodeJS.ProcessEnv = { ...base, ...sb.env };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  return merged;
+}
+
+export function runInfra(
+  sb: Sandbox,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ["--", infraBin, ...args], {
+      cwd: options.cwd ?? sb.dir,
+      env: childEnv(sb, options.env ?? {}),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Start the binary without waiting (for lock / kill -9 tests). */
+export function startInfra(sb: Sandbox, args: string[], options: { env?: Record<string, string | undefined> } = {}) {
+  const child = spawn(process.execPath, ["--", infraBin, ...args], {
+    cwd: sb.dir,
+    env: childEnv(sb, options.env ?? {}),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const done = new Promise<CliResult>((r) =>
+    child.on("close", (code, signal) => r({ code: code ?? (signal === "SIGKILL" ? 137 : -1), stdout, stderr })),
+  );
+  return { child, done };
+}
+
+/** Build a package from a fixture source dir (optionally edited in a copy first) with the real packer. */
+export async function buildFixture(sb: Sandbox, name: string, edit?: (dir: string) => Promise<void>): Promise<string> {
+  let source = join(fixturesDir, "profiles", name);
+  if (edit !== undefined) {
+    const copy = join(sb.dir, "src", `${name}-${Math.random().toString(16).slice(2, 8)}`);
+    await cp(source, copy, { recursive: true });
+    await edit(copy);
+    source = copy;
+  }
+  const out = join(sb.dir, "pkgs", Math.random().toString(16).slice(2, 8));
+  const packed = await packPackage(source, out);
+  return packed.file;
+}
+
+export interface StubCall {
+  tool: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export async function stubCalls(sb: Sandbox): Promise<StubCall[]> {
+  try {
+    const text = await readFile(sb.stubLog, "utf8");
+    return text
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as StubCall);
+  } catch {
+    return [];
+  }
+}
+
+/** Every regular file under dir (recursive), for byte searches. */
+export async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  }
+  await walk(dir);
+  return out;
+}
+
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  const bytes = Buffer.from(needle);
+  for (const f of await allFiles(dir)) {
+    if ((await readFile(f)).includes(bytes)) hits.push(f);
+  }
+  return hits;
+}
+
+export function instanceDir(sb: Sandbox, instance: string): string {
+  return join(sb.state, "infra", "instances", instance);
+}
+
+export async function readJson<T = Record<string, unknown>>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, "utf8")) as T;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Bounded wait for a condition (no timing assertions: just a ceiling). */
+export async function waitFor(check: () => Promise<boolean>, what: string, ceilingMs = 20_000): Promise<void> {
+  const deadline = Date.now() + ceilingMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const hasAnsible = spawnSync("sh", ["-c", "command -v ansible-playbook"], { encoding: "utf8" }).status === 0;
