@@ -1,10 +1,33 @@
-import { packageVersion } from "@productive-k3s/pkg-format/version";
+import { emit } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
+import { registerCatalog } from "./commands/catalog.js";
+import { registerAddon, registerProfile } from "./commands/package-commands.js";
+import { registerSearch } from "./commands/search.js";
 
 export function buildProgram(): Command {
   const program = new Command("pk3s")
+    .enablePositionalOptions()
     .description("Productive K3S: find, verify and install add-ons and profiles from catalogs")
-    .version(packageVersion(import.meta.url, "../package.json"), "-V, --version")
-    .addHelpText("after", "\nExample:\n  pk3s search longhorn\n  pk3s addon install longhorn --dry-run\n");
+    .option("-V, --version", "print the versions of pk3s and of the runtimes it would use")
+    .option("--json", "with --version: machine-readable output")
+    .option("--core-bin <path>", "with --version: productive-k3s-core to report on")
+    .option("--infra-bin <path>", "with --version: productive-k3s-infra to report on")
+    .addHelpText(
+      "after",
+      "\nExample:\n  pk3s search longhorn\n  pk3s addon install longhorn --dry-run\n\nEnvironment: PK3S_CONFIG_DIR, PK3S_CACHE_DIR, PK3S_CATALOG_TTL, PK3S_CORE_BIN, PK3S_INFRA_BIN, HTTPS_PROXY/NO_PROXY\n",
+    )
+    .action(async (o: { version?: boolean; json?: boolean; coreBin?: string; infraBin?: string }) => {
+      if (o.version !== true) {
+        program.help();
+        return;
+      }
+      const { versionInfo, renderVersion } = await import("./operations/version-info.js");
+      const v = await versionInfo({ core: o.coreBin, infra: o.infraBin });
+      emit(o, { ok: true, ...v }, () => renderVersion(v));
+    });
+  registerCatalog(program);
+  registerSearch(program);
+  registerAddon(program);
+  registerProfile(program);
   return program;
 }

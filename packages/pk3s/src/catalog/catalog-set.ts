@@ -1,0 +1,196 @@
+/**
+ * Loading the configured catalogs into memory: file catalogs are read as
+ * they are; HTTP catalogs come from the cache while it is younger than the
+ * TTL (PK3S_CATALOG_TTL seconds, default 600) and are revalidated with a
+ * conditional GET otherwise. `--offline` never touches the network.
+ */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parseCatalog } from "@productive-k3s/pkg-format/catalog-parse";
+import { warn } from "@productive-k3s/pkg-format/cli";
+import { NotFoundError, type Problem, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
+import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
+import { displayUrl } from "../fetch/fetcher.js";
+import type { Transport } from "../fetch/transport.js";
+import {
+  type CatalogMeta,
+  type ParsedIndex,
+  readCachedIndex,
+  readCompact,
+  readMeta,
+  sha256Hex,
+  touchMeta,
+  writeCompact,
+  writeFetchedIndex,
+} from "./catalog-cache.js";
+import type { CatalogSource } from "./catalog-source.js";
+import { authForCatalog } from "./credentials.js";
+
+/** A catalog entry with its catalog's name and its URL made absolute. */
+export type ResolvedEntry = CatalogEntry & { catalog: string; resolvedUrl: string };
+
+export interface LoadedCatalog {
+  source: CatalogSource;
+  entries: ResolvedEntry[];
+  warnings: Problem[];
+  /** Where the index came from this time. */
+  origin: "file" | "network" | "cache" | "revalidated" | "stale-cache";
+  fetchedAt?: string | undefined;
+}
+
+export interface LoadOptions {
+  transport: Transport;
+  offline: boolean;
+  /** Ignore the TTL and revalidate (catalog update). */
+  forceRefresh?: boolean;
+}
+
+const INDEX_MAX_BYTES = 64 * 1024 * 1024;
+
+export function catalogTtlMs(): number {
+  const raw = process.env.PK3S_CATALOG_TTL;
+  if (raw === undefined || raw === "") return 600_000;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`PK3S_CATALOG_TTL must be a number of seconds >= 0, got "${raw}"`);
+  return n * 1000;
+}
+
+async function parseIndex(source: CatalogSource, text: string): Promise<ParsedIndex> {
+  const sha256 = sha256Hex(text);
+  const compact = await readCompact(source.url, sha256);
+  if (compact !== undefined) return compact;
+  // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
+  const parsed = parseCatalog(text, displayUrl(source.url), { skipInvalidEntries: true });
+  const result: ParsedIndex = { sha256, entries: parsed.entries, warnings: parsed.warnings, generated: parsed.generated };
+  await writeCompact(source.url, result).catch(() => undefined); // the cache is an optimisation only
+  return result;
+}
+
+/**
+ * Entries with absolute URLs and their catalog's name. A remote catalog may
+ * only point at http(s) URLs: an entry that would make pk3s read a local
+ * file (`file:`) or use another scheme is left out with a warning.
+ */
+function withSource(source: CatalogSource, parsed: ParsedIndex): { entries: ResolvedEntry[]; warnings: Problem[] } {
+  const remote = !source.url.startsWith("file:");
+  const entries: ResolvedEntry[] = [];
+  const warnings: Problem[] = [...parsed.warnings];
+  for (const e of parsed.entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e.url, source.url);
+    } catch {
+      url = undefined;
+    }
+    const allowed = url !== undefined && (url.protocol === "https:" || url.protocol === "http:" || (!remote && url.protocol === "file:"));
+    if (url === undefined || !allowed) {
+      warnings.push({
+        file: displayUrl(source.url),
+        message: `entry ${e.name}@${e.version}: URL "${e.url}" is not allowed in ${remote ? "a remote" : "this"} catalog (left out)`,
+        severity: "warning",
+      });
+      continue;
+    }
+    entries.push({ ...e, catalog: source.name, resolvedUrl: url.toString() });
+  }
+  return { entries, warnings };
+}
+
+async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > max) throw new StepFailedError(`${label}: index larger than ${max} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function loadFileCatalog(source: CatalogSource): Promise<LoadedCatalog> {
+  const path = fileURLToPath(source.url);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") {
+      throw new NotFoundError(`catalog "${source.name}": index not found at ${path}`, {
+        where: path,
+        hint: "create it with `pk3s catalog index <dir>` or fix the path with `pk3s catalog remove` + `pk3s catalog add`",
+      });
+    }
+    throw err;
+  }
+  const parsed = await parseIndex(source, text);
+  return { source, ...withSource(source, parsed), origin: "file" };
+}
+
+async function fromCache(source: CatalogSource, meta: CatalogMeta, origin: LoadedCatalog["origin"]): Promise<LoadedCatalog | undefined> {
+  const text = await readCachedIndex(source.url, meta);
+  if (text === undefined) return undefined;
+  const parsed = (await readCompact(source.url, meta.sha256)) ?? (await parseIndex(source, text));
+  return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
+}
+
+async function loadHttpCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
+  const meta = await readMeta(source.url);
+  if (options.offline) {
+    const cached = meta === undefined ? undefined : await fromCache(source, meta, "cache");
+    if (cached === undefined) {
+      throw new NotFoundError(`catalog "${source.name}" has no cached index and --offline forbids the network`, {
+        where: displayUrl(source.url),
+        hint: "run `pk3s catalog update` while online",
+      });
+    }
+    return cached;
+  }
+  if (meta !== undefined && options.forceRefresh !== true && Date.now() - Date.parse(meta.fetchedAt) < catalogTtlMs()) {
+    const cached = await fromCache(source, meta, "cache");
+    if (cached !== undefined) return cached;
+  }
+  const haveCopy = meta !== undefined && (await readCachedIndex(source.url, meta)) !== undefined;
+  const auth = await authForCatalog(source);
+  const label = `catalog "${source.name}"`;
+  try {
+    return await options.transport.fetch(
+      {
+        url: new URL(source.url),
+        label,
+        auth,
+        etag: haveCopy ? meta?.etag : undefined,
+        lastModified: haveCopy ? meta?.lastModified : undefined,
+        maxBytes: INDEX_MAX_BYTES,
+      },
+      async (res) => {
+        if (res.notModified && meta !== undefined) {
+          const next = await touchMeta(source.url, meta, { etag: res.etag, lastModified: res.lastModified });
+          const cached = await fromCache(source, next, "revalidated");
+          if (cached !== undefined) return cached;
+        }
+        const text = await readBody(res.body, INDEX_MAX_BYTES, label);
+        const parsed = await parseIndex(source, text); // validate before caching
+        const written = await writeFetchedIndex(source.url, text, { etag: res.etag, lastModified: res.lastModified });
+        return { source, ...withSource(source, parsed), origin: "network" as const, fetchedAt: written.fetchedAt };
+      },
+    );
+  } catch (err) {
+    // A network failure with an older copy at hand: use it, say so. Auth and 404 errors are not hidden.
+    if (err instanceof StepFailedError && meta !== undefined) {
+      const stale = await fromCache(source, meta, "stale-cache");
+      if (stale !== undefined) {
+        warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
+        return stale;
+      }
+    }
+    throw err;
+  }
+}
+
+export async function loadCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
+  const protocol = new URL(source.url).protocol;
+  return protocol === "file:" ? loadFileCatalog(source) : loadHttpCatalog(source, options);
+}
+
+export function loadCatalogs(sources: readonly CatalogSource[], options: LoadOptions): Promise<LoadedCatalog[]> {
+  return Promise.all(sources.map((s) => loadCatalog(s, options)));
+}

@@ -1,0 +1,72 @@
+/**
+ * A catalog source: where an index lives and how to reach it. Sources are
+ * `http(s)://` URLs, `file://` URLs or plain paths; a URL or directory that
+ * does not name a `.yaml`/`.yml`/`.json` file means its `index.yaml` (like a
+ * Helm repository URL).
+ */
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { UsageError } from "@productive-k3s/pkg-format/errors";
+
+export type CatalogAuthConfig = { type: "bearer"; tokenEnv: string } | { type: "basic"; username: string; passwordEnv: string };
+
+export interface CatalogSource {
+  name: string;
+  /** Absolute URL of the index file (http:, https: or file:). */
+  url: string;
+  /** Higher wins when a package name is in several catalogs. */
+  priority: number;
+  auth?: CatalogAuthConfig | undefined;
+}
+
+const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function assertCatalogName(name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new UsageError(`invalid catalog name "${name}"`, {
+      hint: "use lowercase letters, digits and '-' (like a DNS label), e.g. internal",
+    });
+  }
+}
+
+function isIndexFile(pathname: string): boolean {
+  return /\.(ya?ml|json)$/i.test(pathname);
+}
+
+/** Normalise what the user typed (`https://…`, `file://…`, `./dir`, `/abs/index.yaml`) to the index URL. */
+export function normaliseSourceUrl(input: string, cwd = process.cwd()): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
+    let url: URL;
+    try {
+      url = new URL(input);
+    } catch {
+      throw new UsageError(`invalid catalog URL "${input}"`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:" && url.protocol !== "file:") {
+      throw new UsageError(`unsupported catalog URL scheme "${url.protocol}"`, { hint: "use http://, https://, file:// or a local path" });
+    }
+    if (url.username !== "" || url.password !== "") {
+      throw new UsageError("catalog URLs must not embed credentials", {
+        hint: "pass --token-env VAR or --username U --password-env VAR: the secret stays in the environment",
+      });
+    }
+    if (url.protocol === "file:") return normaliseSourceUrl(decodeURIComponent(url.pathname), cwd);
+    if (!isIndexFile(url.pathname)) url.pathname = `${url.pathname.replace(/\/?$/, "/")}index.yaml`;
+    return url.toString();
+  }
+  let path = isAbsolute(input) ? input : resolve(cwd, input);
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    isDir = !isIndexFile(path);
+  }
+  if (isDir) path = resolve(path, "index.yaml");
+  return pathToFileURL(path).toString();
+}
+
+/** Resolve an entry's URL (absolute or relative) against the catalog's own URL. */
+export function resolveEntryUrl(entryUrl: string, catalogUrl: string): URL {
+  return new URL(entryUrl, catalogUrl);
+}

@@ -1,0 +1,129 @@
+import { emit, log } from "@productive-k3s/pkg-format/cli";
+import { formatProblem } from "@productive-k3s/pkg-format/errors";
+import type { Command } from "commander";
+import { withJson } from "./options.js";
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${value}"`);
+  return n;
+}
+
+export function registerCatalog(program: Command): void {
+  const catalog = program.command("catalog").description("manage catalog sources and publish catalog indexes");
+  catalog.addHelpText(
+    "after",
+    "\nExample:\n  pk3s catalog add internal https://catalog.example.com/ --token-env INTERNAL_CATALOG_TOKEN --priority 10\n",
+  );
+
+  withJson(
+    catalog
+      .command("add <name> <url-or-path>")
+      .description("add a catalog source (http(s)://, file:// or a local path)")
+      .option("--token-env <VAR>", "environment variable holding a bearer token")
+      .option("--username <user>", "basic-auth user name")
+      .option("--password-env <VAR>", "environment variable holding the basic-auth password")
+      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int),
+  )
+    .addHelpText(
+      "after",
+      "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n",
+    )
+    .action(
+      async (
+        name: string,
+        location: string,
+        o: { json?: boolean; tokenEnv?: string; username?: string; passwordEnv?: string; priority?: number },
+      ) => {
+        const { addCatalog } = await import("../operations/catalog-ops.js");
+        const r = await addCatalog({
+          name,
+          location,
+          priority: o.priority,
+          tokenEnv: o.tokenEnv,
+          username: o.username,
+          passwordEnv: o.passwordEnv,
+        });
+        emit(
+          o,
+          { ok: true, ...r },
+          () => `added catalog ${r.catalog.name} (${r.catalog.url}); fetch it with: pk3s catalog update ${r.catalog.name}`,
+        );
+      },
+    );
+
+  withJson(catalog.command("list").description("list catalog sources, highest priority first"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog list --json\n")
+    .action(async (o: { json?: boolean }) => {
+      const { listCatalogs } = await import("../operations/catalog-ops.js");
+      const r = await listCatalogs();
+      emit(o, { ok: true, ...r }, () =>
+        r.catalogs.length === 0
+          ? "no catalogs configured; add one with: pk3s catalog add <name> <url|path>"
+          : r.catalogs
+              .map(
+                (c) =>
+                  `${c.name}${c.isDefault ? " (default)" : ""}  ${c.url}  priority ${c.priority}${c.auth ? `  ${c.auth}` : ""}${c.lastFetched ? `  fetched ${c.lastFetched}` : ""}`,
+              )
+              .join("\n"),
+      );
+    });
+
+  withJson(catalog.command("remove <name>").description("remove a catalog source and its cached index"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog remove internal\n")
+    .action(async (name: string, o: { json?: boolean }) => {
+      const { removeCatalog } = await import("../operations/catalog-ops.js");
+      const r = await removeCatalog(name);
+      emit(o, { ok: true, ...r }, () => `removed catalog ${name}`);
+    });
+
+  withJson(catalog.command("update [name]").description("fetch catalog indexes now (conditional GET) and refresh the cache"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog update\n")
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      const { updateCatalogs } = await import("../operations/catalog-ops.js");
+      const r = await updateCatalogs(name);
+      if (o.json !== true) for (const c of r.catalogs) for (const w of c.warnings) log(formatProblem(w));
+      emit(o, { ok: true, ...r }, () => r.catalogs.map((c) => `${c.name}: ${c.entries} entries (${c.origin})`).join("\n"));
+    });
+
+  withJson(
+    catalog
+      .command("index <dir>")
+      .description("publisher: build a v1 catalog index from a folder of .tgz packages (like helm repo index)")
+      .option("--base-url <url>", "absolute URL prefix for the entries (default: paths relative to the index)")
+      .option("--merge <index.yaml>", "keep the entries of an existing index that are not in <dir>")
+      .option("--out <file>", "where to write the index (default <dir>/index.yaml)"),
+  )
+    .addHelpText(
+      "after",
+      "\nExample:\n  pk3s catalog index ./packages --base-url https://downloads.example.com/addons/ --out ./index.yaml\n",
+    )
+    .action(async (dir: string, o: { json?: boolean; baseUrl?: string; merge?: string; out?: string }) => {
+      const { buildCatalogIndex } = await import("../catalog/catalog-index.js");
+      const r = await buildCatalogIndex({ dir, baseUrl: o.baseUrl, merge: o.merge, out: o.out });
+      emit(
+        o,
+        { ok: true, ...r },
+        () => `wrote ${r.out}: ${r.entries} entries (${r.added} from ${dir}${o.merge ? `, ${r.merged} kept from ${o.merge}` : ""})`,
+      );
+    });
+
+  withJson(
+    catalog
+      .command("prune <dir>")
+      .description("publisher: delete all but the newest N versions of each package in a folder")
+      .requiredOption("--keep-latest <n>", "versions to keep per package", int)
+      .option("--dry-run", "only list what would be deleted"),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s catalog prune ./packages --keep-latest 3 --dry-run\n")
+    .action(async (dir: string, o: { json?: boolean; keepLatest: number; dryRun?: boolean }) => {
+      const { pruneCatalogDir } = await import("../catalog/catalog-prune.js");
+      const r = await pruneCatalogDir({ dir, keepLatest: o.keepLatest, dryRun: o.dryRun === true });
+      emit(o, { ok: true, ...r }, () =>
+        [
+          ...r.removed.map((f) => `${r.dryRun ? "would remove" : "removed"} ${f.file} (${f.name}@${f.version})`),
+          `${r.removed.length} file(s) ${r.dryRun ? "would be " : ""}removed, ${r.kept.length} kept${r.removed.length > 0 && !r.dryRun ? "; regenerate the index with pk3s catalog index" : ""}`,
+        ].join("\n"),
+      );
+    });
+}

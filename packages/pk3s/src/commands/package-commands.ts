@@ -1,0 +1,182 @@
+/** `pk3s addon ...` and `pk3s profile ...`: show, pull and the delegating verbs. */
+import { collect, emit } from "@productive-k3s/pkg-format/cli";
+import type { Command } from "commander";
+import type { ProfileAction } from "../operations/runtime-actions.js";
+import { type FetchOptionValues, propagateExit, withFetchOptions } from "./options.js";
+
+type Kind = "addon" | "profile";
+
+interface AddonInstallFlags {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
+  values: string[];
+  set: string[];
+  namespace?: string;
+  timeout?: string;
+  force?: boolean;
+  breakLock?: boolean;
+  dryRun?: boolean;
+  coreBin?: string;
+  infraBin?: string;
+}
+
+function registerShowPull(group: Command, kind: Kind): void {
+  withFetchOptions(
+    group
+      .command("show <spec>")
+      .description(`versions, digest, size, description, compatibility, dependencies${kind === "profile" ? " and inputs" : ""}`),
+  )
+    .addHelpText("after", `\nExample:\n  pk3s ${kind} show ${kind === "addon" ? "longhorn@^1" : "aws-single-node-basic"}\n`)
+    .action(async (spec: string, o: FetchOptionValues) => {
+      const { show, renderDetails } = await import("../operations/discovery.js");
+      const r = await show(spec, { type: kind, offline: o.offline, includePrerelease: o.includePrerelease });
+      emit(o, { ok: true, package: r }, () => renderDetails(r));
+    });
+
+  withFetchOptions(
+    group
+      .command("pull <spec>")
+      .description("download and verify a package into a folder")
+      .option("-o, --output <dir>", "destination folder (default .)"),
+  )
+    .addHelpText(
+      "after",
+      `\nExample:\n  pk3s ${kind} pull ${kind === "addon" ? "longhorn@1.0.0" : "aws-single-node-basic"} --output ./packages\n`,
+    )
+    .action(async (spec: string, o: FetchOptionValues & { output?: string }) => {
+      const { pull } = await import("../operations/pull.js");
+      const r = await pull(spec, kind, o.output, o);
+      emit(o, { ok: true, ...r }, () => `${r.file} (${r.name}@${r.version}, ${r.digest}${r.fromCache ? ", from cache" : ""})`);
+    });
+}
+
+export function registerAddon(program: Command): void {
+  const addon = program.command("addon").description("find, inspect and install add-ons");
+  addon.addHelpText("after", "\nExample:\n  pk3s addon install longhorn --kubeconfig ~/.kube/config --dry-run\n");
+  registerShowPull(addon, "addon");
+
+  withFetchOptions(
+    addon
+      .command("install <spec>")
+      .description("resolve dependencies, verify every package, then install them in order through productive-k3s-core")
+      .option("--kubeconfig <file>", "kubeconfig of the target cluster")
+      .option("--context <name>", "kubeconfig context")
+      .option("--instance <name>", "target the cluster provisioned by this productive-k3s-infra instance")
+      .option("-f, --values <file>", "values file for the requested add-on (repeatable)", collect, [])
+      .option("--set <key=value>", "value override for the requested add-on (repeatable)", collect, [])
+      .option("-n, --namespace <ns>", "namespace for the requested add-on (Core's default: the package's)")
+      .option("--timeout <duration>", "Core's timeout for Helm and each script (Go duration, e.g. 10m)")
+      .option("--force", "reinstall the requested add-on even if that version is installed")
+      .option("--break-lock", "take over a lock left behind by an interrupted run")
+      .option("--dry-run", "print the plan and ask Core for a dry run; change nothing")
+      .option("--core-bin <path>", "productive-k3s-core to run")
+      .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)"),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon install internal/longhorn@^1.2 --instance lab -f values.yaml --set replicas=2\n")
+    .action(async (spec: string, o: FetchOptionValues & AddonInstallFlags) => {
+      const { installAddon, renderInstall } = await import("../operations/addon-install.js");
+      const r = await installAddon({ ...o, spec, dryRun: o.dryRun === true, json: o.json === true });
+      emit(o, r, () => renderInstall(r));
+      propagateExit(r.exitCode);
+    });
+
+  withFetchOptions(
+    addon
+      .command("validate <spec> [runtimeArgs...]")
+      .description("verify a package and have productive-k3s-core validate it (arguments after -- go to Core)")
+      .option("--strict", "unknown manifest fields are errors")
+      .option("--core-bin <path>", "productive-k3s-core to run"),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon validate longhorn@1.0.0\n")
+    .action(async (spec: string, extra: string[], o: FetchOptionValues & { coreBin?: string; strict?: boolean }) => {
+      const { validateAddon } = await import("../operations/runtime-actions.js");
+      const r = await validateAddon({ ...o, spec, json: o.json === true, extra });
+      propagateExit(r.exitCode);
+    });
+}
+
+type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck";
+
+/** Which Infra options each verb takes (pk3s mirrors productive-k3s-infra's surface). */
+const PROFILE_VERBS: Record<ProfileAction, { description: string; flags: ProfileFlag[]; example: string }> = {
+  validate: {
+    description: "verify a profile package and check it and its inputs with productive-k3s-infra (runs nothing)",
+    flags: ["envFile", "set", "strict"],
+    example: "pk3s profile validate aws-single-node-basic --env-file ./aws.env",
+  },
+  plan: {
+    description: "preview the changes the profile would make",
+    flags: ["envFile", "set", "instance", "breakLock"],
+    example: "pk3s profile plan aws-single-node-basic@594a7c9 --env-file ./aws.env --instance lab",
+  },
+  install: {
+    description: "provision the profile's cluster",
+    flags: ["envFile", "set", "instance", "approve", "breakLock"],
+    example: "pk3s profile install local-lab --env-file ./local-lab.env --instance lab --auto-approve",
+  },
+  status: {
+    description: "show the stored state of the instance",
+    flags: ["instance", "noCheck"],
+    example: "pk3s profile status local-lab --instance lab",
+  },
+  destroy: {
+    description: "tear down what the profile provisioned",
+    flags: ["envFile", "set", "instance", "approve", "purge", "breakLock"],
+    example: "pk3s profile destroy local-lab --instance lab --auto-approve",
+  },
+};
+
+function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
+  for (const f of flags) {
+    if (f === "envFile")
+      cmd.option(
+        "--env-file <file>",
+        "local env file (KEY=VALUE data; local-override inputs must come from here); repeatable",
+        collect,
+        [],
+      );
+    if (f === "set") cmd.option("--set <KEY=VALUE>", "one input value, wins over env files (repeatable)", collect, []);
+    if (f === "instance") cmd.option("--instance <name>", "instance name (default: the profile name)");
+    if (f === "strict") cmd.option("--strict", "unknown manifest fields are errors");
+    if (f === "approve") cmd.option("--auto-approve", "do not ask for confirmation").option("--yes", "alias of --auto-approve");
+    if (f === "purge") cmd.option("--purge", "also remove the instance's state");
+    if (f === "breakLock") cmd.option("--break-lock", "take over the lock of a run that is no longer alive");
+    if (f === "noCheck") cmd.option("--no-check", "do not run the profile's statusScript");
+  }
+  return cmd;
+}
+
+export function registerProfile(program: Command): void {
+  const profile = program.command("profile").description("find, inspect and run profiles through productive-k3s-infra");
+  profile.addHelpText("after", "\nExample:\n  pk3s profile plan aws-single-node-basic --env-file ./aws.env --instance lab\n");
+  registerShowPull(profile, "profile");
+  for (const [action, verb] of Object.entries(PROFILE_VERBS) as [ProfileAction, (typeof PROFILE_VERBS)[ProfileAction]][]) {
+    const cmd = withFetchOptions(
+      profile.command(`${action} <spec> [runtimeArgs...]`).description(`${verb.description} (arguments after -- go to Infra)`),
+    ).option("--infra-bin <path>", "productive-k3s-infra to run");
+    addProfileFlags(cmd, verb.flags)
+      .addHelpText("after", `\nExample:\n  ${verb.example}\n`)
+      .action(async (spec: string, extra: string[], o: FetchOptionValues & Record<string, unknown>) => {
+        const { runProfileAction } = await import("../operations/runtime-actions.js");
+        const r = await runProfileAction({
+          ...o,
+          action,
+          spec,
+          json: o.json === true,
+          extra,
+          envFile: o.envFile as string[] | undefined,
+          set: o.set as string[] | undefined,
+          instance: o.instance as string | undefined,
+          infraBin: o.infraBin as string | undefined,
+          strict: o.strict as boolean | undefined,
+          autoApprove: o.autoApprove as boolean | undefined,
+          yes: o.yes as boolean | undefined,
+          purge: o.purge as boolean | undefined,
+          breakLock: o.breakLock as boolean | undefined,
+          check: o.check as boolean | undefined,
+        });
+        propagateExit(r.exitCode);
+      });
+  }
+}

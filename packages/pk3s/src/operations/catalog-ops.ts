@@ -1,0 +1,103 @@
+/** `pk3s catalog add|list|remove|update`: configuration and cache refresh. */
+import { rm } from "node:fs/promises";
+import { NotFoundError, type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
+import { catalogCacheDir, readMeta } from "../catalog/catalog-cache.js";
+import {
+  type AddCatalogInput,
+  buildCatalogSource,
+  byPriority,
+  configFile,
+  effectiveSources,
+  loadConfig,
+  noCatalogsError,
+  saveConfig,
+} from "../catalog/catalog-config.js";
+import { loadCatalog } from "../catalog/catalog-set.js";
+import type { CatalogAuthConfig, CatalogSource } from "../catalog/catalog-source.js";
+import { displayUrl } from "../fetch/fetcher.js";
+import { withSession } from "./session.js";
+
+export interface CatalogView {
+  name: string;
+  url: string;
+  priority: number;
+  /** e.g. "bearer token from $ACME_TOKEN": names the variable, never the secret. */
+  auth: string | null;
+  isDefault: boolean;
+  lastFetched: string | null;
+}
+
+export function describeAuth(auth: CatalogAuthConfig | undefined): string | null {
+  if (auth === undefined) return null;
+  return auth.type === "bearer"
+    ? `bearer token from $${auth.tokenEnv}`
+    : `basic auth as ${auth.username}, password from $${auth.passwordEnv}`;
+}
+
+function view(source: CatalogSource, isDefault: boolean, lastFetched: string | undefined): CatalogView {
+  return {
+    name: source.name,
+    url: displayUrl(source.url),
+    priority: source.priority,
+    auth: describeAuth(source.auth),
+    isDefault,
+    lastFetched: lastFetched ?? null,
+  };
+}
+
+export async function addCatalog(input: AddCatalogInput): Promise<{ catalog: CatalogView; configFile: string }> {
+  const source = buildCatalogSource(input);
+  const config = await loadConfig();
+  if (config.catalogs.some((c) => c.name === source.name)) {
+    throw new UsageError(`catalog "${source.name}" already exists`, { hint: `remove it first: pk3s catalog remove ${source.name}` });
+  }
+  config.catalogs.push(source);
+  await saveConfig(config);
+  return { catalog: view(source, false, undefined), configFile: configFile() };
+}
+
+export async function listCatalogs(): Promise<{ catalogs: CatalogView[] }> {
+  const { sources, isDefault } = await effectiveSources();
+  const out: CatalogView[] = [];
+  for (const s of byPriority(sources)) out.push(view(s, isDefault, (await readMeta(s.url))?.fetchedAt));
+  return { catalogs: out };
+}
+
+export async function removeCatalog(name: string): Promise<{ removed: string }> {
+  const config = await loadConfig();
+  const found = config.catalogs.find((c) => c.name === name);
+  if (found === undefined) throw new NotFoundError(`no catalog named "${name}"`, { hint: "list them with `pk3s catalog list`" });
+  config.catalogs = config.catalogs.filter((c) => c.name !== name);
+  await saveConfig(config);
+  await rm(catalogCacheDir(found.url), { recursive: true, force: true });
+  return { removed: name };
+}
+
+export interface UpdatedCatalog {
+  name: string;
+  url: string;
+  entries: number;
+  origin: string;
+  warnings: Problem[];
+}
+
+export async function updateCatalogs(name: string | undefined): Promise<{ catalogs: UpdatedCatalog[] }> {
+  const { sources } = await effectiveSources();
+  if (sources.length === 0) throw noCatalogsError();
+  const selected = name === undefined ? sources : sources.filter((s) => s.name === name);
+  if (selected.length === 0) throw new NotFoundError(`no catalog named "${name}"`, { hint: "list them with `pk3s catalog list`" });
+  return withSession({}, async (session) => {
+    const out: UpdatedCatalog[] = [];
+    for (const source of selected) {
+      const loaded = await loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true });
+      out.push({
+        name: source.name,
+        url: displayUrl(source.url),
+        entries: loaded.entries.length,
+        origin: loaded.origin,
+        warnings: loaded.warnings,
+      });
+    }
+    return { catalogs: out };
+  });
+}

@@ -1,0 +1,169 @@
+/** `pk3s search` and `pk3s addon|profile show`: read-only views of the catalogs. */
+import { warn } from "@productive-k3s/pkg-format/cli";
+import type { ResolvedEntry } from "../catalog/catalog-set.js";
+import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
+import { displayUrl } from "../fetch/fetcher.js";
+import { Session } from "./session.js";
+
+export interface SearchRow {
+  name: string;
+  type: string;
+  version: string;
+  catalog: string;
+  category: string | null;
+  description: string | null;
+  versions: string[];
+  deprecated: boolean;
+}
+
+export interface SearchOptions {
+  type?: PackageType | undefined;
+  offline?: boolean | undefined;
+}
+
+export async function search(term: string | undefined, options: SearchOptions): Promise<{ results: SearchRow[] }> {
+  const session = new Session({ offline: options.offline });
+  try {
+    const catalogs = await session.catalogs();
+    const needle = term?.toLowerCase();
+    const groups = new Map<string, ResolvedEntry[]>();
+    for (const c of catalogs) {
+      for (const e of c.entries) {
+        if (options.type !== undefined && e.type !== options.type) continue;
+        if (needle !== undefined && ![e.name, e.description ?? "", e.category ?? ""].some((s) => s.toLowerCase().includes(needle)))
+          continue;
+        const key = `${c.source.name}\u0000${e.type}\u0000${e.name}`;
+        groups.set(key, [...(groups.get(key) ?? []), e]);
+      }
+    }
+    const results = [...groups.values()].map((entries) => {
+      const sorted = sortVersionsDesc(entries);
+      const latest = sorted.find((e) => e.deprecated !== true) ?? sorted[0]!;
+      return {
+        name: latest.name,
+        type: latest.type,
+        version: latest.version,
+        catalog: latest.catalog,
+        category: latest.category ?? null,
+        description: latest.description ?? null,
+        versions: sorted.map((e) => e.version),
+        deprecated: sorted.every((e) => e.deprecated === true),
+      };
+    });
+    results.sort((a, b) => a.name.localeCompare(b.name) || a.catalog.localeCompare(b.catalog));
+    return { results };
+  } finally {
+    await session.close();
+  }
+}
+
+export interface ShowInput {
+  type: PackageType;
+  offline?: boolean | undefined;
+  includePrerelease?: boolean | undefined;
+}
+
+export interface PackageDetails {
+  name: string;
+  type: string;
+  version: string;
+  catalog: string;
+  url: string;
+  digest: string | null;
+  size: number | null;
+  description: string | null;
+  category: string | null;
+  deprecated: boolean;
+  versions: { version: string; deprecated: boolean }[];
+  dependencies: { name: string; version: string }[];
+  compatibility: unknown;
+  inputs: {
+    name: string;
+    required: boolean;
+    sensitive: boolean;
+    source: string;
+    description: string | null;
+    /** Has to be supplied by the invoking machine's --env-file. */
+    fromEnvFile: boolean;
+  }[];
+}
+
+export async function show(rawSpec: string, input: ShowInput): Promise<PackageDetails> {
+  const spec = parseSpec(rawSpec);
+  const session = new Session({ offline: input.offline });
+  try {
+    const catalogs = await session.catalogs(spec);
+    const entry = resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease });
+    if (entry.deprecated === true) warn(`${entry.name}@${entry.version} is deprecated`);
+    const { entries } = candidatesFor(catalogs, spec, input.type);
+    return {
+      name: entry.name,
+      type: entry.type,
+      version: entry.version,
+      catalog: entry.catalog,
+      url: displayUrl(entry.resolvedUrl),
+      digest: entry.digest ?? null,
+      size: entry.size ?? null,
+      description: entry.description ?? null,
+      category: entry.category ?? null,
+      deprecated: entry.deprecated === true,
+      versions: sortVersionsDesc(entries).map((e) => ({ version: e.version, deprecated: e.deprecated === true })),
+      dependencies: (entry.dependencies ?? []).map((d) => ({ name: d.name, version: d.version ?? "*" })),
+      compatibility: entry.compatibility ?? null,
+      inputs: (entry.inputs ?? []).map((i) => ({
+        name: i.name,
+        required: i.required === true,
+        sensitive: i.sensitive === true,
+        source: i.source ?? "either",
+        description: i.description ?? null,
+        fromEnvFile: i.source === "local-override",
+      })),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+function formatSize(n: number | null): string {
+  if (n === null) return "unknown";
+  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+export function renderSearch(rows: SearchRow[]): string {
+  if (rows.length === 0) return "no packages found";
+  const header = ["NAME", "TYPE", "VERSION", "CATALOG", "DESCRIPTION"];
+  const lines = rows.map((r) => [r.name, r.type, r.version + (r.deprecated ? " (deprecated)" : ""), r.catalog, r.description ?? ""]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+export function renderDetails(d: PackageDetails): string {
+  const out = [
+    `${d.name}@${d.version} (${d.type}, catalog ${d.catalog})${d.deprecated ? " DEPRECATED" : ""}`,
+    `description: ${d.description ?? "-"}`,
+    `category:    ${d.category ?? "-"}`,
+    `url:         ${d.url}`,
+    `digest:      ${d.digest ?? "none (unverifiable: needs --allow-unverified)"}`,
+    `size:        ${formatSize(d.size)}`,
+    `versions:    ${d.versions.map((v) => v.version + (v.deprecated ? " (deprecated)" : "")).join(", ")}`,
+  ];
+  if (d.type === "addon") {
+    out.push(`dependencies: ${d.dependencies.length === 0 ? "none" : d.dependencies.map((x) => `${x.name}@${x.version}`).join(", ")}`);
+  }
+  out.push(`compatibility: ${d.compatibility === null ? "not declared" : JSON.stringify(d.compatibility)}`);
+  if (d.type === "profile") {
+    if (d.inputs.length === 0) out.push("inputs: none declared");
+    else {
+      out.push("inputs:");
+      for (const i of d.inputs) {
+        const flags = [i.required ? "required" : "optional", i.sensitive ? "sensitive" : "", `source ${i.source}`]
+          .filter((s) => s !== "")
+          .join(", ");
+        out.push(
+          `  ${i.name} (${flags})${i.fromEnvFile ? " — must come from --env-file" : ""}${i.description ? `: ${i.description}` : ""}`,
+        );
+      }
+    }
+  }
+  return out.join("\n");
+}

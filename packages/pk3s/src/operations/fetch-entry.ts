@@ -1,0 +1,34 @@
+/** Resolve one `[catalog/]name[@range]` and bring its verified bytes into the cache. */
+import { warn } from "@productive-k3s/pkg-format/cli";
+import type { ResolvedEntry } from "../catalog/catalog-set.js";
+import { type PackageType, parseSpec, resolveEntry } from "../catalog/resolve.js";
+import { type FetchedPackage, fetchPackage } from "../download/download.js";
+import type { Session } from "./session.js";
+
+export interface FetchFlags {
+  offline?: boolean | undefined;
+  allowUnverified?: boolean | undefined;
+  includePrerelease?: boolean | undefined;
+}
+
+export interface ResolvedPackage {
+  entry: ResolvedEntry;
+  fetched: FetchedPackage;
+}
+
+export async function downloadEntry(session: Session, entry: ResolvedEntry, flags: FetchFlags): Promise<FetchedPackage> {
+  if (entry.deprecated === true) warn(`${entry.name}@${entry.version} is deprecated`);
+  return fetchPackage(entry, {
+    transport: session.transport,
+    auth: await session.authFor(entry),
+    allowUnverified: flags.allowUnverified,
+    offline: flags.offline,
+  });
+}
+
+export async function resolveAndFetch(session: Session, rawSpec: string, type: PackageType, flags: FetchFlags): Promise<ResolvedPackage> {
+  const spec = parseSpec(rawSpec);
+  const catalogs = await session.catalogs(spec);
+  const entry = resolveEntry(catalogs, spec, { type, includePrerelease: flags.includePrerelease });
+  return { entry, fetched: await downloadEntry(session, entry, flags) };
+}

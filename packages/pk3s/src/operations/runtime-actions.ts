@@ -1,0 +1,118 @@
+/**
+ * Delegations that take one package: `pk3s addon validate` → Core,
+ * `pk3s profile validate|plan|install|status|destroy` → Infra. The package is
+ * resolved and verified first; the runtime gets `--tgz <cached file>` plus the
+ * pass-through options, inherits stdio, and its exit code becomes ours.
+ */
+import { log } from "@productive-k3s/pkg-format/cli";
+import { runRuntime } from "../delegate/delegate.js";
+import { requireRuntime } from "../delegate/runtime-bin.js";
+import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
+import { withSession } from "./session.js";
+
+export type ProfileAction = "validate" | "plan" | "install" | "status" | "destroy";
+
+export interface DelegationResult {
+  name: string;
+  version: string;
+  catalog: string;
+  file: string;
+  digest: string;
+  runtime: string;
+  args: string[];
+  exitCode: number;
+}
+
+export interface AddonValidateInput extends FetchFlags {
+  spec: string;
+  json: boolean;
+  strict?: boolean | undefined;
+  coreBin?: string | undefined;
+  extra: string[];
+}
+
+export async function validateAddon(input: AddonValidateInput): Promise<DelegationResult> {
+  return withSession({ offline: input.offline }, async (session) => {
+    const { entry, fetched } = await resolveAndFetch(session, input.spec, "addon", input);
+    const core = requireRuntime("core", input.coreBin);
+    const args = [
+      "addon",
+      "validate",
+      "--tgz",
+      fetched.file,
+      ...(input.strict === true ? ["--strict"] : []),
+      ...(input.json ? ["--json"] : []),
+      ...input.extra,
+    ];
+    log(`validating ${entry.name}@${entry.version} with ${core.binName}`);
+    const res = await runRuntime(core, args);
+    return {
+      name: entry.name,
+      version: entry.version,
+      catalog: entry.catalog,
+      file: fetched.file,
+      digest: fetched.digest,
+      runtime: core.path,
+      args,
+      exitCode: res.exitCode,
+    };
+  });
+}
+
+/** Options forwarded to `productive-k3s-infra profile <action>`, mirroring its surface per action. */
+export interface ProfilePassThrough {
+  envFile?: string[] | undefined;
+  set?: string[] | undefined;
+  instance?: string | undefined;
+  strict?: boolean | undefined;
+  autoApprove?: boolean | undefined;
+  yes?: boolean | undefined;
+  purge?: boolean | undefined;
+  breakLock?: boolean | undefined;
+  /** commander's negated `--no-check`: false when given. */
+  check?: boolean | undefined;
+}
+
+export interface ProfileActionInput extends FetchFlags, ProfilePassThrough {
+  action: ProfileAction;
+  spec: string;
+  json: boolean;
+  infraBin?: string | undefined;
+  extra: string[];
+}
+
+export function profileArgs(input: ProfileActionInput, tgz: string): string[] {
+  const args = ["profile", input.action, "--tgz", tgz];
+  for (const f of input.envFile ?? []) args.push("--env-file", f);
+  for (const kv of input.set ?? []) args.push("--set", kv);
+  if (input.instance !== undefined) args.push("--instance", input.instance);
+  if (input.strict === true) args.push("--strict");
+  if (input.autoApprove === true) args.push("--auto-approve");
+  if (input.yes === true) args.push("--yes");
+  if (input.purge === true) args.push("--purge");
+  if (input.breakLock === true) args.push("--break-lock");
+  if (input.check === false) args.push("--no-check");
+  if (input.json) args.push("--json");
+  args.push(...input.extra);
+  return args;
+}
+
+export async function runProfileAction(input: ProfileActionInput): Promise<DelegationResult> {
+  return withSession({ offline: input.offline }, async (session) => {
+    const { entry, fetched } = await resolveAndFetch(session, input.spec, "profile", input);
+    const infra = requireRuntime("infra", input.infraBin);
+    const args = profileArgs(input, fetched.file);
+    log(`${input.action} ${entry.name}@${entry.version} with ${infra.binName}`);
+    const res = await runRuntime(infra, args);
+    return {
+      name: entry.name,
+      version: entry.version,
+      catalog: entry.catalog,
+      file: fetched.file,
+      digest: fetched.digest,
+      runtime: infra.path,
+      args,
+      exitCode: res.exitCode,
+    };
+  });
+}

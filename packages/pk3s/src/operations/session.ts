@@ -1,0 +1,72 @@
+/**
+ * What every catalog-backed command needs: the configured sources, a
+ * transport, and catalogs loaded honouring `--offline` and the TTL.
+ */
+
+import { warn } from "@productive-k3s/pkg-format/cli";
+import { NotFoundError } from "@productive-k3s/pkg-format/errors";
+import { packageVersion } from "@productive-k3s/pkg-format/version";
+import { effectiveSources, noCatalogsError } from "../catalog/catalog-config.js";
+import { type LoadedCatalog, loadCatalogs, type ResolvedEntry } from "../catalog/catalog-set.js";
+import type { CatalogSource } from "../catalog/catalog-source.js";
+import { authForCatalog } from "../catalog/credentials.js";
+import type { PackageSpec } from "../catalog/resolve.js";
+import type { OriginAuth } from "../fetch/fetcher.js";
+import { Transport } from "../fetch/transport.js";
+
+export interface SessionOptions {
+  offline?: boolean | undefined;
+}
+
+export class Session {
+  readonly transport: Transport;
+  private sourcesCache: CatalogSource[] | undefined;
+
+  constructor(readonly options: SessionOptions = {}) {
+    this.transport = new Transport({
+      userAgent: `pk3s/${packageVersion(import.meta.url, "../../package.json")} node/${process.versions.node}`,
+      onRetry: (message, attempt, delayMs) => warn(`${message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})`),
+    });
+  }
+
+  async sources(): Promise<CatalogSource[]> {
+    if (this.sourcesCache === undefined) {
+      const { sources } = await effectiveSources();
+      if (sources.length === 0) throw noCatalogsError();
+      this.sourcesCache = sources;
+    }
+    return this.sourcesCache;
+  }
+
+  /** Load all catalogs, or only the one a qualified spec names. */
+  async catalogs(spec?: PackageSpec, forceRefresh = false): Promise<LoadedCatalog[]> {
+    let sources = await this.sources();
+    if (spec?.catalog !== undefined) {
+      sources = sources.filter((s) => s.name === spec.catalog);
+      if (sources.length === 0) {
+        throw new NotFoundError(`no catalog named "${spec.catalog}"`, { hint: "list them with `pk3s catalog list`" });
+      }
+    }
+    return loadCatalogs(sources, { transport: this.transport, offline: this.options.offline === true, forceRefresh });
+  }
+
+  /** Credentials of the entry's catalog (bound to that catalog's origin only). */
+  async authFor(entry: ResolvedEntry): Promise<OriginAuth | undefined> {
+    const source = (await this.sources()).find((s) => s.name === entry.catalog);
+    return source === undefined ? undefined : authForCatalog(source);
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+}
+
+/** Run `fn` with a session, always closing its connections. */
+export async function withSession<T>(options: SessionOptions, fn: (session: Session) => Promise<T>): Promise<T> {
+  const session = new Session(options);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}

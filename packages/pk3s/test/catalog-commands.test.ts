@@ -1,0 +1,241 @@
+/**
+ * `pk3s catalog add|list|remove|update|index|prune`, the default catalog,
+ * search/show over the published v1alpha1 index, and multi-catalog merging.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { packPackage } from "@productive-k3s/pkg-format/pack";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
+import { type Sandbox, sandbox } from "./helpers/cli.js";
+import { writeAddonSource } from "./helpers/sources.js";
+
+const V1ALPHA1 = new URL("../../../../shared/compat/catalog/productive-k3s-catalog-index.yaml", import.meta.url).pathname;
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = sandbox();
+});
+afterEach(() => sb.cleanup());
+
+describe("catalog configuration", () => {
+  it("adds, lists by priority, and removes catalogs; the config is 0600 and names env vars only", async () => {
+    const a = writeLocalCatalog(join(sb.root, "a"), [pkg("x", "1.0.0")]);
+    expect((await sb.run(["catalog", "add", "alpha", a])).code).toBe(0);
+    expect(
+      (
+        await sb.run([
+          "catalog",
+          "add",
+          "beta",
+          "https://catalog.example.com/pk3s/",
+          "--username",
+          "ci",
+          "--password-env",
+          "BETA_PW",
+          "--priority",
+          "5",
+        ])
+      ).code,
+    ).toBe(0);
+    const dup = await sb.run(["catalog", "add", "alpha", a]);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain('catalog "alpha" already exists');
+    const list = JSON.parse((await sb.run(["catalog", "list", "--json"])).stdout);
+    expect(list.catalogs.map((c: { name: string }) => c.name)).toEqual(["beta", "alpha"]);
+    expect(list.catalogs[0]).toMatchObject({
+      url: "https://catalog.example.com/pk3s/index.yaml",
+      priority: 5,
+      auth: "basic auth as ci, password from $BETA_PW",
+    });
+    expect(list.catalogs[1].url).toBe(a);
+    const config = join(sb.env.PK3S_CONFIG_DIR!, "config.json");
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect((await sb.run(["catalog", "remove", "beta"])).code).toBe(0);
+    expect((await sb.run(["catalog", "remove", "beta"])).code).toBe(3);
+    expect(JSON.parse(readFileSync(config, "utf8")).catalogs.map((c: { name: string }) => c.name)).toEqual(["alpha"]);
+  });
+
+  it.each([
+    [["catalog", "add", "x", "https://user:pw@example.com/"], "must not embed credentials"],
+    [["catalog", "add", "x", "https://example.com/", "--token-env", "abc-123-literal!"], "is not an environment variable name"],
+    [["catalog", "add", "x", "https://example.com/", "--username", "u"], "go together"],
+    [["catalog", "add", "Bad_Name", "https://example.com/"], "invalid catalog name"],
+    [["catalog", "add", "x", "ftp://example.com/"], "unsupported catalog URL scheme"],
+  ])("refuses %j (exit 2)", async (args, message) => {
+    const r = await sb.run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain("pw@");
+  });
+
+  it("uses PK3S_DEFAULT_CATALOG when nothing is configured, and explains when there is none", async () => {
+    const idx = writeLocalCatalog(join(sb.root, "d"), [pkg("defpkg", "2.0.0")]);
+    const r = await sb.run(["search", "--json"], { PK3S_DEFAULT_CATALOG: idx });
+    expect(JSON.parse(r.stdout).results).toMatchObject([{ name: "defpkg", catalog: "local" }]);
+    const list = JSON.parse((await sb.run(["catalog", "list", "--json"], { PK3S_DEFAULT_CATALOG: idx })).stdout);
+    expect(list.catalogs[0]).toMatchObject({ name: "local", isDefault: true });
+  });
+
+  it("defaults to the repository's catalogs/local/index.yaml in a checkout", async () => {
+    const list = JSON.parse((await sb.run(["catalog", "list", "--json"])).stdout);
+    expect(list.catalogs).toHaveLength(1);
+    expect(list.catalogs[0]).toMatchObject({ name: "local", isDefault: true });
+    expect(list.catalogs[0].url).toMatch(/catalogs\/local\/index\.yaml$/);
+    const search = await sb.run(["search", "--json"]);
+    expect(search.code).toBe(0);
+    expect(JSON.parse(search.stdout).results.every((r: { catalog: string }) => r.catalog === "local")).toBe(true);
+  });
+
+  it("leaves an invalid entry out with a warning instead of failing the whole catalog", async () => {
+    const dir = join(sb.root, "bad");
+    writeLocalCatalog(dir, [pkg("good", "1.0.0"), pkg("broken", "1.0.0", { digest: "sha256:not-hex" })]);
+    await sb.run(["catalog", "add", "bad", dir]);
+    const search = JSON.parse((await sb.run(["search", "--json"])).stdout);
+    expect(search.results.map((r: { name: string }) => r.name)).toEqual(["good"]);
+    const update = await sb.run(["catalog", "update"]);
+    expect(update.code).toBe(0);
+    expect(update.stderr).toContain("entries[1].digest");
+  });
+
+  it("merges several catalogs: search shows each, a qualified name selects one", async () => {
+    const a = writeLocalCatalog(join(sb.root, "a"), [pkg("shared", "1.0.0"), pkg("only-a", "1.0.0")]);
+    const b = writeLocalCatalog(join(sb.root, "b"), [pkg("shared", "3.0.0")]);
+    await sb.run(["catalog", "add", "a", a, "--priority", "10"]);
+    await sb.run(["catalog", "add", "b", b]);
+    const s = JSON.parse((await sb.run(["search", "--json"])).stdout).results;
+    expect(s.map((r: { catalog: string; name: string; version: string }) => `${r.catalog}/${r.name}@${r.version}`)).toEqual([
+      "a/only-a@1.0.0",
+      "a/shared@1.0.0",
+      "b/shared@3.0.0",
+    ]);
+    expect(JSON.parse((await sb.run(["addon", "show", "shared", "--json"])).stdout).package).toMatchObject({
+      catalog: "a",
+      version: "1.0.0",
+    });
+    expect(JSON.parse((await sb.run(["addon", "show", "b/shared", "--json"])).stdout).package).toMatchObject({
+      catalog: "b",
+      version: "3.0.0",
+    });
+    const human = await sb.run(["search", "shared"]);
+    expect(human.stdout.split("\n")[0]).toMatch(/^NAME\s+TYPE\s+VERSION\s+CATALOG\s+DESCRIPTION/);
+  });
+});
+
+describe("the published v1alpha1 index", () => {
+  beforeEach(async () => {
+    expect((await sb.run(["catalog", "add", "published", V1ALPHA1])).code).toBe(0);
+  });
+
+  it("searches addons and profiles, leaving the stack entry out", async () => {
+    const r = JSON.parse((await sb.run(["search", "--json"])).stdout).results as { name: string; type: string; version: string }[];
+    expect(r.map((x) => x.name)).not.toContain("base");
+    expect(r.filter((x) => x.type === "addon").map((x) => x.name)).toEqual(["cert-manager", "longhorn", "nginx", "rancher", "registry"]);
+    expect(r.filter((x) => x.type === "profile").every((x) => x.version === "594a7c9")).toBe(true);
+    const profiles = JSON.parse((await sb.run(["search", "--type", "profile", "--json"])).stdout).results;
+    expect(profiles).toHaveLength(4);
+    const update = await sb.run(["catalog", "update"]);
+    expect(update.stderr).toContain('"base" has kind "stack"');
+  });
+
+  it("shows a profile's inputs and which must come from --env-file; resolves git-sha versions exactly", async () => {
+    const r = await sb.run(["profile", "show", "aws-single-node-basic@594a7c9", "--json"]);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout).package;
+    expect(d).toMatchObject({
+      name: "aws-single-node-basic",
+      version: "594a7c9",
+      digest: null,
+      url: "https://downloads.productive-k3s.io/infra/aws-single-node-basic-594a7c9.tgz",
+    });
+    expect(d.inputs.filter((i: { fromEnvFile: boolean }) => i.fromEnvFile).map((i: { name: string }) => i.name)).toEqual([
+      "AWS_KEY_PAIR_NAME",
+      "AWS_SSH_KEY_PATH",
+    ]);
+    const human = await sb.run(["profile", "show", "aws-single-node-basic"]);
+    expect(human.stdout).toContain("AWS_KEY_PAIR_NAME (required, source local-override) — must come from --env-file");
+    const wrong = await sb.run(["profile", "show", "aws-single-node-basic@abcdef0"]);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain("available: 594a7c9");
+  });
+
+  it("refuses to install an entry without a digest (exit 6) before touching the network", async () => {
+    const r = await sb.run(["addon", "install", "nginx", "--dry-run"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain("has no digest");
+  });
+});
+
+describe("publisher commands", () => {
+  it("catalog index builds a v1 index that pk3s can resolve, verify and merge", async () => {
+    const src = join(sb.root, "src");
+    const repo = join(sb.root, "repo");
+    mkdirSync(repo);
+    for (const [n, v, deps] of [
+      ["base", "1.0.0", []],
+      ["base", "1.1.0", []],
+      ["app", "2.0.0", ["base"]],
+    ] as [string, string, string[]][]) {
+      await packPackage(await writeAddonSource(src, n, v, deps), repo);
+    }
+    const r = await sb.run(["catalog", "index", repo, "--json"]);
+    expect(r.code).toBe(0);
+    const doc = parse(readFileSync(join(repo, "index.yaml"), "utf8"));
+    expect(doc.apiVersion).toBe("catalog.productive-k3s.io/v1");
+    expect(doc.entries.map((e: { name: string; version: string }) => `${e.name}@${e.version}`)).toEqual([
+      "app@2.0.0",
+      "base@1.1.0",
+      "base@1.0.0",
+    ]);
+    expect(doc.entries[0]).toMatchObject({
+      type: "addon",
+      url: "app-2.0.0.tgz",
+      dependencies: [{ name: "base", version: "*" }],
+      category: "test",
+    });
+    expect(doc.entries[0].digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(doc.entries[0].size).toBe(statSync(join(repo, "app-2.0.0.tgz")).size);
+
+    await sb.run(["catalog", "add", "repo", repo]);
+    const pulled = await sb.run(["addon", "pull", "app", "--output", join(sb.root, "out"), "--json"]);
+    expect(pulled.code).toBe(0);
+    expect(JSON.parse(pulled.stdout).digest).toBe(doc.entries[0].digest);
+
+    // --base-url makes URLs absolute; --merge keeps entries the folder no longer has.
+    const other = join(sb.root, "other");
+    mkdirSync(other);
+    await packPackage(await writeAddonSource(src, "extra", "0.1.0"), other);
+    const out = join(sb.root, "merged.yaml");
+    const m = await sb.run([
+      "catalog",
+      "index",
+      other,
+      "--base-url",
+      "https://dl.example.com/addons",
+      "--merge",
+      join(repo, "index.yaml"),
+      "--out",
+      out,
+      "--json",
+    ]);
+    expect(JSON.parse(m.stdout)).toMatchObject({ entries: 4, added: 1, merged: 3 });
+    const merged = parse(readFileSync(out, "utf8"));
+    expect(merged.entries.find((e: { name: string }) => e.name === "extra").url).toBe("https://dl.example.com/addons/extra-0.1.0.tgz");
+  });
+
+  it("catalog prune keeps the newest N versions per package", async () => {
+    const src = join(sb.root, "src");
+    const repo = join(sb.root, "repo");
+    mkdirSync(repo);
+    for (const v of ["1.0.0", "1.2.0", "1.10.0", "2.0.0-rc.1"]) await packPackage(await writeAddonSource(src, "base", v), repo);
+    await packPackage(await writeAddonSource(src, "solo", "0.1.0"), repo);
+    const dry = JSON.parse((await sb.run(["catalog", "prune", repo, "--keep-latest", "2", "--dry-run", "--json"])).stdout);
+    expect(dry.removed.map((f: { version: string }) => f.version)).toEqual(["1.2.0", "1.0.0"]);
+    expect(readdirSync(repo)).toHaveLength(5);
+    const r = await sb.run(["catalog", "prune", repo, "--keep-latest", "2"]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(repo).sort()).toEqual(["base-1.10.0.tgz", "base-2.0.0-rc.1.tgz", "solo-0.1.0.tgz"]);
+    expect((await sb.run(["catalog", "prune", repo, "--keep-latest", "0"])).code).toBe(2);
+  });
+});
