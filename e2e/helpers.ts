@@ -29,5 +29,5 @@ export function run(file: string, args: readonly string[], options: { env?: Node
 }
 
 export function node(bin: string, args: readonly string[], options?: Parameters<typeof run>[2]): Run {
-  return run(process.execPath, [bin, ...args], options);
+  return run(process.execPath, ["--", bin, ...args], options);
 }

@@ -67,6 +67,18 @@ describe("npm install -g of the packed packages", () => {
     expect(r.stdout).toMatch(/^productive-k3s-infra 0\.1\.0 .*@productive-k3s\/(infra|cli)/m);
   });
 
+  it("our --env-file is ours: a missing file is our not-found error, not Node 20's exit 9", () => {
+    const missing = join(work, "no-such.env");
+    for (const [bin, args] of [
+      ["productive-k3s-infra", ["profile", "validate", "--tgz", join(work, "none.tgz"), "--env-file", missing]],
+      ["pk3s", ["profile", "validate", "local-lab", "--env-file", missing]],
+    ] as const) {
+      const r = run(bin, args, { env: userEnv(), cwd: work });
+      expect(r.stderr, bin).not.toContain("node: ");
+      expect([2, 3], `${bin}: ${r.code} ${r.stderr}`).toContain(r.code);
+    }
+  });
+
   it("ships only what the packages need", () => {
     for (const p of PACKAGES) {
       const files = listTarball(tarballs[p] ?? "");

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { createSandbox, fixtures, k3sKubeconfig, type Sandbox } from "./helpers/harness.js";
 
 const helmStub = join(fixtures, "bin/helm");
@@ -34,8 +35,8 @@ describe("addon validate", () => {
     }
   });
 
-  const compat = process.env.PK3S_COMPAT_DIR ?? "/work/shared/compat/addons";
-  it.skipIf(!existsSync(compat))("packages built from the published manifests (compat/addons) validate", async () => {
+  const compat = join(COMPAT_DIR, "addons");
+  it("packages built from the published manifests (compat/addons) validate", async () => {
     const fs = await import("node:fs/promises");
     const { parse } = await import("yaml");
     const files = (await fs.readdir(compat)).filter((f) => f.endsWith(".addon.yaml"));

@@ -13,7 +13,7 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../
 export const infraBin = join(repoRoot, "packages/infra/dist/bin/productive-k3s-infra.js");
 export const fixturesDir = join(repoRoot, "fixtures");
 export const tofuStub = join(fixturesDir, "bin/tofu");
-export const compatRoot = resolve(repoRoot, "../shared/compat");
+export { COMPAT_DIR as compatRoot } from "../../../fixtures/compat-dir.js";
 
 export interface Sandbox {
   dir: string;

@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { packPackage } from "@productive-k3s/pkg-format/pack";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 import { writeAddonSource } from "./helpers/sources.js";
 
-const V1ALPHA1 = new URL("../../../../shared/compat/catalog/productive-k3s-catalog-index.yaml", import.meta.url).pathname;
+const V1ALPHA1 = join(COMPAT_DIR, "catalog/productive-k3s-catalog-index.yaml");
 
 let sb: Sandbox;
 beforeEach(() => {

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { parseCatalog } from "../src/catalog-parse.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
 
@@ -51,7 +53,7 @@ describe("parseCatalog", () => {
   });
 
   it("reads the published v1alpha1 index, leaving out other kinds with a warning", () => {
-    const c = parseCatalog(readFileSync("/work/shared/compat/catalog/productive-k3s-catalog-index.yaml", "utf8"), "index.yaml");
+    const c = parseCatalog(readFileSync(join(COMPAT_DIR, "catalog/productive-k3s-catalog-index.yaml"), "utf8"), "index.yaml");
     expect(c.apiVersion).toBe("catalogs.productive-k3s.io/v1alpha1");
     expect(c.generated).toBe("2026-08-06T01:12:31Z");
     expect(c.entries.map((e) => `${e.type}:${e.name}@${e.version}`)).toEqual([

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { parseEnvFile } from "../src/env-file.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
 
@@ -23,10 +24,10 @@ function problems(text: string, strict = false): string[] {
 }
 
 describe("parseEnvFile", () => {
-  const compat = envFiles("/work/shared/compat/profiles");
+  const compat = envFiles(join(COMPAT_DIR, "profiles"));
   it("finds the compat env files", () => expect(compat.length).toBeGreaterThanOrEqual(4));
   for (const f of compat) {
-    it(`parses ${f.replace("/work/shared/compat/", "")}`, () => {
+    it(`parses ${f.replace(`${COMPAT_DIR}/`, "")}`, () => {
       const parsed = parseEnvFile(readFileSync(f, "utf8"), f);
       expect(Object.keys(parsed.values).length).toBeGreaterThan(3);
       expect(parsed.values.PK3S_INFRA_PROFILE_NAME).toMatch(/^[a-z0-9-]+$/);

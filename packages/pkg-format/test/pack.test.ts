@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chown, cp, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { ValidationError } from "../src/errors.js";
 import { extractPackage, openPackage } from "../src/extract.js";
 import { IgnoreRules } from "../src/ignore-rules.js";
@@ -206,10 +207,10 @@ describe("IgnoreRules (.pk3signore)", () => {
 });
 
 describe("compat add-ons and repository fixtures pack and validate", () => {
-  const compat = readdirSync("/work/shared/compat/addons").filter((f) => f.endsWith(".addon.yaml"));
+  const compat = readdirSync(join(COMPAT_DIR, "addons")).filter((f) => f.endsWith(".addon.yaml"));
   for (const f of compat) {
     it(`packs compat/addons/${f} with its scripts`, async () => {
-      const manifest = readFileSync(join("/work/shared/compat/addons", f), "utf8");
+      const manifest = readFileSync(join(COMPAT_DIR, "addons", f), "utf8");
       const tree: Record<string, string | { content: string; mode: number }> = { "addon.yaml": manifest };
       for (const step of ["install", "configure", "validate", "clean", "backup"])
         tree[`scripts/${step}.sh`] = { content: "#!/bin/sh\n", mode: 0o755 };

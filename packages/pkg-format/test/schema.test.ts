@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
 import { parseAddonManifest, parseProfileManifest } from "../src/manifest-parse.js";
 
-const COMPAT = "/work/shared/compat";
+const COMPAT = COMPAT_DIR;
 
 function problemsOf(fn: () => unknown): string[] {
   try {
