@@ -358,6 +358,16 @@ describe("failures and retries", () => {
     expect(down.stderr).toContain("connection to the server 127.0.0.1:6443 was refused");
   });
 
+  it("--dry-run against an unreachable cluster warns that cluster checks were skipped and still prints the plan", async () => {
+    const tgz = await sb.pack(join(fixtures, "addons/cert-manager"));
+    const r = await sb.run(["addon", "install", "--tgz", tgz, "--dry-run"], { STUB_KUBECTL_UNREACHABLE: "1" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("cluster checks skipped: cannot reach cluster https://127.0.0.1:6443");
+    expect(r.stdout).toContain("scripts/install.sh");
+    const real = await sb.run(["addon", "install", "--tgz", tgz], { STUB_KUBECTL_UNREACHABLE: "1" });
+    expect(real.code).toBe(1);
+  });
+
   it("a concurrent operation exits 7 naming the holder", async () => {
     const tgz = await sb.pack(join(fixtures, "addons/cert-manager"));
     const fs = await import("node:fs/promises");

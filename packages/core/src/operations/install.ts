@@ -245,9 +245,16 @@ async function installOpened(
 
   let clusterInfo: ClusterInfo | undefined;
   if (target !== undefined && tools.kubectl !== undefined) {
-    clusterInfo = await probeCluster(tools.kubectl, target);
-    if (clusterInfo === undefined) throw new InterruptedError("interrupted while reading the cluster");
-  } else {
+    try {
+      clusterInfo = await probeCluster(tools.kubectl, target);
+    } catch (err) {
+      // Like `helm template`, a dry run is useful without a live cluster: it says what it could not check.
+      if (!dryRun || !isPk3sError(err) || err instanceof InterruptedError) throw err;
+      skipped = err.message;
+    }
+    if (clusterInfo === undefined && skipped === undefined) throw new InterruptedError("interrupted while reading the cluster");
+  }
+  if (clusterInfo === undefined) {
     addWarning(`cluster checks skipped: ${skipped ?? "no cluster"}`);
   }
 
