@@ -1,4 +1,13 @@
-/** `pk3s --version`: our version and that of each runtime we would delegate to. */
+/**
+ * `pk3s --version`: our version and that of each runtime we would delegate to.
+ *
+ * The runtime's version is read from the package.json of the package its bin
+ * belongs to (walking up from the resolved file), which costs a file read
+ * instead of a second Node start-up; only a bin that belongs to no
+ * @productive-k3s package (a wrapper on PATH, say) is asked with --version.
+ */
+import { readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { runRuntime } from "../delegate/delegate.js";
 import { findRuntime, type RuntimeName } from "../delegate/runtime-bin.js";
@@ -21,6 +30,11 @@ export async function versionInfo(
       runtimes.push({ name: binName, version: null, path: null });
       continue;
     }
+    const fromPackage = ownPackageVersion(found.path, `@productive-k3s/${name}`);
+    if (fromPackage !== undefined) {
+      runtimes.push({ name: binName, version: fromPackage, path: found.path });
+      continue;
+    }
     try {
       const res = await runRuntime(found, ["--version"], { captureStdout: true, captureStderr: true, timeoutMs: 10_000 });
       const version = res.exitCode === 0 ? (res.stdout.trim().split(/\s+/).pop() ?? null) : null;
@@ -30,6 +44,27 @@ export async function versionInfo(
     }
   }
   return { pk3s, runtimes };
+}
+
+/** Version from the nearest package.json above `bin` when that package is `expectedName`. */
+function ownPackageVersion(bin: string, expectedName: string): string | undefined {
+  let dir: string;
+  try {
+    dir = dirname(realpathSync(bin));
+  } catch {
+    return undefined;
+  }
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+      return pkg.name === expectedName && typeof pkg.version === "string" ? pkg.version : undefined;
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  }
+  return undefined;
 }
 
 export function renderVersion(v: { pk3s: string; runtimes: RuntimeVersion[] }): string {
