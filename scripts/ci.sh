@@ -37,4 +37,12 @@ step "lint"
 pnpm run lint
 
 step "tests"
-pnpm run test
+report="$(mktemp -d)/vitest.json"
+status=0
+pnpm run test --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+# One plain closing line for humans and CI log readers: "tests: N passed, N failed, N skipped".
+node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+exit "$status"
