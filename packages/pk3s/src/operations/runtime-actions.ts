@@ -6,7 +6,7 @@
  */
 import { log } from "@productive-k3s/pkg-format/cli";
 import { runRuntime } from "../delegate/delegate.js";
-import { requireRuntime } from "../delegate/runtime-bin.js";
+import { type RuntimeName, requireRuntime } from "../delegate/runtime-bin.js";
 import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 
@@ -31,32 +31,44 @@ export interface AddonValidateInput extends FetchFlags {
   extra: string[];
 }
 
-export async function validateAddon(input: AddonValidateInput): Promise<DelegationResult> {
+/** Resolve and verify one package, then run a runtime on it; the runtime's exit code is the result's. */
+async function delegateOne(
+  input: FetchFlags & { spec: string },
+  kind: "addon" | "profile",
+  runtimeName: RuntimeName,
+  bin: string | undefined,
+  verb: string,
+  argsFor: (tgz: string) => string[],
+): Promise<DelegationResult> {
   return withSession({ offline: input.offline }, async (session) => {
-    const { entry, fetched } = await resolveAndFetch(session, input.spec, "addon", input);
-    const core = requireRuntime("core", input.coreBin);
-    const args = [
-      "addon",
-      "validate",
-      "--tgz",
-      fetched.file,
-      ...(input.strict === true ? ["--strict"] : []),
-      ...(input.json ? ["--json"] : []),
-      ...input.extra,
-    ];
-    log(`validating ${entry.name}@${entry.version} with ${core.binName}`);
-    const res = await runRuntime(core, args);
+    const { entry, fetched } = await resolveAndFetch(session, input.spec, kind, input);
+    const runtime = requireRuntime(runtimeName, bin);
+    const args = argsFor(fetched.file);
+    log(`${verb} ${entry.name}@${entry.version} with ${runtime.binName}`);
+    const res = await runRuntime(runtime, args);
     return {
       name: entry.name,
       version: entry.version,
       catalog: entry.catalog,
       file: fetched.file,
       digest: fetched.digest,
-      runtime: core.path,
+      runtime: runtime.path,
       args,
       exitCode: res.exitCode,
     };
   });
+}
+
+export async function validateAddon(input: AddonValidateInput): Promise<DelegationResult> {
+  return delegateOne(input, "addon", "core", input.coreBin, "validating", (tgz) => [
+    "addon",
+    "validate",
+    "--tgz",
+    tgz,
+    ...(input.strict === true ? ["--strict"] : []),
+    ...(input.json ? ["--json"] : []),
+    ...input.extra,
+  ]);
 }
 
 /** Options forwarded to `productive-k3s-infra profile <action>`, mirroring its surface per action. */
@@ -98,21 +110,5 @@ export function profileArgs(input: ProfileActionInput, tgz: string): string[] {
 }
 
 export async function runProfileAction(input: ProfileActionInput): Promise<DelegationResult> {
-  return withSession({ offline: input.offline }, async (session) => {
-    const { entry, fetched } = await resolveAndFetch(session, input.spec, "profile", input);
-    const infra = requireRuntime("infra", input.infraBin);
-    const args = profileArgs(input, fetched.file);
-    log(`${input.action} ${entry.name}@${entry.version} with ${infra.binName}`);
-    const res = await runRuntime(infra, args);
-    return {
-      name: entry.name,
-      version: entry.version,
-      catalog: entry.catalog,
-      file: fetched.file,
-      digest: fetched.digest,
-      runtime: infra.path,
-      args,
-      exitCode: res.exitCode,
-    };
-  });
+  return delegateOne(input, "profile", "infra", input.infraBin, input.action, (tgz) => profileArgs(input, tgz));
 }
