@@ -1,13 +1,14 @@
+import { withRootOptions } from "@productive-k3s/pkg-format/cli";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
 import { addonCommand } from "./commands/addon.js";
 import { devCommand } from "./commands/dev.js";
 
 export function buildProgram(): Command {
-  const program = new Command("productive-k3s-core")
-    .description("Productive K3S add-on runtime: installs addon.tgz packages onto a cluster")
-    .version(packageVersion(import.meta.url, "../package.json"), "-V, --version")
-    .addHelpText("after", "\nExample:\n  productive-k3s-core addon install --tgz ./longhorn-1.0.0.tgz --kubeconfig ~/.kube/config\n");
+  const program = withRootOptions(
+    new Command("productive-k3s-core").description("Productive K3S add-on runtime: installs addon.tgz packages onto a cluster"),
+    packageVersion(import.meta.url, "../package.json"),
+  ).addHelpText("after", "\nExample:\n  productive-k3s-core addon install --tgz ./longhorn-1.0.0.tgz --kubeconfig ~/.kube/config\n");
   program.addCommand(addonCommand());
   program.addCommand(devCommand());
   return program;

@@ -1,13 +1,16 @@
+import { withRootOptions } from "@productive-k3s/pkg-format/cli";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
 import { registerDevCommands } from "./commands/dev.js";
 import { registerProfileCommands } from "./commands/profile.js";
 
 export function buildProgram(): Command {
-  const program = new Command("productive-k3s-infra")
-    .description("Productive K3S profile runtime: executes profile.tgz packages with OpenTofu, Ansible or scripts")
-    .version(packageVersion(import.meta.url, "../package.json"), "-V, --version")
-    .addHelpText("after", "\nExample:\n  productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env\n");
+  const program = withRootOptions(
+    new Command("productive-k3s-infra").description(
+      "Productive K3S profile runtime: executes profile.tgz packages with OpenTofu, Ansible or scripts",
+    ),
+    packageVersion(import.meta.url, "../package.json"),
+  ).addHelpText("after", "\nExample:\n  productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env\n");
   registerProfileCommands(program);
   registerDevCommands(program);
   return program;

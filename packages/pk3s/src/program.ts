@@ -1,6 +1,8 @@
-import { emit } from "@productive-k3s/pkg-format/cli";
+import { emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
+import { UsageError } from "@productive-k3s/pkg-format/errors";
 import { Command } from "commander";
 import { registerCatalog } from "./commands/catalog.js";
+import { registerCompletion } from "./commands/completion.js";
 import { registerAddon, registerProfile } from "./commands/package-commands.js";
 import { registerSearch } from "./commands/search.js";
 
@@ -9,14 +11,22 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .description("Productive K3S: find, verify and install add-ons and profiles from catalogs")
     .option("-V, --version", "print the versions of pk3s and of the runtimes it would use")
-    .option("--json", "with --version: machine-readable output")
+    .option("--json", FLAG_HELP.json)
     .option("--core-bin <path>", "with --version: productive-k3s-core to report on")
     .option("--infra-bin <path>", "with --version: productive-k3s-infra to report on")
     .addHelpText(
       "after",
       "\nExample:\n  pk3s search longhorn\n  pk3s addon install longhorn --dry-run\n\nEnvironment: PK3S_CONFIG_DIR, PK3S_CACHE_DIR, PK3S_CATALOG_TTL, PK3S_CORE_BIN, PK3S_INFRA_BIN, HTTPS_PROXY/NO_PROXY\n",
     )
-    .action(async (o: { version?: boolean; json?: boolean; coreBin?: string; infraBin?: string }) => {
+    .allowExcessArguments()
+    .action(async (o: { version?: boolean; json?: boolean; coreBin?: string; infraBin?: string }, cmd: Command) => {
+      const [unknown] = cmd.args;
+      if (unknown !== undefined) {
+        throw new UsageError(`unknown command '${unknown}'`, {
+          where: "pk3s",
+          hint: `the commands are: ${program.commands.map((c) => c.name()).join(", ")}; see pk3s --help`,
+        });
+      }
       if (o.version !== true) {
         program.help();
         return;
@@ -29,5 +39,6 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerAddon(program);
   registerProfile(program);
+  registerCompletion(program);
   return program;
 }

@@ -32,7 +32,10 @@ export function parseCatalog(text: string, file: string, options: CatalogParseOp
   const problems: Problem[] = [...source.problems];
   const fail = (): never => {
     sortProblems(problems);
-    throw new ValidationError(problemCountMessage(file, problems), problems, { where: file });
+    throw new ValidationError(problemCountMessage(file, problems), problems, {
+      where: file,
+      hint: "fix the problems listed above (or ask the catalog's publisher to)",
+    });
   };
   if (problems.some((p) => p.severity === "error")) fail();
   const doc = source.value as Record<string, unknown> | undefined;

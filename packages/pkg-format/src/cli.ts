@@ -12,7 +12,7 @@
  * - colour only when stderr is a TTY and NO_COLOR is unset.
  */
 import type { Command } from "commander";
-import { ExitCode, formatProblem, isPk3sError, ValidationError } from "./errors.js";
+import { ExitCode, formatProblem, isPk3sError, UsageError, ValidationError } from "./errors.js";
 
 export interface GlobalFlags {
   json?: boolean;
@@ -65,34 +65,65 @@ export function formatError(err: unknown): string {
 }
 
 function wantsJson(argv: readonly string[]): boolean {
-  return argv.includes("--json");
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
 }
 
 function isCommanderError(err: unknown): err is { code: string; exitCode: number; message: string } {
   return typeof err === "object" && err !== null && "code" in err && String((err as { code: unknown }).code).startsWith("commander.");
 }
 
+/** `pk3s addon install`: the full command path, for `where:` and `--help` hints. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** A commander parse error (unknown option, missing argument, ...) in the shared error format. */
+function usageErrorFrom(message: string, cmd: Command | undefined): UsageError {
+  const text = message
+    .replace(/^error: /, "")
+    .trim()
+    .replace(/\s*\n\s*/g, " ")
+    .replace(/\.$/, "");
+  const where = cmd === undefined ? undefined : commandPath(cmd);
+  return new UsageError(text, where === undefined ? {} : { where, hint: `see the usage and an example: ${where} --help` });
+}
+
 /**
  * Parse and run a commander program, mapping every outcome to an exit code.
  * Usage errors exit 2; typed errors exit with their own code; anything else
- * is an internal error (exit 1).
+ * is an internal error (exit 1). Every failure is printed as `error:` +
+ * `where:` + `hint:` on stderr and, with `--json`, as `{ok:false,error}` on stdout.
  */
 export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<never> {
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (s) => process.stderr.write(s),
-    outputError: (s, write) => write(`${red("error:")} ${s.replace(/^error: /, "")}`),
-  });
-  for (const cmd of allCommands(program)) cmd.exitOverride();
+  // Commander reports parse errors through outputError; keep the message and
+  // the command it came from, and print it below in the one error format.
+  let parseFailure: { message: string; cmd: Command } | undefined;
+  for (const cmd of [program, ...allCommands(program)]) {
+    cmd.exitOverride();
+    cmd.configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s) => {
+        parseFailure = { message: s, cmd };
+      },
+    });
+  }
   let code: number = ExitCode.ok;
   try {
     await program.parseAsync([...argv]);
-  } catch (err) {
-    if (isCommanderError(err)) {
+  } catch (caught) {
+    let err: unknown = caught;
+    if (isCommanderError(caught)) {
       const benign = ["commander.helpDisplayed", "commander.version", "commander.help"];
-      code = benign.includes(err.code) ? ExitCode.ok : ExitCode.usage;
-      if (err.code === "commander.executeSubCommandAsync") code = err.exitCode;
-    } else {
+      if (benign.includes(caught.code)) err = undefined;
+      else if (caught.code === "commander.executeSubCommandAsync") {
+        err = undefined;
+        code = caught.exitCode;
+      } else err = usageErrorFrom(parseFailure?.message ?? caught.message, parseFailure?.cmd);
+    }
+    if (err !== undefined) {
       code = isPk3sError(err) ? err.exitCode : ExitCode.failed;
       process.stderr.write(`${formatError(err)}\n`);
       if (wantsJson(argv)) {
@@ -118,4 +149,83 @@ function* allCommands(cmd: Command): Generator<Command> {
 /** Collect a repeatable option (`-f a -f b`) into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * The one description of each flag that several commands (and binaries)
+ * share: the same flag means the same thing everywhere. Commands that need a
+ * different wording for a flag use a different flag.
+ */
+export const FLAG_HELP = {
+  json: "print the result as one JSON document on stdout (a failure too: {ok:false,error})",
+  kubeconfig: "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)",
+  context: "kubeconfig context (default: its current-context)",
+  timeout: "timeout for Helm and for each script, as a duration: 90s, 10m, 1h30m",
+  envFile: "local env file (KEY=VALUE data, never executed; local-override inputs come from here); repeatable, later files win",
+  inputSet: "set one input KEY=VALUE (wins over env files); repeatable",
+  instance: "productive-k3s-infra instance name (default: the profile's name)",
+  autoApprove: "do not ask for confirmation (required without a terminal)",
+  yes: "alias of --auto-approve",
+  breakLock: "take over the lock of a run that is no longer alive (a stale lock)",
+  strict: "treat unknown manifest fields as errors",
+} as const;
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parse a `--timeout` style duration: Go syntax (`90s`, `10m`, `1h30m`,
+ * `500ms`) or a bare number of seconds. Returns milliseconds; throws a
+ * UsageError naming the flag otherwise. Usable as a commander argParser.
+ */
+export function parseDurationMs(value: string, flag = "--timeout"): number {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed) && Number(trimmed) > 0) return Number(trimmed) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let ms = 0;
+  let consumed = 0;
+  for (let m = re.exec(trimmed); m !== null; m = re.exec(trimmed)) {
+    ms += Number(m[1]) * (DURATION_UNIT_MS[m[2] ?? "s"] ?? 1000);
+    consumed = re.lastIndex;
+  }
+  if (trimmed === "" || consumed !== trimmed.length || ms <= 0) {
+    throw new UsageError(`invalid ${flag} "${value}": expected a duration such as 90s, 10m or 1h30m`, {
+      where: flag,
+      hint: "use a number with a unit (ms, s, m, h), e.g. 10m",
+    });
+  }
+  return Math.round(ms);
+}
+
+/** Commander argParser for `--timeout`: validates at parse time, keeps the text (Helm gets it verbatim). */
+export function durationOption(value: string): string {
+  parseDurationMs(value);
+  return value.trim();
+}
+
+/**
+ * The root of a runtime binary: `-V, --version` (with `--json`: `{ok, name, version}`),
+ * help when run without a command, and the shared error for an unknown command.
+ * Root options are positional (only before the subcommand), so a subcommand's own
+ * `--json` is never taken by the root.
+ */
+export function withRootOptions(program: Command, version: string): Command {
+  return program
+    .enablePositionalOptions()
+    .option("-V, --version", "print the version")
+    .option("--json", FLAG_HELP.json)
+    .allowExcessArguments()
+    .action((o: { version?: boolean; json?: boolean }, cmd: Command) => {
+      const [unknown] = cmd.args;
+      if (unknown !== undefined) {
+        throw new UsageError(`unknown command '${unknown}'`, {
+          where: program.name(),
+          hint: `the commands are: ${program.commands.map((c) => c.name()).join(", ")}; see ${program.name()} --help`,
+        });
+      }
+      if (o.version !== true) {
+        program.help();
+        return;
+      }
+      emit(o, { ok: true, name: program.name(), version }, () => version);
+    });
 }

@@ -53,7 +53,10 @@ export function parseYamlWithSchema<S extends z.ZodType>(
       message: `expected a YAML mapping (apiVersion, kind, metadata, spec), found ${value === undefined || value === null ? "an empty document" : Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
       severity: "error",
     });
-    throw new ValidationError(problemCountMessage(file, problems), problems, { where: file });
+    throw new ValidationError(problemCountMessage(file, problems), problems, {
+      where: file,
+      hint: "a manifest is a YAML mapping with apiVersion, kind, metadata and spec",
+    });
   }
   const severity = options.strict === true ? "error" : "warning";
   for (const path of findUnknownFields(schema, value)) problems.push(unknownFieldProblem(path, source, file, severity));
@@ -65,7 +68,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   if (!result.success || problems.some((p) => p.severity === "error")) {
     throw new ValidationError(problemCountMessage(file, problems), problems, {
       where: file,
-      hint: options.strict === true ? "unknown fields are errors with --strict" : undefined,
+      hint: options.strict === true ? "unknown fields are errors with --strict" : "fix the fields listed above",
     });
   }
   return { manifest: result.data, warnings: problems, locate: source.locate, source };

@@ -201,7 +201,7 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
   function finish<T extends LoadedPackage>(pkg: T): T {
     sortProblems(problems);
     if (problems.some((p) => p.severity === "error")) {
-      throw new ValidationError(problemCountMessage(label, problems), problems, { where: label });
+      throw new ValidationError(problemCountMessage(label, problems), problems, { where: label, hint: "fix the problems listed above" });
     }
     pkg.warnings = problems;
     return pkg;

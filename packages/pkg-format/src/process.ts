@@ -135,6 +135,7 @@ export function resolveTool(name: string, envVar: string, installHint?: string):
     const found = findExecutable(isAbsolute(override) || override.includes("/") ? override : override);
     if (found === undefined) {
       throw new MissingToolError(name, `${name} not found: ${envVar}=${override} is not an executable file`, {
+        where: envVar,
         hint: `fix or unset ${envVar}`,
       });
     }
@@ -143,6 +144,7 @@ export function resolveTool(name: string, envVar: string, installHint?: string):
   const found = findExecutable(name);
   if (found === undefined) {
     throw new MissingToolError(name, `${name} is not installed (not found on PATH)`, {
+      where: "PATH",
       hint: installHint ?? `install ${name}, or point ${envVar} at it`,
     });
   }

@@ -1,4 +1,4 @@
-import { emit } from "@productive-k3s/pkg-format/cli";
+import { durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
 import { addInstallOptions, addKubeOptions, type InstallFlags, installOptionsFrom, type KubeFlags } from "./options.js";
 
@@ -35,8 +35,8 @@ export function addonCommand(): Command {
     .command("validate")
     .description("Validate an addon.tgz: integrity, manifest, referenced files")
     .requiredOption("--tgz <file>", "the addon.tgz package")
-    .option("--strict", "treat unknown manifest fields as errors")
-    .option("--json", "print the result as JSON")
+    .option("--strict", FLAG_HELP.strict)
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon validate --tgz ./longhorn-1.0.0.tgz --strict\n")
     .action(async (flags: { tgz: string; strict?: boolean; json?: boolean }) => {
       const { validatePackage, formatValidateResult } = await import("../operations/validate.js");
@@ -54,9 +54,9 @@ export function addonCommand(): Command {
       .argument("<name>", "add-on name"),
   )
     .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
-    .option("--timeout <duration>", "timeout for Helm and for each script", "10m")
-    .option("--break-lock", "take over a lock left behind by an interrupted run")
-    .option("--json", "print the result as JSON")
+    .option("--timeout <duration>", FLAG_HELP.timeout, durationOption, "10m")
+    .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon uninstall longhorn --kubeconfig /etc/rancher/k3s/k3s.yaml\n")
     .action(async (name: string, flags: KubeFlags & { force?: boolean; timeout: string; breakLock?: boolean }) => {
       const { uninstallAddon, formatUninstallResult } = await import("../operations/uninstall.js");
@@ -67,7 +67,7 @@ export function addonCommand(): Command {
   addKubeOptions(
     addon.command("status").description("Show an add-on's install record and its Helm release status").argument("<name>", "add-on name"),
   )
-    .option("--json", "print the result as JSON")
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon status longhorn --json\n")
     .action(async (name: string, flags: KubeFlags) => {
       const { addonStatus, formatStatus } = await import("../operations/status.js");
@@ -76,7 +76,7 @@ export function addonCommand(): Command {
     });
 
   addKubeOptions(addon.command("list").description("List the add-ons installed on the cluster"))
-    .option("--json", "print the result as JSON")
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon list --context edge-admin\n")
     .action(async (flags: KubeFlags) => {
       const { listAddons, formatList } = await import("../operations/status.js");

@@ -1,4 +1,4 @@
-import { emit } from "@productive-k3s/pkg-format/cli";
+import { emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
 import { addInstallOptions, type InstallFlags, installOptionsFrom } from "./options.js";
 
@@ -12,8 +12,8 @@ export function devCommand(): Command {
     .command("validate")
     .description("Validate an add-on source directory")
     .requiredOption("--source <dir>", "add-on source directory (addon.yaml at its root)")
-    .option("--strict", "treat unknown manifest fields as errors")
-    .option("--json", "print the result as JSON")
+    .option("--strict", FLAG_HELP.strict)
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core dev addon validate --source ./addons/longhorn\n")
     .action(async (flags: { source: string; strict?: boolean; json?: boolean }) => {
       const { validateSource, formatValidateResult } = await import("../operations/validate.js");
@@ -43,7 +43,7 @@ export function devCommand(): Command {
     .description("Pack an add-on source into <out>/<name>-<version>.tgz (deterministic); prints name, version, digest, size")
     .requiredOption("--source <dir>", "add-on source directory")
     .requiredOption("--out <dir>", "output directory")
-    .option("--json", "print the result as JSON")
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core dev addon package --source ./addons/longhorn --out ./dist\n")
     .action(async (flags: { source: string; out: string; json?: boolean }) => {
       const { packageSource } = await import("../operations/validate.js");

@@ -1,4 +1,4 @@
-import { collect } from "@productive-k3s/pkg-format/cli";
+import { collect, durationOption, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 
 /** Flags shared by install-like commands (`addon install|upgrade`, `dev addon install`). */
@@ -24,9 +24,7 @@ export interface KubeFlags {
 }
 
 export function addKubeOptions(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-    .option("--context <name>", "kubeconfig context (default: its current-context)");
+  return cmd.option("--kubeconfig <file>", FLAG_HELP.kubeconfig).option("--context <name>", FLAG_HELP.context);
 }
 
 export function addInstallOptions(cmd: Command): Command {
@@ -34,17 +32,17 @@ export function addInstallOptions(cmd: Command): Command {
     .option("-n, --namespace <ns>", "namespace (default: spec.chart.namespace, then the add-on name)")
     .option("-f, --values <file>", "extra Helm values file, after the package's own (repeatable)", collect)
     .option("--set <key=value>", "Helm --set value, after all values files (repeatable)", collect)
-    .option("--timeout <duration>", "timeout for Helm and for each script (Go duration: 90s, 10m, 1h)", "10m")
-    .option("--dry-run", "check package, cluster, compatibility and dependencies, then print the commands that would run")
+    .option("--timeout <duration>", FLAG_HELP.timeout, durationOption, "10m")
+    .option("--dry-run", "change nothing: check package, cluster, compatibility and dependencies, then print the commands that would run")
     .option("--force", "reinstall even if the same version and package are already installed")
     .option(
       "--assume-installed <name@version>",
       "with --dry-run: treat this add-on as installed when checking dependencies (repeatable)",
       collect,
     )
-    .option("--break-lock", "take over a lock left behind by an interrupted run")
-    .option("--strict", "treat unknown manifest fields as errors")
-    .option("--json", "print the result as JSON");
+    .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--strict", FLAG_HELP.strict)
+    .option("--json", FLAG_HELP.json);
 }
 
 export function installOptionsFrom(flags: InstallFlags) {

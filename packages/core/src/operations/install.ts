@@ -101,7 +101,8 @@ export async function resolveUserValues(files: readonly string[], sets: readonly
   for (const f of files) {
     const abs = resolve(f);
     const st = await stat(abs).catch(() => undefined);
-    if (st === undefined || !st.isFile()) throw new NotFoundError(`values file ${f} not found`, { where: abs });
+    if (st === undefined || !st.isFile())
+      throw new NotFoundError(`values file ${f} not found`, { where: abs, hint: "check the -f/--values path" });
     resolved.push(abs);
   }
   for (const s of sets) {
@@ -172,7 +173,8 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
   const values = await resolveUserValues(options.values ?? [], options.sets ?? []);
   const tgz = resolve(options.tgz);
   const st = await stat(tgz).catch(() => undefined);
-  if (st === undefined || !st.isFile()) throw new NotFoundError(`package ${options.tgz} not found`, { where: tgz });
+  if (st === undefined || !st.isFile())
+    throw new NotFoundError(`package ${options.tgz} not found`, { where: tgz, hint: "check the --tgz path" });
   const opened = await openAddonPackage(tgz, { strict: options.strict === true });
   try {
     return await installOpened(opened, tgz, options, timeout, values, assumed);
@@ -276,6 +278,7 @@ async function installOpened(
       problems,
       {
         where: target === undefined ? tgz : describeTarget(target),
+        hint: "each problem above says what to change; with --dry-run, --assume-installed name@version counts a dependency as installed",
       },
     );
   }

@@ -99,6 +99,7 @@ export async function addonStatus(options: KubeOptions & { name: string }): Prom
   const record = await readRecord(clusterStore(target), options.name);
   if (record === undefined) {
     throw new NotFoundError(`${options.name} is not installed on ${describeTarget(target)}`, {
+      where: target.server,
       hint: "list what is installed with: productive-k3s-core addon list",
     });
   }

@@ -73,6 +73,7 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
   const existing = await readRecord(store, name);
   if (existing === undefined) {
     throw new NotFoundError(`${name} is not installed on ${describeTarget(target)}`, {
+      where: target.server,
       hint: "list what is installed with: productive-k3s-core addon list",
     });
   }

@@ -21,7 +21,8 @@ export interface ValidateResult {
 async function mustExist(path: string, what: string, dir: boolean): Promise<string> {
   const abs = resolve(path);
   const st = await stat(abs).catch(() => undefined);
-  if (st === undefined || (dir ? !st.isDirectory() : !st.isFile())) throw new NotFoundError(`${what} ${path} not found`, { where: abs });
+  if (st === undefined || (dir ? !st.isDirectory() : !st.isFile()))
+    throw new NotFoundError(`${what} ${path} not found`, { where: abs, hint: `check the ${dir ? "--source" : "--tgz"} path` });
   return abs;
 }
 

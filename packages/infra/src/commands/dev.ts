@@ -1,5 +1,5 @@
 /** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
-import { collect, emit, log } from "@productive-k3s/pkg-format/cli";
+import { collect, emit, FLAG_HELP, log } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 
 interface DevFlags {
@@ -14,6 +14,7 @@ interface DevFlags {
   breakLock?: boolean;
   purge?: boolean;
   out?: string;
+  strict?: boolean;
 }
 
 function devCommand(parent: Command, name: string, description: string, exampleText: string): Command {
@@ -22,16 +23,16 @@ function devCommand(parent: Command, name: string, description: string, exampleT
     .description(description)
     .requiredOption("--profile-env <file>", "source profile env file: profiles/<category>/<scenario>/<name>.env")
     .option("--root <dir>", "repository root (default: the parent of the profiles/ directory holding the env file)")
-    .option("--json", "machine-readable result on stdout")
+    .option("--json", FLAG_HELP.json)
     .addHelpText("after", `\nExample:\n  ${exampleText}\n`);
 }
 
+function withInputs(cmd: Command): Command {
+  return cmd.option("--env-file <file>", FLAG_HELP.envFile, collect, []).option("--set <KEY=VALUE>", FLAG_HELP.inputSet, collect, []);
+}
+
 function withRunFlags(cmd: Command): Command {
-  return cmd
-    .option("--env-file <file>", "local overrides; repeatable", collect, [])
-    .option("--set <KEY=VALUE>", "set one value; repeatable", collect, [])
-    .option("--instance <name>", "instance name (default: the profile's name)")
-    .option("--break-lock", "take over the lock of a run that is no longer alive");
+  return withInputs(cmd).option("--instance <name>", FLAG_HELP.instance).option("--break-lock", FLAG_HELP.breakLock);
 }
 
 async function withPackage<T>(flags: DevFlags, fn: (tgz: string) => Promise<T>): Promise<T> {
@@ -57,19 +58,23 @@ export function registerDevCommands(program: Command): void {
     "\nExample:\n  productive-k3s-infra dev profile package --profile-env ./profiles/local/local-lab/lab.env --out ./dist\n",
   );
 
-  withRunFlags(
+  withInputs(
     devCommand(
       profile,
       "validate",
       "package the source profile and validate it with the given inputs",
       "productive-k3s-infra dev profile validate --profile-env ./profiles/cloud/aws-single-node/basic.env --env-file ./aws.env",
     ),
-  ).action(async (flags: DevFlags) => {
-    const { validateProfile } = await import("../operations/validate.js");
-    const { renderValidate } = await import("./render.js");
-    const result = await withPackage(flags, (tgz) => validateProfile({ tgz, envFiles: flags.envFile ?? [], sets: flags.set ?? [] }));
-    emit(flags, { ...result, source: flags.profileEnv }, () => renderValidate(result));
-  });
+  )
+    .option("--strict", FLAG_HELP.strict)
+    .action(async (flags: DevFlags) => {
+      const { validateProfile } = await import("../operations/validate.js");
+      const { renderValidate } = await import("./render.js");
+      const result = await withPackage(flags, (tgz) =>
+        validateProfile({ tgz, envFiles: flags.envFile ?? [], sets: flags.set ?? [], strict: flags.strict === true }),
+      );
+      emit(flags, { ...result, source: flags.profileEnv }, () => renderValidate(result));
+    });
 
   withRunFlags(
     devCommand(
@@ -90,7 +95,7 @@ export function registerDevCommands(program: Command): void {
         breakLock: flags.breakLock === true,
       }),
     );
-    emit(flags, result, () => renderPlan(result));
+    emit(flags, { ok: true, ...result }, () => renderPlan(result));
   });
 
   withRunFlags(
@@ -101,8 +106,8 @@ export function registerDevCommands(program: Command): void {
       "productive-k3s-infra dev profile apply --profile-env ./profiles/local/local-lab/lab.env --env-file ./lab.env --auto-approve",
     ),
   )
-    .option("--auto-approve", "do not ask for confirmation")
-    .option("--yes", "alias of --auto-approve")
+    .option("--auto-approve", FLAG_HELP.autoApprove)
+    .option("--yes", FLAG_HELP.yes)
     .action(async (flags: DevFlags) => {
       const { installProfile } = await import("../operations/install.js");
       const { renderInstall } = await import("./render.js");
@@ -116,7 +121,7 @@ export function registerDevCommands(program: Command): void {
           breakLock: flags.breakLock === true,
         }),
       );
-      emit(flags, result, () => renderInstall(result));
+      emit(flags, { ok: true, ...result }, () => renderInstall(result));
     });
 
   withRunFlags(
@@ -127,8 +132,8 @@ export function registerDevCommands(program: Command): void {
       "productive-k3s-infra dev profile destroy --profile-env ./profiles/local/local-lab/lab.env --auto-approve",
     ),
   )
-    .option("--auto-approve", "do not ask for confirmation")
-    .option("--yes", "alias of --auto-approve")
+    .option("--auto-approve", FLAG_HELP.autoApprove)
+    .option("--yes", FLAG_HELP.yes)
     .option("--purge", "also remove the instance's state")
     .action(async (flags: DevFlags) => {
       const { destroyProfile } = await import("../operations/destroy.js");
@@ -146,7 +151,7 @@ export function registerDevCommands(program: Command): void {
           breakLock: flags.breakLock === true,
         }),
       );
-      emit(flags, result, () => renderDestroy(result));
+      emit(flags, { ok: true, ...result }, () => renderDestroy(result));
     });
 
   devCommand(
@@ -159,7 +164,7 @@ export function registerDevCommands(program: Command): void {
     .action(async (flags: DevFlags) => {
       const { packSourceProfile } = await import("../dev/source-profile.js");
       const packed = await packSourceProfile(flags.profileEnv, flags.out ?? ".", { root: flags.root });
-      const result = { file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size };
+      const result = { ok: true, file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size };
       emit(flags, result, () => `${result.file}\n${result.name} ${result.version} ${result.digest} (${result.size} bytes)`);
     });
 }

@@ -1,5 +1,5 @@
 /** `productive-k3s-infra profile ...`: the public, package-first surface. Flags in, emit() out. */
-import { collect, emit } from "@productive-k3s/pkg-format/cli";
+import { collect, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 
 interface PackageFlags {
@@ -15,9 +15,7 @@ interface PackageFlags {
 }
 
 function withInputs(cmd: Command): Command {
-  return cmd
-    .option("--env-file <file>", "local overrides (KEY=VALUE data, never executed); repeatable, later files win", collect, [])
-    .option("--set <KEY=VALUE>", "set one value (wins over env files); repeatable", collect, []);
+  return cmd.option("--env-file <file>", FLAG_HELP.envFile, collect, []).option("--set <KEY=VALUE>", FLAG_HELP.inputSet, collect, []);
 }
 
 function example(cmd: Command, text: string): Command {
@@ -31,8 +29,8 @@ export function registerProfileCommands(program: Command): void {
   example(
     withInputs(profile.command("validate").description("check a package and the inputs it would run with (runs nothing)"))
       .requiredOption("--tgz <file>", "profile package")
-      .option("--strict", "unknown manifest fields are errors")
-      .option("--json", "machine-readable result on stdout"),
+      .option("--strict", FLAG_HELP.strict)
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile validate --tgz ./aws-single-node-basic-1.0.0.tgz --env-file ./aws.env",
   ).action(async (flags: PackageFlags) => {
     const { validateProfile } = await import("../operations/validate.js");
@@ -49,9 +47,9 @@ export function registerProfileCommands(program: Command): void {
   example(
     withInputs(profile.command("plan").description("preview the changes; OpenTofu keeps the plan for install"))
       .requiredOption("--tgz <file>", "profile package")
-      .option("--instance <name>", "instance name (default: the profile's name)")
-      .option("--break-lock", "take over the lock of a run that is no longer alive")
-      .option("--json", "machine-readable result on stdout"),
+      .option("--instance <name>", FLAG_HELP.instance)
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile plan --tgz ./aws-single-node-basic-1.0.0.tgz --env-file ./aws.env --instance staging",
   ).action(async (flags: PackageFlags) => {
     const { planProfile } = await import("../operations/plan.js");
@@ -63,17 +61,17 @@ export function registerProfileCommands(program: Command): void {
       instance: flags.instance,
       breakLock: flags.breakLock === true,
     });
-    emit(flags, result, () => renderPlan(result));
+    emit(flags, { ok: true, ...result }, () => renderPlan(result));
   });
 
   example(
     withInputs(profile.command("install").description("run the profile: engine apply, installScript, store outputs"))
       .requiredOption("--tgz <file>", "profile package")
-      .option("--instance <name>", "instance name (default: the profile's name)")
-      .option("--auto-approve", "do not ask for confirmation (required without a terminal)")
-      .option("--yes", "alias of --auto-approve")
-      .option("--break-lock", "take over the lock of a run that is no longer alive")
-      .option("--json", "machine-readable result on stdout"),
+      .option("--instance <name>", FLAG_HELP.instance)
+      .option("--auto-approve", FLAG_HELP.autoApprove)
+      .option("--yes", FLAG_HELP.yes)
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local-lab.env --auto-approve",
   ).action(async (flags: PackageFlags) => {
     const { installProfile } = await import("../operations/install.js");
@@ -86,7 +84,7 @@ export function registerProfileCommands(program: Command): void {
       autoApprove: flags.autoApprove === true || flags.yes === true,
       breakLock: flags.breakLock === true,
     });
-    emit(flags, result, () => renderInstall(result));
+    emit(flags, { ok: true, ...result }, () => renderInstall(result));
   });
 
   example(
@@ -94,41 +92,41 @@ export function registerProfileCommands(program: Command): void {
       .command("status")
       .description("the stored state of an instance (no package needed)")
       .option("--tgz <file>", "use the package's profile name as the instance name")
-      .option("--instance <name>", "instance name")
+      .option("--instance <name>", "productive-k3s-infra instance name (default with --tgz: the profile's name)")
       .option("--no-check", "do not run the profile's statusScript")
-      .option("--json", "machine-readable result on stdout"),
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile status --instance staging --json",
   ).action(async (flags: { tgz?: string; instance?: string; json?: boolean; check?: boolean }) => {
     const { profileStatus } = await import("../operations/status.js");
     const { renderStatus } = await import("./render.js");
     const result = await profileStatus({ instance: flags.instance, tgz: flags.tgz, check: flags.check !== false });
-    emit(flags, result, () => renderStatus(result));
+    emit(flags, { ok: true, ...result }, () => renderStatus(result));
   });
 
   example(
     profile
       .command("outputs")
       .description("the outputs of an instance (sensitive ones masked)")
-      .requiredOption("--instance <name>", "instance name")
+      .requiredOption("--instance <name>", "productive-k3s-infra instance name")
       .option("--show-sensitive", "print sensitive outputs in clear")
-      .option("--json", "machine-readable result on stdout: {instance, outputs}"),
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile outputs --instance local-lab --json",
   ).action(async (flags: { instance: string; showSensitive?: boolean; json?: boolean }) => {
     const { profileOutputs } = await import("../operations/status.js");
     const { renderOutputs } = await import("./render.js");
     const result = await profileOutputs({ instance: flags.instance, showSensitive: flags.showSensitive === true });
-    emit(flags, { instance: result.instance, outputs: result.outputs }, () => renderOutputs(result));
+    emit(flags, { ok: true, instance: result.instance, outputs: result.outputs }, () => renderOutputs(result));
   });
 
   example(
     withInputs(profile.command("destroy").description("tear an instance down (state kept until --purge)"))
       .option("--tgz <file>", "package to use instead of the stored copy")
-      .option("--instance <name>", "instance name (default with --tgz: the profile's name)")
-      .option("--auto-approve", "do not ask for confirmation (required without a terminal)")
-      .option("--yes", "alias of --auto-approve")
+      .option("--instance <name>", "productive-k3s-infra instance name (default with --tgz: the profile's name)")
+      .option("--auto-approve", FLAG_HELP.autoApprove)
+      .option("--yes", FLAG_HELP.yes)
       .option("--purge", "also remove the instance's state")
-      .option("--break-lock", "take over the lock of a run that is no longer alive")
-      .option("--json", "machine-readable result on stdout"),
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile destroy --instance staging --auto-approve --purge",
   ).action(async (flags: Omit<PackageFlags, "tgz"> & { tgz?: string; purge?: boolean }) => {
     const { destroyProfile } = await import("../operations/destroy.js");
@@ -144,16 +142,16 @@ export function registerProfileCommands(program: Command): void {
       purge: flags.purge === true,
       breakLock: flags.breakLock === true,
     });
-    emit(flags, result, () => renderDestroy(result));
+    emit(flags, { ok: true, ...result }, () => renderDestroy(result));
   });
 
   example(
-    profile.command("list").description("list instances").option("--json", "machine-readable result on stdout: {instances: [...]}"),
+    profile.command("list").description("list instances").option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile list --json",
   ).action(async (flags: { json?: boolean }) => {
     const { listInstances } = await import("../operations/status.js");
     const { renderList } = await import("./render.js");
     const result = await listInstances();
-    emit(flags, result, () => renderList(result));
+    emit(flags, { ok: true, ...result }, () => renderList(result));
   });
 }

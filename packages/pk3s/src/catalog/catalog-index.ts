@@ -55,7 +55,8 @@ export async function listPackageFiles(dir: string): Promise<string[]> {
   try {
     await walk(dir, 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`folder not found: ${dir}`, { where: dir });
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new NotFoundError(`folder not found: ${dir}`, { where: dir, hint: "pass the folder that holds the .tgz packages" });
     throw err;
   }
   return out.sort();

@@ -68,6 +68,7 @@ export function candidatesFor(
   const pool = spec.catalog === undefined ? ordered : ordered.filter((c) => c.source.name === spec.catalog);
   if (spec.catalog !== undefined && pool.length === 0) {
     throw new NotFoundError(`no catalog named "${spec.catalog}"`, {
+      where: spec.catalog,
       hint: `configured: ${catalogs.map((c) => c.source.name).join(", ") || "none"} (pk3s catalog list)`,
     });
   }
@@ -91,6 +92,7 @@ export function candidatesFor(
       ? `any configured catalog (${catalogs.map((c) => c.source.name).join(", ") || "none"})`
       : `catalog "${spec.catalog}"`;
   throw new NotFoundError(`${type === "addon" ? "add-on" : "profile"} "${spec.name}" not found in ${where}`, {
+    where: pool.map((c) => c.source.url).join(", ") || "no catalog",
     hint: "search with `pk3s search`; refresh the catalogs with `pk3s catalog update`",
   });
 }

@@ -1,12 +1,16 @@
 import { emit, log } from "@productive-k3s/pkg-format/cli";
-import { formatProblem } from "@productive-k3s/pkg-format/errors";
+import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import type { Command } from "commander";
 import { withJson } from "./options.js";
 
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${value}"`);
-  return n;
+function int(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n)) {
+      throw new UsageError(`${flag} expects an integer, got "${value}"`, { where: flag, hint: `pass a whole number, e.g. ${flag} 3` });
+    }
+    return n;
+  };
 }
 
 export function registerCatalog(program: Command): void {
@@ -23,7 +27,7 @@ export function registerCatalog(program: Command): void {
       .option("--token-env <VAR>", "environment variable holding a bearer token")
       .option("--username <user>", "basic-auth user name")
       .option("--password-env <VAR>", "environment variable holding the basic-auth password")
-      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int),
+      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority")),
   )
     .addHelpText(
       "after",
@@ -112,8 +116,8 @@ export function registerCatalog(program: Command): void {
     catalog
       .command("prune <dir>")
       .description("publisher: delete all but the newest N versions of each package in a folder")
-      .requiredOption("--keep-latest <n>", "versions to keep per package", int)
-      .option("--dry-run", "only list what would be deleted"),
+      .requiredOption("--keep-latest <n>", "versions to keep per package", int("--keep-latest"))
+      .option("--dry-run", "change nothing: only list what would be deleted"),
   )
     .addHelpText("after", "\nExample:\n  pk3s catalog prune ./packages --keep-latest 3 --dry-run\n")
     .action(async (dir: string, o: { json?: boolean; keepLatest: number; dryRun?: boolean }) => {

@@ -1,4 +1,5 @@
 /** Options shared by the commands that read catalogs and download packages. */
+import { FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 
 export interface FetchOptionValues {
@@ -9,7 +10,7 @@ export interface FetchOptionValues {
 }
 
 export function withJson(cmd: Command): Command {
-  return cmd.option("--json", "print a machine-readable result on stdout");
+  return cmd.option("--json", FLAG_HELP.json);
 }
 
 export function withFetchOptions(cmd: Command): Command {

@@ -1,5 +1,5 @@
 /** `pk3s addon ...` and `pk3s profile ...`: show, pull and the delegating verbs. */
-import { collect, emit } from "@productive-k3s/pkg-format/cli";
+import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 import type { ProfileAction } from "../operations/runtime-actions.js";
 import { type FetchOptionValues, propagateExit, withFetchOptions } from "./options.js";
@@ -60,16 +60,16 @@ export function registerAddon(program: Command): void {
     addon
       .command("install <spec>")
       .description("resolve dependencies, verify every package, then install them in order through productive-k3s-core")
-      .option("--kubeconfig <file>", "kubeconfig of the target cluster")
-      .option("--context <name>", "kubeconfig context")
-      .option("--instance <name>", "target the cluster provisioned by this productive-k3s-infra instance")
+      .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
+      .option("--context <name>", FLAG_HELP.context)
+      .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
       .option("-f, --values <file>", "values file for the requested add-on (repeatable)", collect, [])
       .option("--set <key=value>", "value override for the requested add-on (repeatable)", collect, [])
       .option("-n, --namespace <ns>", "namespace for the requested add-on (Core's default: the package's)")
-      .option("--timeout <duration>", "Core's timeout for Helm and each script (Go duration, e.g. 10m)")
+      .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
       .option("--force", "reinstall the requested add-on even if that version is installed")
-      .option("--break-lock", "take over a lock left behind by an interrupted run")
-      .option("--dry-run", "print the plan and ask Core for a dry run; change nothing")
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--dry-run", "change nothing: print the plan and ask Core for a dry run")
       .option("--core-bin <path>", "productive-k3s-core to run")
       .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)"),
   )
@@ -85,7 +85,7 @@ export function registerAddon(program: Command): void {
     addon
       .command("validate <spec> [runtimeArgs...]")
       .description("verify a package and have productive-k3s-core validate it (arguments after -- go to Core)")
-      .option("--strict", "unknown manifest fields are errors")
+      .option("--strict", FLAG_HELP.strict)
       .option("--core-bin <path>", "productive-k3s-core to run"),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon validate longhorn@1.0.0\n")
@@ -129,19 +129,13 @@ const PROFILE_VERBS: Record<ProfileAction, { description: string; flags: Profile
 
 function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
   for (const f of flags) {
-    if (f === "envFile")
-      cmd.option(
-        "--env-file <file>",
-        "local env file (KEY=VALUE data; local-override inputs must come from here); repeatable",
-        collect,
-        [],
-      );
-    if (f === "set") cmd.option("--set <KEY=VALUE>", "one input value, wins over env files (repeatable)", collect, []);
-    if (f === "instance") cmd.option("--instance <name>", "instance name (default: the profile name)");
-    if (f === "strict") cmd.option("--strict", "unknown manifest fields are errors");
-    if (f === "approve") cmd.option("--auto-approve", "do not ask for confirmation").option("--yes", "alias of --auto-approve");
+    if (f === "envFile") cmd.option("--env-file <file>", FLAG_HELP.envFile, collect, []);
+    if (f === "set") cmd.option("--set <KEY=VALUE>", FLAG_HELP.inputSet, collect, []);
+    if (f === "instance") cmd.option("--instance <name>", FLAG_HELP.instance);
+    if (f === "strict") cmd.option("--strict", FLAG_HELP.strict);
+    if (f === "approve") cmd.option("--auto-approve", FLAG_HELP.autoApprove).option("--yes", FLAG_HELP.yes);
     if (f === "purge") cmd.option("--purge", "also remove the instance's state");
-    if (f === "breakLock") cmd.option("--break-lock", "take over the lock of a run that is no longer alive");
+    if (f === "breakLock") cmd.option("--break-lock", FLAG_HELP.breakLock);
     if (f === "noCheck") cmd.option("--no-check", "do not run the profile's statusScript");
   }
   return cmd;

@@ -83,6 +83,7 @@ export function requireRuntime(runtime: RuntimeName, flagValue?: string): Runtim
   const info = INFO[runtime];
   if (found === undefined) {
     throw new MissingToolError(info.bin, `runtime ${info.bin} not found`, {
+      where: "PATH",
       hint: `install ${info.pkg}, put ${info.bin} on PATH, or point ${info.env} / ${info.flag} at it`,
     });
   }
@@ -92,6 +93,7 @@ export function requireRuntime(runtime: RuntimeName, flagValue?: string): Runtim
       `runtime ${info.bin} not found at ${found.path} (from ${found.source === "flag" ? info.flag : info.env})`,
       {
         where: found.path,
+        hint: `fix or unset ${found.source === "flag" ? info.flag : info.env}`,
       },
     );
   }

@@ -66,7 +66,8 @@ export async function listCatalogs(): Promise<{ catalogs: CatalogView[] }> {
 export async function removeCatalog(name: string): Promise<{ removed: string }> {
   const config = await loadConfig();
   const found = config.catalogs.find((c) => c.name === name);
-  if (found === undefined) throw new NotFoundError(`no catalog named "${name}"`, { hint: "list them with `pk3s catalog list`" });
+  if (found === undefined)
+    throw new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
   config.catalogs = config.catalogs.filter((c) => c.name !== name);
   await saveConfig(config);
   await rm(catalogCacheDir(found.url), { recursive: true, force: true });
@@ -85,7 +86,8 @@ export async function updateCatalogs(name: string | undefined): Promise<{ catalo
   const { sources } = await effectiveSources();
   if (sources.length === 0) throw noCatalogsError();
   const selected = name === undefined ? sources : sources.filter((s) => s.name === name);
-  if (selected.length === 0) throw new NotFoundError(`no catalog named "${name}"`, { hint: "list them with `pk3s catalog list`" });
+  if (selected.length === 0)
+    throw new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
   return withSession({}, async (session) => {
     const out: UpdatedCatalog[] = [];
     for (const source of selected) {

@@ -44,7 +44,7 @@ export class Session {
     if (spec?.catalog !== undefined) {
       sources = sources.filter((s) => s.name === spec.catalog);
       if (sources.length === 0) {
-        throw new NotFoundError(`no catalog named "${spec.catalog}"`, { hint: "list them with `pk3s catalog list`" });
+        throw new NotFoundError(`no catalog named "${spec.catalog}"`, { where: spec.catalog, hint: "list them with `pk3s catalog list`" });
       }
     }
     return loadCatalogs(sources, { transport: this.transport, offline: this.options.offline === true, forceRefresh });
