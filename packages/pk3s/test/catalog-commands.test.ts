@@ -21,6 +21,36 @@ beforeEach(() => {
 afterEach(() => sb.cleanup());
 
 describe("catalog configuration", () => {
+  it("add fetches and checks the index first, like helm repo add: nothing is saved when that fails", async () => {
+    const missing = await sb.run(["catalog", "add", "typo", join(sb.root, "no-such-dir")]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`index not found at ${join(sb.root, "no-such-dir", "index.yaml")}`);
+    const down = await sb.run(["catalog", "add", "down", "http://127.0.0.1:9/index.yaml"], { PK3S_HTTP_RETRIES: "1" });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('catalog "down": connection failed');
+    expect(JSON.parse((await sb.run(["catalog", "list", "--json"])).stdout).catalogs.map((c: { name: string }) => c.name)).not.toContain(
+      "down",
+    );
+    const later = await sb.run(["catalog", "add", "later", "http://127.0.0.1:9/index.yaml", "--offline", "--json"]);
+    expect(later.code).toBe(0);
+    expect(JSON.parse(later.stdout)).toMatchObject({ ok: true, entries: null, catalog: { name: "later" } });
+    const a = writeLocalCatalog(join(sb.root, "a"), [pkg("x", "1.0.0"), pkg("y", "1.0.0")]);
+    const added = await sb.run(["catalog", "add", "alpha", a, "--json"]);
+    expect(JSON.parse(added.stdout)).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it("an unreadable catalog stops unqualified resolution (fail closed) and says how to get past it", async () => {
+    const a = writeLocalCatalog(join(sb.root, "a"), [pkg("x", "1.0.0")]);
+    await sb.run(["catalog", "add", "alpha", a]);
+    await sb.run(["catalog", "add", "down", "http://127.0.0.1:9/index.yaml", "--offline", "--priority", "10"]);
+    const r = await sb.run(["addon", "show", "x"], { PK3S_HTTP_RETRIES: "1" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("qualify the package with its catalog (catalog/name)");
+    const qualified = await sb.run(["addon", "show", "alpha/x"], { PK3S_HTTP_RETRIES: "1" });
+    expect(qualified.code).toBe(0);
+    expect(qualified.stdout).toContain("x@1.0.0");
+  });
+
   it("adds, lists by priority, and removes catalogs; the config is 0600 and names env vars only", async () => {
     const a = writeLocalCatalog(join(sb.root, "a"), [pkg("x", "1.0.0")]);
     expect((await sb.run(["catalog", "add", "alpha", a])).code).toBe(0);
@@ -37,6 +67,7 @@ describe("catalog configuration", () => {
           "BETA_PW",
           "--priority",
           "5",
+          "--offline",
         ])
       ).code,
     ).toBe(0);

@@ -58,7 +58,7 @@ describe("private catalog with a bearer token", () => {
     const s = await server();
     const p = pkg("longhorn", "1.0.0");
     serveCatalog(s, [p], { token: "s3cret-token" });
-    expect((await sb.run(["catalog", "add", "priv", s.url, "--token-env", "PRIV_TOKEN"])).code).toBe(0);
+    expect((await sb.run(["catalog", "add", "priv", s.url, "--token-env", "PRIV_TOKEN", "--offline"])).code).toBe(0);
     const config = join(sb.env.PK3S_CONFIG_DIR!, "config.json");
     expect(statSync(config).mode & 0o777).toBe(0o600);
     expect(readFileSync(config, "utf8")).not.toContain("s3cret");
@@ -88,7 +88,7 @@ describe("private catalog with a bearer token", () => {
   it("uses a 0600 credentials file and refuses a readable one", async () => {
     const s = await server();
     serveCatalog(s, [pkg("a", "1.0.0")], { token: "filetoken" });
-    await sb.run(["catalog", "add", "priv", s.url]);
+    await sb.run(["catalog", "add", "priv", s.url, "--offline"]);
     const { writeFileSync, chmodSync } = await import("node:fs");
     const creds = join(sb.root, "creds.json");
     writeFileSync(creds, JSON.stringify({ priv: { token: "filetoken" } }));
@@ -122,7 +122,7 @@ describe("redirects", () => {
       res.end();
     });
     b.route("/blobs/longhorn.tgz", serveBytes(p.bytes));
-    await sb.run(["catalog", "add", "priv", `${a.url}index.yaml`, "--token-env", "TOK"]);
+    await sb.run(["catalog", "add", "priv", `${a.url}index.yaml`, "--token-env", "TOK", "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "out")], { TOK: "tok" });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -144,7 +144,7 @@ describe("redirects", () => {
       res.end();
     });
     plain.route(packagePath(p), serveBytes(p.bytes));
-    await sb.run(["catalog", "add", "sec", secure.url]);
+    await sb.run(["catalog", "add", "sec", secure.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "nginx", "--output", join(sb.root, "out")], { NODE_EXTRA_CA_CERTS: tls.certFile });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("refused redirect from https to http");
@@ -168,7 +168,7 @@ describe("faults", () => {
       }
       res.end(p.bytes);
     });
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "out"), "--json"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("retrying");
@@ -190,7 +190,7 @@ describe("faults", () => {
       }
       serveBytes(p.bytes)(req, res, n);
     });
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "a", "--output", join(sb.root, "out")]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("HTTP 503");
@@ -204,7 +204,7 @@ describe("faults", () => {
     const evil = Buffer.from(p.bytes);
     evil[10] = evil[10]! ^ 0xff;
     s.route(packagePath(p), serveBytes(evil));
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "out")]);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain("digest mismatch");
@@ -223,7 +223,7 @@ describe("faults", () => {
       res.write(p.bytes.subarray(0, 100));
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "out")], { PK3S_HTTP_RETRIES: "2" });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${s.origin}${packagePath(p)}`);
@@ -240,7 +240,7 @@ describe("faults", () => {
       res.writeHead(200, { "transfer-encoding": "chunked" });
       res.end(p.bytes.subarray(0, 200));
     });
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "out")]);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain(`received 200 bytes but the catalog says ${p.bytes.length}`);
@@ -255,7 +255,7 @@ describe("faults", () => {
       res.writeHead(200, { "transfer-encoding": "chunked" });
       res.end(Buffer.concat([p.bytes, Buffer.alloc(5000)]));
     });
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "out")]);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain("more than");
@@ -266,11 +266,11 @@ describe("faults", () => {
     const s = await server();
     const p = pkg("longhorn", "1.0.0");
     s.route("/index.yaml", serveBytes(catalogYaml([p])));
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "longhorn"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`not found (HTTP 404) at ${s.origin}${packagePath(p)}`);
-    await sb.run(["catalog", "add", "gone", `${s.url}missing/index.yaml`]);
+    await sb.run(["catalog", "add", "gone", `${s.url}missing/index.yaml`, "--offline"]);
     const c = await sb.run(["catalog", "update", "gone"]);
     expect(c.code).toBe(3);
     expect(c.stderr).toContain('catalog "gone"');
@@ -284,7 +284,7 @@ describe("faults", () => {
       res.writeHead(200, { "content-length": p.bytes.length });
       res.write(p.bytes.subarray(0, 10)); // then nothing, ever
     });
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const started = Date.now();
     const r = await sb.run(["addon", "pull", "longhorn"], { PK3S_HTTP_TIMEOUT: "0.5" });
     expect(r.code).toBe(1);
@@ -298,7 +298,7 @@ describe("faults", () => {
     const s = await server();
     const p = pkg("nodigest", "1.0.0", { digest: null });
     serveCatalog(s, [p]);
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const refused = await sb.run(["addon", "pull", "nodigest"]);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain("--allow-unverified");
@@ -314,7 +314,7 @@ describe("hostile catalogs", () => {
     const s = await server();
     const local = pkg("sneaky", "1.0.0", { url: "file:///etc/hostname" });
     s.route("/index.yaml", serveBytes(catalogYaml([local, pkg("fine", "1.0.0")])));
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     const r = await sb.run(["addon", "pull", "sneaky"]);
     expect(r.code).toBe(3);
     const update = await sb.run(["catalog", "update"]);
@@ -337,7 +337,7 @@ describe("catalog cache", () => {
       res.end(body);
     });
     s.route(packagePath(p), serveBytes(p.bytes));
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
 
     const offlineEmpty = await sb.run(["search", "--offline"]);
     expect(offlineEmpty.code).toBe(3);
@@ -381,7 +381,7 @@ describe("catalog cache", () => {
     const s = await server();
     const p = pkg("longhorn", "1.0.0");
     serveCatalog(s, [p]);
-    await sb.run(["catalog", "add", "main", s.url]);
+    await sb.run(["catalog", "add", "main", s.url, "--offline"]);
     expect((await sb.run(["addon", "pull", "longhorn", "--output", join(sb.root, "a")])).code).toBe(0);
     const { writeFileSync } = await import("node:fs");
     writeFileSync(join(sb.env.PK3S_CACHE_DIR!, "packages", "sha256", `${digestOf(p.bytes).slice(7)}.tgz`), "tampered");

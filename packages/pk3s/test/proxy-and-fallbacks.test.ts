@@ -104,7 +104,14 @@ describe("basic auth and fallbacks", () => {
       }
       serveBytes(catalogYaml([pkg("a", "1.0.0")]))(req, res, n);
     });
-    await sb.run(["catalog", "add", "priv", s.url, "--username", "ci", "--password-env", "PRIV_PW"]);
+    const wrongAtAdd = await sb.run(["catalog", "add", "priv", s.url, "--username", "ci", "--password-env", "PRIV_PW"], {
+      PRIV_PW: "nope",
+    });
+    expect(wrongAtAdd.code).toBe(1);
+    expect(wrongAtAdd.stderr).toContain("HTTP 401");
+    expect(
+      (await sb.run(["catalog", "add", "priv", s.url, "--username", "ci", "--password-env", "PRIV_PW"], { PRIV_PW: "pa55" })).code,
+    ).toBe(0);
     expect((await sb.run(["catalog", "update"], { PRIV_PW: "pa55" })).code).toBe(0);
     const bad = await sb.run(["catalog", "update"], { PRIV_PW: "nope" });
     expect(bad.code).toBe(1);

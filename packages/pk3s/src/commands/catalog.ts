@@ -27,7 +27,8 @@ export function registerCatalog(program: Command): void {
       .option("--token-env <VAR>", "environment variable holding a bearer token")
       .option("--username <user>", "basic-auth user name")
       .option("--password-env <VAR>", "environment variable holding the basic-auth password")
-      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority")),
+      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority"))
+      .option("--offline", "save it without fetching the index now (by default the index is fetched and checked first)"),
   )
     .addHelpText(
       "after",
@@ -37,7 +38,7 @@ export function registerCatalog(program: Command): void {
       async (
         name: string,
         location: string,
-        o: { json?: boolean; tokenEnv?: string; username?: string; passwordEnv?: string; priority?: number },
+        o: { json?: boolean; tokenEnv?: string; username?: string; passwordEnv?: string; priority?: number; offline?: boolean },
       ) => {
         const { addCatalog } = await import("../operations/catalog-ops.js");
         const r = await addCatalog({
@@ -47,11 +48,12 @@ export function registerCatalog(program: Command): void {
           tokenEnv: o.tokenEnv,
           username: o.username,
           passwordEnv: o.passwordEnv,
+          offline: o.offline,
         });
-        emit(
-          o,
-          { ok: true, ...r },
-          () => `added catalog ${r.catalog.name} (${r.catalog.url}); fetch it with: pk3s catalog update ${r.catalog.name}`,
+        emit(o, { ok: true, ...r }, () =>
+          r.entries === null
+            ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
+            : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
         );
       },
     );

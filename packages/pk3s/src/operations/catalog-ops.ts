@@ -45,15 +45,30 @@ function view(source: CatalogSource, isDefault: boolean, lastFetched: string | u
   };
 }
 
-export async function addCatalog(input: AddCatalogInput): Promise<{ catalog: CatalogView; configFile: string }> {
+/**
+ * Add a catalog source. Like `helm repo add`, the index is fetched (and
+ * cached) first, so a typo, a missing file, bad credentials or an index that
+ * does not parse is reported now and nothing is saved; `offline` skips that
+ * check (for a catalog that is only reachable later, e.g. from CI).
+ */
+export async function addCatalog(
+  input: AddCatalogInput & { offline?: boolean | undefined },
+): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
   const source = buildCatalogSource(input);
   const config = await loadConfig();
   if (config.catalogs.some((c) => c.name === source.name)) {
     throw new UsageError(`catalog "${source.name}" already exists`, { hint: `remove it first: pk3s catalog remove ${source.name}` });
   }
+  let entries: number | null = null;
+  if (input.offline !== true) {
+    const loaded = await withSession({}, (session) =>
+      loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true }),
+    );
+    entries = loaded.entries.length;
+  }
   config.catalogs.push(source);
   await saveConfig(config);
-  return { catalog: view(source, false, undefined), configFile: configFile() };
+  return { catalog: view(source, false, undefined), configFile: configFile(), entries };
 }
 
 export async function listCatalogs(): Promise<{ catalogs: CatalogView[] }> {
