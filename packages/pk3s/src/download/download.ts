@@ -73,7 +73,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
     try {
       const hash = createHash("sha256");
       const out = createWriteStream(temp, { mode: 0o600, flags: "wx" });
-      const progress = createProgress(
+      const progress = await createProgress(
         `${entry.name}@${entry.version}`,
         res.size ?? entry.size,
         options.progress !== false && process.stderr.isTTY === true,

@@ -1,4 +1,8 @@
-/** A one-line download progress bar on stderr, drawn only when stderr is a TTY. */
+/**
+ * Download progress on stderr, drawn by cli-progress and only on a TTY
+ * (never in CI logs or pipes). The library is imported only when a bar is
+ * actually drawn, so it costs nothing to commands that do not download.
+ */
 
 export interface Progress {
   advance(bytes: number): void;
@@ -7,34 +11,37 @@ export interface Progress {
 
 const NONE: Progress = { advance: () => undefined, done: () => undefined };
 
-function mib(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MiB`;
-}
+const MiB = 1024 * 1024;
+const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
 
-export function createProgress(label: string, total: number | undefined, enabled = process.stderr.isTTY === true): Progress {
+export async function createProgress(label: string, total: number | undefined, enabled = process.stderr.isTTY === true): Promise<Progress> {
   if (!enabled) return NONE;
+  const { default: cliProgress } = await import("cli-progress");
+  const known = total !== undefined && total > 0;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: known ? `${label} [{bar}] {percentage}% {done}/{size} MiB eta {eta_formatted}` : `${label} {done} MiB`,
+      barsize: 24,
+      fps: 10,
+      hideCursor: true,
+      clearOnComplete: false,
+      // Colour-free characters: NO_COLOR and dumb terminals get the same bar.
+      barCompleteChar: "#",
+      barIncompleteChar: "-",
+    },
+    cliProgress.Presets.legacy,
+  );
   let seen = 0;
-  let last = 0;
-  const draw = (): void => {
-    const width = 24;
-    const bar =
-      total !== undefined && total > 0
-        ? `[${"#".repeat(Math.round((Math.min(seen, total) / total) * width)).padEnd(width, " ")}] ${Math.floor((Math.min(seen, total) / total) * 100)}% ${mib(seen)}/${mib(total)}`
-        : mib(seen);
-    process.stderr.write(`\r\u001b[2K${label} ${bar}`);
-  };
+  bar.start(known ? total : 1, 0, { done: mib(0), size: known ? mib(total) : "?" });
   return {
     advance(bytes) {
       seen += bytes;
-      const now = Date.now();
-      if (now - last >= 100) {
-        last = now;
-        draw();
-      }
+      bar.update(known ? Math.min(seen, total) : 0, { done: mib(seen) });
     },
     done() {
-      draw();
-      process.stderr.write("\n");
+      bar.stop();
+      process.stderr.write("\n"); // keep the finished bar visible above what follows
     },
   };
 }
