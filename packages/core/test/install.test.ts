@@ -323,6 +323,15 @@ describe("failures and retries", () => {
     });
     const r = await sb.run(["addon", "upgrade", "--tgz", await sb.pack(v2)], { STUB_HELM_FAIL: "upgrade" });
     expect(r.code).toBe(1);
+    // The record and the kept package describe what Helm left on the cluster (1.0.0), and say what was tried.
+    const status = JSON.parse((await sb.run(["addon", "status", "longhorn", "--json"])).stdout);
+    expect(status.addon).toMatchObject({ version: "1.0.0", status: "failed", action: "upgrade", attempted: { version: "1.1.0" } });
+    const { readFile } = await import("node:fs/promises");
+    const keptManifest = (
+      await sb.run(["addon", "validate", "--tgz", join(await sb.clusterDir(), "addons/longhorn/package.tgz"), "--json"])
+    ).stdout;
+    expect(JSON.parse(keptManifest)).toMatchObject({ version: "1.0.0" });
+    expect(await readFile(join(await sb.clusterDir(), "addons/longhorn/record.json"), "utf8")).toContain('"attempted"');
     const rollback = (await sb.calls("helm")).find((c) => c.argv[0] === "rollback");
     expect(rollback?.argv).toEqual([
       "rollback",

@@ -12,7 +12,7 @@
  * `--dry-run` stops after 4 and returns the exact steps it would run.
  */
 import { randomBytes } from "node:crypto";
-import { rmSync, unlinkSync } from "node:fs";
+import { renameSync, rmSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, copyFile, rename, stat, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import { warn } from "@productive-k3s/pkg-format/cli";
@@ -376,7 +376,11 @@ async function runInstall(input: RunInput): Promise<InstallResult> {
     const runId = newRunId();
     await prepareAddon(store, name);
     const logFile = runLogFile(store, name, runId);
-    await keepPackage(input.tgz, keptPackageFile(store, name));
+    // The new package is promoted to the kept copy only once we know it describes what is on the cluster
+    // (see below: a failed upgrade that Helm rolled back keeps the previous one).
+    const kept = keptPackageFile(store, name);
+    const incoming = `${kept}.incoming`;
+    await keepPackage(input.tgz, incoming);
     const helmTarget: HelmTarget | undefined =
       release === undefined || tools.helm === undefined
         ? undefined
@@ -429,6 +433,11 @@ async function runInstall(input: RunInput): Promise<InstallResult> {
       const next = steps[done.length];
       writeRecordSync(store, recordFor("interrupted", done, next?.name));
       try {
+        renameSync(incoming, kept);
+      } catch {
+        // best effort
+      }
+      try {
         unlinkSync(lock.file);
       } catch {
         // best effort
@@ -465,7 +474,22 @@ async function runInstall(input: RunInput): Promise<InstallResult> {
     }
     const failed = outcome.failed;
     const status: InstallRecord["status"] = failed === undefined ? "deployed" : failed.interrupted ? "interrupted" : "failed";
-    await writeRecord(store, recordFor(status, outcome.steps, failed?.step));
+    const record = recordFor(status, outcome.steps, failed?.step);
+    if (status === "failed" && action === "upgrade" && existing !== undefined) {
+      // Helm rolled the release back: the record and the kept package describe the version still on the cluster.
+      await unlink(incoming).catch(() => undefined);
+      await writeRecord(store, {
+        ...record,
+        version: existing.version,
+        digest: existing.digest,
+        valuesFingerprint: existing.valuesFingerprint,
+        dependencies: existing.dependencies,
+        attempted: { version, digest, runId },
+      });
+    } else {
+      await rename(incoming, kept);
+      await writeRecord(store, record);
+    }
     if (failed !== undefined) throw failed.error;
     return {
       ok: true,

@@ -26,6 +26,10 @@ export interface AddonStatus {
   release?: string | undefined;
   namespace: string;
   failedStep?: string | undefined;
+  /** Action of the last run. */
+  action: InstallRecord["action"];
+  /** After a failed upgrade that Helm rolled back: the version that was tried (`version` is what is on the cluster). */
+  attempted?: InstallRecord["attempted"];
   installedAt: string;
   updatedAt: string;
   runLog: string;
@@ -85,6 +89,8 @@ function view(record: InstallRecord, helm: HelmReleaseStatus | undefined): Addon
     release: record.release,
     namespace: record.namespace,
     failedStep: record.failedStep,
+    action: record.action,
+    attempted: record.attempted,
     installedAt: record.installedAt,
     updatedAt: record.updatedAt,
     runLog: record.runLog,
@@ -130,6 +136,9 @@ export function formatStatus(r: StatusResult): string {
   const lines = [
     `${a.name} ${a.version}: ${a.status}${a.failedStep === undefined ? "" : ` (at step ${a.failedStep})`}`,
     `  cluster:   ${r.cluster.server} (context ${r.cluster.context})`,
+    ...(a.attempted === undefined
+      ? []
+      : [`  attempted: upgrade to ${a.attempted.version} failed and was rolled back (run ${a.attempted.runId})`]),
     `  digest:    ${a.digest}`,
     `  namespace: ${a.namespace}`,
   ];

@@ -61,6 +61,11 @@ export const InstallRecord = z.object({
   context: z.string(),
   installedAt: z.string(),
   updatedAt: z.string(),
+  /**
+   * Set after a failed upgrade that Helm rolled back: the version that was tried.
+   * `version`/`digest` (and the kept package) stay those of the release still on the cluster.
+   */
+  attempted: z.object({ version: z.string(), digest: z.string(), runId: z.string() }).optional(),
   history: z.array(HistoryEntry),
 });
 export type InstallRecord = z.infer<typeof InstallRecord>;
