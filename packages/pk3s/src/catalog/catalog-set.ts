@@ -4,7 +4,7 @@
  * TTL (PK3S_CATALOG_TTL seconds, default 600) and are revalidated with a
  * conditional GET otherwise. `--offline` never touches the network.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseCatalog } from "@productive-k3s/pkg-format/catalog-parse";
 import { warn } from "@productive-k3s/pkg-format/cli";
@@ -14,14 +14,17 @@ import { displayUrl } from "../fetch/fetcher.js";
 import type { Transport } from "../fetch/transport.js";
 import {
   type CatalogMeta,
+  type CompactQuery,
   type ParsedIndex,
   readCachedIndex,
   readCompact,
+  readFileStatKey,
   readMeta,
   sha256Hex,
   touchMeta,
   writeCompact,
   writeFetchedIndex,
+  writeFileStatKey,
 } from "./catalog-cache.js";
 import type { CatalogSource } from "./catalog-source.js";
 import { authForCatalog } from "./credentials.js";
@@ -43,6 +46,8 @@ export interface LoadOptions {
   offline: boolean;
   /** Ignore the TTL and revalidate (catalog update). */
   forceRefresh?: boolean;
+  /** Read only the cached entries matching this prefilter (search); a cold parse still returns everything. */
+  query?: CompactQuery | undefined;
 }
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
@@ -107,35 +112,61 @@ async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: str
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function loadFileCatalog(source: CatalogSource): Promise<LoadedCatalog> {
+async function loadFileCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
   const path = fileURLToPath(source.url);
+  const missing = (): NotFoundError =>
+    new NotFoundError(`catalog "${source.name}": index not found at ${path}`, {
+      where: path,
+      hint: "create it with `pk3s catalog index <dir>` or fix the path with `pk3s catalog remove` + `pk3s catalog add`",
+    });
+  let key: string;
+  try {
+    const st = await stat(path, { bigint: true });
+    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw missing();
+    throw err;
+  }
+  // Unchanged file (same inode, size and ns times): use the parsed cache without reading or hashing the index.
+  const known = await readFileStatKey(source.url);
+  if (known?.key === key) {
+    const compact = await readCompact(source.url, known.sha256, options.query);
+    if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
+  }
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") {
-      throw new NotFoundError(`catalog "${source.name}": index not found at ${path}`, {
-        where: path,
-        hint: "create it with `pk3s catalog index <dir>` or fix the path with `pk3s catalog remove` + `pk3s catalog add`",
-      });
-    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw missing();
     throw err;
   }
   const parsed = await parseIndex(source, text);
+  await writeFileStatKey(source.url, { key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
   return { source, ...withSource(source, parsed), origin: "file" };
 }
 
-async function fromCache(source: CatalogSource, meta: CatalogMeta, origin: LoadedCatalog["origin"]): Promise<LoadedCatalog | undefined> {
-  const text = await readCachedIndex(source.url, meta);
-  if (text === undefined) return undefined;
-  const parsed = (await readCompact(source.url, meta.sha256)) ?? (await parseIndex(source, text));
+async function fromCache(
+  source: CatalogSource,
+  meta: CatalogMeta,
+  origin: LoadedCatalog["origin"],
+  query?: CompactQuery,
+): Promise<LoadedCatalog | undefined> {
+  // The parsed entries are keyed by the index's digest; the index text is read only when they are missing.
+  let parsed = await readCompact(source.url, meta.sha256, query);
+  if (parsed === undefined) {
+    const text = await readCachedIndex(source.url, meta);
+    if (text === undefined) return undefined;
+    parsed = await parseIndex(source, text);
+  }
   return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
 }
 
 async function loadHttpCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
   const meta = await readMeta(source.url);
   if (options.offline) {
-    const cached = meta === undefined ? undefined : await fromCache(source, meta, "cache");
+    const cached = meta === undefined ? undefined : await fromCache(source, meta, "cache", options.query);
     if (cached === undefined) {
       throw new NotFoundError(`catalog "${source.name}" has no cached index and --offline forbids the network`, {
         where: displayUrl(source.url),
@@ -145,7 +176,7 @@ async function loadHttpCatalog(source: CatalogSource, options: LoadOptions): Pro
     return cached;
   }
   if (meta !== undefined && options.forceRefresh !== true && Date.now() - Date.parse(meta.fetchedAt) < catalogTtlMs()) {
-    const cached = await fromCache(source, meta, "cache");
+    const cached = await fromCache(source, meta, "cache", options.query);
     if (cached !== undefined) return cached;
   }
   const haveCopy = meta !== undefined && (await readCachedIndex(source.url, meta)) !== undefined;
@@ -188,7 +219,7 @@ async function loadHttpCatalog(source: CatalogSource, options: LoadOptions): Pro
 
 export async function loadCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
   const protocol = new URL(source.url).protocol;
-  return protocol === "file:" ? loadFileCatalog(source) : loadHttpCatalog(source, options);
+  return protocol === "file:" ? loadFileCatalog(source, options) : loadHttpCatalog(source, options);
 }
 
 export function loadCatalogs(sources: readonly CatalogSource[], options: LoadOptions): Promise<LoadedCatalog[]> {

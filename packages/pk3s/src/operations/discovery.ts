@@ -24,8 +24,8 @@ export interface SearchOptions {
 export async function search(term: string | undefined, options: SearchOptions): Promise<{ results: SearchRow[] }> {
   const session = new Session({ offline: options.offline });
   try {
-    const catalogs = await session.catalogs();
     const needle = term?.toLowerCase();
+    const catalogs = await session.catalogs(undefined, false, { needle });
     const groups = new Map<string, ResolvedEntry[]>();
     for (const c of catalogs) {
       for (const e of c.entries) {

@@ -6,6 +6,7 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
+import type { CompactQuery } from "../catalog/catalog-cache.js";
 import { effectiveSources, noCatalogsError } from "../catalog/catalog-config.js";
 import { type LoadedCatalog, loadCatalogs, type ResolvedEntry } from "../catalog/catalog-set.js";
 import type { CatalogSource } from "../catalog/catalog-source.js";
@@ -38,8 +39,11 @@ export class Session {
     return this.sourcesCache;
   }
 
-  /** Load all catalogs, or only the one a qualified spec names. */
-  async catalogs(spec?: PackageSpec, forceRefresh = false): Promise<LoadedCatalog[]> {
+  /**
+   * Load all catalogs, or only the one a qualified spec names. `query` narrows
+   * what is read from the parsed-entries cache (search); without it every entry is loaded.
+   */
+  async catalogs(spec?: PackageSpec, forceRefresh = false, query?: CompactQuery): Promise<LoadedCatalog[]> {
     let sources = await this.sources();
     if (spec?.catalog !== undefined) {
       sources = sources.filter((s) => s.name === spec.catalog);
@@ -48,7 +52,7 @@ export class Session {
       }
     }
     try {
-      return await loadCatalogs(sources, { transport: this.transport, offline: this.options.offline === true, forceRefresh });
+      return await loadCatalogs(sources, { transport: this.transport, offline: this.options.offline === true, forceRefresh, query });
     } catch (err) {
       // Fail closed: resolving from the catalogs that did load could let a lower-priority catalog supply a
       // name the unreadable one would have won (dependency confusion). Say so, and how to get past it.
