@@ -1,6 +1,7 @@
 /**
  * Core's one door to the package format: open an addon.tgz (digest,
- * safe extraction, validation), load a source directory, pack a source.
+ * safe extraction, validation), validate one without extracting it, load a
+ * source directory, pack a source.
  * A profile package handed to Core is a validation error.
  */
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
@@ -42,6 +43,18 @@ export async function openAddonPackage(tgz: string, options: { strict?: boolean 
     warnings: opened.pkg.warnings,
     cleanup: opened.cleanup,
   };
+}
+
+/** `addon validate --tgz`: the same verdict as openAddonPackage, read from the archive stream without extracting it. */
+export async function validateAddonArchive(
+  tgz: string,
+  options: { strict?: boolean } = {},
+): Promise<{ addon: AddonView; digest: string; size: number; warnings: import("@productive-k3s/pkg-format/errors").Problem[] }> {
+  const { validatePackageArchive } = await import("@productive-k3s/pkg-format");
+  const validated = await validatePackageArchive(tgz, { strict: options.strict === true });
+  if (validated.pkg.kind !== "addon") throw notAnAddon(tgz, validated.pkg.kind);
+  const addon: AddonView = validated.pkg.manifest;
+  return { addon, digest: validated.digest, size: validated.size, warnings: validated.pkg.warnings };
 }
 
 export async function loadAddonSource(

@@ -66,6 +66,50 @@ describe("addon validate", () => {
   });
 });
 
+describe("addon validate --tgz reads the archive without extracting it", () => {
+  it("leaves a fresh TMPDIR empty, refuses a profile (exit 4) and reports reference problems (exit 4)", async () => {
+    const fs = await import("node:fs/promises");
+    const tmp = join(sb.root, "tmp");
+    await fs.mkdir(tmp);
+    const tgz = await sb.pack(join(fixtures, "addons", "longhorn"));
+    const r = await sb.run(["addon", "validate", "--tgz", tgz, "--json"], { TMPDIR: tmp });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: true,
+      kind: "addon",
+      name: "longhorn",
+      version: expect.any(String),
+      digest: expect.any(String),
+      warnings: [],
+    });
+    expect(await fs.readdir(tmp)).toEqual([]);
+
+    const { packPackage } = await import("@productive-k3s/pkg-format");
+    const profile = (await packPackage(join(fixtures, "profiles", "local-lab"), join(sb.root, "out"))).file;
+    const p = await sb.run(["addon", "validate", "--tgz", profile, "--json"], { TMPDIR: tmp });
+    expect(p.code).toBe(4);
+    expect(JSON.parse(p.stdout)).toMatchObject({
+      ok: false,
+      error: { code: "E_VALIDATION", message: `${profile} is a profile package, not an add-on` },
+    });
+
+    // A hand-made archive whose manifest names a script that is not there.
+    const src = join(sb.root, "broken");
+    await fs.cp(join(fixtures, "addons", "registry"), src, { recursive: true });
+    const manifest = await readFile(join(src, "addon.yaml"), "utf8");
+    const script = /install:\n\s+script: (\S+)/.exec(manifest)?.[1] as string;
+    await rm(join(src, script));
+    const { execFileSync } = await import("node:child_process");
+    const broken = join(sb.root, "broken.tgz");
+    execFileSync("tar", ["-czf", broken, "-C", src, "."]);
+    const b = await sb.run(["addon", "validate", "--tgz", broken, "--json"], { TMPDIR: tmp });
+    expect(b.code).toBe(4);
+    const problems = (JSON.parse(b.stdout) as { error: { problems: { message: string }[] } }).error.problems.map((x) => x.message);
+    expect(problems).toEqual([`install script ${JSON.stringify(script)} does not exist in the package`]);
+    expect(await fs.readdir(tmp)).toEqual([]);
+  });
+});
+
 describe("dependencies and the helm call", () => {
   it("refuses longhorn before cert-manager (exit 4 naming it), then installs with the exact helm argv", async () => {
     const longhorn = await sb.pack(join(fixtures, "addons/longhorn"));

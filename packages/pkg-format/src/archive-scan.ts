@@ -39,8 +39,8 @@ export interface ArchiveFile {
 
 export interface ArchiveSink {
   directory(path: string): Promise<void>;
-  /** Must consume `body` completely. `path` is relative to the archive (not the package root). */
-  file(path: string, mode: number, body: AsyncIterable<Buffer>): Promise<void>;
+  /** Must consume `body` completely. `path` is relative to the archive (not the package root); `size` is the declared (and enforced) size. */
+  file(path: string, mode: number, body: AsyncIterable<Buffer>, size: number): Promise<void>;
 }
 
 export interface ScannedArchive {
@@ -91,10 +91,15 @@ interface Seen {
 
 class PathRegistry {
   readonly #seen = new Map<string, Seen>();
+  /** Exact paths registered as directories: their ancestors are registered too, so re-registering them is a no-op. */
+  readonly #dirs = new Set<string>();
 
   add(path: string, kind: "file" | "dir", raw: string): void {
-    const segments = path.split("/");
-    for (let i = 1; i < segments.length; i++) this.#register(segments.slice(0, i).join("/"), "dir", false, raw);
+    const slash = path.lastIndexOf("/");
+    if (slash > 0 && !this.#dirs.has(path.slice(0, slash))) {
+      const segments = path.split("/");
+      for (let i = 1; i < segments.length; i++) this.#register(segments.slice(0, i).join("/"), "dir", false, raw);
+    }
     this.#register(path, kind, true, raw);
   }
 
@@ -103,6 +108,7 @@ class PathRegistry {
     const prev = this.#seen.get(key);
     if (prev === undefined) {
       this.#seen.set(key, { path, kind, explicit });
+      if (kind === "dir") this.#dirs.add(path);
       return;
     }
     const fail = (reason: string, why: string): never => {
@@ -229,7 +235,7 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
           for await (const _ of body()) {
             // hash only
           }
-        } else await sink.file(path, mode, body());
+        } else await sink.file(path, mode, body(), entry.size);
         if (capture) captured.set(path, Buffer.concat(parts));
         files.push({ path, size: entry.size, mode, hash: hash.digest("hex") });
       }

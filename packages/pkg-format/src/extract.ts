@@ -14,7 +14,7 @@
  * the manifest's CONTENT is validated later by loadPackageDir (exit 4).
  */
 import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { PackageSource } from "./archive-input.js";
@@ -22,7 +22,8 @@ import { type ArchiveFile, type PackageKind, scanArchive } from "./archive-scan.
 import { type Sha256Digest, sha256File } from "./digest.js";
 import { IntegrityError, NotFoundError, UsageError } from "./errors.js";
 import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
-import { type LoadedPackage, type LoadOptions, loadPackageDir } from "./package-validate.js";
+import { ArchiveIndex, ContentNotKeptError, type KeepPolicy } from "./package-tree.js";
+import { type LoadedPackage, type LoadOptions, loadPackageDir, type ValidatedPackage, validatePackageTree } from "./package-validate.js";
 import { onInterrupt } from "./process.js";
 
 export interface ExtractOptions {
@@ -161,21 +162,26 @@ export interface OpenedPackage {
   cleanup(): Promise<void>;
 }
 
-/** digest + safe extraction + loadPackageDir: the one call runtimes use for `--tgz`. */
-export async function openPackage(tgzPath: string, options: OpenOptions = {}): Promise<OpenedPackage> {
+/** The checks openPackage and validatePackageArchive make before reading a package file. */
+async function checkPackageFile(tgzPath: string, expectedDigest: string | undefined): Promise<void> {
   const exists = await stat(tgzPath).catch(() => undefined);
   if (exists === undefined)
     throw new NotFoundError(`package file not found: ${tgzPath}`, { where: tgzPath, hint: "check the path to the .tgz" });
   if (!exists.isFile()) throw new UsageError(`${tgzPath} is not a file`, { where: tgzPath });
-  if (options.expectedDigest !== undefined) {
+  if (expectedDigest !== undefined) {
     const actual = await sha256File(tgzPath);
-    if (actual !== options.expectedDigest.toLowerCase()) {
-      throw new IntegrityError("digest-mismatch", `digest mismatch for ${tgzPath}: expected ${options.expectedDigest}, found ${actual}`, {
+    if (actual !== expectedDigest.toLowerCase()) {
+      throw new IntegrityError("digest-mismatch", `digest mismatch for ${tgzPath}: expected ${expectedDigest}, found ${actual}`, {
         where: tgzPath,
         hint: "the file is corrupt or was replaced; download it again",
       });
     }
   }
+}
+
+/** digest + safe extraction + loadPackageDir: the one call runtimes use for `--tgz`. */
+export async function openPackage(tgzPath: string, options: OpenOptions = {}): Promise<OpenedPackage> {
+  await checkPackageFile(tgzPath, options.expectedDigest);
   const extracted = await extractPackage(tgzPath, { limits: options.limits, tmpDir: options.tmpDir });
   try {
     const label = options.label ?? tgzPath;
@@ -193,5 +199,82 @@ export async function openPackage(tgzPath: string, options: OpenOptions = {}): P
   } catch (err) {
     await extracted.cleanup();
     throw err;
+  }
+}
+
+export interface ValidateArchiveOptions extends LoadOptions {
+  limits?: Partial<ExtractLimits>;
+  /** Checked before reading, as openPackage does (file sources only). */
+  expectedDigest?: string;
+  /** What is kept in memory while scanning (content that validation needs but was not kept means a fallback to extraction). */
+  keep?: Partial<KeepPolicy>;
+  /** Parent for the fallback's private temp directory (default os.tmpdir()). */
+  tmpDir?: string;
+}
+
+export interface ValidatedArchive {
+  pkg: ValidatedPackage;
+  digest: Sha256Digest;
+  size: number;
+  /** Regular files, relative to the package root, sorted. */
+  files: string[];
+  checksumsVerified: boolean;
+  /** True when validation needed content over the in-memory budget and the package was extracted (then removed) instead. */
+  extracted: boolean;
+}
+
+/**
+ * openPackage's verdict without extracting: the archive is read once, with
+ * the same entry checks and IntegrityErrors as extraction (scanArchive) and
+ * checksums.sha256 verified, and validated from memory (validatePackageTree,
+ * the rules loadPackageDir applies). Nothing is written to disk unless a file
+ * validation reads was over the in-memory budget: then a file source is
+ * extracted into a private temp directory, validated there and removed (a
+ * stream source cannot be read twice: UsageError).
+ */
+export async function validatePackageArchive(source: PackageSource, options: ValidateArchiveOptions = {}): Promise<ValidatedArchive> {
+  if (typeof source === "string") await checkPackageFile(source, options.expectedDigest);
+  const limits = resolveLimits(options.limits);
+  const label = options.label ?? (typeof source === "string" ? source : "<stream>");
+  const index = new ArchiveIndex(options.keep);
+  const scanned = await scanArchive(source, limits, index);
+  const files = scanned.files.map((f) => f.path);
+  const tree = index.tree(scanned.wrapper, new Map([[scanned.manifestFile, scanned.manifestText]]));
+  try {
+    const pkg = await validatePackageTree(tree, scanned.kind, { strict: options.strict, label });
+    const { digest, size, checksumsVerified } = scanned;
+    return { pkg, digest, size, files, checksumsVerified, extracted: false };
+  } catch (err) {
+    if (!(err instanceof ContentNotKeptError)) throw err;
+    if (typeof source !== "string") {
+      throw new UsageError(`cannot validate ${label} from a stream: ${err.path} is too large to keep in memory`, {
+        where: label,
+        hint: "validate the package from a file, which can be read a second time",
+      });
+    }
+  }
+  const opened = await openPackage(source, { strict: options.strict, label, limits: options.limits, tmpDir: options.tmpDir });
+  try {
+    if (opened.digest !== scanned.digest) {
+      throw new IntegrityError(
+        "digest-mismatch",
+        `${source} changed while it was being validated (${scanned.digest}, then ${opened.digest})`,
+        {
+          where: source,
+          hint: "make sure nothing writes to the package file, then try again",
+        },
+      );
+    }
+    const { root: _root, manifestFile: _manifestFile, ...pkg } = opened.pkg;
+    return {
+      pkg,
+      digest: opened.digest,
+      size: opened.size,
+      files: opened.files,
+      checksumsVerified: opened.checksumsVerified,
+      extracted: true,
+    };
+  } finally {
+    await opened.cleanup();
   }
 }

@@ -25,6 +25,9 @@ export {
   type OpenedPackage,
   type OpenOptions,
   openPackage,
+  type ValidateArchiveOptions,
+  type ValidatedArchive,
+  validatePackageArchive,
 } from "./extract.js";
 export { DEFAULT_LIMITS, type ExtractLimits, resolveLimits } from "./extract-limits.js";
 export { DEFAULT_IGNORES, IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
@@ -39,6 +42,15 @@ export {
 } from "./manifest-parse.js";
 export { GZIP_LEVEL, type PackOptions, type PackResult, packPackage } from "./pack.js";
 export {
+  ArchiveIndex,
+  ContentNotKeptError,
+  DEFAULT_KEEP_POLICY,
+  directoryTree,
+  type KeepPolicy,
+  type PackageTree,
+  type TreeEntryKind,
+} from "./package-tree.js";
+export {
   detectPackageKind,
   type LoadedAddon,
   type LoadedPackage,
@@ -46,6 +58,10 @@ export {
   type LoadOptions,
   loadPackageDir,
   PROFILE_ENV_FILE,
+  type ValidatedAddon,
+  type ValidatedPackage,
+  type ValidatedProfile,
+  validatePackageTree,
 } from "./package-validate.js";
 export * from "./schema-addon.js";
 export * from "./schema-catalog.js";

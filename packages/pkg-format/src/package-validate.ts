@@ -1,15 +1,18 @@
 /**
- * loadPackageDir: a package directory (source tree or extracted archive)
- * checked as a whole: manifest, every referenced path (exists, right kind,
- * inside the root), the Helm chart's Chart.yaml, profile.env and inputs.
- * All problems are reported at once in one ValidationError.
+ * The package rules (validatePackageTree), read through a PackageTree so one
+ * code path serves a directory (loadPackageDir: source tree or extraction)
+ * and an archive scanned in memory (validatePackageArchive in extract.ts):
+ * manifest, every referenced path (exists, right kind, inside the root), the
+ * Helm chart's Chart.yaml, profile.env and inputs. All problems are reported
+ * at once in one ValidationError.
  */
-import { lstat, readFile, realpath, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { stat } from "node:fs/promises";
+import { isAbsolute, join, posix, resolve } from "node:path";
 import { MANIFEST_FILES, type PackageKind } from "./archive-scan.js";
 import { parseEnvFile } from "./env-file.js";
 import { type Problem, ValidationError } from "./errors.js";
 import { type ParsedDocument, parseAddonManifest, parseProfileManifest, problemCountMessage, sortProblems } from "./manifest-parse.js";
+import { directoryTree, type PackageTree } from "./package-tree.js";
 import type { AddonManifest } from "./schema-addon.js";
 import { unsafeRelativePath } from "./schema-common.js";
 import type { ProfileManifest } from "./schema-profile.js";
@@ -17,20 +20,18 @@ import { type FieldPath, formatFieldPath, parseYamlSource } from "./yaml-source.
 
 export const PROFILE_ENV_FILE = "profile.env";
 
-interface LoadedBase {
-  root: string;
-  /** Absolute path of the manifest. */
-  manifestFile: string;
+interface ValidatedBase {
   warnings: Problem[];
   /** Package-relative paths the manifest refers to (scripts, chart, values, working dir...). */
   references: string[];
 }
-export interface LoadedAddon extends LoadedBase {
+/** An add-on checked as a whole, wherever its files are (directory or archive). */
+export interface ValidatedAddon extends ValidatedBase {
   kind: "addon";
   manifest: AddonManifest;
   env?: undefined;
 }
-export interface LoadedProfile extends LoadedBase {
+export interface ValidatedProfile extends ValidatedBase {
   kind: "profile";
   manifest: ProfileManifest;
   /** profile.env values (package defaults), {} when the file is absent. */
@@ -38,6 +39,15 @@ export interface LoadedProfile extends LoadedBase {
   /** Whether profile.env exists. */
   hasEnvFile: boolean;
 }
+export type ValidatedPackage = ValidatedAddon | ValidatedProfile;
+
+interface OnDisk {
+  root: string;
+  /** Absolute path of the manifest. */
+  manifestFile: string;
+}
+export interface LoadedAddon extends ValidatedAddon, OnDisk {}
+export interface LoadedProfile extends ValidatedProfile, OnDisk {}
 export type LoadedPackage = LoadedAddon | LoadedProfile;
 
 export interface LoadOptions {
@@ -85,49 +95,68 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
   const root = resolve(dir);
   const label = options.label ?? dir;
   const kind = await detectPackageKind(root, label);
+  const checked = await validatePackageTree(await directoryTree(root), kind, { ...options, label });
+  const manifestFile = join(root, MANIFEST_FILES[kind]);
+  return checked.kind === "addon" ? { ...checked, root, manifestFile } : { ...checked, root, manifestFile };
+}
+
+/**
+ * The package rules, read through `tree`: manifest, every referenced path
+ * (exists, right kind, inside the root), the chart's Chart.yaml, profile.env
+ * and inputs. Throws ValidationError with all problems. `options.label`
+ * names files in problems.
+ */
+export async function validatePackageTree(
+  tree: PackageTree,
+  kind: PackageKind,
+  options: LoadOptions & { label: string },
+): Promise<ValidatedPackage> {
+  const label = options.label;
   const manifestName = MANIFEST_FILES[kind];
-  const manifestFile = join(root, manifestName);
   const display = (rel: string) => `${label.replace(/\/+$/, "")}/${rel}`;
-  const text = await readFile(manifestFile, "utf8");
+  const text = await tree.readText(manifestName);
+  if (text === undefined) {
+    throw new ValidationError(`${display(manifestName)} cannot be read`, [], { where: label, hint: "check the file's permissions" });
+  }
   const parsed: ParsedDocument<AddonManifest | ProfileManifest> =
     kind === "addon"
       ? parseAddonManifest(text, display(manifestName), { strict: options.strict === true })
       : parseProfileManifest(text, display(manifestName), { strict: options.strict === true });
   const problems: Problem[] = [...parsed.warnings];
   const references: string[] = [];
-  const realRoot = await realpath(root);
 
   const at = (path: FieldPath, message: string, file = display(manifestName)): Problem => {
     const loc = file === display(manifestName) ? parsed.locate(path) : undefined;
     return { file, line: loc?.line, column: loc?.column, path: formatFieldPath(path), message, severity: "error" };
   };
 
-  /** Check one referenced path; returns its absolute path when it is fine. */
-  const checkRef = async (rel: string, path: FieldPath, want: Want, what: string): Promise<string | undefined> => {
-    const why = unsafeRelativePath(rel);
+  /** Check one referenced path; returns its normalised package-relative path when it is fine. */
+  const checkRef = async (ref: string, path: FieldPath, want: Want, what: string): Promise<string | undefined> => {
+    const why = unsafeRelativePath(ref);
     if (why !== undefined) {
-      problems.push(at(path, `expected a path inside the package, found ${JSON.stringify(rel)} which ${why}`));
+      problems.push(at(path, `expected a path inside the package, found ${JSON.stringify(ref)} which ${why}`));
       return undefined;
     }
-    const abs = resolve(root, rel);
-    references.push(relative(root, abs).split(sep).join("/"));
-    let real: string;
-    try {
-      await lstat(abs);
-      real = await realpath(abs);
-    } catch {
-      problems.push(at(path, `${what} ${JSON.stringify(rel)} does not exist in the package`));
+    const rel = posix
+      .normalize(ref)
+      .replace(/^(\.\/)+/, "")
+      .replace(/\/+$/, "");
+    const normal = rel === "." ? "" : rel;
+    references.push(normal);
+    const found = await tree.kind(normal);
+    if (found === undefined || found === "dangling") {
+      problems.push(at(path, `${what} ${JSON.stringify(ref)} does not exist in the package`));
       return undefined;
     }
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-      problems.push(at(path, `${what} ${JSON.stringify(rel)} resolves outside the package (through a symbolic link)`));
+    if (found === "outside") {
+      problems.push(at(path, `${what} ${JSON.stringify(ref)} resolves outside the package (through a symbolic link)`));
       return undefined;
     }
-    const s = await stat(real);
-    if (want === "file" && !s.isFile()) problems.push(at(path, `expected ${what} ${JSON.stringify(rel)} to be a file, found a directory`));
-    else if (want === "dir" && !s.isDirectory())
-      problems.push(at(path, `expected ${what} ${JSON.stringify(rel)} to be a directory, found a file`));
-    else return abs;
+    if (want === "file" && found !== "file")
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file, found a directory`));
+    else if (want === "dir" && found !== "dir")
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a directory, found a file`));
+    else return normal;
     return undefined;
   };
 
@@ -136,7 +165,10 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
     const spec = m.spec;
     if (spec.chart !== undefined) {
       const chartDir = await checkRef(spec.chart.path, ["spec", "chart", "path"], "dir", "chart directory");
-      if (chartDir !== undefined) problems.push(...(await checkChartYaml(chartDir, display(join(spec.chart.path, "Chart.yaml")))));
+      if (chartDir !== undefined) {
+        const chartYaml = await tree.readText(posix.join(chartDir, "Chart.yaml"));
+        problems.push(...checkChartYaml(chartYaml, display(join(spec.chart.path, "Chart.yaml"))));
+      }
       for (const [i, v] of spec.chart.values.entries()) await checkRef(v, ["spec", "chart", "values", i], "file", "values file");
     }
     for (const step of ["install", "configure", "validate", "clean", "backup"] as const) {
@@ -146,7 +178,7 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
     for (const [hook, script] of Object.entries(spec.hooks ?? {})) {
       if (typeof script === "string") await checkRef(script, ["spec", "hooks", hook], "file", `${hook} hook script`);
     }
-    return finish({ kind: "addon", root, manifestFile, manifest: m, warnings: [], references });
+    return finish({ kind: "addon", manifest: m, warnings: [], references });
   }
 
   const m = parsed.manifest as ProfileManifest;
@@ -166,17 +198,21 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
   }
   let env: Record<string, string> = {};
   let envReadable = true;
-  const envPath = join(root, PROFILE_ENV_FILE);
-  const hasEnvFile = await lstat(envPath).then(
-    () => true,
-    () => false,
-  );
-  if (hasEnvFile) {
-    if (!(await isFile(envPath))) {
+  const envKind = await tree.kind(PROFILE_ENV_FILE);
+  const hasEnvFile = envKind !== undefined;
+  if (envKind === "outside") {
+    problems.push({
+      file: display(PROFILE_ENV_FILE),
+      message: "profile.env resolves outside the package (through a symbolic link)",
+      severity: "error",
+    });
+  } else if (hasEnvFile) {
+    const envText = envKind === "file" ? await tree.readText(PROFILE_ENV_FILE) : undefined;
+    if (envText === undefined) {
       problems.push({ file: display(PROFILE_ENV_FILE), message: "expected profile.env to be a regular file", severity: "error" });
     } else {
       try {
-        const parsedEnv = parseEnvFile(await readFile(envPath, "utf8"), display(PROFILE_ENV_FILE), { strict: options.strict === true });
+        const parsedEnv = parseEnvFile(envText, display(PROFILE_ENV_FILE), { strict: options.strict === true });
         env = parsedEnv.values;
         problems.push(...parsedEnv.warnings);
       } catch (err) {
@@ -196,9 +232,9 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
       );
     }
   });
-  return finish({ kind: "profile", root, manifestFile, manifest: m, env, hasEnvFile, warnings: [], references });
+  return finish({ kind: "profile", manifest: m, env, hasEnvFile, warnings: [], references });
 
-  function finish<T extends LoadedPackage>(pkg: T): T {
+  function finish<T extends ValidatedPackage>(pkg: T): T {
     sortProblems(problems);
     if (problems.some((p) => p.severity === "error")) {
       throw new ValidationError(problemCountMessage(label, problems), problems, { where: label, hint: "fix the problems listed above" });
@@ -208,11 +244,8 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
   }
 }
 
-async function checkChartYaml(chartDir: string, file: string): Promise<Problem[]> {
-  let text: string;
-  try {
-    text = await readFile(join(chartDir, "Chart.yaml"), "utf8");
-  } catch {
+function checkChartYaml(text: string | undefined, file: string): Problem[] {
+  if (text === undefined) {
     return [{ file, message: "the chart directory has no Chart.yaml (expected a Helm chart in directory form)", severity: "error" }];
   }
   const source = parseYamlSource(text, file);

@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IntegrityError, NotFoundError, UsageError } from "../src/errors.js";
-import { extractPackage } from "../src/extract.js";
+import { extractPackage, validatePackageArchive } from "../src/extract.js";
 import type { ExtractLimits } from "../src/extract-limits.js";
 import { inspectPackage } from "../src/inspect.js";
 import { dir, entry, file, gnuLong, header, pax, tar, tgz } from "./helpers/tar-builder.js";
@@ -293,6 +293,14 @@ describe("hostile archives are rejected, nothing is left behind", () => {
         (e: unknown) => e,
       );
       expect((err3 as IntegrityError).reason).toBe(c.reason);
+      // validatePackageArchive too, with the same error, writing nothing (its fallback would use tmpParent).
+      const err4 = await validatePackageArchive(join(work, "pkg.tgz"), { limits: c.limits, tmpDir: tmpParent }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err4).toBeInstanceOf(IntegrityError);
+      expect((err4 as IntegrityError).toJSON()).toEqual(ie.toJSON());
+      expect(await readdir(tmpParent)).toEqual([]);
     });
   }
 });

@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { formatProblem, NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
-import { loadAddonSource, openAddonPackage, type PackedAddon, packAddonSource } from "../package-access.js";
+import { loadAddonSource, type PackedAddon, packAddonSource, validateAddonArchive } from "../package-access.js";
 import { type InstallOptions, type InstallResult, installAddon } from "./install.js";
 
 export interface ValidateResult {
@@ -28,13 +28,9 @@ async function mustExist(path: string, what: string, dir: boolean): Promise<stri
 
 export async function validatePackage(tgz: string, strict: boolean): Promise<ValidateResult> {
   const file = await mustExist(tgz, "package", false);
-  const opened = await openAddonPackage(file, { strict });
-  try {
-    const m = opened.addon.metadata;
-    return { ok: true, kind: "addon", name: m.name, version: m.version, digest: opened.digest, warnings: opened.warnings };
-  } finally {
-    await opened.cleanup();
-  }
+  const validated = await validateAddonArchive(file, { strict });
+  const m = validated.addon.metadata;
+  return { ok: true, kind: "addon", name: m.name, version: m.version, digest: validated.digest, warnings: validated.warnings };
 }
 
 export async function validateSource(source: string, strict: boolean): Promise<ValidateResult> {
