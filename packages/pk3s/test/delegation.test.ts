@@ -29,7 +29,7 @@ beforeEach(async () => {
     PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
     PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
     STUB_LOG: log,
-    STUB_EXIT_addon_status: "3",
+    STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [] }),
   };
   kubeconfig = join(sb.root, "kubeconfig.yaml");
   writeFileSync(
@@ -66,9 +66,8 @@ describe("pk3s addon install", () => {
     expect(r.code).toBe(0);
     const cluster = ["--kubeconfig", kubeconfig, "--context", "prod"];
     expect(readStubLog(log)).toEqual([
-      { bin: "productive-k3s-core", argv: ["addon", "status", "db", "--json", ...cluster] },
+      { bin: "productive-k3s-core", argv: ["addon", "list", "--json", ...cluster] },
       { bin: "productive-k3s-core", argv: ["addon", "install", "--tgz", cached(db), ...cluster] },
-      { bin: "productive-k3s-core", argv: ["addon", "status", "app", "--json", ...cluster] },
       {
         bin: "productive-k3s-core",
         argv: ["addon", "install", "--tgz", cached(app), ...cluster, "-f", "values.yaml", "--set", "a=b", "--set", "c=d"],
@@ -92,12 +91,17 @@ describe("pk3s addon install", () => {
   it("skips packages already installed at a satisfying version", async () => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--json"], {
       ...env,
-      STUB_EXIT_addon_status: "0",
-      STUB_STDOUT_addon_status: JSON.stringify({ ok: true, installed: true, version: "1.0.0", status: "installed" }),
+      STUB_STDOUT_addon_list: JSON.stringify({
+        ok: true,
+        addons: [
+          { name: "db", version: "1.0.0", status: "deployed" },
+          { name: "app", version: "1.0.0", status: "deployed" },
+        ],
+      }),
     });
     expect(r.code).toBe(0);
     // db@1.0.0 satisfies ^1 → skipped; app@1.0.0 is the requested version and installed → skipped too.
-    expect(readStubLog(log).map((c) => c.argv.slice(0, 3).join(" "))).toEqual(["addon status db", "addon status app"]);
+    expect(readStubLog(log).map((c) => c.argv.slice(0, 3).join(" "))).toEqual(["addon list --json"]);
     const out = JSON.parse(r.stdout);
     expect(out.steps.map((s: { name: string; action: string }) => `${s.name}:${s.action}`)).toEqual(["db:skip", "app:skip"]);
     expect(out.target.server).toBe("https://10.1.2.3:6443");
@@ -115,6 +119,24 @@ describe("pk3s addon install", () => {
     expect(r.stdout).toMatch(/1\. db@1\.4\.0 .*install\n\s+2\. app@1\.0\.0/);
   });
 
+  it("a failed or interrupted add-on is installed again; a dry run without a readable cluster assumes nothing is installed", async () => {
+    const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], {
+      ...env,
+      STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [{ name: "db", version: "1.4.0", status: "failed" }] }),
+    });
+    expect(r.code).toBe(0);
+    expect(readStubLog(log).filter((c) => c.argv[1] === "install")).toHaveLength(2);
+    const dry = await sb.run(["addon", "install", "app", "--dry-run"], {
+      ...env,
+      STUB_EXIT_addon_list: "1",
+      HOME: join(sb.root, "nohome"),
+    });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain("the dry run assumes nothing is");
+    const real = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], { ...env, STUB_EXIT_addon_list: "1" });
+    expect(real.code).toBe(1);
+  });
+
   it.each([1, 4, 5, 6, 7])("propagates Core's exit code %i and stops", async (code) => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], { ...env, STUB_EXIT_addon_install: String(code) });
     expect(r.code).toBe(code);
@@ -130,7 +152,7 @@ describe("pk3s addon install", () => {
     expect(r.stderr).toContain("Target cluster: https://10.1.2.3:6443 (context lab");
     expect(readStubLog(log)).toEqual([
       { bin: "productive-k3s-infra", argv: ["profile", "outputs", "--instance", "lab", "--json"] },
-      { bin: "productive-k3s-core", argv: ["addon", "status", "db", "--json", "--kubeconfig", kubeconfig] },
+      { bin: "productive-k3s-core", argv: ["addon", "list", "--json", "--kubeconfig", kubeconfig] },
       { bin: "productive-k3s-core", argv: ["addon", "install", "--tgz", cached(dbOld), "--kubeconfig", kubeconfig] },
     ]);
   });

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
-import { log } from "@productive-k3s/pkg-format/cli";
+import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import semver from "semver";
@@ -18,7 +18,7 @@ import { runRuntime } from "../delegate/delegate.js";
 import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
 import { downloadEntry, type FetchFlags } from "./fetch-entry.js";
-import { parseStatusOutput } from "./runtime-status.js";
+import { type InstalledState, parseListOutput } from "./runtime-status.js";
 import { withSession } from "./session.js";
 
 export interface AddonInstallInput extends FetchFlags {
@@ -116,17 +116,31 @@ function satisfiesAll(version: string, ranges: string[]): boolean {
   );
 }
 
-async function installedState(
+/**
+ * What is installed on the target cluster, from one `addon list --json` (one
+ * runtime start for the whole plan, not one per package: installing earlier
+ * packages never changes the state of the later names). A dry run that cannot
+ * read the cluster (no kubeconfig, say) warns and assumes nothing is installed,
+ * as Core's own dry run does.
+ */
+async function installedStates(
   core: RuntimeCommand,
-  entry: ResolvedEntry,
   cluster: string[],
-): Promise<{ installed: boolean; version?: string | undefined; exitCode: number }> {
-  const res = await runRuntime(core, ["addon", "status", entry.name, "--json", ...cluster], { captureStdout: true, captureStderr: true });
-  if (res.exitCode !== 0 && res.exitCode !== 3) {
+  dryRun: boolean,
+): Promise<{ states: Map<string, InstalledState>; exitCode: number }> {
+  const states = new Map<string, InstalledState>();
+  const res = await runRuntime(core, ["addon", "list", "--json", ...cluster], { captureStdout: true, captureStderr: true });
+  if (res.exitCode !== 0) {
+    if (dryRun) {
+      const why = res.stderr.split("\n").find((l) => l.startsWith("error:")) ?? `exit ${res.exitCode}`;
+      warn(`cannot read what is installed on the cluster (${why.replace(/^error: /, "")}); the dry run assumes nothing is`);
+      return { states, exitCode: 0 };
+    }
     process.stderr.write(res.stderr);
-    return { installed: false, exitCode: res.exitCode };
+    return { states, exitCode: res.exitCode };
   }
-  return { ...parseStatusOutput(res.exitCode, res.stdout), exitCode: 0 };
+  for (const [name, state] of parseListOutput(res.stdout)) states.set(name, state);
+  return { states, exitCode: 0 };
 }
 
 function rangesFor(plan: DependencyPlan, entry: ResolvedEntry): string[] {
@@ -182,10 +196,11 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
     const core = requireRuntime("core", input.coreBin);
     const cluster = clusterArgs(kubeconfig, input.context);
     const done: ResolvedEntry[] = [];
+    const installed = await installedStates(core, cluster, input.dryRun);
+    if (installed.exitCode !== 0) return { ok: false, dryRun: input.dryRun, target, steps, exitCode: installed.exitCode };
     for (const [i, entry] of plan.order.entries()) {
       const step = steps[i]!;
-      const state = await installedState(core, entry, cluster);
-      if (state.exitCode !== 0) return { ok: false, dryRun: input.dryRun, target, steps, exitCode: state.exitCode };
+      const state = installed.states.get(entry.name) ?? { installed: false };
       const forced = input.force === true && entry.name === plan.root.name;
       if (!forced && state.installed && state.version !== undefined && satisfiesAll(state.version, rangesFor(plan, entry))) {
         step.action = "skip";

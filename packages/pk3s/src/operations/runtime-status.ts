@@ -1,42 +1,32 @@
-/**
- * Reading Core's `addon status <name> --json` answer leniently: exit 3 means
- * not installed; otherwise the installed version is looked up in the usual
- * places (`version`, `record.version`, `installed.version`, `addon.version`).
- */
+/** What pk3s needs to know about an add-on on the target cluster, read from Core's JSON. */
 export interface InstalledState {
   installed: boolean;
   version?: string | undefined;
   status?: string | undefined;
 }
 
-function pickString(obj: unknown, ...path: string[]): string | undefined {
-  let cur: unknown = obj;
-  for (const key of path) {
-    if (typeof cur !== "object" || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return typeof cur === "string" ? cur : undefined;
-}
-
-export function parseStatusOutput(exitCode: number, stdout: string): InstalledState {
-  if (exitCode === 3) return { installed: false };
+/**
+ * Core's `addon list --json` answer as name → state. An add-on counts as
+ * installed only when its record says deployed (a failed or interrupted run
+ * must be installed again). Unreadable output means nothing is known installed.
+ */
+export function parseListOutput(stdout: string): Map<string, InstalledState> {
+  const out = new Map<string, InstalledState>();
   let doc: unknown;
   try {
     doc = JSON.parse(stdout);
   } catch {
-    return { installed: false };
+    return out;
   }
-  if (typeof doc !== "object" || doc === null) return { installed: false };
-  const d = doc as Record<string, unknown>;
-  if (d.installed === false || d.found === false) return { installed: false };
-  const version =
-    pickString(d, "version") ??
-    pickString(d, "record", "version") ??
-    pickString(d, "installed", "version") ??
-    pickString(d, "addon", "version") ??
-    pickString(d, "result", "version");
-  const status =
-    pickString(d, "addon", "status") ?? pickString(d, "status") ?? pickString(d, "record", "status") ?? pickString(d, "result", "status");
-  const bad = status !== undefined && /fail|interrupt|uninstall|absent|not.?installed|pending/i.test(status);
-  return { installed: version !== undefined && !bad, version, status };
+  const addons = typeof doc === "object" && doc !== null ? (doc as { addons?: unknown }).addons : undefined;
+  if (!Array.isArray(addons)) return out;
+  for (const a of addons) {
+    if (typeof a !== "object" || a === null) continue;
+    const { name, version, status } = a as { name?: unknown; version?: unknown; status?: unknown };
+    if (typeof name !== "string") continue;
+    const v = typeof version === "string" ? version : undefined;
+    const st = typeof status === "string" ? status : undefined;
+    out.set(name, { installed: st === "deployed" && v !== undefined, version: v, status: st });
+  }
+  return out;
 }
