@@ -1,0 +1,254 @@
+// Benchmark inputs, generated on demand under bench/out/ (gitignored) and reused across runs:
+// a generation is skipped when its output (and a `.done` marker written last) already exists.
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createGzip } from "node:zlib";
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+/** Packages under bench/out/catalog/ are served over HTTP and listed in the generated catalogs. */
+const DIGEST_ZERO = `sha256:${"0".repeat(64)}`;
+
+async function writeChunks(file, chunks) {
+  const out = createWriteStream(file);
+  for (const chunk of chunks) {
+    if (!out.write(chunk)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "close");
+}
+
+async function done(marker, value) {
+  await writeFile(marker, JSON.stringify(value));
+  return value;
+}
+
+function cached(marker) {
+  return existsSync(marker) ? JSON.parse(readFileSync(marker, "utf8")) : undefined;
+}
+
+/** A deterministic pool of incompressible bytes: slices of it give every file distinct content. */
+let pool;
+function randomPool() {
+  pool ??= randomBytes(64 * MiB);
+  return pool;
+}
+
+function* poolSlices(seed, bytes) {
+  const p = randomPool();
+  let offset = (seed * 1_048_573) % p.length;
+  let left = bytes;
+  while (left > 0) {
+    const n = Math.min(left, p.length - offset, 4 * MiB);
+    yield p.subarray(offset, offset + n);
+    left -= n;
+    offset = (offset + n) % p.length;
+  }
+}
+
+function addonYaml(name, dependencies = []) {
+  const deps =
+    dependencies.length === 0 ? "" : `  dependencies:\n${dependencies.map((d) => `    - name: ${d}\n      version: "^1.0.0"\n`).join("")}`;
+  return `apiVersion: addons.productive-k3s.io/v1\nkind: Addon\nmetadata:\n  name: ${name}\n  version: 1.0.0\n  category: bench\n  description: benchmark add-on ${name}\nspec:\n  type: shell\n  install:\n    script: scripts/install.sh\n${deps}`;
+}
+
+const INSTALL_SH = "#!/usr/bin/env bash\necho installed\n";
+
+async function addonSkeleton(root, name, dependencies) {
+  await mkdir(join(root, "scripts"), { recursive: true });
+  await writeFile(join(root, "addon.yaml"), addonYaml(name, dependencies));
+  await writeFile(join(root, "scripts", "install.sh"), INSTALL_SH, { mode: 0o755 });
+}
+
+/** `graph-root` → graph-dep-00 … graph-dep-49 (each depends on the next two): 51 real packages packed by pkg-format. */
+export const GRAPH_SIZE = 50;
+export function graphDeps(i) {
+  return [i + 1, i + 2].filter((d) => d < GRAPH_SIZE).map((d) => `graph-dep-${String(d).padStart(2, "0")}`);
+}
+
+export async function graphPackages(outDir, repoDir) {
+  const dir = join(outDir, "catalog", "graph");
+  const marker = join(dir, ".done");
+  const hit = cached(marker);
+  if (hit) return hit;
+  const { packPackage } = await import(join(repoDir, "packages/pkg-format/dist/index.js"));
+  const src = join(outDir, "src-graph");
+  await rm(src, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const specs = [{ name: "graph-root", deps: ["graph-dep-00", "graph-dep-01"] }];
+  for (let i = 0; i < GRAPH_SIZE; i++) specs.push({ name: `graph-dep-${String(i).padStart(2, "0")}`, deps: graphDeps(i) });
+  const entries = [];
+  for (const s of specs) {
+    const root = join(src, s.name);
+    await addonSkeleton(root, s.name, s.deps);
+    const packed = await packPackage(root, dir, { sourceDateEpoch: 0 });
+    entries.push({ name: s.name, deps: s.deps, url: `graph/${s.name}-1.0.0.tgz`, digest: packed.digest, size: packed.size });
+  }
+  await rm(src, { recursive: true, force: true });
+  return done(marker, entries);
+}
+
+/**
+ * A v1 catalog with `count` entries: `longhorn`, the 51 graph packages (real digests, served from the same
+ * folder) and generated filler entries.
+ */
+export async function bigCatalog(outDir, graph, count = 100_000) {
+  const dir = join(outDir, "catalog");
+  const file = join(dir, `catalog-${count}.yaml`);
+  const marker = `${file}.done`;
+  const key = createHash("sha256").update(JSON.stringify(graph)).digest("hex");
+  if (cached(marker)?.key === key) return file;
+  await mkdir(dir, { recursive: true });
+  function* lines() {
+    yield "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\ngenerated: 2026-11-21T00:00:00Z\nentries:\n";
+    yield `  - name: longhorn\n    version: 1.0.0\n    type: addon\n    url: packages/longhorn-1.0.0.tgz\n    digest: ${DIGEST_ZERO}\n    size: 1000\n    description: Distributed block storage\n    category: storage\n`;
+    for (const g of graph) {
+      const deps = g.deps.length ? `    dependencies: [${g.deps.map((d) => `{name: ${d}, version: "^1.0.0"}`).join(", ")}]\n` : "";
+      yield `  - name: ${g.name}\n    version: 1.0.0\n    type: addon\n    url: ${g.url}\n    digest: ${g.digest}\n    size: ${g.size}\n    category: bench\n${deps}`;
+    }
+    for (let i = 0; i < count - 1 - graph.length; i++) {
+      yield `  - name: pkg-${i}\n    version: ${i % 7}.${i % 13}.${i % 5}\n    type: ${i % 3 === 0 ? "profile" : "addon"}\n    url: packages/pkg-${i}.tgz\n    digest: ${DIGEST_ZERO}\n    size: ${1000 + i}\n    description: generated package number ${i} for the large-catalog benchmark\n    category: bench\n`;
+    }
+  }
+  await writeChunks(file, lines());
+  await done(marker, { key });
+  return file;
+}
+
+/** An add-on source tree of `files` files totalling `bytes` of incompressible data (each file distinct). */
+export async function addonSource(outDir, { files, bytes, name = "bench-addon" }) {
+  const root = join(outDir, `src-${name}-${files}-${bytes}`);
+  const marker = join(outDir, `src-${name}-${files}-${bytes}.done`);
+  if (cached(marker)) return root;
+  await rm(root, { recursive: true, force: true });
+  await addonSkeleton(root, name, []);
+  const per = Math.max(1, Math.floor(bytes / files));
+  for (let i = 0; i < files; i++) {
+    const sub = join(root, "data", String(i % 100).padStart(2, "0"));
+    if (i < 100) await mkdir(sub, { recursive: true });
+    await writeChunks(join(sub, `f${i}.bin`), poolSlices(i, per));
+  }
+  await done(marker, { files, bytes });
+  return root;
+}
+
+/** A package with `files` small text files (about `perFile` bytes each), packed by pkg-format (same gzip level as `dev addon package`). */
+export async function manyFilesPackage(outDir, repoDir, { files, perFile = 600, name = "bench-many" }) {
+  const dir = join(outDir, "many");
+  const marker = join(dir, `${name}-${files}.done`);
+  const hit = cached(marker);
+  if (hit) return hit.file;
+  const { packPackage } = await import(join(repoDir, "packages/pkg-format/dist/index.js"));
+  const root = join(outDir, `src-${name}-${files}`);
+  await rm(root, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
+  await addonSkeleton(root, name, []);
+  const text = randomPool().toString("base64");
+  for (let i = 0; i < files; i++) {
+    const sub = join(root, "manifests", String(i % 200).padStart(3, "0"));
+    if (i < 200) await mkdir(sub, { recursive: true });
+    const at = (i * 7919) % (text.length - perFile);
+    await writeFile(join(sub, `m${i}.yaml`), `# manifest ${i}\ndata: ${text.slice(at, at + perFile)}\n`);
+  }
+  await mkdir(dir, { recursive: true });
+  const packed = await packPackage(root, dir, { sourceDateEpoch: 0 });
+  await rm(root, { recursive: true, force: true });
+  await done(marker, { file: packed.file });
+  return packed.file;
+}
+
+/**
+ * A `bytes`-sized add-on package of incompressible data, written directly (tar + gzip) without a source
+ * tree: files of 8 MiB under data/, checksums.sha256, entries in the packer's sorted order. Deflate at
+ * level 0 stores the data, which is what gzip -9 produces for incompressible data too, so extraction
+ * does the same work as for a packer-made package while generation stays fast.
+ */
+export async function bigPackage(outDir, repoDir, bytes) {
+  const tarWrite = await import(join(repoDir, "packages/pkg-format/dist/tar-write.js"));
+  const name = `bench-big-${Math.round(bytes / MiB)}m`;
+  const dir = join(outDir, "catalog", "big");
+  const file = join(dir, `${name}-1.0.0.tgz`);
+  const marker = `${file}.done`;
+  const hit = cached(marker);
+  if (hit) return hit;
+  await mkdir(dir, { recursive: true });
+  const part = 8 * MiB;
+  const parts = Math.ceil(bytes / part);
+  const files = [];
+  files.push({ path: "addon.yaml", data: [Buffer.from(addonYaml(name))], mode: 0o644 });
+  for (let i = 0; i < parts; i++) {
+    const size = Math.min(part, bytes - i * part);
+    files.push({ path: `data/part-${String(i).padStart(4, "0")}.bin`, seed: i + 17, size, mode: 0o644 });
+  }
+  files.push({ path: "scripts/install.sh", data: [Buffer.from(INSTALL_SH)], mode: 0o755 });
+  const sums = new Map();
+  for (const f of files) {
+    const h = createHash("sha256");
+    for (const c of f.data ?? poolSlices(f.seed, f.size)) h.update(c);
+    sums.set(f.path, h.digest("hex"));
+  }
+  const checksums = [...sums.keys()]
+    .sort()
+    .map((p) => `${sums.get(p)}  ${p}\n`)
+    .join("");
+  files.push({ path: "checksums.sha256", data: [Buffer.from(checksums)], mode: 0o644 });
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  function* tar() {
+    const dirsDone = new Set();
+    for (const f of files) {
+      const parent = f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "";
+      if (parent !== "" && !dirsDone.has(parent)) {
+        dirsDone.add(parent);
+        yield tarWrite.encodeHeader({ path: parent, type: "directory", size: 0, mode: 0o755, mtime: 0 });
+      }
+      const size = f.size ?? f.data.reduce((n, b) => n + b.length, 0);
+      yield tarWrite.encodeHeader({ path: f.path, type: "file", size, mode: f.mode, mtime: 0 });
+      yield* f.data ?? poolSlices(f.seed, f.size);
+      yield tarWrite.padding(size);
+    }
+    yield tarWrite.END_OF_ARCHIVE;
+  }
+
+  const temp = `${file}.tmp`;
+  const gzip = createGzip({ level: 0, chunkSize: 1 * MiB });
+  const out = createWriteStream(temp);
+  const hash = createHash("sha256");
+  let size = 0;
+  gzip.on("data", (c) => {
+    hash.update(c);
+    size += c.length;
+    if (!out.write(c)) {
+      gzip.pause();
+      out.once("drain", () => gzip.resume());
+    }
+  });
+  const ended = once(gzip, "end");
+  for (const chunk of tar()) {
+    if (!gzip.write(chunk)) await once(gzip, "drain");
+  }
+  gzip.end();
+  await ended;
+  out.end();
+  await once(out, "close");
+  const { rename } = await import("node:fs/promises");
+  await rename(temp, file);
+  return done(marker, { name, file, url: `big/${name}-1.0.0.tgz`, digest: `sha256:${hash.digest("hex")}`, size, bytes });
+}
+
+/** A small v1 catalog listing the big packages (served over HTTP next to them). */
+export async function downloadCatalog(outDir, packages) {
+  const file = join(outDir, "catalog", "download.yaml");
+  const body = packages
+    .map(
+      (p) =>
+        `  - name: ${p.name}\n    version: 1.0.0\n    type: addon\n    url: ${p.url}\n    digest: ${p.digest}\n    size: ${p.size}\n    category: bench\n`,
+    )
+    .join("");
+  await writeFile(file, `apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries:\n${body}`);
+  return file;
+}
