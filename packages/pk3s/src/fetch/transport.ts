@@ -8,7 +8,7 @@ import { UsageError } from "@productive-k3s/pkg-format/errors";
 import { fetchWithRetries, type RetryPolicy } from "./fetch-with-retries.js";
 import type { Fetcher, FetchRequest, FetchResponse } from "./fetcher.js";
 import { FileFetcher } from "./file-fetcher.js";
-import { HttpFetcher } from "./http-fetcher.js";
+import type { HttpFetcher, HttpFetcherOptions } from "./http-fetcher.js";
 import type { TimeoutSettings } from "./network-errors.js";
 
 function seconds(name: string, fallback: number): number {
@@ -28,7 +28,9 @@ export class Transport implements Fetcher {
   readonly timeouts: TimeoutSettings;
   readonly policy: RetryPolicy;
   private readonly file = new FileFetcher();
-  private readonly http: HttpFetcher;
+  private readonly httpOptions: HttpFetcherOptions;
+  /** undici is loaded on the first http(s) request: commands on local catalogs never pay for it. */
+  private http: Promise<HttpFetcher> | undefined;
 
   constructor(options: TransportOptions) {
     this.timeouts = { connectTimeoutMs: seconds("PK3S_CONNECT_TIMEOUT", 10), idleTimeoutMs: seconds("PK3S_HTTP_TIMEOUT", 30) };
@@ -37,13 +39,16 @@ export class Transport implements Fetcher {
     if (!Number.isInteger(tries) || tries < 1 || tries > 10)
       throw new UsageError(`PK3S_HTTP_RETRIES must be an integer from 1 to 10, got "${triesRaw}"`);
     this.policy = { tries, baseDelayMs: 250, onRetry: options.onRetry };
-    this.http = new HttpFetcher({ ...this.timeouts, maxRetryAfterMs: seconds("PK3S_RETRY_AFTER_MAX", 30), userAgent: options.userAgent });
+    this.httpOptions = { ...this.timeouts, maxRetryAfterMs: seconds("PK3S_RETRY_AFTER_MAX", 30), userAgent: options.userAgent };
   }
 
   open(request: FetchRequest): Promise<FetchResponse> {
     const protocol = request.url.protocol;
     if (protocol === "file:") return this.file.open(request);
-    if (protocol === "http:" || protocol === "https:") return this.http.open(request);
+    if (protocol === "http:" || protocol === "https:") {
+      this.http ??= import("./http-fetcher.js").then((m) => new m.HttpFetcher(this.httpOptions));
+      return this.http.then((http) => http.open(request));
+    }
     throw new UsageError(`${request.label}: unsupported URL scheme "${protocol}" in ${request.url.toString()}`, {
       hint: "catalogs and packages are fetched from http://, https://, file:// URLs or local paths",
     });
@@ -55,6 +60,6 @@ export class Transport implements Fetcher {
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    if (this.http !== undefined) await (await this.http).close();
   }
 }
