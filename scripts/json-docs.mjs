@@ -172,7 +172,7 @@ for (const [bin, cmds] of groups) {
       continue;
     }
     let doc = capd.doc;
-    if (c === "pk3s completion") doc = { ...doc, script: doc.script.split("\n")[0] + "\n…" };
+    if (c === "pk3s completion") doc = { ...doc, script: `${doc.script.split("\n")[0]}\n…` };
     rootKeys = BRIEF.has(c) ? 4 : 10;
     const note = BRIEF.has(c) ? `Delegated: productive-k3s-infra's \`${c.replace("pk3s ", "")}\` document (below).` : notes[c];
     out.push(`**\`${c}\`**${note ? ` — ${note}` : ""}`, "", "```console", `$ ${argv(capd.argv)}`, render(doc, 0, 0), "```", "");

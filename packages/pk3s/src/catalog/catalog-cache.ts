@@ -120,7 +120,8 @@ export async function readCompact(url: string, sha256: string, query: CompactQue
     const needle = query.needle;
     // JSON escapes quotes, backslashes and control characters, and toLowerCase may change the length of
     // some non-ASCII text: in those cases every line is parsed and filtered after parsing instead.
-    const lower = needle === undefined || needle === "" || /["\\\u0000-\u001f]/.test(needle) ? undefined : text.toLowerCase();
+    const escapes = needle !== undefined && JSON.stringify(needle).slice(1, -1) !== needle;
+    const lower = needle === undefined || needle === "" || escapes ? undefined : text.toLowerCase();
     if (lower !== undefined && needle !== undefined && lower.length === text.length) {
       let from = headerEnd + 1;
       for (let hit = lower.indexOf(needle, from); hit !== -1; hit = lower.indexOf(needle, from)) {
