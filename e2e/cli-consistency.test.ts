@@ -6,7 +6,7 @@
  * - --timeout accepts the same durations everywhere;
  * - failures share one format: `error:` + `where:` + `hint:` (and {ok:false,error} with --json).
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -282,6 +282,8 @@ describe("one error format: error + where + hint", () => {
       "apiVersion: addons.productive-k3s.io/v1\nkind: Addon\nmetadata:\n  name: Bad_Name\n  version: one\nspec:\n  type: helm\n",
     );
     writeFileSync(join(sandbox, "broken-index.yaml"), "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries: 3\n");
+    // A catalog of our own: the repository's catalogs/local packages exist only after the quickstart built them.
+    execFileSync(process.execPath, ["--", BIN.pk3s, "catalog", "index", pkgs, "--out", join(pkgs, "index.yaml")], { stdio: "ignore" });
   });
 
   const awsEnv = join(REPO, "fixtures/env/aws-single-node-basic.env");
@@ -329,7 +331,13 @@ describe("one error format: error + where + hint", () => {
     ["pk3s: bad option value", pk3s, ["search", "--type", "stack"], 2, {}],
     ["pk3s: bad catalog index", pk3s, ["search"], 4, { PK3S_DEFAULT_CATALOG: join(sandbox, "broken-index.yaml") }],
     ["pk3s: unreachable URL", pk3s, ["search"], 1, { PK3S_DEFAULT_CATALOG: "http://127.0.0.1:9/index.yaml", PK3S_HTTP_RETRIES: "1" }],
-    ["pk3s: missing runtime", pk3s, ["addon", "validate", "longhorn"], 5, { PK3S_CORE_BIN: "/nonexistent/productive-k3s-core" }],
+    [
+      "pk3s: missing runtime",
+      pk3s,
+      ["addon", "validate", "longhorn"],
+      5,
+      { PK3S_CORE_BIN: "/nonexistent/productive-k3s-core", PK3S_DEFAULT_CATALOG: join(pkgs, "index.yaml") },
+    ],
     ["pk3s: unknown command", pk3s, ["frobnicate"], 2, {}],
   ];
 
