@@ -1,4 +1,4 @@
-import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { parseDurationMs } from "@productive-k3s/pkg-format/cli";
 
 /** A `--timeout` value: milliseconds for our own timers, and the Go-duration text passed to Helm. */
 export interface Timeout {
@@ -7,27 +7,13 @@ export interface Timeout {
   text: string;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * Parse a Go-style duration (`10m`, `90s`, `1h30m`, `500ms`) like Helm's
- * `--timeout`. A bare number is taken as seconds (and passed to Helm as `<n>s`).
+ * `--timeout`, with the grammar every CLI shares (pkg-format's parseDurationMs).
+ * A bare number is taken as seconds and passed to Helm as `<n>s`.
  */
 export function parseTimeout(value: string): Timeout {
+  const ms = parseDurationMs(value);
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) {
-    const seconds = Number(trimmed);
-    if (seconds > 0) return { ms: seconds * 1000, text: `${seconds}s` };
-  }
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let ms = 0;
-  let consumed = 0;
-  for (let m = re.exec(trimmed); m !== null; m = re.exec(trimmed)) {
-    ms += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000);
-    consumed = re.lastIndex;
-  }
-  if (trimmed === "" || consumed !== trimmed.length || ms <= 0) {
-    throw new UsageError(`invalid --timeout "${value}": expected a duration such as 90s, 10m or 1h30m`);
-  }
-  return { ms: Math.round(ms), text: trimmed };
+  return { ms, text: /^\d+$/.test(trimmed) ? `${Number(trimmed)}s` : trimmed };
 }
