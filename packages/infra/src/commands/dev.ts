@@ -1,6 +1,7 @@
 /** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
 import { collect, emit, FLAG_HELP, log } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
+import { approved, runInput } from "./run-flags.js";
 
 interface DevFlags {
   profileEnv: string;
@@ -86,15 +87,7 @@ export function registerDevCommands(program: Command): void {
   ).action(async (flags: DevFlags) => {
     const { planProfile } = await import("../operations/plan.js");
     const { renderPlan } = await import("./render.js");
-    const result = await withPackage(flags, (tgz) =>
-      planProfile({
-        tgz,
-        envFiles: flags.envFile ?? [],
-        sets: flags.set ?? [],
-        instance: flags.instance,
-        breakLock: flags.breakLock === true,
-      }),
-    );
+    const result = await withPackage(flags, (tgz) => planProfile(runInput(flags, tgz)));
     emit(flags, { ok: true, ...result }, () => renderPlan(result));
   });
 
@@ -111,16 +104,7 @@ export function registerDevCommands(program: Command): void {
     .action(async (flags: DevFlags) => {
       const { installProfile } = await import("../operations/install.js");
       const { renderInstall } = await import("./render.js");
-      const result = await withPackage(flags, (tgz) =>
-        installProfile({
-          tgz,
-          envFiles: flags.envFile ?? [],
-          sets: flags.set ?? [],
-          instance: flags.instance,
-          autoApprove: flags.autoApprove === true || flags.yes === true,
-          breakLock: flags.breakLock === true,
-        }),
-      );
+      const result = await withPackage(flags, (tgz) => installProfile({ ...runInput(flags, tgz), autoApprove: approved(flags) }));
       emit(flags, { ok: true, ...result }, () => renderInstall(result));
     });
 
@@ -141,15 +125,7 @@ export function registerDevCommands(program: Command): void {
       const { renderDestroy } = await import("./render.js");
       const instance = flags.instance ?? (await readSourceProfile(flags.profileEnv, { root: flags.root })).profileName;
       const result = await withPackage(flags, (tgz) =>
-        destroyProfile({
-          instance,
-          tgz,
-          envFiles: flags.envFile ?? [],
-          sets: flags.set ?? [],
-          autoApprove: flags.autoApprove === true || flags.yes === true,
-          purge: flags.purge === true,
-          breakLock: flags.breakLock === true,
-        }),
+        destroyProfile({ ...runInput(flags, tgz), instance, autoApprove: approved(flags), purge: flags.purge === true }),
       );
       emit(flags, { ok: true, ...result }, () => renderDestroy(result));
     });

@@ -1,6 +1,7 @@
 /** `productive-k3s-infra profile ...`: the public, package-first surface. Flags in, emit() out. */
 import { collect, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
+import { approved, runInput } from "./run-flags.js";
 
 interface PackageFlags {
   tgz: string;
@@ -54,13 +55,7 @@ export function registerProfileCommands(program: Command): void {
   ).action(async (flags: PackageFlags) => {
     const { planProfile } = await import("../operations/plan.js");
     const { renderPlan } = await import("./render.js");
-    const result = await planProfile({
-      tgz: flags.tgz,
-      envFiles: flags.envFile ?? [],
-      sets: flags.set ?? [],
-      instance: flags.instance,
-      breakLock: flags.breakLock === true,
-    });
+    const result = await planProfile(runInput(flags, flags.tgz));
     emit(flags, { ok: true, ...result }, () => renderPlan(result));
   });
 
@@ -76,14 +71,7 @@ export function registerProfileCommands(program: Command): void {
   ).action(async (flags: PackageFlags) => {
     const { installProfile } = await import("../operations/install.js");
     const { renderInstall } = await import("./render.js");
-    const result = await installProfile({
-      tgz: flags.tgz,
-      envFiles: flags.envFile ?? [],
-      sets: flags.set ?? [],
-      instance: flags.instance,
-      autoApprove: flags.autoApprove === true || flags.yes === true,
-      breakLock: flags.breakLock === true,
-    });
+    const result = await installProfile({ ...runInput(flags, flags.tgz), autoApprove: approved(flags) });
     emit(flags, { ok: true, ...result }, () => renderInstall(result));
   });
 
@@ -134,13 +122,10 @@ export function registerProfileCommands(program: Command): void {
     const { renderDestroy } = await import("./render.js");
     const instance = await instanceFromOptions({ instance: flags.instance, tgz: flags.tgz });
     const result = await destroyProfile({
+      ...runInput(flags, flags.tgz),
       instance,
-      tgz: flags.tgz,
-      envFiles: flags.envFile ?? [],
-      sets: flags.set ?? [],
-      autoApprove: flags.autoApprove === true || flags.yes === true,
+      autoApprove: approved(flags),
       purge: flags.purge === true,
-      breakLock: flags.breakLock === true,
     });
     emit(flags, { ok: true, ...result }, () => renderDestroy(result));
   });
