@@ -114,34 +114,26 @@ async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: str
 
 async function loadFileCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
   const path = fileURLToPath(source.url);
-  const missing = (): NotFoundError =>
-    new NotFoundError(`catalog "${source.name}": index not found at ${path}`, {
-      where: path,
-      hint: "create it with `pk3s catalog index <dir>` or fix the path with `pk3s catalog remove` + `pk3s catalog add`",
-    });
-  let key: string;
-  try {
-    const st = await stat(path, { bigint: true });
-    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch (err) {
+  /** A missing index (or a path through a file) is "not found"; anything else propagates. */
+  const notFound = (err: unknown): never => {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw missing();
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw new NotFoundError(`catalog "${source.name}": index not found at ${path}`, {
+        where: path,
+        hint: "create it with `pk3s catalog index <dir>` or fix the path with `pk3s catalog remove` + `pk3s catalog add`",
+      });
+    }
     throw err;
-  }
+  };
+  const st = await stat(path, { bigint: true }).catch(notFound);
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   // Unchanged file (same inode, size and ns times): use the parsed cache without reading or hashing the index.
   const known = await readFileStatKey(source.url);
   if (known?.key === key) {
     const compact = await readCompact(source.url, known.sha256, options.query);
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw missing();
-    throw err;
-  }
+  const text = await readFile(path, "utf8").catch(notFound);
   const parsed = await parseIndex(source, text);
   await writeFileStatKey(source.url, { key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
   return { source, ...withSource(source, parsed), origin: "file" };
