@@ -31,9 +31,9 @@ const budget = (seconds) => (args.includes("--no-budget") ? Number.POSITIVE_INFI
 const selected = (id) => only.length === 0 || only.some((o) => id.includes(o));
 
 const BIN = {
-  pk3s: join(REPO, "packages/pk3s/dist/bin/pk3s.js"),
-  core: join(REPO, "packages/core/dist/bin/productive-k3s-core.js"),
-  infra: join(REPO, "packages/infra/dist/bin/productive-k3s-infra.js"),
+  pk3s: join(REPO, "packages/pk3s/dist/cli/pk3s.js"),
+  core: join(REPO, "packages/core/dist/cli/productive-k3s-core.js"),
+  infra: join(REPO, "packages/infra/dist/cli/productive-k3s-infra.js"),
 };
 for (const file of Object.values(BIN)) {
   if (!existsSync(file)) {

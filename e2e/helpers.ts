@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 export const FIXTURES_BIN = join(REPO, "fixtures", "bin");
 export const BIN = {
-  pk3s: join(REPO, "packages/pk3s/dist/bin/pk3s.js"),
-  core: join(REPO, "packages/core/dist/bin/productive-k3s-core.js"),
-  infra: join(REPO, "packages/infra/dist/bin/productive-k3s-infra.js"),
+  pk3s: join(REPO, "packages/pk3s/dist/cli/pk3s.js"),
+  core: join(REPO, "packages/core/dist/cli/productive-k3s-core.js"),
+  infra: join(REPO, "packages/infra/dist/cli/productive-k3s-infra.js"),
 } as const;
 
 export interface Run {

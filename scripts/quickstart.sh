@@ -12,7 +12,7 @@ pnpm() { npx -y "pnpm@${PNPM_VERSION}" "$@"; }
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 [ -t 2 ] && [ -z "${NO_COLOR:-}" ] || say() { printf '\n==> %s\n' "$*" >&2; }
 
-pk3s() { node -- "$REPO/packages/pk3s/dist/bin/pk3s.js" "$@"; }
+pk3s() { node -- "$REPO/packages/pk3s/dist/cli/pk3s.js" "$@"; }
 
 say "installing dependencies and building (pnpm ${PNPM_VERSION} through npx)"
 pnpm install --frozen-lockfile --reporter=silent

@@ -24,7 +24,7 @@ for (const kind of ["addons", "profiles"]) {
     process.stderr.write(`packed ${r.kind} ${r.name}@${r.version} ${r.digest}\n`);
   }
 }
-execFileSync(process.execPath, [join(repo, "packages/pk3s/dist/bin/pk3s.js"), "catalog", "index", out, "--out", join(here, "index.yaml")], {
+execFileSync(process.execPath, [join(repo, "packages/pk3s/dist/cli/pk3s.js"), "catalog", "index", out, "--out", join(here, "index.yaml")], {
   stdio: "inherit",
   env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
 });

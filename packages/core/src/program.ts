@@ -7,7 +7,7 @@ import { devCommand } from "./commands/dev.js";
 export function buildProgram(): Command {
   const program = withRootOptions(
     new Command("productive-k3s-core").description("Productive K3S add-on runtime: installs addon.tgz packages onto a cluster"),
-    packageVersion(import.meta.url, "../package.json"),
+    packageVersion(import.meta.url),
   ).addHelpText("after", "\nExample:\n  productive-k3s-core addon install --tgz ./longhorn-1.0.0.tgz --kubeconfig ~/.kube/config\n");
   program.addCommand(addonCommand());
   program.addCommand(devCommand());

@@ -9,7 +9,7 @@ export function buildProgram(): Command {
     new Command("productive-k3s-infra").description(
       "Productive K3S profile runtime: executes profile.tgz packages with OpenTofu, Ansible or scripts",
     ),
-    packageVersion(import.meta.url, "../package.json"),
+    packageVersion(import.meta.url),
   ).addHelpText("after", "\nExample:\n  productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env\n");
   registerProfileCommands(program);
   registerDevCommands(program);

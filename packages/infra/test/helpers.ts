@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { packPackage } from "@productive-k3s/pkg-format";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const infraBin = join(repoRoot, "packages/infra/dist/bin/productive-k3s-infra.js");
+export const infraBin = join(repoRoot, "packages/infra/dist/cli/productive-k3s-infra.js");
 export const fixturesDir = join(repoRoot, "fixtures");
 export const tofuStub = join(fixturesDir, "bin/tofu");
 export { COMPAT_DIR as compatRoot } from "../../../fixtures/compat-dir.js";

@@ -12,8 +12,8 @@ import { type Sandbox, sandbox } from "./helpers/cli.js";
 import { writeAddonSource } from "./helpers/sources.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const CORE = join(REPO, "packages/core/dist/bin/productive-k3s-core.js");
-const INFRA = join(REPO, "packages/infra/dist/bin/productive-k3s-infra.js");
+const CORE = join(REPO, "packages/core/dist/cli/productive-k3s-core.js");
+const INFRA = join(REPO, "packages/infra/dist/cli/productive-k3s-infra.js");
 const KUBECONFIG = join(REPO, "fixtures/kubeconfig/k3s.yaml");
 const STUB_BIN = join(REPO, "fixtures/bin");
 const available = existsSync(CORE) && existsSync(INFRA) && existsSync(KUBECONFIG) && existsSync(join(STUB_BIN, "kubectl"));

@@ -12,7 +12,7 @@ import { parse, stringify } from "yaml";
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..");
 export const fixtures = join(repoRoot, "fixtures");
-export const coreBin = join(repoRoot, "packages/core/dist/bin/productive-k3s-core.js");
+export const coreBin = join(repoRoot, "packages/core/dist/cli/productive-k3s-core.js");
 export const k3sKubeconfig = join(fixtures, "kubeconfig/k3s.yaml");
 
 export interface RunOutput {

@@ -7,10 +7,10 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { configDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import { packageRoot } from "@productive-k3s/pkg-format/version";
 import { assertCatalogName, type CatalogAuthConfig, type CatalogSource, normaliseSourceUrl } from "./catalog-source.js";
 
 export interface Pk3sConfig {
@@ -75,9 +75,11 @@ export async function saveConfig(config: Pk3sConfig): Promise<void> {
   await writeJsonAtomic(configFile(), { catalogs }, { mode: 0o600 });
 }
 
-/** The repository's local catalog, located relative to this module (dist/catalog/ → repo root). */
+/** The repository's local catalog, when pk3s runs from a checkout: <repo>/catalogs/local/ beside packages/pk3s/. */
 export function repositoryLocalCatalog(): string | undefined {
-  const path = fileURLToPath(new URL("../../../../catalogs/local/index.yaml", import.meta.url));
+  const root = packageRoot(import.meta.url);
+  if (root === undefined) return undefined;
+  const path = join(root.dir, "..", "..", "catalogs", "local", "index.yaml");
   return existsSync(path) ? path : undefined;
 }
 

@@ -25,7 +25,7 @@ export class Session {
 
   constructor(readonly options: SessionOptions = {}) {
     this.transport = new Transport({
-      userAgent: `pk3s/${packageVersion(import.meta.url, "../../package.json")} node/${process.versions.node}`,
+      userAgent: `pk3s/${packageVersion(import.meta.url)} node/${process.versions.node}`,
       onRetry: (message, attempt, delayMs) => warn(`${message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})`),
     });
   }

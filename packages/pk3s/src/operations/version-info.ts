@@ -21,7 +21,7 @@ export interface RuntimeVersion {
 export async function versionInfo(
   bins: { core?: string | undefined; infra?: string | undefined } = {},
 ): Promise<{ pk3s: string; runtimes: RuntimeVersion[] }> {
-  const pk3s = packageVersion(import.meta.url, "../../package.json");
+  const pk3s = packageVersion(import.meta.url);
   const runtimes: RuntimeVersion[] = [];
   for (const name of ["core", "infra"] as RuntimeName[]) {
     const found = findRuntime(name, bins[name]);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PK3S_BIN = fileURLToPath(new URL("../../dist/bin/pk3s.js", import.meta.url));
+export const PK3S_BIN = fileURLToPath(new URL("../../dist/cli/pk3s.js", import.meta.url));
 
 export interface RunResult {
   code: number;
