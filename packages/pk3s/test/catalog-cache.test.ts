@@ -3,12 +3,12 @@
  * must find exactly what a full scan finds; a local index is re-read when it
  * changes (stat identity), never served stale.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readCompact, writeCompact } from "../src/catalog/catalog-cache.js";
+import { catalogCacheDir, readCompact, writeCompact } from "../src/catalog/catalog-cache.js";
 import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 
@@ -39,8 +39,8 @@ describe("readCompact with a needle", () => {
     ["longhorn", ["longhorn"]],
     ["STORAGE".toLowerCase(), ["longhorn"]],
     ["cert", ["cert-manager"]],
-    ["istanbul", []], // İ lower-cases to two code units: the full-scan path must still run, and 'i̇stanbul' ≠ 'istanbul'
-    ['"inside"', ["Ünïcode-tool"]], // JSON-escaped in the file: found through the full-scan path
+    ["istanbul", []], // İ lower-cases to two code units, as in search's own check: 'i̇stanbul' ≠ 'istanbul'
+    ['"inside"', ["Ünïcode-tool"]], // JSON-escaped in the entries file, plain in the lookup
     ["ünïcode", ["Ünïcode-tool"]],
     ["zzz", []],
   ])("needle %j is a superset prefilter of the fields search checks", async (needle, expected) => {
@@ -54,6 +54,58 @@ describe("readCompact with a needle", () => {
 
   it("is a miss for another digest or a corrupt file", async () => {
     expect(await readCompact(url, "b".repeat(64))).toBeUndefined();
+  });
+
+  it("selects by exact name, and a needle matches the searched fields only (not the offsets or the URL)", async () => {
+    const byName = await readCompact(url, "a".repeat(64), { names: new Set(["plain", "cert-manager", "nope"]) });
+    expect(byName?.entries.map((e) => e.name).sort()).toEqual(["cert-manager", "plain"]);
+    expect(byName?.generated).toBe("2026-11-21T00:00:00Z");
+    expect((await readCompact(url, "a".repeat(64), { needle: "p/" }))?.entries).toEqual([]); // only in the URL
+    expect((await readCompact(url, "a".repeat(64), { needle: "1" }))?.entries).toEqual([]); // only in offsets and versions
+    const both = await readCompact(url, "a".repeat(64), { needle: "storage", names: new Set(["cert-manager"]) });
+    expect(both?.entries).toEqual([]);
+  });
+
+  it("the lookup file holds the searched fields lowercased, one line per entry, pointing at its entry line", () => {
+    const dir = catalogCacheDir(url);
+    const lookup = readFileSync(join(dir, `lookup-${"a".repeat(64)}.tsv`), "utf8").split("\n");
+    const entries = readFileSync(join(dir, `entries-${"a".repeat(64)}.ndjson`));
+    expect(lookup[0]).toBe(`pk3s-lookup 3 ${"a".repeat(64)} ${entries.length}`);
+    expect(lookup).toHaveLength(ENTRIES.length + 2); // header, entries, final newline
+    expect(lookup.slice(1, -1).map((l) => l.split("\t")[2])).toEqual(["cert-manager", "longhorn", "plain", "Ünïcode-tool"]); // by name bytes
+    const [offset, length, name, ...fields] = lookup[4]!.split("\t");
+    expect(name).toBe("Ünïcode-tool");
+    expect(fields).toEqual(["ünïcode-tool", 'i̇stanbul edition with quotes "inside"', "misc"]);
+    expect(JSON.parse(entries.toString("utf8", Number(offset), Number(offset) + Number(length)))).toEqual(ENTRIES[2]);
+  });
+
+  it("a lookup by name finds every version of exactly the names asked for, among many", async () => {
+    const many: CatalogEntry[] = [];
+    for (let i = 0; i < 600; i++) {
+      const name = `pkg-${(i * 7919) % 211}${i % 3 === 0 ? "-x" : ""}`; // repeated names, unsorted, prefixes of each other
+      many.push({ ...entry(name, `number ${i}`), version: `1.0.${i}` } as CatalogEntry);
+    }
+    await writeCompact(url, { sha256: "d".repeat(64), entries: many, warnings: [] });
+    for (const wanted of [["pkg-0"], ["pkg-1", "pkg-10-x", "pkg-210"], ["pkg-100", "zzz", "a", "pkg-"]]) {
+      const got = await readCompact(url, "d".repeat(64), { names: new Set(wanted) });
+      expect(got?.entries).toEqual(many.filter((e) => wanted.includes(e.name))); // entry order kept
+    }
+  });
+
+  it.each([
+    ["missing", (file: string) => unlinkSync(file)],
+    ["from another entries file", (file: string) => writeFileSync(file, readFileSync(file, "utf8").replace(/ (\d+)\n/, " 1$1\n"))],
+  ])("a %s lookup file falls back to scanning the entries (same answers)", async (_what, damage) => {
+    const dir = catalogCacheDir(url);
+    damage(join(dir, readdirSync(dir).find((n) => n.startsWith("lookup-"))!));
+    expect((await readCompact(url, "a".repeat(64), { needle: "cert" }))?.entries.map((e) => e.name)).toEqual(["cert-manager"]);
+    expect((await readCompact(url, "a".repeat(64), { names: new Set(["plain"]) }))?.entries.map((e) => e.name)).toEqual(["plain"]);
+  });
+
+  it("writing another digest's entries removes the old entries and lookup files", async () => {
+    await writeCompact(url, { sha256: "c".repeat(64), entries: ENTRIES.slice(0, 1), warnings: [] });
+    expect(readdirSync(catalogCacheDir(url)).sort()).toEqual([`entries-${"c".repeat(64)}.ndjson`, `lookup-${"c".repeat(64)}.tsv`]);
+    expect(await readCompact(url, "a".repeat(64))).toBeUndefined();
   });
 });
 

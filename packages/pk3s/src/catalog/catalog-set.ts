@@ -6,7 +6,6 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { parseCatalog } from "@productive-k3s/pkg-format/catalog-parse";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, type Problem, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
@@ -65,6 +64,8 @@ async function parseIndex(source: CatalogSource, text: string): Promise<ParsedIn
   const compact = await readCompact(source.url, sha256);
   if (compact !== undefined) return compact;
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
+  // The parser (yaml + zod, a megabyte of code) loads only on a cache miss: a warm search never compiles it.
+  const { parseCatalog } = await import("@productive-k3s/pkg-format/catalog-parse");
   const parsed = parseCatalog(text, displayUrl(source.url), { skipInvalidEntries: true });
   const result: ParsedIndex = { sha256, entries: parsed.entries, warnings: parsed.warnings, generated: parsed.generated };
   await writeCompact(source.url, result).catch(() => undefined); // the cache is an optimisation only

@@ -158,7 +158,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
   }
   parseSpec(input.spec); // usage errors before any network access
   return withSession({ offline: input.offline }, async (session) => {
-    const catalogs = await session.catalogs();
+    const catalogs = await session.catalogsReaching([parseSpec(input.spec).name]);
     const plan = resolveDependencyPlan(catalogs, input.spec, { includePrerelease: input.includePrerelease });
     log(`Resolved ${plan.order.map(entryRef).join(", ")}`);
     const files: string[] = [];

@@ -92,7 +92,7 @@ export async function show(rawSpec: string, input: ShowInput): Promise<PackageDe
   const spec = parseSpec(rawSpec);
   const session = new Session({ offline: input.offline });
   try {
-    const catalogs = await session.catalogs(spec);
+    const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
     const entry = resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease });
     if (entry.deprecated === true) warn(`${entry.name}@${entry.version} is deprecated`);
     const { entries } = candidatesFor(catalogs, spec, input.type);

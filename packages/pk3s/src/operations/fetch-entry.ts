@@ -28,7 +28,7 @@ export async function downloadEntry(session: Session, entry: ResolvedEntry, flag
 
 export async function resolveAndFetch(session: Session, rawSpec: string, type: PackageType, flags: FetchFlags): Promise<ResolvedPackage> {
   const spec = parseSpec(rawSpec);
-  const catalogs = await session.catalogs(spec);
+  const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
   const entry = resolveEntry(catalogs, spec, { type, includePrerelease: flags.includePrerelease });
   return { entry, fetched: await downloadEntry(session, entry, flags) };
 }

@@ -66,6 +66,23 @@ export class Session {
     }
   }
 
+  /**
+   * The catalogs narrowed to the entries a resolution can reach: every entry
+   * named `names`, then every entry those depend on, layer by layer, until no
+   * new name appears (bounded: the set of names only grows, within the
+   * catalogs). Resolving from this gives the same answer as from all entries,
+   * and reads a few lines of a 100,000-entry catalog instead of all of it.
+   */
+  async catalogsReaching(names: Iterable<string>, spec?: PackageSpec): Promise<LoadedCatalog[]> {
+    const wanted = new Set(names);
+    for (;;) {
+      const catalogs = await this.catalogs(spec, false, { names: new Set(wanted) });
+      const before = wanted.size;
+      for (const c of catalogs) for (const e of c.entries) for (const d of e.dependencies ?? []) wanted.add(d.name);
+      if (wanted.size === before) return catalogs;
+    }
+  }
+
   /** Credentials of the entry's catalog (bound to that catalog's origin only). */
   async authFor(entry: ResolvedEntry): Promise<OriginAuth | undefined> {
     const source = (await this.sources()).find((s) => s.name === entry.catalog);
