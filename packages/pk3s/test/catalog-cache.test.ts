@@ -129,3 +129,49 @@ describe("local catalogs and the cache", () => {
     expect(JSON.parse((await sb.run(["search", "--json"])).stdout).results).toEqual([]);
   });
 });
+
+describe("resolution reads only the names it can reach", () => {
+  let sb: Sandbox;
+  const saved = { ...process.env };
+  beforeEach(() => {
+    sb = sandbox();
+    Object.assign(process.env, sb.env);
+  });
+  afterEach(() => {
+    for (const k of Object.keys(sb.env)) delete process.env[k];
+    Object.assign(process.env, saved);
+    sb.cleanup();
+  });
+
+  it("follows dependencies across catalogs, layer by layer, and resolves as from every entry", async () => {
+    const noise = Array.from({ length: 50 }, (_, i) => pkg(`noise-${i}`, "1.0.0", { dependencies: [{ name: "leaf", version: "*" }] }));
+    const publicIndex = writeLocalCatalog(join(sb.root, "public"), [
+      pkg("app", "1.0.0", { dependencies: [{ name: "mid", version: "^1" }] }),
+      pkg("leaf", "2.0.0"),
+      ...noise,
+    ]);
+    const privateIndex = writeLocalCatalog(join(sb.root, "private"), [
+      pkg("mid", "1.1.0", { dependencies: [{ name: "leaf", version: ">=2" }] }),
+      pkg("mid", "0.9.0", { dependencies: [{ name: "old-leaf", version: "*" }] }),
+      pkg("old-leaf", "1.0.0"),
+      pkg("unrelated", "1.0.0"),
+    ]);
+    expect((await sb.run(["catalog", "add", "public", publicIndex])).code).toBe(0);
+    expect((await sb.run(["catalog", "add", "private", privateIndex, "--priority", "5"])).code).toBe(0);
+    const { Session } = await import("../src/operations/session.js");
+    const { resolveDependencyPlan } = await import("../src/catalog/dependency-graph.js");
+    const session = new Session({ offline: true });
+    try {
+      const all = await session.catalogs();
+      const reached = await session.catalogsReaching(["app"]);
+      const names = reached.flatMap((c) => c.entries.map((e) => `${c.source.name}/${e.name}@${e.version}`)).sort();
+      // Every version of every reachable name (mid@0.9.0 brings old-leaf), nothing else.
+      expect(names).toEqual(["private/mid@0.9.0", "private/mid@1.1.0", "private/old-leaf@1.0.0", "public/app@1.0.0", "public/leaf@2.0.0"]);
+      const ref = (p: ReturnType<typeof resolveDependencyPlan>) => p.order.map((e) => `${e.catalog}/${e.name}@${e.version}`);
+      expect(ref(resolveDependencyPlan(reached, "app"))).toEqual(ref(resolveDependencyPlan(all, "app")));
+      expect(ref(resolveDependencyPlan(reached, "app"))).toEqual(["public/leaf@2.0.0", "private/mid@1.1.0", "public/app@1.0.0"]);
+    } finally {
+      await session.close();
+    }
+  });
+});
