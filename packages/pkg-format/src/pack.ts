@@ -9,24 +9,35 @@
  * The source is validated first (loadPackageDir) and an invalid package is
  * never written. Files are streamed, never held in memory. The output is
  * written to a temp file in outDir and renamed to `<name>-<version>.tgz`.
+ *
+ * checksums.sha256 sorts among the files, so most files' checksums are needed
+ * before their bytes go into the archive: a first pass hashes every file
+ * (read ahead in parallel), the second reads them again into the archive and
+ * checks each against its first hash, so a file changed while packing is an
+ * error. Reads run ahead of the compressor (bounded) and reach it in 1 MiB
+ * chunks, so deflate — the real cost — is kept fed.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, rmSync, type Stats } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
+import { createGzip, type ZlibOptions } from "node:zlib";
 import type { PackageKind } from "./archive-scan.js";
 import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
 import { HashingStream, type Sha256Digest } from "./digest.js";
-import { type Problem, StepFailedError, UsageError, ValidationError } from "./errors.js";
+import { type Problem, UsageError, ValidationError } from "./errors.js";
 import { IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
+import { DEFAULT_CHUNK_SIZE, type TarItem, tarChunks } from "./pack-stream.js";
 import { type LoadedPackage, loadPackageDir } from "./package-validate.js";
 import { onInterrupt } from "./process.js";
-import { END_OF_ARCHIVE, encodeHeader, padding } from "./tar-write.js";
+import { hashSourceFiles } from "./source-read.js";
 
 export const GZIP_LEVEL = 9;
+/** zlib's output buffer: big, so the compressor (on the threadpool) rarely waits for the main thread. */
+const GZIP_CHUNK_SIZE = 256 * 1024;
+const LSTAT_BATCH = 64;
 
 export interface PackOptions {
   /** Entry mtime in seconds; default SOURCE_DATE_EPOCH, else 0. */
@@ -65,6 +76,15 @@ function resolveEpoch(option: number | undefined): number {
   return Number(env);
 }
 
+/** lstat of every path, a batch at a time (a directory's entries need not wait for each other). */
+async function lstatAll(paths: readonly string[]): Promise<Stats[]> {
+  const stats: Stats[] = [];
+  for (let i = 0; i < paths.length; i += LSTAT_BATCH) {
+    stats.push(...(await Promise.all(paths.slice(i, i + LSTAT_BATCH).map((p) => lstat(p)))));
+  }
+  return stats;
+}
+
 /** Walk the source tree (sorted), applying ignore rules; symlinks and special files are problems. */
 export async function listSourceEntries(
   root: string,
@@ -77,11 +97,11 @@ export async function listSourceEntries(
   const problems: Problem[] = [];
   const walk = async (rel: string): Promise<void> => {
     const names = (await readdir(join(root, rel))).sort(comparePaths);
-    for (const name of names) {
-      const path = rel === "" ? name : `${rel}/${name}`;
+    const paths = names.map((name) => (rel === "" ? name : `${rel}/${name}`)).filter((path) => !excluded.has(path));
+    const stats = await lstatAll(paths.map((path) => join(root, path)));
+    for (const [i, path] of paths.entries()) {
       const abs = join(root, path);
-      if (excluded.has(path)) continue;
-      const st = await lstat(abs);
+      const st = stats[i] as Stats;
       if (st.isDirectory()) {
         if (rules.ignores(path, true)) continue;
         entries.push({ path, abs, type: "directory", mode: 0o755, size: 0 });
@@ -103,12 +123,6 @@ export async function listSourceEntries(
   await walk("");
   entries.sort((a, b) => comparePaths(a.path, b.path));
   return { entries, problems };
-}
-
-async function hashFile(abs: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(abs)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 export async function packPackage(sourceDir: string, outDir: string, options: PackOptions = {}): Promise<PackResult> {
@@ -136,41 +150,14 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
     });
   }
 
-  const hashes = new Map<string, string>();
-  for (const e of entries) if (e.type === "file") hashes.set(e.path, await hashFile(e.abs));
-  const checksums = Buffer.from(formatChecksums(hashes), "utf8");
-  const all: (SourceEntry | { path: string; type: "checksums" })[] = [...entries, { path: CHECKSUMS_FILE, type: "checksums" as const }];
-  all.sort((a, b) => comparePaths(a.path, b.path));
-
-  async function* tarStream(): AsyncGenerator<Buffer> {
-    for (const e of all) {
-      if (e.type === "checksums") {
-        yield encodeHeader({ path: e.path, type: "file", size: checksums.length, mode: 0o644, mtime });
-        yield checksums;
-        yield padding(checksums.length);
-        continue;
-      }
-      yield encodeHeader({ path: e.path, type: e.type, size: e.size, mode: e.mode, mtime });
-      if (e.type === "directory") continue;
-      const hash = createHash("sha256");
-      let read = 0;
-      for await (const chunk of createReadStream(e.abs)) {
-        const buf = chunk as Buffer;
-        read += buf.length;
-        if (read > e.size) break;
-        hash.update(buf);
-        yield buf;
-      }
-      if (read !== e.size || hash.digest("hex") !== hashes.get(e.path)) {
-        throw new StepFailedError(`${e.path} changed while it was being packed`, {
-          where: e.abs,
-          hint: "pack again once the source is stable",
-        });
-      }
-      yield padding(e.size);
-    }
-    yield END_OF_ARCHIVE;
-  }
+  const hashes = await hashSourceFiles(entries.filter((e) => e.type === "file"));
+  const items: TarItem[] = entries.map((e) =>
+    e.type === "directory"
+      ? { type: "directory", path: e.path, mode: e.mode }
+      : { type: "file", path: e.path, abs: e.abs, size: e.size, mode: e.mode, sha256: hashes.get(e.path) as string },
+  );
+  items.push({ type: "bytes", path: CHECKSUMS_FILE, mode: 0o644, data: Buffer.from(formatChecksums(hashes), "utf8") });
+  items.sort((a, b) => comparePaths(a.path, b.path));
 
   await mkdir(outDir, { recursive: true });
   const name = pkg.manifest.metadata.name;
@@ -178,14 +165,21 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
   const file = join(resolve(outDir), `${name}-${version}.tgz`);
   const tmp = join(resolve(outDir), `.${name}-${version}.tgz.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const hasher = new HashingStream();
+  // zlib hands its options to Transform too (the typings only list zlib's own).
+  const gzipOptions: ZlibOptions & TransformOptions = {
+    level: GZIP_LEVEL,
+    chunkSize: GZIP_CHUNK_SIZE,
+    writableHighWaterMark: 2 * DEFAULT_CHUNK_SIZE,
+  };
   const offInterrupt = onInterrupt(() => rmSync(tmp, { force: true }));
   try {
     // `flush: true` fsyncs before close, so the rename publishes complete bytes.
+    // Bounded buffering between the stages: one chunk ready ahead, two queued for deflate.
     await pipeline(
-      Readable.from(tarStream()),
-      createGzip({ level: GZIP_LEVEL }),
+      Readable.from(tarChunks(items, { mtime }), { highWaterMark: 1 }),
+      createGzip(gzipOptions),
       hasher,
-      createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true }),
+      createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true, highWaterMark: 2 * GZIP_CHUNK_SIZE }),
     );
     await rename(tmp, file);
   } catch (err) {
