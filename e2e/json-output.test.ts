@@ -183,6 +183,20 @@ describe("productive-k3s-core --json", () => {
       },
     });
     await step({
+      command: "productive-k3s-core addon install",
+      name: "productive-k3s-core addon install --dependency-tgz",
+      cli: "core",
+      args: ["addon", "install", "--dependency-tgz", certManager(), "--tgz", longhorn(), "--dry-run", "--json"],
+      keys: ["dryRun", "action", "name", "cluster", "dependencies", "commands", "dependencyPackages"],
+      check: (d) => {
+        expect(d).toMatchObject({ dryRun: true, action: "install", name: "longhorn" });
+        // cert-manager was installed just before: Core skips it, with the reason.
+        expect(d.dependencyPackages).toEqual([
+          expect.objectContaining({ action: "skip", name: "cert-manager", installedVersion: "1.2.0" }),
+        ]);
+      },
+    });
+    await step({
       command: "productive-k3s-core dev addon install",
       cli: "core",
       args: ["dev", "addon", "install", "--source", join(REPO, "fixtures/addons/longhorn"), "--dry-run", "--json"],

@@ -144,9 +144,10 @@ const groups = [
 const notes = {
   "pk3s addon validate": "Delegated: this is productive-k3s-core's `addon validate` document.",
   "pk3s profile validate": "Delegated: pk3s prints productive-k3s-infra's document (here and for plan/install/status/destroy).",
-  "pk3s addon install": "One step per package, dependencies first; `output` is Core's own document for that package.",
+  "pk3s addon install":
+    "One step per package, dependencies first; `output` is Core's own document for that package (a dry run is one Core run: its `dependencyPackages` entries and the rest of its document).",
   "productive-k3s-core addon install":
-    "With `--dry-run`: `dryRun: true`, no `status`/`steps`, and `commands: [{step, argv}]` (the exact argv Core would run).",
+    'With `--dry-run`: `dryRun: true`, no `status`/`steps`, and `commands: [{step, argv}]` (the exact argv Core would run). With `--dependency-tgz`: `dependencyPackages`, one entry per dependency in the order run: the same fields without `cluster`/`clusterInfo`, or `{action: "skip", installedVersion, requiredBy: [{by, range}], reason}` for one the cluster already satisfies.',
   "pk3s completion": "Without `--json` the script itself is printed.",
 };
 const out = [];

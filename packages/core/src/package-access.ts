@@ -45,6 +45,29 @@ export async function openAddonPackage(tgz: string, options: { strict?: boolean 
   };
 }
 
+/**
+ * A package for `addon install`: `opened` (extracted) unless `extract` is false
+ * and nothing is read from its files (no chart values to fingerprint): a dry
+ * run then takes validateAddonArchive's verdict, read from the stream.
+ */
+export interface AddonPackage {
+  tgz: string;
+  addon: AddonView;
+  digest: string;
+  warnings: import("@productive-k3s/pkg-format/errors").Problem[];
+  opened: OpenedAddon | undefined;
+}
+
+export async function readAddonPackage(tgz: string, options: { strict?: boolean; extract: boolean }): Promise<AddonPackage> {
+  if (!options.extract) {
+    const v = await validateAddonArchive(tgz, options);
+    if ((v.addon.spec.chart?.values ?? []).length === 0)
+      return { tgz, addon: v.addon, digest: v.digest, warnings: v.warnings, opened: undefined };
+  }
+  const opened = await openAddonPackage(tgz, options);
+  return { tgz, addon: opened.addon, digest: opened.digest, warnings: opened.warnings, opened };
+}
+
 /** `addon validate --tgz`: the same verdict as openAddonPackage, read from the archive stream without extracting it. */
 export async function validateAddonArchive(
   tgz: string,

@@ -107,34 +107,144 @@ describe("pk3s addon install", () => {
     expect(out.target.server).toBe("https://10.1.2.3:6443");
   });
 
-  it("--dry-run asks Core for a dry run with the earlier packages assumed installed", async () => {
-    const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--dry-run"], env);
-    expect(r.code).toBe(0);
-    const installs = readStubLog(log).filter((c) => c.argv[1] === "install");
-    expect(installs.map((c) => c.argv)).toEqual([
-      ["addon", "install", "--tgz", cached(db), "--kubeconfig", kubeconfig, "--dry-run"],
-      ["addon", "install", "--tgz", cached(app), "--kubeconfig", kubeconfig, "--dry-run", "--assume-installed", "db@1.4.0"],
+  it("--dry-run is ONE Core run: the dependencies as --dependency-tgz, root flags once, Core's plan mapped onto the steps", async () => {
+    const coreDoc = {
+      ok: true,
+      dryRun: true,
+      action: "install",
+      name: "app",
+      version: "1.0.0",
+      commands: [{ step: "install", argv: ["bash", "scripts/install.sh"] }],
+      dependencyPackages: [
+        {
+          ok: true,
+          dryRun: true,
+          action: "install",
+          name: "db",
+          version: "1.4.0",
+          commands: [{ step: "helm", argv: ["helm", "upgrade", "a b"] }],
+        },
+      ],
+    };
+    const r = await sb.run(
+      ["addon", "install", "app", "--kubeconfig", kubeconfig, "--dry-run", "-n", "apps", "--set", "a=b", "--force", "--timeout", "5m"],
+      { ...env, STUB_STDOUT_addon_install: JSON.stringify(coreDoc) },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(readStubLog(log).map((c) => c.argv)).toEqual([
+      [
+        "addon",
+        "install",
+        "--tgz",
+        cached(app),
+        "--dependency-tgz",
+        cached(db),
+        "--kubeconfig",
+        kubeconfig,
+        "--namespace",
+        "apps",
+        "--set",
+        "a=b",
+        "--force",
+        "--timeout",
+        "5m",
+        "--dry-run",
+        "--json",
+      ],
     ]);
     expect(r.stdout).toContain("Plan (dry run)");
-    expect(r.stdout).toMatch(/1\. db@1\.4\.0 .*install\n\s+2\. app@1\.0\.0/);
+    expect(r.stdout).toMatch(
+      /1\. db@1\.4\.0 .*install\n\s+would run \[helm\] helm upgrade 'a b'\n\s+2\. app@1\.0\.0 .*install\n\s+would run \[install\] bash scripts\/install\.sh\n$/,
+    );
+
+    const json = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--dry-run", "--json"], {
+      ...env,
+      STUB_STDOUT_addon_install: JSON.stringify(coreDoc),
+    });
+    const out = JSON.parse(json.stdout);
+    expect(out.steps.map((s: { name: string; action: string; exitCode: number }) => `${s.name}:${s.action}:${s.exitCode}`)).toEqual([
+      "db:install:0",
+      "app:install:0",
+    ]);
+    const { dependencyPackages, ...rootDoc } = coreDoc;
+    expect(out.steps.map((s: { output: unknown }) => s.output)).toEqual([dependencyPackages[0], rootDoc]);
   });
 
-  it("a failed or interrupted add-on is installed again; a dry run without a readable cluster assumes nothing is installed", async () => {
+  it("--dry-run shows what Core would skip, and why", async () => {
+    const reason = "db 1.2.0 is installed on cluster https://10.1.2.3:6443 and satisfies ^1 (app)";
+    const coreDoc = {
+      ok: true,
+      dryRun: true,
+      action: "none",
+      previousVersion: "1.0.0",
+      name: "app",
+      version: "1.0.0",
+      commands: [],
+      dependencyPackages: [{ ok: true, dryRun: true, action: "skip", name: "db", version: "1.4.0", installedVersion: "1.2.0", reason }],
+    };
+    const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--dry-run"], {
+      ...env,
+      STUB_STDOUT_addon_install: JSON.stringify(coreDoc),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`1. db@1.4.0 [local] ${digestOf(db.bytes).slice(0, 19)}… skip (installed 1.2.0): ${reason}`);
+    expect(r.stdout).toContain("2. app@1.0.0 [local]");
+    expect(r.stdout).toContain("skip (installed 1.0.0): app@1.0.0 is already installed");
+  });
+
+  it("a dry run that Core refuses: its exit code, the package its error names, the rest not run", async () => {
+    const error = {
+      ok: false,
+      error: { code: "E_VALIDATION", exitCode: 4, message: "app 1.0.0 cannot be installed on cluster x: 1 problem" },
+    };
+    const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--dry-run", "--json"], {
+      ...env,
+      STUB_STDOUT_addon_install: JSON.stringify(error),
+      STUB_EXIT_addon_install: "4",
+    });
+    expect(r.code).toBe(4);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: false, exitCode: 4 });
+    expect(out.steps.map((s: { name: string; action: string; exitCode?: number }) => `${s.name}:${s.action}:${s.exitCode}`)).toEqual([
+      "db:not-run:undefined",
+      "app:install:4",
+    ]);
+    expect(out.steps[1].output).toEqual(error);
+  });
+
+  it("a failed or interrupted add-on is installed again; a dry run without a cluster still asks Core (which warns)", async () => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], {
       ...env,
       STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [{ name: "db", version: "1.4.0", status: "failed" }] }),
     });
     expect(r.code).toBe(0);
     expect(readStubLog(log).filter((c) => c.argv[1] === "install")).toHaveLength(2);
+    const before = readStubLog(log).length;
     const dry = await sb.run(["addon", "install", "app", "--dry-run"], {
       ...env,
-      STUB_EXIT_addon_list: "1",
+      STUB_STDOUT_addon_install: JSON.stringify({
+        ok: true,
+        name: "app",
+        version: "1.0.0",
+        action: "install",
+        dependencyPackages: [{ name: "db", version: "1.4.0", action: "install" }],
+      }),
       HOME: join(sb.root, "nohome"),
     });
-    expect(dry.code).toBe(0);
-    expect(dry.stderr).toContain("the dry run assumes nothing is");
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(
+      readStubLog(log)
+        .slice(before)
+        .map((c) => c.argv),
+    ).toEqual([["addon", "install", "--tgz", cached(app), "--dependency-tgz", cached(db), "--dry-run", "--json"]]);
     const real = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], { ...env, STUB_EXIT_addon_list: "1" });
     expect(real.code).toBe(1);
+  });
+
+  it("a dry run whose Core prints no JSON is an error, not a plan", async () => {
+    const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--dry-run"], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("addon install --dry-run --json did not print JSON");
   });
 
   it.each([1, 4, 5, 6, 7])("propagates Core's exit code %i and stops", async (code) => {

@@ -48,7 +48,12 @@ describe.skipIf(!available)("with the real runtimes", () => {
     const dry = await sb.run(["addon", "install", "app", "--kubeconfig", KUBECONFIG, "--dry-run"], env);
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain("Target cluster: https://127.0.0.1:6443");
-    expect(dry.stdout).toMatch(/1\. base@1\.1\.0 .* install\n\s+2\. app@2\.0\.0 .* install/);
+    expect(dry.stdout).toMatch(/1\. base@1\.1\.0 .* install\n(\s+would run .*\n)+\s+2\. app@2\.0\.0 .* install\n\s+would run /);
+    // One Core run for the whole plan: the cluster is probed once.
+    const probed = readFileSync(env.PK3S_STUB_LOG!, "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"version","-o","json"'));
+    expect(probed).toHaveLength(1);
 
     const first = JSON.parse((await sb.run(["addon", "install", "app", "--kubeconfig", KUBECONFIG, "--json"], env)).stdout);
     expect(first.steps.map((s: { name: string; action: string; exitCode: number }) => `${s.name}:${s.action}:${s.exitCode}`)).toEqual([
@@ -58,6 +63,13 @@ describe.skipIf(!available)("with the real runtimes", () => {
     const again = await sb.run(["addon", "install", "app", "--kubeconfig", KUBECONFIG, "--json"], env);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).steps.map((s: { action: string }) => s.action)).toEqual(["skip", "skip"]);
+    // The dry run's skips are Core's, with its reasons.
+    const dryAgain = await sb.run(["addon", "install", "app", "--kubeconfig", KUBECONFIG, "--dry-run"], env);
+    expect(dryAgain.code, dryAgain.stderr).toBe(0);
+    expect(dryAgain.stdout).toContain(
+      "skip (installed 1.1.0): base 1.1.0 is installed on cluster https://127.0.0.1:6443 and satisfies ^1 (app)",
+    );
+    expect(dryAgain.stdout).toContain("skip (installed 2.0.0): app@2.0.0 is already installed");
     expect(readFileSync(env.PK3S_STUB_LOG!, "utf8")).toContain("kubectl");
   });
 

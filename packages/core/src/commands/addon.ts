@@ -16,7 +16,12 @@ function installLike(mode: "install" | "upgrade"): Command {
       "after",
       `\nExample:\n  productive-k3s-core addon ${mode} --tgz ./longhorn-1.0.0.tgz --kubeconfig /etc/rancher/k3s/k3s.yaml -f my-values.yaml${
         mode === "install" ? " --dry-run" : ""
-      }\n`,
+      }\n${
+        mode === "install"
+          ? "\nWith its dependency, in one run (the values apply to longhorn only):\n" +
+            "  productive-k3s-core addon install --dependency-tgz ./cert-manager-1.2.0.tgz --tgz ./longhorn-1.0.0.tgz -f my-values.yaml\n"
+          : ""
+      }`,
     )
     .action(async (flags: InstallFlags & { tgz: string }) => {
       const { installAddon, formatInstallResult } = await import("../operations/install.js");

@@ -13,6 +13,7 @@ export interface InstallFlags {
   force?: boolean;
   breakLock?: boolean;
   assumeInstalled?: string[];
+  dependencyTgz?: string[];
   strict?: boolean;
   json?: boolean;
 }
@@ -40,6 +41,12 @@ export function addInstallOptions(cmd: Command): Command {
       "with --dry-run: treat this add-on as installed when checking dependencies (repeatable)",
       collect,
     )
+    .option(
+      "--dependency-tgz <file>",
+      "a dependency package to install first, in the same run (repeatable, in the order given; skipped when the cluster already " +
+        "has a version satisfying what this run requires of it); -n, -f, --set and --force apply to the main package only",
+      collect,
+    )
     .option("--break-lock", FLAG_HELP.breakLock)
     .option("--strict", FLAG_HELP.strict)
     .option("--json", FLAG_HELP.json);
@@ -57,6 +64,7 @@ export function installOptionsFrom(flags: InstallFlags) {
     force: flags.force === true,
     breakLock: flags.breakLock === true,
     assumeInstalled: flags.assumeInstalled ?? [],
+    dependencyTgzs: flags.dependencyTgz ?? [],
     strict: flags.strict === true,
   };
 }

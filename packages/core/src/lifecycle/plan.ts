@@ -126,13 +126,7 @@ export function displayArgv(step: PlannedStep, maskSets: boolean): string[] {
   return out;
 }
 
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export function formatArgv(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(" ");
-}
+export { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
 
 /** The environment contract for package scripts (packages/core/README.md). */
 export interface ScriptEnvInput {

@@ -10,26 +10,23 @@
  *  6. record the result and keep the package for uninstall
  *
  * `--dry-run` stops after 4 and returns the exact steps it would run.
+ *
+ * With `--dependency-tgz` (repeatable) the dependencies run first, in the
+ * order given, in the same run: the cluster, the tools and the records are
+ * read once (install-context.ts), every package is checked before any runs,
+ * and a dependency the cluster already satisfies is skipped.
  */
 import { randomBytes } from "node:crypto";
 import { renameSync, rmSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, copyFile, rename, stat, unlink } from "node:fs/promises";
 import { resolve } from "node:path";
-import { warn } from "@productive-k3s/pkg-format/cli";
-import {
-  formatProblem,
-  InterruptedError,
-  isPk3sError,
-  MissingToolError,
-  NotFoundError,
-  type Problem,
-  UsageError,
-  ValidationError,
-} from "@productive-k3s/pkg-format/errors";
-import { resolveTool as resolveToolSync } from "@productive-k3s/pkg-format/process";
+import { log, warn } from "@productive-k3s/pkg-format/cli";
+import { formatProblem, NotFoundError, type Problem, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import semver from "semver";
 import { checkClusterCompatibility, checkCoreCompatibility } from "../cluster/compatibility.js";
-import { describeTarget, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
-import { type ClusterInfo, probeCluster } from "../cluster/probe.js";
+import { describeTarget } from "../cluster/kubeconfig.js";
+import type { ClusterInfo } from "../cluster/probe.js";
 import { coreVersion } from "../core-version.js";
 import { parseTimeout, type Timeout } from "../duration.js";
 import { checkDependencies, type DependencyResult, type InstalledVersion, parseAssumed } from "../lifecycle/dependencies.js";
@@ -37,12 +34,10 @@ import { executeSteps } from "../lifecycle/execute.js";
 import { displayArgv, formatArgv, type HelmTarget, planInstall, scriptEnv, UNRESOLVED, type UserValues } from "../lifecycle/plan.js";
 import { fingerprintValues } from "../lifecycle/values.js";
 import { namespaceOf, releaseOf } from "../manifest-view.js";
-import { type OpenedAddon, openAddonPackage } from "../package-access.js";
+import { type AddonPackage, readAddonPackage } from "../package-access.js";
 import type { HistoryEntry, InstallRecord, StepRecord } from "../records/schema.js";
 import {
-  clusterStore,
   keptPackageFile,
-  listRecords,
   lockFile,
   prepareAddon,
   prepareCluster,
@@ -51,10 +46,13 @@ import {
   writeRecord,
   writeRecordSync,
 } from "../records/store.js";
-import { HELM_INSTALL_HINT, KUBECTL_INSTALL_HINT, newRunId } from "./tools.js";
+import { helmProblem, type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
+import { newRunId } from "./tools.js";
 
 export interface InstallOptions {
   tgz: string;
+  /** `--dependency-tgz`: installed first, in this order, in the same run. Values, namespace and force are the `--tgz` package's only. */
+  dependencyTgzs?: string[] | undefined;
   mode: "install" | "upgrade";
   kubeconfig?: string | undefined;
   context?: string | undefined;
@@ -94,6 +92,26 @@ export interface InstallResult {
   steps?: StepRecord[] | undefined;
   runLog?: string | undefined;
   warnings: string[];
+  /** With `--dependency-tgz` only: one entry per dependency package, in the order run. */
+  dependencyPackages?: (PackageResult | SkippedPackage)[] | undefined;
+}
+
+/** A `--dependency-tgz` package's result: an InstallResult without the cluster (the top-level document has it). */
+export type PackageResult = Omit<InstallResult, "cluster" | "clusterInfo" | "dependencyPackages">;
+
+/** A dependency the cluster already satisfies: nothing was (or would be) run for it. */
+export interface SkippedPackage {
+  ok: true;
+  dryRun: boolean;
+  action: "skip";
+  name: string;
+  version: string;
+  digest: string;
+  /** The deployed version that satisfies every range below. */
+  installedVersion: string;
+  /** What the packages of this run require of it. */
+  requiredBy: { by: string; range: string }[];
+  reason: string;
 }
 
 export async function resolveUserValues(files: readonly string[], sets: readonly string[]): Promise<UserValues> {
@@ -166,172 +184,292 @@ export function decideAction(existing: InstallRecord | undefined, mode: "install
   return { action: "upgrade", previousVersion: existing.version, note };
 }
 
+async function packageFile(file: string, flag: string): Promise<string> {
+  const abs = resolve(file);
+  const st = await stat(abs).catch(() => undefined);
+  if (st === undefined || !st.isFile())
+    throw new NotFoundError(`package ${file} not found`, { where: abs, hint: `check the ${flag} path` });
+  return abs;
+}
+
+/** One package of the run: the `--tgz` one (the root) or a `--dependency-tgz`. */
+interface Member extends AddonPackage {
+  root: boolean;
+}
+
+/**
+ * `addon install --tgz R [--dependency-tgz D]...`: the dependencies first, in
+ * the order given, then R, in one run (one cluster probe, one read of the
+ * records). User values, --namespace and --force are R's only. The result is
+ * R's; `dependencyPackages` holds the dependencies' (only when there are any).
+ */
 export async function installAddon(options: InstallOptions): Promise<InstallResult> {
   const timeout = parseTimeout(options.timeout ?? "10m");
   const assumed = (options.assumeInstalled ?? []).map(parseAssumed);
   if (assumed.length > 0 && options.dryRun !== true) throw new UsageError("--assume-installed is only valid with --dry-run");
   const values = await resolveUserValues(options.values ?? [], options.sets ?? []);
-  const tgz = resolve(options.tgz);
-  const st = await stat(tgz).catch(() => undefined);
-  if (st === undefined || !st.isFile())
-    throw new NotFoundError(`package ${options.tgz} not found`, { where: tgz, hint: "check the --tgz path" });
-  const opened = await openAddonPackage(tgz, { strict: options.strict === true });
+  const rootTgz = await packageFile(options.tgz, "--tgz");
+  const files: { tgz: string; root: boolean }[] = [];
+  for (const f of options.dependencyTgzs ?? []) files.push({ tgz: await packageFile(f, "--dependency-tgz"), root: false });
+  files.push({ tgz: rootTgz, root: true });
+  const dryRun = options.dryRun === true;
+  // The cluster is read while the packages are: a package's own error is still the one reported first.
+  const reading = readInstallContext({ kubeconfig: options.kubeconfig, context: options.context, dryRun });
+  reading.catch(() => undefined);
+  const members: Member[] = [];
+  // Ctrl-C between packages: no extraction is left behind (runInstall removes its own on the way out too).
+  const off = onInterrupt(() => {
+    for (const m of members) if (m.opened !== undefined) rmSync(m.opened.tempDir, { recursive: true, force: true });
+  });
   try {
-    return await installOpened(opened, tgz, options, timeout, values, assumed);
+    // Every package is verified before anything is checked or run; a dry run extracts only what it reads files from.
+    for (const f of files) {
+      members.push({ ...(await readAddonPackage(f.tgz, { strict: options.strict === true, extract: !dryRun })), root: f.root });
+    }
+    return await installMembers(members, await reading, options, timeout, values, assumed);
   } finally {
-    await opened.cleanup();
+    off();
+    await Promise.all(members.map((m) => m.opened?.cleanup()));
   }
 }
 
-interface Tools {
-  kubectl: string | undefined;
-  helm: string | undefined;
-}
-
-function tryResolve(name: string, envVar: string, hint: string): { path?: string; error?: unknown } {
+/** In a run of several packages, an error names the package it is about (Core's exit code is kept). */
+async function naming<T>(label: string | undefined, fn: () => Promise<T>): Promise<T> {
   try {
-    return { path: resolveToolSync(name, envVar, hint) };
-  } catch (error) {
-    return { error };
+    return await fn();
+  } catch (err) {
+    if (label !== undefined && err instanceof Error && !err.message.startsWith(label)) err.message = `${label}: ${err.message}`;
+    throw err;
   }
 }
 
-async function installOpened(
-  opened: OpenedAddon,
-  tgz: string,
+const isSkipped = (p: object): p is SkippedPackage => "installedVersion" in p;
+
+/** name → what the packages of this run require of it. */
+function requirementsOf(members: readonly Member[]): Map<string, { by: string; range: string }[]> {
+  const out = new Map<string, { by: string; range: string }[]>();
+  for (const m of members) {
+    for (const d of m.addon.spec.dependencies ?? []) {
+      const list = out.get(d.name) ?? [];
+      list.push({ by: m.addon.metadata.name, range: d.version === "" ? "*" : d.version });
+      out.set(d.name, list);
+    }
+  }
+  return out;
+}
+
+/** A dependency is skipped when a deployed version satisfies every range the run requires of it. */
+function skipFor(member: Member, ctx: InstallContext, required: readonly { by: string; range: string }[]): SkippedPackage | undefined {
+  const { name, version } = member.addon.metadata;
+  const deployed = ctx.records.find((r) => r.name === name && r.status === "deployed");
+  if (deployed === undefined) return undefined;
+  if (!required.every((r) => semver.satisfies(deployed.version, r.range, { includePrerelease: true }))) return undefined;
+  const ranges = required.map((r) => `${r.range} (${r.by})`).join(", ");
+  return {
+    ok: true,
+    dryRun: ctx.dryRun,
+    action: "skip",
+    name,
+    version,
+    digest: member.digest,
+    installedVersion: deployed.version,
+    requiredBy: [...required],
+    reason: `${name} ${deployed.version} is installed on ${ctx.where}${ranges === "" ? "" : ` and satisfies ${ranges}`}`,
+  };
+}
+
+/** A package that passed its checks, with what applies to it (user values, namespace, release). */
+interface Checked {
+  member: Member;
+  values: UserValues;
+  namespace: string;
+  release: string | undefined;
+  base: PackageBase;
+}
+
+type PackageBase = Omit<PackageResult, "ok" | "dryRun" | "action" | "previousVersion">;
+
+async function installMembers(
+  members: readonly Member[],
+  ctx: InstallContext,
   options: InstallOptions,
   timeout: Timeout,
   values: UserValues,
   assumed: { name: string; version: string }[],
 ): Promise<InstallResult> {
-  const { addon, digest } = opened;
-  const { name, version } = addon.metadata;
   const dryRun = options.dryRun === true;
+  const batch = members.length > 1;
+  const names = members.map((m) => m.addon.metadata.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) {
+    throw new UsageError(`${twice} is given more than once (--tgz and --dependency-tgz name one package each)`, {
+      hint: "pass each add-on once",
+    });
+  }
+  throwContextFailure(
+    ctx,
+    members.some((m) => m.addon.spec.chart !== undefined),
+  );
+  const skippedWarning = ctx.clusterInfo === undefined ? `cluster checks skipped: ${ctx.skipped ?? "no cluster"}` : undefined;
+  if (skippedWarning !== undefined) warn(skippedWarning);
+  // What counts as installed for the dependency checks: the records, --assume-installed, and the packages planned earlier in this run.
+  const installed: InstalledVersion[] = [
+    ...ctx.records.map((r) => ({ name: r.name, version: r.version, status: r.status })),
+    ...assumed.map((a) => ({ ...a, status: "assumed" as const })),
+  ];
+  const requirements = requirementsOf(members);
+
+  // Every package is checked before any runs: a real run changes nothing when a later package is incompatible.
+  const planned: (Checked | SkippedPackage)[] = [];
+  for (const member of members) {
+    const { name, version } = member.addon.metadata;
+    const skip = member.root ? undefined : skipFor(member, ctx, requirements.get(name) ?? []);
+    if (skip !== undefined) {
+      log(`${dryRun ? "would skip" : "skipping"} ${name} ${version}: ${skip.reason}`);
+      planned.push(skip);
+      continue;
+    }
+    const checked = await naming(batch ? `${name} ${version}` : undefined, () =>
+      checkMember(
+        member,
+        ctx,
+        installed,
+        member.root ? values : { files: [], sets: [] },
+        options,
+        member.root ? skippedWarning : undefined,
+      ),
+    );
+    planned.push(checked);
+    installed.push({ name, version, status: "assumed" });
+  }
+
+  const results: (PackageResult | SkippedPackage)[] = [];
+  for (const p of planned) {
+    if (isSkipped(p)) {
+      results.push(p);
+      continue;
+    }
+    const { name, version } = p.member.addon.metadata;
+    const mode = p.member.root ? options.mode : "install";
+    const force = p.member.root && options.force === true;
+    results.push(
+      await naming(batch ? `${name} ${version}` : undefined, () =>
+        dryRun ? planMember(p, ctx, mode, force, timeout) : runInstall(p, ctx, mode, force, options.breakLock === true, timeout),
+      ),
+    );
+  }
+
+  const root = results.at(-1);
+  if (root === undefined || isSkipped(root)) throw new Error("unreachable: the --tgz package is never skipped");
+  const cluster =
+    ctx.target === undefined
+      ? null
+      : { server: ctx.target.server, context: ctx.target.context, kubeconfig: ctx.target.kubeconfig, id: ctx.target.clusterId };
+  const { ok, dryRun: ranDry, action, previousVersion, name, version, digest, ...rest } = root;
+  return {
+    ok,
+    dryRun: ranDry,
+    action,
+    previousVersion,
+    name,
+    version,
+    digest,
+    cluster,
+    clusterInfo: ctx.clusterInfo,
+    ...rest,
+    ...(batch ? { dependencyPackages: results.slice(0, -1) } : {}),
+  };
+}
+
+/** Compatibility (Core, cluster) and dependencies of one package, every problem at once. */
+async function checkMember(
+  member: Member,
+  ctx: InstallContext,
+  installed: readonly InstalledVersion[],
+  values: UserValues,
+  options: InstallOptions,
+  skippedWarning: string | undefined,
+): Promise<Checked> {
+  const { addon, digest, root } = member;
+  const { name, version } = addon.metadata;
   const warnings: string[] = [];
   const addWarning = (w: string): void => {
     warnings.push(w);
     warn(w);
   };
-  for (const p of opened.warnings) addWarning(formatProblem(p));
+  for (const p of member.warnings) addWarning(formatProblem(p));
+  const helm = helmProblem(ctx.tools, addon, ctx.dryRun);
+  if (helm !== undefined) addWarning(helm);
+  if (skippedWarning !== undefined) warnings.push(skippedWarning); // printed once, when the cluster was read
 
-  // 2. the cluster
-  let target: KubeTarget | undefined;
-  let skipped: string | undefined;
-  try {
-    target = await resolveKubeTarget(options);
-  } catch (err) {
-    if (!dryRun || !isPk3sError(err)) throw err;
-    skipped = err.message;
-  }
-  const kubectlRes = tryResolve("kubectl", "PK3S_KUBECTL_BIN", KUBECTL_INSTALL_HINT);
-  if (kubectlRes.error !== undefined) {
-    if (!dryRun) {
-      const e = kubectlRes.error;
-      const where = target === undefined ? "" : ` to read ${describeTarget(target)}`;
-      if (e instanceof MissingToolError) throw new MissingToolError("kubectl", `kubectl is needed${where}: ${e.message}`, { hint: e.hint });
-      throw e;
-    }
-    skipped ??= kubectlRes.error instanceof Error ? kubectlRes.error.message : String(kubectlRes.error);
-  }
-  const needsHelm = addon.spec.chart !== undefined || addon.spec.type === "helm";
-  const helmRes = tryResolve("helm", "PK3S_HELM_BIN", HELM_INSTALL_HINT);
-  if (helmRes.error !== undefined && addon.spec.chart !== undefined) {
-    if (!dryRun) throw helmRes.error;
-    addWarning(
-      `${helmRes.error instanceof Error ? helmRes.error.message : String(helmRes.error)}; a real install would stop here (exit 5)`,
-    );
-  } else if (helmRes.error !== undefined && needsHelm) {
-    addWarning("helm not found: this helm-type add-on's scripts get no PK3S_HELM_BIN");
-  }
-  const tools: Tools = { kubectl: kubectlRes.path, helm: helmRes.path };
-
-  let clusterInfo: ClusterInfo | undefined;
-  if (target !== undefined && tools.kubectl !== undefined) {
-    try {
-      clusterInfo = await probeCluster(tools.kubectl, target);
-    } catch (err) {
-      // Like `helm template`, a dry run is useful without a live cluster: it says what it could not check.
-      if (!dryRun || !isPk3sError(err) || err instanceof InterruptedError) throw err;
-      skipped = err.message;
-    }
-    if (clusterInfo === undefined && skipped === undefined) throw new InterruptedError("interrupted while reading the cluster");
-  }
-  if (clusterInfo === undefined) {
-    addWarning(`cluster checks skipped: ${skipped ?? "no cluster"}`);
-  }
-
-  // 3 + 4. compatibility and dependencies, every problem at once
   const problems: Problem[] = [...checkCoreCompatibility(addon, coreVersion)];
-  if (clusterInfo !== undefined) problems.push(...checkClusterCompatibility(addon, clusterInfo));
-  const store = target === undefined ? undefined : clusterStore(target);
-  const records = store === undefined ? [] : await listRecords(store);
-  const installed: InstalledVersion[] = [
-    ...records.map((r) => ({ name: r.name, version: r.version, status: r.status })),
-    ...assumed.map((a) => ({ ...a, status: "assumed" as const })),
-  ];
-  const where = target === undefined ? "the target cluster" : `cluster ${target.server}`;
-  const deps = checkDependencies(addon.spec.dependencies ?? [], installed, where);
+  if (ctx.clusterInfo !== undefined) problems.push(...checkClusterCompatibility(addon, ctx.clusterInfo));
+  const deps = checkDependencies(addon.spec.dependencies ?? [], installed, ctx.where);
   problems.push(...deps.problems);
   if (problems.length > 0) {
     throw new ValidationError(
-      `${name} ${version} cannot be installed on ${where}: ${problems.length} problem${problems.length === 1 ? "" : "s"}`,
+      `${name} ${version} cannot be installed on ${ctx.where}: ${problems.length} problem${problems.length === 1 ? "" : "s"}`,
       problems,
       {
-        where: target === undefined ? tgz : describeTarget(target),
+        where: ctx.target === undefined ? member.tgz : describeTarget(ctx.target),
         hint: "each problem above says what to change; with --dry-run, --assume-installed name@version counts a dependency as installed",
       },
     );
   }
-
-  const namespace = namespaceOf(addon, options.namespace);
+  const namespace = namespaceOf(addon, root ? options.namespace : undefined);
   const release = releaseOf(addon);
-  const cluster =
-    target === undefined ? null : { server: target.server, context: target.context, kubeconfig: target.kubeconfig, id: target.clusterId };
-  const base = { name, version, digest, cluster, clusterInfo, release, namespace, dependencies: deps.results, warnings };
-
-  if (dryRun) {
-    const existing = records.find((r) => r.name === name);
-    const valuesFingerprint = await fingerprintValues(opened.dir, addon.spec.chart?.values ?? [], values);
-    const decision = decideAction(existing, options.mode, { version, digest, valuesFingerprint, namespace }, options.force === true);
-    if (decision.note !== undefined) addWarning(decision.note);
-    const helmTarget: HelmTarget | undefined =
-      release === undefined
-        ? undefined
-        : {
-            helm: tools.helm ?? UNRESOLVED.helm,
-            release,
-            namespace,
-            kubeconfig: target?.kubeconfig ?? UNRESOLVED.kubeconfig,
-            context: target?.context ?? UNRESOLVED.context,
-          };
-    const steps = decision.action === "none" ? [] : planInstall(addon, helmTarget, timeout, values);
-    return {
-      ok: true,
-      dryRun: true,
-      action: decision.action,
-      previousVersion: decision.previousVersion,
-      ...base,
-      commands: steps.map((s) => ({ step: s.name, argv: displayArgv(s, false) })),
-    };
-  }
-
-  // Real run: target, kubectl and (for charts) helm are resolved here.
-  if (target === undefined || store === undefined) throw new Error("unreachable: no target outside dry-run");
-  return runInstall({ opened, tgz, options, timeout, values, target, store, tools, namespace, release, base });
+  return {
+    member,
+    values,
+    namespace,
+    release,
+    base: { name, version, digest, release, namespace, dependencies: deps.results, warnings },
+  };
 }
 
-interface RunInput {
-  opened: OpenedAddon;
-  tgz: string;
-  options: InstallOptions;
-  timeout: Timeout;
-  values: UserValues;
-  target: KubeTarget;
-  store: ReturnType<typeof clusterStore>;
-  tools: Tools;
-  namespace: string;
-  release: string | undefined;
-  base: Omit<InstallResult, "ok" | "dryRun" | "action">;
+/** Dry run: what would be done for one checked package, and the exact commands. */
+async function planMember(
+  p: Checked,
+  ctx: InstallContext,
+  mode: "install" | "upgrade",
+  force: boolean,
+  timeout: Timeout,
+): Promise<PackageResult> {
+  const { addon, digest, opened } = p.member;
+  const existing = ctx.records.find((r) => r.name === addon.metadata.name);
+  const packageValues = addon.spec.chart?.values ?? [];
+  // readAddonPackage extracts every package that has values files; the others are fingerprinted without a directory.
+  if (opened === undefined && packageValues.length > 0) throw new Error("unreachable: a package with values files is extracted");
+  const valuesFingerprint = await fingerprintValues(opened?.dir ?? "", packageValues, p.values);
+  const decision = decideAction(
+    existing,
+    mode,
+    { version: addon.metadata.version, digest, valuesFingerprint, namespace: p.namespace },
+    force,
+  );
+  if (decision.note !== undefined) {
+    p.base.warnings.push(decision.note);
+    warn(decision.note);
+  }
+  const helmTarget: HelmTarget | undefined =
+    p.release === undefined
+      ? undefined
+      : {
+          helm: ctx.tools.helm ?? UNRESOLVED.helm,
+          release: p.release,
+          namespace: p.namespace,
+          kubeconfig: ctx.target?.kubeconfig ?? UNRESOLVED.kubeconfig,
+          context: ctx.target?.context ?? UNRESOLVED.context,
+        };
+  const steps = decision.action === "none" ? [] : planInstall(addon, helmTarget, timeout, p.values);
+  return {
+    ok: true,
+    dryRun: true,
+    action: decision.action,
+    previousVersion: decision.previousVersion,
+    ...p.base,
+    commands: steps.map((s) => ({ step: s.name, argv: displayArgv(s, false) })),
+  };
 }
 
 async function keepPackage(tgz: string, dest: string): Promise<void> {
@@ -346,20 +484,33 @@ async function keepPackage(tgz: string, dest: string): Promise<void> {
   }
 }
 
-async function runInstall(input: RunInput): Promise<InstallResult> {
-  const { opened, options, target, store, tools, namespace, release, timeout, values, base } = input;
+/** Real run of one checked package: its own lock, record and run log. */
+async function runInstall(
+  p: Checked,
+  ctx: InstallContext,
+  mode: "install" | "upgrade",
+  force: boolean,
+  breakLock: boolean,
+  timeout: Timeout,
+): Promise<PackageResult> {
+  const { target, store, tools } = ctx;
+  // Real run: target, kubectl and (for charts) helm are resolved by readInstallContext.
+  if (target === undefined || store === undefined) throw new Error("unreachable: no target outside dry-run");
+  const { opened, tgz } = p.member;
+  if (opened === undefined) throw new Error("unreachable: a real run extracts every package");
+  const { namespace, release, values, base } = p;
   const { addon, digest } = opened;
   const { name, version } = addon.metadata;
   const { acquireLock } = await import("@productive-k3s/pkg-format/lock");
   await prepareCluster(store);
   const lock = await acquireLock(lockFile(store, name), {
-    command: `productive-k3s-core addon ${options.mode} ${name}@${version}`,
-    breakLock: options.breakLock === true,
+    command: `productive-k3s-core addon ${mode} ${name}@${version}`,
+    breakLock,
   });
   try {
     const existing = await readRecord(store, name);
     const valuesFingerprint = await fingerprintValues(opened.dir, addon.spec.chart?.values ?? [], values);
-    const decision = decideAction(existing, options.mode, { version, digest, valuesFingerprint, namespace }, options.force === true);
+    const decision = decideAction(existing, mode, { version, digest, valuesFingerprint, namespace }, force);
     if (decision.note !== undefined) process.stderr.write(`${decision.note}\n`);
     if (decision.action === "none") {
       return {
@@ -380,7 +531,7 @@ async function runInstall(input: RunInput): Promise<InstallResult> {
     // (see below: a failed upgrade that Helm rolled back keeps the previous one).
     const kept = keptPackageFile(store, name);
     const incoming = `${kept}.incoming`;
-    await keepPackage(input.tgz, incoming);
+    await keepPackage(tgz, incoming);
     const helmTarget: HelmTarget | undefined =
       release === undefined || tools.helm === undefined
         ? undefined
@@ -427,7 +578,6 @@ async function runInstall(input: RunInput): Promise<InstallResult> {
       };
     };
 
-    const { onInterrupt } = await import("@productive-k3s/pkg-format/process");
     // Ctrl-C between steps (no child running): record and release synchronously, the process exits 130 next.
     const off = onInterrupt(() => {
       const next = steps[done.length];
@@ -506,19 +656,31 @@ async function runInstall(input: RunInput): Promise<InstallResult> {
   }
 }
 
-/** Human summary of an install/upgrade result. */
+/** Human summary of an install/upgrade result (dependencies first, then the `--tgz` package). */
 export function formatInstallResult(r: InstallResult): string {
-  const lines: string[] = [];
   const target = r.cluster === null ? "unknown (cluster checks skipped)" : `${r.cluster.server} (context ${r.cluster.context})`;
+  const blocks: string[] = [];
   if (r.dryRun) {
-    lines.push(`Target cluster: ${target}`);
+    const head = [`Target cluster: ${target}`];
     if (r.clusterInfo !== undefined) {
-      lines.push(
+      head.push(
         `Cluster: ${r.clusterInfo.distro} ${r.clusterInfo.version}, node architectures: ${r.clusterInfo.architectures.join(", ") || "none"}`,
       );
     }
+    blocks.push(head.join("\n"));
+  }
+  const checked = r.clusterInfo !== undefined;
+  for (const d of r.dependencyPackages ?? []) blocks.push(formatPackage(d, target, checked));
+  blocks.push(formatPackage(r, target, checked));
+  return blocks.join(r.dependencyPackages === undefined ? "\n" : "\n\n");
+}
+
+function formatPackage(r: PackageResult | SkippedPackage, target: string, clusterChecked: boolean): string {
+  if (r.action === "skip") return `${r.dryRun ? "Would skip" : "Skipped"} ${r.name} ${r.version}: ${r.reason}`;
+  const lines: string[] = [];
+  if (r.dryRun) {
     lines.push(`Package: ${r.name} ${r.version} (${r.digest})`);
-    lines.push(r.clusterInfo === undefined ? "Compatibility: requires.core ok (cluster checks skipped)" : "Compatibility: ok");
+    lines.push(clusterChecked ? "Compatibility: ok" : "Compatibility: requires.core ok (cluster checks skipped)");
     const deps = r.dependencies.map((d) => `${d.name} ${d.range} (${d.satisfiedBy ?? "?"})`).join(", ");
     lines.push(`Dependencies: ${deps === "" ? "none" : deps}`);
     if (r.action === "none") {

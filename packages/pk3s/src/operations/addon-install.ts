@@ -1,15 +1,23 @@
 /**
  * `pk3s addon install`: resolve the dependency graph from the catalogs,
- * download and verify every package first, then, in topological order, ask
- * Core whether each is already installed at a satisfying version and install
- * the rest with `addon install --tgz <file>`. Core's exit code is returned
- * verbatim; the first failure stops the run.
+ * download and verify every package first, then hand them to Core:
+ *
+ *  - a dry run is ONE Core run, `addon install --tgz <requested>
+ *    --dependency-tgz <dep>... --dry-run --json`: Core reads the cluster once,
+ *    skips the dependencies already satisfied and plans the rest in order;
+ *    its JSON is mapped back onto pk3s's steps;
+ *  - a real install asks Core what is installed (`addon list --json`), skips
+ *    what satisfies the plan and runs `addon install --tgz <file>` once per
+ *    remaining package, in topological order.
+ *
+ * Core's exit code is returned verbatim; the first failure stops the run.
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
-import { log, warn } from "@productive-k3s/pkg-format/cli";
+import { log } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
 import semver from "semver";
 import type { ResolvedEntry } from "../catalog/catalog-set.js";
 import { type DependencyPlan, entryRef, resolveDependencyPlan } from "../catalog/dependency-graph.js";
@@ -119,23 +127,16 @@ function satisfiesAll(version: string, ranges: string[]): boolean {
 /**
  * What is installed on the target cluster, from one `addon list --json` (one
  * runtime start for the whole plan, not one per package: installing earlier
- * packages never changes the state of the later names). A dry run that cannot
- * read the cluster (no kubeconfig, say) warns and assumes nothing is installed,
- * as Core's own dry run does.
+ * packages never changes the state of the later names). Real installs only: a
+ * dry run leaves the skipping to Core.
  */
 async function installedStates(
   core: RuntimeCommand,
   cluster: string[],
-  dryRun: boolean,
 ): Promise<{ states: Map<string, InstalledState>; exitCode: number }> {
   const states = new Map<string, InstalledState>();
   const res = await runRuntime(core, ["addon", "list", "--json", ...cluster], { captureStdout: true, captureStderr: true });
   if (res.exitCode !== 0) {
-    if (dryRun) {
-      const why = res.stderr.split("\n").find((l) => l.startsWith("error:")) ?? `exit ${res.exitCode}`;
-      warn(`cannot read what is installed on the cluster (${why.replace(/^error: /, "")}); the dry run assumes nothing is`);
-      return { states, exitCode: 0 };
-    }
     process.stderr.write(res.stderr);
     return { states, exitCode: res.exitCode };
   }
@@ -195,9 +196,13 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
 
     const core = requireRuntime("core", input.coreBin);
     const cluster = clusterArgs(kubeconfig, input.context);
-    const done: ResolvedEntry[] = [];
-    const installed = await installedStates(core, cluster, input.dryRun);
-    if (installed.exitCode !== 0) return { ok: false, dryRun: input.dryRun, target, steps, exitCode: installed.exitCode };
+    if (input.dryRun) return dryRunInCore(core, cluster, steps, input, target);
+
+    // Real installs keep one Core process per package: each package's own exit code lands on its step, its
+    // output streams as it runs, and pk3s's JSON keeps Core's document per package. The time goes to Helm
+    // and the package scripts, not to the one Core start-up per package that the dry run saves.
+    const installed = await installedStates(core, cluster);
+    if (installed.exitCode !== 0) return { ok: false, dryRun: false, target, steps, exitCode: installed.exitCode };
     for (const [i, entry] of plan.order.entries()) {
       const step = steps[i]!;
       const state = installed.states.get(entry.name) ?? { installed: false };
@@ -206,26 +211,13 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
         step.action = "skip";
         step.installedVersion = state.version;
         step.reason = `${entry.name}@${state.version} is already installed`;
-        log(`${input.dryRun ? "would skip" : "skipping"} ${entryRef(entry)}: ${step.reason}`);
-        done.push(entry);
+        log(`skipping ${entryRef(entry)}: ${step.reason}`);
         continue;
       }
       const isRoot = entry.name === plan.root.name;
-      const args = ["addon", "install", "--tgz", step.file, ...cluster];
-      if (isRoot) {
-        if (input.namespace !== undefined) args.push("--namespace", input.namespace);
-        for (const f of input.values) args.push("-f", f);
-        for (const s of input.set) args.push("--set", s);
-        if (input.force === true) args.push("--force");
-      }
-      if (input.timeout !== undefined) args.push("--timeout", input.timeout);
-      if (input.breakLock === true) args.push("--break-lock");
-      if (input.dryRun) {
-        args.push("--dry-run");
-        for (const d of done) args.push("--assume-installed", entryRef(d));
-      }
+      const args = ["addon", "install", "--tgz", step.file, ...cluster, ...(isRoot ? rootArgs(input) : []), ...everyArgs(input)];
       if (input.json) args.push("--json");
-      log(`${input.dryRun ? "dry run: installing" : "installing"} ${entryRef(entry)} (${i + 1}/${plan.order.length})`);
+      log(`installing ${entryRef(entry)} (${i + 1}/${plan.order.length})`);
       const res = await runRuntime(core, args, { captureStdout: input.json });
       step.action = "install";
       step.exitCode = res.exitCode;
@@ -236,11 +228,110 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
           step.output = res.stdout;
         }
       }
-      if (res.exitCode !== 0) return { ok: false, dryRun: input.dryRun, target, steps, exitCode: res.exitCode };
-      done.push(entry);
+      if (res.exitCode !== 0) return { ok: false, dryRun: false, target, steps, exitCode: res.exitCode };
     }
-    return { ok: true, dryRun: input.dryRun, target, steps, exitCode: 0 };
+    return { ok: true, dryRun: false, target, steps, exitCode: 0 };
   });
+}
+
+/** Core flags for the requested package only. */
+function rootArgs(input: AddonInstallInput): string[] {
+  const args: string[] = [];
+  if (input.namespace !== undefined) args.push("--namespace", input.namespace);
+  for (const f of input.values) args.push("-f", f);
+  for (const s of input.set) args.push("--set", s);
+  if (input.force === true) args.push("--force");
+  return args;
+}
+
+/** Core flags for every package. */
+function everyArgs(input: AddonInstallInput): string[] {
+  const args: string[] = [];
+  if (input.timeout !== undefined) args.push("--timeout", input.timeout);
+  if (input.breakLock === true) args.push("--break-lock");
+  return args;
+}
+
+/** The part of Core's `addon install --json` document pk3s reads (one package's, or a skipped dependency's). */
+interface CorePackageDoc {
+  action?: unknown;
+  name?: unknown;
+  version?: unknown;
+  previousVersion?: unknown;
+  installedVersion?: unknown;
+  reason?: unknown;
+  commands?: unknown;
+  dependencyPackages?: unknown;
+  error?: { message?: unknown };
+}
+
+function parseCoreDoc(stdout: string): CorePackageDoc | undefined {
+  try {
+    const doc: unknown = JSON.parse(stdout);
+    return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as CorePackageDoc) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fill a step from Core's document for its package. */
+function applyCoreResult(step: PlannedStep, doc: CorePackageDoc): void {
+  step.output = doc;
+  if (doc.action === "skip" || doc.action === "none") {
+    const installed = doc.action === "skip" ? doc.installedVersion : doc.previousVersion;
+    step.action = "skip";
+    step.installedVersion = typeof installed === "string" ? installed : step.version;
+    step.reason =
+      doc.action === "skip" && typeof doc.reason === "string" ? doc.reason : `${step.name}@${step.installedVersion} is already installed`;
+    return;
+  }
+  step.action = "install";
+  step.exitCode = 0;
+}
+
+/**
+ * The dry run: one Core process for the whole plan (the requested package is
+ * last in `steps`). Core decides what it would skip; its document (and, on
+ * failure, the package its error names) is mapped back onto the steps.
+ */
+async function dryRunInCore(
+  core: RuntimeCommand,
+  cluster: string[],
+  steps: PlannedStep[],
+  input: AddonInstallInput,
+  target: ClusterTarget,
+): Promise<AddonInstallResult> {
+  const root = steps.at(-1);
+  if (root === undefined) throw new Error("unreachable: a plan always holds the requested package");
+  const deps = steps.slice(0, -1);
+  const args = ["addon", "install", "--tgz", root.file, ...deps.flatMap((d) => ["--dependency-tgz", d.file])];
+  args.push(...cluster, ...rootArgs(input), ...everyArgs(input), "--dry-run", "--json");
+  log(`dry run: checking ${steps.length} package${steps.length === 1 ? "" : "s"} in one ${core.binName} run`);
+  const res = await runRuntime(core, args, { captureStdout: true });
+  const doc = parseCoreDoc(res.stdout);
+  if (res.exitCode !== 0) {
+    const message = typeof doc?.error?.message === "string" ? doc.error.message : "";
+    // In a run of several packages Core's error starts with the package it is about.
+    const failed = steps.length === 1 ? root : steps.find((s) => message.startsWith(`${s.name} ${s.version}`));
+    if (failed !== undefined) {
+      failed.action = "install";
+      failed.exitCode = res.exitCode;
+      failed.output = doc ?? res.stdout;
+    }
+    return { ok: false, dryRun: true, target, steps, exitCode: res.exitCode };
+  }
+  if (doc === undefined)
+    throw new StepFailedError(`${core.binName} addon install --dry-run --json did not print JSON`, { where: core.path });
+  const nested = Array.isArray(doc.dependencyPackages) ? (doc.dependencyPackages as CorePackageDoc[]) : [];
+  for (const step of deps) {
+    const mine = nested.find((d) => d.name === step.name && d.version === step.version);
+    if (mine === undefined)
+      throw new StepFailedError(`${core.binName} reported nothing for ${step.name}@${step.version}`, { where: core.path });
+    applyCoreResult(step, mine);
+  }
+  const { dependencyPackages: _nested, ...own } = doc;
+  applyCoreResult(root, own);
+  return { ok: true, dryRun: true, target, steps, exitCode: 0 };
 }
 
 export function renderInstall(r: AddonInstallResult): string {
@@ -248,11 +339,21 @@ export function renderInstall(r: AddonInstallResult): string {
   r.steps.forEach((s, i) => {
     const what =
       s.action === "skip"
-        ? `skip (installed ${s.installedVersion})`
+        ? `skip (installed ${s.installedVersion})${r.dryRun && s.reason !== undefined ? `: ${s.reason}` : ""}`
         : s.action === "install"
           ? `install${s.exitCode === 0 ? "" : ` FAILED (exit ${s.exitCode})`}`
           : "not run";
     lines.push(`  ${i + 1}. ${s.name}@${s.version} [${s.catalog}] ${s.digest.slice(0, 19)}… ${what}`);
+    if (r.dryRun && s.action === "install") for (const c of plannedCommands(s.output)) lines.push(`       would run [${c.step}] ${c.argv}`);
   });
   return lines.join("\n");
+}
+
+/** The commands of Core's dry-run document for one package, shell-quoted. */
+function plannedCommands(output: unknown): { step: string; argv: string }[] {
+  const commands = typeof output === "object" && output !== null ? (output as { commands?: unknown }).commands : undefined;
+  if (!Array.isArray(commands)) return [];
+  return commands.flatMap((c: { step?: unknown; argv?: unknown }) =>
+    typeof c.step === "string" && Array.isArray(c.argv) ? [{ step: c.step, argv: formatArgv(c.argv.map(String)) }] : [],
+  );
 }
