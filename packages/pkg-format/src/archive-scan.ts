@@ -17,7 +17,7 @@
  * (checksums-malformed, checksum-mismatch, checksum-missing-file,
  * checksum-unlisted-file).
  */
-import { createHash } from "node:crypto";
+import { createHash, hash as hashOnce } from "node:crypto";
 import { type CompressedStats, type PackageSource, readGzipped } from "./archive-input.js";
 import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyChecksums } from "./checksums.js";
 import type { Sha256Digest } from "./digest.js";
@@ -37,10 +37,17 @@ export interface ArchiveFile {
   mode: number;
 }
 
+/**
+ * A file's content as the scanner hands it on: the whole of it when it was
+ * already in memory (a view into the decompressed stream: copy what you
+ * keep), else its chunks, streamed.
+ */
+export type EntryBody = Buffer | AsyncIterable<Buffer>;
+
 export interface ArchiveSink {
-  directory(path: string): Promise<void>;
+  directory(path: string): void | Promise<void>;
   /** Must consume `body` completely. `path` is relative to the archive (not the package root); `size` is the declared (and enforced) size. */
-  file(path: string, mode: number, body: AsyncIterable<Buffer>, size: number): Promise<void>;
+  file(path: string, mode: number, body: EntryBody, size: number): void | Promise<void>;
 }
 
 export interface ScannedArchive {
@@ -62,22 +69,31 @@ const MAX_MANIFEST = 1024 * 1024;
 const MAX_CHECKSUMS = 32 * 1024 * 1024;
 const MAX_CAPTURED_TOTAL = 64 * 1024 * 1024;
 
+function rejectPath(raw: string, reason: string, why: string): never {
+  throw new IntegrityError(reason, `archive entry ${JSON.stringify(raw)} ${why}`, {
+    entry: raw,
+    hint: "the archive is hostile or corrupt; it was not extracted",
+  });
+}
+
+/** A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count. */
+const tooLong = (s: string, max: number): boolean => s.length * 3 > max && Buffer.byteLength(s) > max;
+
 export function normaliseEntryPath(raw: string, isDirectory: boolean): string {
-  const reject = (reason: string, why: string): never => {
-    throw new IntegrityError(reason, `archive entry ${JSON.stringify(raw)} ${why}`, {
-      entry: raw,
-      hint: "the archive is hostile or corrupt; it was not extracted",
-    });
-  };
-  if (raw.includes("\0")) reject("invalid-path", "contains a NUL byte");
-  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) reject("absolute-path", "has an absolute path");
-  if (raw.includes("\\")) reject("invalid-path", "contains a backslash");
-  const segments = raw.split("/").filter((s) => s !== "" && s !== ".");
-  if (segments.includes("..")) reject("path-traversal", "contains '..'");
-  if (segments.some((s) => Buffer.byteLength(s) > 255) || Buffer.byteLength(raw) > 4096)
-    reject("invalid-path", "has a name that is too long");
-  const path = segments.join("/");
-  if (path === "" && !isDirectory) reject("invalid-path", "has an empty path");
+  if (raw.includes("\0")) rejectPath(raw, "invalid-path", "contains a NUL byte");
+  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) rejectPath(raw, "absolute-path", "has an absolute path");
+  if (raw.includes("\\")) rejectPath(raw, "invalid-path", "contains a backslash");
+  const parts = raw.split("/");
+  // Already normal unless some segment is empty or "." (a leading "./", "a//b", a trailing "/").
+  let normal = true;
+  for (const s of parts) {
+    if (s === "..") rejectPath(raw, "path-traversal", "contains '..'");
+    if (s === "" || s === ".") normal = false;
+  }
+  for (const s of parts) if (tooLong(s, 255)) rejectPath(raw, "invalid-path", "has a name that is too long");
+  if (tooLong(raw, 4096)) rejectPath(raw, "invalid-path", "has a name that is too long");
+  const path = normal ? raw : parts.filter((s) => s !== "" && s !== ".").join("/");
+  if (path === "" && !isDirectory) rejectPath(raw, "invalid-path", "has an empty path");
   return path;
 }
 
@@ -161,6 +177,20 @@ function withWhere(err: unknown, input: PackageSource): unknown {
   return new IntegrityError(err.reason, err.message, { entry: err.entry, hint: err.hint, where: input, cause: err.cause });
 }
 
+/** The one top-level name shared by every path, or undefined when there are several (or none). */
+function singleTopName(files: readonly ArchiveFile[], directories: readonly string[]): string | undefined {
+  let top: string | undefined;
+  const sameTop = (p: string): boolean => {
+    const slash = p.indexOf("/");
+    const name = slash < 0 ? p : p.slice(0, slash);
+    top ??= name;
+    return name === top;
+  };
+  for (const f of files) if (!sameTop(f.path)) return undefined;
+  for (const d of directories) if (!sameTop(d)) return undefined;
+  return top;
+}
+
 export async function scanArchive(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
   try {
     return await scanArchiveInner(input, limits, sink);
@@ -194,7 +224,8 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
           if (path === "") continue; // "./": the archive root itself
           registry.add(path, "dir", entry.path);
           directories.push(path);
-          await sink?.directory(path);
+          const done = sink?.directory(path);
+          if (done !== undefined) await done;
           continue;
         }
         registry.add(path, "file", entry.path);
@@ -214,30 +245,42 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
           });
         }
         const mode = entry.mode & 0o111 ? 0o755 : 0o644;
-        const hash = createHash("sha256");
-        const base = path.split("/").pop() ?? path;
-        const depth = path.split("/").length;
+        const slash = path.lastIndexOf("/");
+        const base = path.slice(slash + 1);
+        const depth = slash < 0 ? 1 : slash === path.indexOf("/") ? 2 : 3;
         const isManifest = base === MANIFEST_FILES.addon || base === MANIFEST_FILES.profile;
         const capture =
           depth <= 2 &&
           ((isManifest && entry.size <= MAX_MANIFEST) || (base === CHECKSUMS_FILE && entry.size <= MAX_CHECKSUMS)) &&
           capturedTotal + entry.size <= MAX_CAPTURED_TOTAL;
         if (capture) capturedTotal += entry.size;
-        const parts: Buffer[] = [];
-        const body = async function* (): AsyncGenerator<Buffer> {
-          for await (const chunk of entry.body()) {
-            hash.update(chunk);
-            if (capture) parts.push(Buffer.from(chunk));
-            yield chunk;
-          }
-        };
-        if (sink === undefined) {
-          for await (const _ of body()) {
-            // hash only
-          }
-        } else await sink.file(path, mode, body(), entry.size);
-        if (capture) captured.set(path, Buffer.concat(parts));
-        files.push({ path, size: entry.size, mode, hash: hash.digest("hex") });
+        let hex: string;
+        const whole = entry.bufferedBody();
+        if (whole !== undefined) {
+          // Small files: the whole body is already in memory, no per-chunk async round trips.
+          hex = hashOnce("sha256", whole, "hex");
+          if (capture) captured.set(path, Buffer.from(whole));
+          const done = sink?.file(path, mode, whole, entry.size);
+          if (done !== undefined) await done;
+        } else {
+          const hash = createHash("sha256");
+          const parts: Buffer[] = [];
+          const body = async function* (): AsyncGenerator<Buffer> {
+            for await (const chunk of entry.body()) {
+              hash.update(chunk);
+              if (capture) parts.push(Buffer.from(chunk));
+              yield chunk;
+            }
+          };
+          if (sink === undefined) {
+            for await (const _ of body()) {
+              // hash only
+            }
+          } else await sink.file(path, mode, body(), entry.size);
+          if (capture) captured.set(path, Buffer.concat(parts));
+          hex = hash.digest("hex");
+        }
+        files.push({ path, size: entry.size, mode, hash: hex });
       }
     } catch (err) {
       if (err instanceof TarFormatError) {
@@ -253,12 +296,12 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   const { stats } = await readGzipped(input, limits, consume);
 
   // Layout: manifest at the root, or everything under one top directory (DESIGN §2).
-  const top = new Set([...files.map((f) => f.path), ...directories].map((p) => p.split("/")[0] as string));
+  const top = singleTopName(files, directories);
   const rootManifests = files.filter((f) => f.path === MANIFEST_FILES.addon || f.path === MANIFEST_FILES.profile);
   let wrapper = "";
   let manifests = rootManifests;
-  if (rootManifests.length === 0 && top.size === 1 && !files.some((f) => !f.path.includes("/"))) {
-    wrapper = [...top][0] as string;
+  if (rootManifests.length === 0 && top !== undefined && !files.some((f) => !f.path.includes("/"))) {
+    wrapper = top;
     manifests = files.filter((f) => f.path === `${wrapper}/${MANIFEST_FILES.addon}` || f.path === `${wrapper}/${MANIFEST_FILES.profile}`);
   }
   if (manifests.length === 0) {
@@ -277,7 +320,9 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   }
   const manifest = manifests[0] as ArchiveFile;
   const prefix = wrapper === "" ? "" : `${wrapper}/`;
-  const relFiles = files.map((f) => ({ ...f, path: f.path.slice(prefix.length) })).sort((a, b) => comparePaths(a.path, b.path));
+  const relFiles = (prefix === "" ? files : files.map((f) => ({ ...f, path: f.path.slice(prefix.length) }))).sort((a, b) =>
+    comparePaths(a.path, b.path),
+  );
   const relDirs = directories
     .filter((d) => d !== wrapper)
     .map((d) => d.slice(prefix.length))
@@ -288,7 +333,9 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   if (hasChecksums) {
     if (checksumsText === undefined)
       throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} is larger than ${MAX_CHECKSUMS} bytes`, { entry: CHECKSUMS_FILE });
-    verifyChecksums(parseChecksums(checksumsText.toString("utf8")), new Map(relFiles.map((f) => [f.path, f.hash])));
+    const actual = new Map<string, string>();
+    for (const f of relFiles) actual.set(f.path, f.hash);
+    verifyChecksums(parseChecksums(checksumsText.toString("utf8")), actual);
   }
   const manifestBuf = captured.get(manifest.path);
   if (manifestBuf === undefined) {

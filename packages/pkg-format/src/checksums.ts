@@ -20,26 +20,36 @@ export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** `<64 lowercase hex> <space or *><path>`, the path without line terminators (what the pattern's `.` rejects). */
+const LINE_HEAD = /^[0-9a-f]{64} [ *]/;
+const LINE_BREAK = /[\r\u2028\u2029]/;
+const HEX_LEN = 64;
+
 /** Parse checksums.sha256; malformed content is an IntegrityError. */
 export function parseChecksums(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  const lines = text.split("\n");
-  lines.forEach((line, i) => {
-    if (line === "" && i === lines.length - 1) return;
-    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    const path = m?.[2];
-    if (m === null || path === undefined || unsafeRelativePath(path) !== undefined) {
+  let start = 0;
+  for (let i = 0; start < text.length || i === 0; i++) {
+    const nl = text.indexOf("\n", start);
+    const end = nl < 0 ? text.length : nl;
+    // A final empty line (after the last newline, or an empty file) is not a line.
+    if (end === start && nl < 0) break;
+    const line = text.slice(start, end);
+    const path = line.slice(HEX_LEN + 2);
+    if (!LINE_HEAD.test(line) || path === "" || LINE_BREAK.test(path) || unsafeRelativePath(path) !== undefined) {
       throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} line ${i + 1} is not "<sha256 hex>  <relative path>"`, {
         entry: CHECKSUMS_FILE,
         hint: "the package is corrupt or was not produced by a Productive K3S packer",
       });
     }
-    const normal = path.replace(/^(\.\/)+/, "");
+    const normal = path.startsWith("./") ? path.replace(/^(\.\/)+/, "") : path;
     if (out.has(normal)) {
       throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} lists ${normal} twice`, { entry: CHECKSUMS_FILE });
     }
-    out.set(normal, m[1] as string);
-  });
+    out.set(normal, line.slice(0, HEX_LEN));
+    if (nl < 0) break;
+    start = nl + 1;
+  }
   return out;
 }
 
@@ -64,12 +74,14 @@ export function verifyChecksums(listed: ReadonlyMap<string, string>, actual: Rea
       );
     }
   }
-  for (const path of [...actual.keys()].sort(comparePaths)) {
-    if (path !== CHECKSUMS_FILE && !listed.has(path)) {
-      throw new IntegrityError("checksum-unlisted-file", `${path} is in the package but not in ${CHECKSUMS_FILE}`, {
-        entry: path,
-        hint: "the package was modified after it was packed",
-      });
-    }
+  // The first unlisted file in path order (sorting only when there is one).
+  const unlisted: string[] = [];
+  for (const path of actual.keys()) if (path !== CHECKSUMS_FILE && !listed.has(path)) unlisted.push(path);
+  const first = unlisted.sort(comparePaths)[0];
+  if (first !== undefined) {
+    throw new IntegrityError("checksum-unlisted-file", `${first} is in the package but not in ${CHECKSUMS_FILE}`, {
+      entry: first,
+      hint: "the package was modified after it was packed",
+    });
   }
 }

@@ -18,7 +18,7 @@ import { chmod, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { PackageSource } from "./archive-input.js";
-import { type ArchiveFile, type PackageKind, scanArchive } from "./archive-scan.js";
+import { type ArchiveFile, type EntryBody, type PackageKind, scanArchive } from "./archive-scan.js";
 import { type Sha256Digest, sha256File } from "./digest.js";
 import { IntegrityError, NotFoundError, UsageError } from "./errors.js";
 import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
@@ -71,21 +71,34 @@ async function prepareDestination(destination: string): Promise<{ parent: string
 /**
  * Write one entry. Synchronous fs calls on purpose: a package of 20,000 small
  * files would otherwise pay five thread-pool round trips per file (mkdir, open,
- * write, chmod, close) and spend most of its time idle. The `for await` still
- * yields between chunks, so large bodies stream with bounded memory.
+ * write, chmod, close) and spend most of its time idle. A body that was
+ * already in memory is written in one go; a streamed one through `for await`,
+ * which yields between chunks, so large bodies stream with bounded memory.
  */
-async function writeBody(path: string, mode: number, body: AsyncIterable<Buffer>): Promise<void> {
+function writeBody(path: string, mode: number, body: EntryBody): void | Promise<void> {
   const fd = openSync(path, "wx", mode);
+  if (!Buffer.isBuffer(body)) return writeStreamed(fd, mode, body);
   try {
-    for await (const chunk of body) {
-      let offset = 0;
-      while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
-    }
+    writeAll(fd, body);
     // The umask may have removed bits; setuid/setgid/sticky are never in `mode`.
     fchmodSync(fd, mode);
   } finally {
     closeSync(fd);
   }
+}
+
+async function writeStreamed(fd: number, mode: number, body: AsyncIterable<Buffer>): Promise<void> {
+  try {
+    for await (const chunk of body) writeAll(fd, chunk);
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  let offset = 0;
+  while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
 export async function extractPackage(input: PackageSource, options: ExtractOptions = {}): Promise<ExtractedPackage> {
@@ -106,14 +119,14 @@ export async function extractPackage(input: PackageSource, options: ExtractOptio
       for (let d = abs; d !== temp && !made.has(d); d = dirname(d)) made.add(d);
     };
     const scanned = await scanArchive(input, limits, {
-      directory: async (path) => {
+      directory: (path) => {
         ensureDir(join(temp, path));
         dirs.push(path);
       },
-      file: async (path, mode, body) => {
+      file: (path, mode, body) => {
         const abs = join(temp, path);
         ensureDir(dirname(abs));
-        await writeBody(abs, mode, body);
+        return writeBody(abs, mode, body);
       },
     });
     for (const d of dirs) chmodSync(join(temp, d), 0o755);

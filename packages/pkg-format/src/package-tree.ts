@@ -8,7 +8,7 @@
  */
 import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import { resolve, sep } from "node:path";
-import type { ArchiveSink } from "./archive-scan.js";
+import type { ArchiveSink, EntryBody } from "./archive-scan.js";
 
 /**
  * "outside": a symbolic link that resolves outside the package root.
@@ -86,7 +86,7 @@ export class ArchiveIndex implements ArchiveSink {
     this.#policy = { ...DEFAULT_KEEP_POLICY, ...policy };
   }
 
-  async directory(path: string): Promise<void> {
+  directory(path: string): void {
     this.#addDir(path);
   }
 
@@ -95,14 +95,28 @@ export class ArchiveIndex implements ArchiveSink {
     for (let p = path; p !== "" && !this.#dirs.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf("/")))) this.#dirs.add(p);
   }
 
-  async file(path: string, _mode: number, body: AsyncIterable<Buffer>, size?: number): Promise<void> {
+  file(path: string, _mode: number, body: EntryBody, size?: number): void | Promise<void> {
     const base = path.slice(path.lastIndexOf("/") + 1);
     const budget = READ_BY_VALIDATION.has(base) ? this.#policy.maxTotalBytes : this.#policy.maxTotalBytes / 2;
     const keep = size !== undefined && size <= this.#policy.maxFileBytes && this.#kept + size <= budget;
+    if (Buffer.isBuffer(body)) {
+      // A copy: `body` is a view into a larger decompressed chunk.
+      this.#record(path, keep ? Buffer.from(body) : undefined, keep ? size : 0);
+      return;
+    }
+    return this.#fileStreamed(path, body, keep ? size : undefined);
+  }
+
+  /** `keepSize`: the declared size when the content is kept, else undefined. */
+  async #fileStreamed(path: string, body: AsyncIterable<Buffer>, keepSize: number | undefined): Promise<void> {
     const parts: Buffer[] = [];
-    for await (const chunk of body) if (keep) parts.push(Buffer.from(chunk));
-    if (keep) this.#kept += size;
-    this.#files.set(path, !keep ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts));
+    for await (const chunk of body) if (keepSize !== undefined) parts.push(Buffer.from(chunk));
+    this.#record(path, keepSize === undefined ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts), keepSize ?? 0);
+  }
+
+  #record(path: string, content: Buffer | undefined, bytes: number): void {
+    this.#kept += bytes;
+    this.#files.set(path, content);
     const slash = path.lastIndexOf("/");
     if (slash > 0) this.#addDir(path.slice(0, slash));
   }

@@ -21,6 +21,12 @@ export interface TarEntry {
   linkpath: string | undefined;
   /** The entry's data; must be consumed (or left alone: it is skipped) before the next entry is read. */
   body(): AsyncGenerator<Buffer>;
+  /**
+   * The entry's whole data when it is already buffered (then it counts as
+   * consumed, like body()), else undefined: read body() instead. A view into
+   * the reader's chunk: copy what you keep.
+   */
+  bufferedBody(): Buffer | undefined;
 }
 
 export type TarFormatReason = "truncated" | "corrupt-tar" | "meta-too-large";
@@ -39,9 +45,17 @@ export class TarFormatError extends Error {
 const BLOCK = 512;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * The decompressed stream as a queue of chunks. Reads are synchronous while
+ * the bytes are already buffered (the common case: one chunk holds many small
+ * entries) and zero-copy when they sit in one chunk; the reader only awaits
+ * the source when it runs dry.
+ */
 class ByteReader {
   readonly #it: AsyncIterator<Buffer>;
-  #bufs: Buffer[] = [];
+  readonly #bufs: Buffer[] = [];
+  /** Bytes of #bufs[0] already consumed. */
+  #off = 0;
   #len = 0;
   #done = false;
 
@@ -49,7 +63,13 @@ class ByteReader {
     this.#it = source[Symbol.asyncIterator]();
   }
 
-  async #fill(n: number): Promise<void> {
+  /** Bytes available without waiting. */
+  get buffered(): number {
+    return this.#len;
+  }
+
+  /** Pull from the source until at least n bytes are buffered or it ended. */
+  async fill(n: number): Promise<void> {
     while (this.#len < n && !this.#done) {
       const r = await this.#it.next();
       if (r.done === true) this.#done = true;
@@ -60,45 +80,110 @@ class ByteReader {
     }
   }
 
+  /** The next n buffered bytes (n <= buffered): a view when they sit in one chunk, else a copy. */
+  take(n: number): Buffer {
+    const head = this.#bufs[0];
+    if (head === undefined || n === 0) return Buffer.alloc(0);
+    const start = this.#off;
+    if (head.length - start >= n) {
+      this.#advance(head, n);
+      return head.subarray(start, start + n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let done = 0;
+    while (done < n) {
+      const h = this.#bufs[0] as Buffer;
+      const t = Math.min(n - done, h.length - this.#off);
+      h.copy(out, done, this.#off, this.#off + t);
+      this.#advance(h, t);
+      done += t;
+    }
+    return out;
+  }
+
+  /**
+   * The chunk holding the next n buffered bytes (n <= buffered) contiguously,
+   * starting at `offset`: the head chunk, or a copy when they straddle chunks.
+   * Lets headers be parsed in place, without a view per block.
+   */
+  contiguous(n: number): Buffer {
+    const head = this.#bufs[0] as Buffer;
+    if (head.length - this.#off >= n) return head;
+    const merged = this.take(n);
+    // #off applies to the head chunk only: rebase the partly read chunk before putting the copy in front.
+    if (this.#off > 0) this.#bufs[0] = (this.#bufs[0] as Buffer).subarray(this.#off);
+    this.#bufs.unshift(merged);
+    this.#off = 0;
+    this.#len += n;
+    return merged;
+  }
+
+  /** Where the next buffered byte sits in the head chunk (see contiguous()). */
+  get offset(): number {
+    return this.#off;
+  }
+
+  /** Drop the next n buffered bytes (n <= buffered). */
+  discard(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const h = this.#bufs[0] as Buffer;
+      const t = Math.min(left, h.length - this.#off);
+      this.#advance(h, t);
+      left -= t;
+    }
+  }
+
+  #advance(head: Buffer, n: number): void {
+    this.#off += n;
+    this.#len -= n;
+    if (this.#off === head.length) {
+      this.#bufs.shift();
+      this.#off = 0;
+    }
+  }
+
   /** Up to n bytes (fewer only at the end of the stream). */
   async read(n: number): Promise<Buffer> {
-    await this.#fill(n);
-    const take = Math.min(n, this.#len);
-    const all = this.#bufs.length === 1 ? (this.#bufs[0] as Buffer) : Buffer.concat(this.#bufs);
-    const out = all.subarray(0, take);
-    const rest = all.subarray(take);
-    this.#bufs = rest.length > 0 ? [rest] : [];
-    this.#len = rest.length;
-    return out;
+    if (this.#len < n) await this.fill(n);
+    return this.take(Math.min(n, this.#len));
   }
 
   /** Exactly n bytes as a sequence of chunks; throws TarFormatError("truncated") if the stream ends early. */
   async *stream(n: number, entry: string): AsyncGenerator<Buffer> {
     let remaining = n;
     while (remaining > 0) {
-      if (this.#len === 0) await this.#fill(1);
+      if (this.#len === 0) await this.fill(1);
       if (this.#len === 0)
         throw new TarFormatError("truncated", `archive is truncated inside ${entry} (${remaining} bytes missing)`, entry);
       const head = this.#bufs[0] as Buffer;
-      const take = Math.min(remaining, head.length);
-      const out = head.subarray(0, take);
-      if (take === head.length) this.#bufs.shift();
-      else this.#bufs[0] = head.subarray(take);
-      this.#len -= take;
+      const take = Math.min(remaining, head.length - this.#off);
       remaining -= take;
-      yield out;
+      yield this.take(take);
     }
   }
 
+  /** Skip exactly n bytes; throws TarFormatError("truncated") if the stream ends early. */
   async skip(n: number, entry: string): Promise<void> {
-    for await (const _ of this.stream(n, entry)) {
-      // discard
+    if (this.#len >= n) {
+      this.discard(n);
+      return;
+    }
+    let remaining = n;
+    while (remaining > 0) {
+      if (this.#len === 0) await this.fill(1);
+      if (this.#len === 0)
+        throw new TarFormatError("truncated", `archive is truncated inside ${entry} (${remaining} bytes missing)`, entry);
+      const t = Math.min(remaining, this.#len);
+      this.discard(t);
+      remaining -= t;
     }
   }
 
   /** Consume everything left (so that hashing of the outer stream completes). */
   async drain(): Promise<void> {
-    this.#bufs = [];
+    this.#bufs.length = 0;
+    this.#off = 0;
     this.#len = 0;
     while (!this.#done) {
       const r = await this.#it.next();
@@ -107,17 +192,59 @@ class ByteReader {
   }
 }
 
+/** Whether the block at `at` (or what there is of it, at the end of the stream) is all zeros. */
+function isZeroBlock(buf: Buffer, at = 0): boolean {
+  const end = Math.min(buf.length, at + BLOCK);
+  for (let i = at; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 function cstring(buf: Buffer, start: number, len: number, what: string): string {
-  const field = buf.subarray(start, start + len);
-  const nul = field.indexOf(0);
+  // Fast path: plain ASCII (every byte < 0x80) decodes the same as latin1.
+  const stop = start + len;
+  let end = start;
+  let ascii = true;
+  for (; end < stop; end++) {
+    const b = buf[end] as number;
+    if (b === 0) break;
+    if (b >= 0x80) ascii = false;
+  }
+  if (end === start) return "";
+  if (ascii) return buf.toString("latin1", start, end);
   try {
-    return utf8.decode(nul < 0 ? field : field.subarray(0, nul));
+    return utf8.decode(buf.subarray(start, end));
   } catch {
     throw new TarFormatError("corrupt-tar", `tar header ${what} is not valid UTF-8`);
   }
 }
 
+/**
+ * An octal field in its usual form (optional leading spaces, octal digits,
+ * then only NULs and spaces), or undefined for anything else, which
+ * `numericStrict` then parses or rejects.
+ */
+function plainOctal(buf: Buffer, start: number, len: number): number | undefined {
+  const stop = start + len;
+  let i = start;
+  while (i < stop && buf[i] === 0x20) i++;
+  let v = 0;
+  for (; i < stop; i++) {
+    const b = buf[i] as number;
+    if (b < 0x30 || b > 0x37) break;
+    v = v * 8 + (b - 0x30);
+  }
+  for (; i < stop; i++) {
+    const b = buf[i];
+    if (b !== 0 && b !== 0x20) return undefined;
+  }
+  return v;
+}
+
 function numeric(buf: Buffer, start: number, len: number, what: string): number {
+  return plainOctal(buf, start, len) ?? numericStrict(buf, start, len, what);
+}
+
+function numericStrict(buf: Buffer, start: number, len: number, what: string): number {
   const field = buf.subarray(start, start + len);
   const first = field[0] ?? 0;
   if (first & 0x80) {
@@ -139,15 +266,23 @@ function numeric(buf: Buffer, start: number, len: number, what: string): number 
   return Number.parseInt(text, 8);
 }
 
-function verifyChecksum(block: Buffer): void {
-  const stored = numeric(block, 148, 8, "checksum");
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : (block[i] as number);
+/** Verify the checksum of the header block at `at` in `block`. */
+function verifyChecksum(block: Buffer, at: number): void {
+  const stored = numeric(block, at + 148, 8, "checksum");
+  // The checksum field (148..155) counts as eight spaces; bytes over 127 count as negative in the signed variant.
+  let unsigned = 8 * 0x20;
+  let high = 0;
+  for (let i = at; i < at + 148; i++) {
+    const b = block[i] as number;
     unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    high += b >>> 7;
   }
+  for (let i = at + 156; i < at + BLOCK; i++) {
+    const b = block[i] as number;
+    unsigned += b;
+    high += b >>> 7;
+  }
+  const signed = unsigned - 256 * high;
   if (stored !== unsigned && stored !== signed) {
     throw new TarFormatError("corrupt-tar", "tar header checksum mismatch (corrupt or not a tar archive)");
   }
@@ -195,6 +330,66 @@ export interface TarReadOptions {
   maxMetaBytes?: number;
 }
 
+/** One entry as readTar hands it out; its data is read through the shared reader, once. */
+class Entry implements TarEntry {
+  readonly path: string;
+  readonly type: TarEntryType;
+  readonly typeflag: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly linkpath: string | undefined;
+  readonly #reader: ByteReader;
+  readonly #dataSize: number;
+  /** 0: untouched, 1: streamed by body() (which also skips the padding) or finished, 2: taken whole by bufferedBody(). */
+  #consumed: 0 | 1 | 2 = 0;
+
+  constructor(reader: ByteReader, h: Omit<TarEntry, "body" | "bufferedBody">, dataSize: number) {
+    this.path = h.path;
+    this.type = h.type;
+    this.typeflag = h.typeflag;
+    this.size = h.size;
+    this.mode = h.mode;
+    this.linkpath = h.linkpath;
+    this.#reader = reader;
+    this.#dataSize = dataSize;
+  }
+
+  get #padding(): number {
+    return (BLOCK - (this.#dataSize % BLOCK)) % BLOCK;
+  }
+
+  #claim(how: 1 | 2): void {
+    if (this.#consumed !== 0) throw new Error(`body of ${this.path} read twice`);
+    this.#consumed = how;
+  }
+
+  async *body(): AsyncGenerator<Buffer> {
+    this.#claim(1);
+    yield* this.#reader.stream(this.#dataSize, this.path);
+    await this.#reader.skip(this.#padding, this.path);
+  }
+
+  bufferedBody(): Buffer | undefined {
+    if (this.#consumed === 0 && this.#reader.buffered < this.#dataSize) return undefined;
+    this.#claim(2);
+    return this.#reader.take(this.#dataSize);
+  }
+
+  /** Bytes of this entry the consumer left in the stream (data and padding); the body cannot be read afterwards. */
+  leftover(): number {
+    const left = this.#consumed === 0 ? this.#dataSize + this.#padding : this.#consumed === 2 ? this.#padding : 0;
+    this.#consumed = 1;
+    return left;
+  }
+}
+
+const USTAR_MAGIC = [0x75, 0x73, 0x74, 0x61, 0x72, 0]; // "ustar\0"
+
+function isUstar(block: Buffer, at: number): boolean {
+  for (let i = 0; i < USTAR_MAGIC.length; i++) if (block[at + 257 + i] !== USTAR_MAGIC[i]) return false;
+  return true;
+}
+
 export async function* readTar(source: AsyncIterable<Buffer>, options: TarReadOptions = {}): AsyncGenerator<TarEntry> {
   const maxMeta = options.maxMetaBytes ?? 1024 * 1024;
   const reader = new ByteReader(source);
@@ -204,32 +399,36 @@ export async function* readTar(source: AsyncIterable<Buffer>, options: TarReadOp
   let longLink: string | undefined;
   let sawHeader = false;
   for (;;) {
-    const block = await reader.read(BLOCK);
-    if (block.length === 0) {
+    if (reader.buffered < BLOCK) await reader.fill(BLOCK);
+    if (reader.buffered === 0) {
       throw new TarFormatError("truncated", sawHeader ? "archive is truncated (no end-of-archive marker)" : "archive is empty");
     }
-    if (block.length < BLOCK) throw new TarFormatError("truncated", "archive is truncated inside a header");
-    if (block.every((b) => b === 0)) {
+    if (reader.buffered < BLOCK) throw new TarFormatError("truncated", "archive is truncated inside a header");
+    // The header is parsed where it sits (`block` from `at`), then dropped from the reader.
+    const block = reader.contiguous(BLOCK);
+    const at = reader.offset;
+    if (isZeroBlock(block, at)) {
+      reader.discard(BLOCK);
       if (pax !== undefined || longName !== undefined || longLink !== undefined) {
         throw new TarFormatError("corrupt-tar", "archive ends right after a PAX or GNU long-name header");
       }
       const second = await reader.read(BLOCK);
-      if (second.length > 0 && !second.every((b) => b === 0)) {
+      if (second.length > 0 && !isZeroBlock(second)) {
         throw new TarFormatError("corrupt-tar", "zero block in the middle of the archive");
       }
       await reader.drain();
       return;
     }
     sawHeader = true;
-    verifyChecksum(block);
-    const typeflag = String.fromCharCode(block[156] as number);
-    const magic = block.subarray(257, 263).toString("latin1");
-    const name = cstring(block, 0, 100, "name");
-    const prefix = magic === "ustar\0" ? cstring(block, 345, 155, "prefix") : "";
+    verifyChecksum(block, at);
+    const typeflag = String.fromCharCode(block[at + 156] as number);
+    const name = cstring(block, at, 100, "name");
+    const prefix = isUstar(block, at) ? cstring(block, at + 345, 155, "prefix") : "";
     const headerPath = prefix === "" ? name : `${prefix}/${name}`;
-    const headerSize = numeric(block, 124, 12, "size");
-    const mode = numeric(block, 100, 8, "mode");
-    const headerLink = cstring(block, 157, 100, "linkname");
+    const headerSize = numeric(block, at + 124, 12, "size");
+    const mode = numeric(block, at + 100, 8, "mode");
+    const headerLink = cstring(block, at + 157, 100, "linkname");
+    reader.discard(BLOCK);
     const label = longName ?? pax?.get("path") ?? headerPath;
 
     if (typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K") {
@@ -256,11 +455,11 @@ export async function* readTar(source: AsyncIterable<Buffer>, options: TarReadOp
       continue;
     }
 
-    const attrs = new Map([...global, ...(pax ?? [])]);
-    const path = longName ?? attrs.get("path") ?? headerPath;
-    const linkpath = longLink ?? attrs.get("linkpath") ?? (headerLink === "" ? undefined : headerLink);
+    const attrs = global.size === 0 ? pax : new Map([...global, ...(pax ?? [])]);
+    const path = longName ?? attrs?.get("path") ?? headerPath;
+    const linkpath = longLink ?? attrs?.get("linkpath") ?? (headerLink === "" ? undefined : headerLink);
     let size = headerSize;
-    const paxSize = attrs.get("size");
+    const paxSize = attrs?.get("size");
     if (paxSize !== undefined) {
       if (!/^[0-9]+$/.test(paxSize) || !Number.isSafeInteger(Number(paxSize))) {
         throw new TarFormatError("corrupt-tar", `PAX size ${JSON.stringify(paxSize)} is not a number`, label);
@@ -273,18 +472,10 @@ export async function* readTar(source: AsyncIterable<Buffer>, options: TarReadOp
     const type = TYPES[typeflag] ?? "other";
     // Links and devices carry no data, whatever the size field says.
     const dataSize = type === "file" || type === "directory" || type === "other" ? size : 0;
-    let consumed = false;
-    const entryPath = path;
-    const body = async function* (): AsyncGenerator<Buffer> {
-      if (consumed) throw new Error(`body of ${entryPath} read twice`);
-      consumed = true;
-      yield* reader.stream(dataSize, entryPath);
-      await reader.skip((BLOCK - (dataSize % BLOCK)) % BLOCK, entryPath);
-    };
-    yield { path, type, typeflag, size, mode, linkpath, body };
-    if (!consumed) {
-      consumed = true;
-      await reader.skip(dataSize + ((BLOCK - (dataSize % BLOCK)) % BLOCK), entryPath);
-    }
+    const entry = new Entry(reader, { path, type, typeflag, size, mode, linkpath }, dataSize);
+    yield entry;
+    const skip = entry.leftover();
+    if (reader.buffered >= skip) reader.discard(skip);
+    else await reader.skip(skip, path);
   }
 }
