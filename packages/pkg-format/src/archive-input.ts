@@ -19,6 +19,7 @@ export type PackageSource = string | Readable;
  * most small tar entries arrive whole in one chunk.
  */
 const GUNZIP_CHUNK = 256 * 1024;
+const READ_CHUNK = 1024 * 1024;
 
 class GzipMagicCheck extends Transform {
   #checked = false;
@@ -69,7 +70,8 @@ export async function readGzipped<T>(
   limits: ExtractLimits,
   consume: (chunks: AsyncIterable<Buffer>, stats: CompressedStats) => Promise<T>,
 ): Promise<{ result: T; stats: CompressedStats }> {
-  const source = typeof input === "string" ? createReadStream(input) : input;
+  // 1 MiB reads: a 64 KiB read per thread-pool round trip left the scanner idle a tenth of the time.
+  const source = typeof input === "string" ? createReadStream(input, { highWaterMark: READ_CHUNK }) : input;
   const hasher = new HashingStream();
   const stats: CompressedStats = { digest: undefined, compressedBytes: 0, uncompressedBytes: 0 };
   let result: T | undefined;
