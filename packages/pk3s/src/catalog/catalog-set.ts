@@ -72,6 +72,28 @@ async function parseIndex(source: CatalogSource, text: string): Promise<ParsedIn
   return result;
 }
 
+/** A relative path of plain segments (no scheme, query, escapes or dot segments): it resolves by appending. */
+const PLAIN_RELATIVE = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:\/[A-Za-z0-9._~-]+)*$/;
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+/**
+ * `new URL(ref, base)` for one catalog's entries. Most entries are plain relative paths
+ * (`packages/x-1.0.0.tgz`), which resolve to the base's directory plus the path: that is
+ * computed once, instead of a full URL parse per entry (100,000 entries: ~0.5 s).
+ */
+export function entryUrlResolver(base: string): (ref: string) => URL | string | undefined {
+  const baseUrl = new URL(base);
+  const dir = new URL(".", baseUrl).href;
+  return (ref) => {
+    if (PLAIN_RELATIVE.test(ref) && !DOT_SEGMENT.test(ref)) return dir + ref;
+    try {
+      return new URL(ref, baseUrl);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 /**
  * Entries with absolute URLs and their catalog's name. A remote catalog may
  * only point at http(s) URLs: an entry that would make pk3s read a local
@@ -79,16 +101,15 @@ async function parseIndex(source: CatalogSource, text: string): Promise<ParsedIn
  */
 function withSource(source: CatalogSource, parsed: ParsedIndex): { entries: ResolvedEntry[]; warnings: Problem[] } {
   const remote = !source.url.startsWith("file:");
+  const resolveUrl = entryUrlResolver(source.url);
+  const baseProtocol = new URL(source.url).protocol;
   const entries: ResolvedEntry[] = [];
   const warnings: Problem[] = [...parsed.warnings];
   for (const e of parsed.entries) {
-    let url: URL | undefined;
-    try {
-      url = new URL(e.url, source.url);
-    } catch {
-      url = undefined;
-    }
-    const allowed = url !== undefined && (url.protocol === "https:" || url.protocol === "http:" || (!remote && url.protocol === "file:"));
+    const url = resolveUrl(e.url);
+    // A plain relative path keeps the catalog's own scheme.
+    const protocol = typeof url === "string" ? baseProtocol : url?.protocol;
+    const allowed = protocol === "https:" || protocol === "http:" || (!remote && protocol === "file:");
     if (url === undefined || !allowed) {
       warnings.push({
         file: displayUrl(source.url),
