@@ -56,6 +56,14 @@ describe("readCompact with a needle", () => {
     expect(await readCompact(url, "b".repeat(64))).toBeUndefined();
   });
 
+  it("a needle with a tab or line break takes the full path and still finds its entry", async () => {
+    const tabbed = [entry("tabby", "one\ttwo"), entry("other", "one two")];
+    await writeCompact(url, { sha256: "e".repeat(64), entries: tabbed, warnings: [] });
+    expect((await readCompact(url, "e".repeat(64), { needle: "one\ttwo" }))?.entries.map((e) => e.name)).toEqual(["tabby"]);
+    // The lookup holds the tab as a space: a superset, which search's own field check narrows.
+    expect((await readCompact(url, "e".repeat(64), { needle: "one two" }))?.entries.map((e) => e.name)).toContain("other");
+  });
+
   it("selects by exact name, and a needle matches the searched fields only (not the offsets or the URL)", async () => {
     const byName = await readCompact(url, "a".repeat(64), { names: new Set(["plain", "cert-manager", "nope"]) });
     expect(byName?.entries.map((e) => e.name).sort()).toEqual(["cert-manager", "plain"]);

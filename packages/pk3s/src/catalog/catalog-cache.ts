@@ -118,12 +118,15 @@ function lookupFile(url: string, sha256: string): string {
 
 const searchable = (s: string | undefined): string => (s ?? "").toLowerCase().replace(/[\t\n\r]/g, " ");
 
-/** What the lookup file's selection means, on a parsed entry. */
-function selects(query: CompactQuery, e: CatalogEntry): boolean {
+/**
+ * The selection on a parsed entry (no usable lookup file, or a cold parse): the fields search checks, lower-cased
+ * as it does. Tabs and line breaks are kept here, so a needle holding one still finds its entry.
+ */
+export function selects(query: CompactQuery, e: CatalogEntry): boolean {
   const needle = query.needle;
   return (
     (query.names === undefined || query.names.has(e.name)) &&
-    (needle === undefined || [e.name, e.description, e.category].some((f) => searchable(f).includes(needle)))
+    (needle === undefined || [e.name, e.description, e.category].some((f) => (f ?? "").toLowerCase().includes(needle)))
   );
 }
 

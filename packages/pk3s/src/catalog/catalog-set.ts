@@ -19,6 +19,7 @@ import {
   readCompact,
   readFileStatKey,
   readMeta,
+  selects,
   sha256Hex,
   touchMeta,
   writeCompact,
@@ -59,9 +60,14 @@ export function catalogTtlMs(): number {
   return n * 1000;
 }
 
-async function parseIndex(source: CatalogSource, text: string): Promise<ParsedIndex> {
+/**
+ * The entries of an index's text: from the parsed-entries cache when it has this digest, else parsed and
+ * cached whole. With a query only the selected entries are returned either way, so a cold search does not
+ * resolve and copy 100,000 entries it is about to filter out.
+ */
+async function parseIndex(source: CatalogSource, text: string, query?: CompactQuery): Promise<ParsedIndex> {
   const sha256 = sha256Hex(text);
-  const compact = await readCompact(source.url, sha256);
+  const compact = await readCompact(source.url, sha256, query);
   if (compact !== undefined) return compact;
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
   // The parser (yaml + zod, a megabyte of code) loads only on a cache miss: a warm search never compiles it.
@@ -69,7 +75,7 @@ async function parseIndex(source: CatalogSource, text: string): Promise<ParsedIn
   const parsed = parseCatalog(text, displayUrl(source.url), { skipInvalidEntries: true });
   const result: ParsedIndex = { sha256, entries: parsed.entries, warnings: parsed.warnings, generated: parsed.generated };
   await writeCompact(source.url, result).catch(() => undefined); // the cache is an optimisation only
-  return result;
+  return query === undefined ? result : { ...result, entries: result.entries.filter((e) => selects(query, e)) };
 }
 
 /** A relative path of plain segments (no scheme, query, escapes or dot segments): it resolves by appending. */
@@ -156,7 +162,7 @@ async function loadFileCatalog(source: CatalogSource, options: LoadOptions): Pro
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
   const text = await readFile(path, "utf8").catch(notFound);
-  const parsed = await parseIndex(source, text);
+  const parsed = await parseIndex(source, text, options.query);
   await writeFileStatKey(source.url, { key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
   return { source, ...withSource(source, parsed), origin: "file" };
 }
@@ -172,7 +178,7 @@ async function fromCache(
   if (parsed === undefined) {
     const text = await readCachedIndex(source.url, meta);
     if (text === undefined) return undefined;
-    parsed = await parseIndex(source, text);
+    parsed = await parseIndex(source, text, query);
   }
   return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
 }
