@@ -24,9 +24,11 @@ export interface RuntimeCommand {
   command: string;
   prefixArgs: string[];
   source: "flag" | "env" | "package" | "path";
+  /** The version in the package.json that provided the bin (source "package" only). */
+  packageVersion?: string | undefined;
 }
 
-function asCommand(runtime: RuntimeName, path: string, source: RuntimeCommand["source"]): RuntimeCommand {
+function asCommand(runtime: RuntimeName, path: string, source: RuntimeCommand["source"], packageVersion?: string): RuntimeCommand {
   const isScript = /\.(m|c)?js$/.test(path);
   return {
     runtime,
@@ -36,18 +38,19 @@ function asCommand(runtime: RuntimeName, path: string, source: RuntimeCommand["s
     // `node -- bin`: Node 20 otherwise reads our `--env-file` flag as its own and exits 9 when the file is missing.
     prefixArgs: isScript ? ["--", path] : [],
     source,
+    ...(packageVersion === undefined ? {} : { packageVersion }),
   };
 }
 
-function fromPackage(runtime: RuntimeName): string | undefined {
+function fromPackage(runtime: RuntimeName): { file: string; version: string | undefined } | undefined {
   try {
     const require = createRequire(import.meta.url);
     const pkgJson = require.resolve(`${INFO[runtime].pkg}/package.json`);
-    const pkg = JSON.parse(readFileSync(pkgJson, "utf8")) as { bin?: Record<string, string> | string };
+    const pkg = JSON.parse(readFileSync(pkgJson, "utf8")) as { bin?: Record<string, string> | string; version?: unknown };
     const rel = typeof pkg.bin === "string" ? pkg.bin : pkg.bin?.[INFO[runtime].bin];
     if (rel === undefined) return undefined;
     const file = resolve(dirname(pkgJson), rel);
-    return existsSync(file) ? file : undefined;
+    return existsSync(file) ? { file, version: typeof pkg.version === "string" ? pkg.version : undefined } : undefined;
   } catch {
     return undefined;
   }
@@ -73,7 +76,7 @@ export function findRuntime(runtime: RuntimeName, flagValue?: string): RuntimeCo
   const env = process.env[INFO[runtime].env];
   if (env !== undefined && env !== "") return asCommand(runtime, resolve(env), "env");
   const pkg = fromPackage(runtime);
-  if (pkg !== undefined) return asCommand(runtime, pkg, "package");
+  if (pkg !== undefined) return asCommand(runtime, pkg.file, "package", pkg.version);
   const onPath = fromPath(INFO[runtime].bin);
   return onPath === undefined ? undefined : asCommand(runtime, onPath, "path");
 }

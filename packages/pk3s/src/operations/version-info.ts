@@ -9,7 +9,6 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
-import { runRuntime } from "../delegate/delegate.js";
 import { findRuntime, type RuntimeName } from "../delegate/runtime-bin.js";
 
 export interface RuntimeVersion {
@@ -30,12 +29,15 @@ export async function versionInfo(
       runtimes.push({ name: binName, version: null, path: null });
       continue;
     }
-    const fromPackage = ownPackageVersion(found.path, `@productive-k3s/${name}`);
+    // Found through the installed package: its package.json was just read. Elsewhere (flag, env, PATH) the
+    // bin may still belong to the package: look for its package.json before starting it.
+    const fromPackage = found.packageVersion ?? ownPackageVersion(found.path, `@productive-k3s/${name}`);
     if (fromPackage !== undefined) {
       runtimes.push({ name: binName, version: fromPackage, path: found.path });
       continue;
     }
     try {
+      const { runRuntime } = await import("../delegate/delegate.js");
       const res = await runRuntime(found, ["--version"], { captureStdout: true, captureStderr: true, timeoutMs: 10_000 });
       const version = res.exitCode === 0 ? (res.stdout.trim().split(/\s+/).pop() ?? null) : null;
       runtimes.push({ name: binName, version, path: found.path });
