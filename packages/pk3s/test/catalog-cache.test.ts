@@ -110,6 +110,16 @@ describe("readCompact with a needle", () => {
     expect((await readCompact(url, "a".repeat(64), { names: new Set(["plain"]) }))?.entries.map((e) => e.name)).toEqual(["plain"]);
   });
 
+  it("without a lookup file, a needle that every entry matches still returns them all (150,000 entries)", async () => {
+    const many = Array.from(
+      { length: 150_000 },
+      (_, i) => ({ name: `p${i}`, version: "1.0.0", type: "addon", url: "p.tgz" }) as CatalogEntry,
+    );
+    await writeCompact(url, { sha256: "f".repeat(64), entries: many, warnings: [] });
+    unlinkSync(join(catalogCacheDir(url), `lookup-${"f".repeat(64)}.tsv`));
+    expect((await readCompact(url, "f".repeat(64), { needle: "p" }))?.entries).toHaveLength(150_000);
+  });
+
   it("writing another digest's entries removes the old entries and lookup files", async () => {
     await writeCompact(url, { sha256: "c".repeat(64), entries: ENTRIES.slice(0, 1), warnings: [] });
     expect(readdirSync(catalogCacheDir(url)).sort()).toEqual([`entries-${"c".repeat(64)}.ndjson`, `lookup-${"c".repeat(64)}.tsv`]);

@@ -248,9 +248,9 @@ export async function readCompact(url: string, sha256: string, query: CompactQue
     if (headerEnd < 0) return undefined;
     const header = JSON.parse(head.slice(0, headerEnd)) as CompactHeader;
     if (header.format !== COMPACT_FORMAT || header.sha256 !== sha256) return undefined;
-    const entries: CatalogEntry[] = [];
     const selective = query.names !== undefined || (query.needle !== undefined && query.needle !== "");
     const ranges = selective ? selectFromLookup(url, sha256, query, size) : undefined;
+    let entries: CatalogEntry[] = [];
     if (ranges !== undefined) {
       for (const [offset, length] of ranges) {
         const buf = Buffer.alloc(length);
@@ -259,14 +259,9 @@ export async function readCompact(url: string, sha256: string, query: CompactQue
         entries.push(JSON.parse(buf.toString("utf8")) as CatalogEntry);
       }
     } else {
-      const text = (await handle.readFile()).toString("utf8");
-      parseLines(text, headerEnd + 1, entries);
-      if (selective) {
-        // No usable lookup file: the same selection, made on the parsed entries.
-        const kept = entries.filter((e) => selects(query, e));
-        entries.length = 0;
-        entries.push(...kept);
-      }
+      parseLines((await handle.readFile()).toString("utf8"), headerEnd + 1, entries);
+      // No usable lookup file: the same selection, made on the parsed entries.
+      if (selective) entries = entries.filter((e) => selects(query, e));
     }
     return { sha256, entries, warnings: header.warnings, generated: header.generated };
   } catch {
