@@ -4,6 +4,7 @@
  * helm or the cluster is unavailable the record alone is shown, with a note).
  */
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
+import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
 import { helmTargetArgs } from "../lifecycle/plan.js";
 import type { InstallRecord } from "../records/schema.js";
@@ -153,13 +154,5 @@ export function formatList(r: ListResult): string {
   if (r.addons.length === 0) return `No add-ons installed on ${r.cluster.server} (context ${r.cluster.context}).`;
   const rows = [["NAME", "VERSION", "STATUS", "NAMESPACE", "RELEASE", "HELM"]];
   for (const a of r.addons) rows.push([a.name, a.version, a.status, a.namespace, a.release ?? "-", helmText(a.helm)]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
-  return rows
-    .map((row) =>
-      row
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return formatColumns(rows);
 }

@@ -1,4 +1,6 @@
 /** Human renderings of command results (stdout). */
+
+import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { DestroyResult } from "../operations/destroy.js";
 import type { InstallResult } from "../operations/install.js";
 import type { PlanResult } from "../operations/plan.js";
@@ -83,13 +85,5 @@ export function renderList(r: { instances: ListEntry[] }): string {
     ["INSTANCE", "PROFILE", "VERSION", "ENGINE", "STATUS", "UPDATED"],
     ...r.instances.map((i) => [i.instance, i.profile, i.version, i.engine, i.status, i.updatedAt]),
   ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return formatColumns(rows);
 }

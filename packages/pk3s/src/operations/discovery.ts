@@ -1,5 +1,6 @@
 /** `pk3s search` and `pk3s addon|profile show`: read-only views of the catalogs. */
 import { warn } from "@productive-k3s/pkg-format/cli";
+import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { ResolvedEntry } from "../catalog/catalog-set.js";
 import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
 import { displayUrl } from "../fetch/fetcher.js";
@@ -133,8 +134,7 @@ export function renderSearch(rows: SearchRow[]): string {
   if (rows.length === 0) return "no packages found";
   const header = ["NAME", "TYPE", "VERSION", "CATALOG", "DESCRIPTION"];
   const lines = rows.map((r) => [r.name, r.type, r.version + (r.deprecated ? " (deprecated)" : ""), r.catalog, r.description ?? ""]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines].map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+  return formatColumns([header, ...lines]);
 }
 
 export function renderDetails(d: PackageDetails): string {
