@@ -6,9 +6,9 @@
  * instead of a second Node start-up; only a bin that belongs to no
  * @productive-k3s package (a wrapper on PATH, say) is asked with --version.
  */
-import { readFileSync, realpathSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { packageVersion } from "@productive-k3s/pkg-format/version";
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { packageRoot, packageVersion } from "@productive-k3s/pkg-format/version";
 import { findRuntime, type RuntimeName } from "../delegate/runtime-bin.js";
 
 export interface RuntimeVersion {
@@ -48,25 +48,16 @@ export async function versionInfo(
   return { pk3s, runtimes };
 }
 
-/** Version from the nearest package.json above `bin` when that package is `expectedName`. */
+/** Version from the package `bin` belongs to (the nearest named package.json above it) when that package is `expectedName`. */
 function ownPackageVersion(bin: string, expectedName: string): string | undefined {
-  let dir: string;
+  let real: string;
   try {
-    dir = dirname(realpathSync(bin));
+    real = realpathSync(bin);
   } catch {
     return undefined;
   }
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
-      return pkg.name === expectedName && typeof pkg.version === "string" ? pkg.version : undefined;
-    } catch {
-      const parent = dirname(dir);
-      if (parent === dir) return undefined;
-      dir = parent;
-    }
-  }
-  return undefined;
+  const manifest = packageRoot(pathToFileURL(real).href)?.manifest;
+  return manifest?.name === expectedName && typeof manifest.version === "string" ? manifest.version : undefined;
 }
 
 export function renderVersion(v: { pk3s: string; runtimes: RuntimeVersion[] }): string {
