@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { pidRunning as alive } from "../../../fixtures/process-state.js";
 import { MissingToolError } from "../src/errors.js";
 import { resolveTool, runProcess } from "../src/process.js";
 import { createRedactor } from "../src/redact.js";
@@ -14,21 +14,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Running (not a zombie waiting for a reaper: PID 1 in containers does not always reap). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 describe("runProcess", () => {
   it("captures stdout/stderr lines, exit code, and passes env", async () => {

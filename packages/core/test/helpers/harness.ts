@@ -4,7 +4,6 @@
  * and the example kubeconfig, and reads back what the stubs recorded.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -153,20 +152,7 @@ export async function createSandbox(): Promise<Sandbox> {
   return sandbox;
 }
 
-/** Alive and not a zombie (an orphan may wait a moment for its reaper). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
+export { pidRunning as pidAlive } from "../../../../fixtures/process-state.js";
 
 /** Poll until `check` is true (bounded). */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
