@@ -3,6 +3,8 @@
  * safe extraction, validation), validate one without extracting it, load a
  * source directory, pack a source.
  * A profile package handed to Core is a validation error.
+ * Each loads only the pkg-format module it needs: the package index would also load packing, catalogs and the
+ * JSON schemas (~50 ms of start-up for `addon validate`).
  */
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import type { AddonView } from "./manifest-view.js";
@@ -27,7 +29,7 @@ function notAnAddon(file: string, kind: string): ValidationError {
 }
 
 export async function openAddonPackage(tgz: string, options: { strict?: boolean } = {}): Promise<OpenedAddon> {
-  const { openPackage } = await import("@productive-k3s/pkg-format");
+  const { openPackage } = await import("@productive-k3s/pkg-format/extract");
   const opened = await openPackage(tgz, { strict: options.strict === true });
   if (opened.pkg.kind !== "addon") {
     await opened.cleanup();
@@ -73,7 +75,6 @@ export async function validateAddonArchive(
   tgz: string,
   options: { strict?: boolean } = {},
 ): Promise<{ addon: AddonView; digest: string; size: number; warnings: import("@productive-k3s/pkg-format/errors").Problem[] }> {
-  // The extract module alone: the package index would also load packing, catalogs and JSON schemas (~50 ms).
   const { validatePackageArchive } = await import("@productive-k3s/pkg-format/extract");
   const validated = await validatePackageArchive(tgz, { strict: options.strict === true });
   if (validated.pkg.kind !== "addon") throw notAnAddon(tgz, validated.pkg.kind);
@@ -85,7 +86,7 @@ export async function loadAddonSource(
   dir: string,
   options: { strict?: boolean } = {},
 ): Promise<{ addon: AddonView; warnings: import("@productive-k3s/pkg-format/errors").Problem[] }> {
-  const { loadPackageDir } = await import("@productive-k3s/pkg-format");
+  const { loadPackageDir } = await import("@productive-k3s/pkg-format/package-validate");
   const pkg = await loadPackageDir(dir, { strict: options.strict === true });
   if (pkg.kind !== "addon") throw notAnAddon(dir, pkg.kind);
   const addon: AddonView = pkg.manifest;
@@ -101,7 +102,7 @@ export interface PackedAddon {
 }
 
 export async function packAddonSource(source: string, outDir: string): Promise<PackedAddon> {
-  const { packPackage } = await import("@productive-k3s/pkg-format");
+  const { packPackage } = await import("@productive-k3s/pkg-format/pack");
   const packed = await packPackage(source, outDir);
   if (packed.kind !== "addon") throw notAnAddon(source, packed.kind);
   return { file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size };

@@ -229,7 +229,7 @@ export async function packSourceProfile(
   const src = await readSourceProfile(profileEnv, options);
   const staged = await writePackageSource(src);
   try {
-    const { packPackage } = await import("@productive-k3s/pkg-format");
+    const { packPackage } = await import("@productive-k3s/pkg-format/pack");
     const { mkdir } = await import("node:fs/promises");
     await mkdir(outDir, { recursive: true });
     const packed = await packPackage(staged.dir, outDir).catch((err: unknown) => {

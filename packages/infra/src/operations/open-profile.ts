@@ -25,7 +25,7 @@ export async function openProfile(tgz: string, options: { strict?: boolean } = {
   } catch {
     throw new NotFoundError(`package ${tgz} does not exist`, { where: tgz, hint: "check the --tgz path" });
   }
-  const { openPackage } = await import("@productive-k3s/pkg-format");
+  const { openPackage } = await import("@productive-k3s/pkg-format/extract");
   const opened = await openPackage(tgz, { strict: options.strict === true });
   if (opened.pkg.kind !== "profile") {
     await opened.cleanup();
