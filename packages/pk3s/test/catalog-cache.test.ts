@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { catalogCacheDir, readCompact, writeCompact } from "../src/catalog/catalog-cache.js";
+import { type CompactQuery, catalogCacheDir, readCompact, writeCompact } from "../src/catalog/catalog-cache.js";
+import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/catalog-set.js";
 import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 
@@ -191,5 +192,37 @@ describe("resolution reads only the names it can reach", () => {
     } finally {
       await session.close();
     }
+  });
+});
+
+describe("catalogsReaching merges its layers", () => {
+  it("reads each name once, and a catalog returned whole by a later layer adds no duplicates", async () => {
+    const { Session } = await import("../src/operations/session.js");
+    const all = [
+      { name: "app", version: "1.0.0", dependencies: [{ name: "mid", version: "*" }] },
+      { name: "mid", version: "1.0.0", dependencies: [{ name: "leaf", version: "*" }] },
+      { name: "mid", version: "2.0.0", dependencies: [{ name: "app", version: "*" }] },
+      { name: "leaf", version: "1.0.0" },
+      { name: "noise", version: "1.0.0" },
+    ].map(
+      (e): ResolvedEntry => ({ ...e, type: "addon", url: `${e.name}.tgz`, catalog: "c", resolvedUrl: `https://c.example/${e.name}.tgz` }),
+    );
+    const asked: string[][] = [];
+    class LayeredSession extends Session {
+      override async catalogs(_spec?: unknown, _refresh?: boolean, query?: CompactQuery): Promise<LoadedCatalog[]> {
+        const names = [...(query?.names ?? [])].sort();
+        asked.push(names);
+        // The third read comes back whole, as after a network revalidation.
+        const entries = asked.length === 3 ? all : all.filter((e) => names.includes(e.name));
+        return [
+          { source: { name: "c", url: "https://c.example/index.yaml", priority: 0 }, origin: "cache" as const, warnings: [], entries },
+        ];
+      }
+    }
+    const session = new LayeredSession({ offline: true });
+    const [c] = await session.catalogsReaching(["app"]);
+    expect(asked).toEqual([["app"], ["mid"], ["leaf"]]);
+    expect(c?.entries.map((e) => `${e.name}@${e.version}`)).toEqual(["app@1.0.0", "mid@1.0.0", "mid@2.0.0", "leaf@1.0.0"]);
+    await session.close();
   });
 });

@@ -70,16 +70,32 @@ export class Session {
    * The catalogs narrowed to the entries a resolution can reach: every entry
    * named `names`, then every entry those depend on, layer by layer, until no
    * new name appears (bounded: the set of names only grows, within the
-   * catalogs). Resolving from this gives the same answer as from all entries,
-   * and reads a few lines of a 100,000-entry catalog instead of all of it.
+   * catalogs). Each layer reads only the names it adds; resolving from the
+   * result gives the same answer as from all entries, and reads a few lines of
+   * a 100,000-entry catalog instead of all of it.
    */
   async catalogsReaching(names: Iterable<string>, spec?: PackageSpec): Promise<LoadedCatalog[]> {
-    const wanted = new Set(names);
+    const seen = new Set(names);
+    let ask = new Set(seen);
+    const merged = await this.catalogs(spec, false, { names: ask });
     for (;;) {
-      const catalogs = await this.catalogs(spec, false, { names: new Set(wanted) });
-      const before = wanted.size;
-      for (const c of catalogs) for (const e of c.entries) for (const d of e.dependencies ?? []) wanted.add(d.name);
-      if (wanted.size === before) return catalogs;
+      const next = new Set<string>();
+      for (const c of merged) {
+        for (const e of c.entries) {
+          if (!ask.has(e.name)) continue;
+          for (const d of e.dependencies ?? []) if (!seen.has(d.name)) next.add(d.name);
+        }
+      }
+      if (next.size === 0) return merged;
+      for (const n of next) seen.add(n);
+      ask = next;
+      const layer = await this.catalogs(spec, false, { names: ask });
+      for (const [i, c] of merged.entries()) {
+        // A catalog read whole this time (revalidated over the network) already holds every name: no duplicates.
+        const present = new Set(c.entries.map((e) => e.name));
+        const added = (layer[i]?.entries ?? []).filter((e) => ask.has(e.name) && !present.has(e.name));
+        merged[i] = { ...c, entries: [...c.entries, ...added] };
+      }
     }
   }
 
