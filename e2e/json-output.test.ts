@@ -6,7 +6,7 @@
  * with the human error on stderr.
  *
  * PK3S_JSON_CAPTURE_DIR=<dir> also writes each command's stdout to <dir>/<command>.json
- * (the README's "JSON output" examples are taken from there).
+ * (docs/json-output.md is generated from there).
  */
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
