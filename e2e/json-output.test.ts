@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packPackage } from "../packages/pkg-format/dist/pack.js";
+import { packPackage } from "../packages/pkg-format/dist/archive/pack.js";
 import { commandEntries } from "./cli-surface.js";
 import { BIN, FIXTURES_BIN, REPO } from "./helpers.js";
 
