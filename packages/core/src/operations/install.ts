@@ -22,7 +22,9 @@ import { appendFile, chmod, copyFile, rename, stat, unlink } from "node:fs/promi
 import { resolve } from "node:path";
 import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { formatProblem, NotFoundError, type Problem, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { quoteForTerminal, terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import semver from "semver";
 import { checkClusterCompatibility, checkCoreCompatibility } from "../cluster/compatibility.js";
 import { describeTarget } from "../cluster/kubeconfig.js";
@@ -46,6 +48,7 @@ import {
   writeRecord,
   writeRecordSync,
 } from "../records/store.js";
+import { valuesKey } from "../records/values-key.js";
 import { helmProblem, type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
 import { newRunId } from "./tools.js";
 
@@ -124,7 +127,8 @@ export async function resolveUserValues(files: readonly string[], sets: readonly
     resolved.push(abs);
   }
   for (const s of sets) {
-    if (!/^[^=]+=/.test(s)) throw new UsageError(`invalid --set "${s.split("=")[0]}": expected key=value (Helm --set syntax)`);
+    if (!/^[^=]+=/.test(s))
+      throw new UsageError(`invalid --set ${quoteForTerminal(s.split("=")[0] ?? "")}: expected key=value (Helm --set syntax)`);
   }
   return { files: resolved, sets: [...sets] };
 }
@@ -160,7 +164,9 @@ export function decideAction(existing: InstallRecord | undefined, mode: "install
     });
   }
   const samePackage = existing.version === version && existing.digest === digest;
-  const same = samePackage && existing.valuesFingerprint === wanted.valuesFingerprint;
+  // No fingerprint: the record predates keyed fingerprints, so the values it was installed with are unknown.
+  const valuesKnown = existing.valuesFingerprint !== undefined;
+  const same = samePackage && valuesKnown && existing.valuesFingerprint === wanted.valuesFingerprint;
   if (same && existing.status === "deployed" && !force) {
     return {
       action: "none",
@@ -177,7 +183,9 @@ export function decideAction(existing: InstallRecord | undefined, mode: "install
   }
   if (same) return { action: mode, previousVersion: existing.version, note: `reinstalling ${existing.name} ${version} (--force)` };
   const note = samePackage
-    ? `${existing.name} ${version} is installed with other values; upgrading to apply them`
+    ? valuesKnown
+      ? `${existing.name} ${version} is installed with other values; upgrading to apply them`
+      : `${existing.name} ${version} was recorded without a values fingerprint (by an older Core); upgrading to apply the values given`
     : existing.version === version
       ? `${existing.name} ${version} is installed from a different package (digest ${existing.digest}); upgrading`
       : `${existing.name} ${existing.version} is installed; upgrading to ${version}`;
@@ -204,6 +212,7 @@ interface Member extends AddonPackage {
  * R's; `dependencyPackages` holds the dependencies' (only when there are any).
  */
 export async function installAddon(options: InstallOptions): Promise<InstallResult> {
+  if (options.namespace !== undefined) assertValidName("namespace", options.namespace, "--namespace");
   const timeout = parseTimeout(options.timeout ?? "10m");
   const assumed = (options.assumeInstalled ?? []).map(parseAssumed);
   if (assumed.length > 0 && options.dryRun !== true) throw new UsageError("--assume-installed is only valid with --dry-run");
@@ -395,7 +404,7 @@ async function checkMember(
   const warnings: string[] = [];
   const addWarning = (w: string): void => {
     warnings.push(w);
-    warn(w);
+    warn(terminalLine(w));
   };
   for (const p of member.warnings) addWarning(formatProblem(p));
   const helm = helmProblem(ctx.tools, addon, ctx.dryRun);
@@ -440,7 +449,7 @@ async function planMember(
   const packageValues = addon.spec.chart?.values ?? [];
   // readAddonPackage extracts every package that has values files; the others are fingerprinted without a directory.
   if (opened === undefined && packageValues.length > 0) throw new Error("unreachable: a package with values files is extracted");
-  const valuesFingerprint = await fingerprintValues(opened?.dir ?? "", packageValues, p.values);
+  const valuesFingerprint = await fingerprintValues(await valuesKey({ create: false }), opened?.dir ?? "", packageValues, p.values);
   const decision = decideAction(
     existing,
     mode,
@@ -509,7 +518,8 @@ async function runInstall(
   });
   try {
     const existing = await readRecord(store, name);
-    const valuesFingerprint = await fingerprintValues(opened.dir, addon.spec.chart?.values ?? [], values);
+    const key = await valuesKey({ create: true });
+    const valuesFingerprint = await fingerprintValues(key, opened.dir, addon.spec.chart?.values ?? [], values);
     const decision = decideAction(existing, mode, { version, digest, valuesFingerprint, namespace }, force);
     if (decision.note !== undefined) process.stderr.write(`${decision.note}\n`);
     if (decision.action === "none") {
@@ -561,6 +571,8 @@ async function runInstall(
         name,
         version,
         digest,
+        ...(addon.metadata.category === undefined ? {} : { category: addon.metadata.category }),
+        ...(addon.metadata.description === undefined ? {} : { description: addon.metadata.description }),
         ...(release === undefined ? {} : { release }),
         namespace,
         valuesFingerprint,
@@ -658,14 +670,14 @@ async function runInstall(
 
 /** Human summary of an install/upgrade result (dependencies first, then the `--tgz` package). */
 export function formatInstallResult(r: InstallResult): string {
-  const target = r.cluster === null ? "unknown (cluster checks skipped)" : `${r.cluster.server} (context ${r.cluster.context})`;
+  const t = terminalLine;
+  const target = r.cluster === null ? "unknown (cluster checks skipped)" : `${t(r.cluster.server)} (context ${t(r.cluster.context)})`;
   const blocks: string[] = [];
   if (r.dryRun) {
     const head = [`Target cluster: ${target}`];
     if (r.clusterInfo !== undefined) {
-      head.push(
-        `Cluster: ${r.clusterInfo.distro} ${r.clusterInfo.version}, node architectures: ${r.clusterInfo.architectures.join(", ") || "none"}`,
-      );
+      const { distro, version, architectures } = r.clusterInfo;
+      head.push(`Cluster: ${t(distro)} ${t(version)}, node architectures: ${t(architectures.join(", ")) || "none"}`);
     }
     blocks.push(head.join("\n"));
   }
@@ -676,19 +688,20 @@ export function formatInstallResult(r: InstallResult): string {
 }
 
 function formatPackage(r: PackageResult | SkippedPackage, target: string, clusterChecked: boolean): string {
-  if (r.action === "skip") return `${r.dryRun ? "Would skip" : "Skipped"} ${r.name} ${r.version}: ${r.reason}`;
+  const t = terminalLine;
+  if (r.action === "skip") return `${r.dryRun ? "Would skip" : "Skipped"} ${r.name} ${r.version}: ${t(r.reason)}`;
   const lines: string[] = [];
   if (r.dryRun) {
     lines.push(`Package: ${r.name} ${r.version} (${r.digest})`);
     lines.push(clusterChecked ? "Compatibility: ok" : "Compatibility: requires.core ok (cluster checks skipped)");
-    const deps = r.dependencies.map((d) => `${d.name} ${d.range} (${d.satisfiedBy ?? "?"})`).join(", ");
+    const deps = r.dependencies.map((d) => `${d.name} ${t(d.range)} (${t(d.satisfiedBy ?? "?")})`).join(", ");
     lines.push(`Dependencies: ${deps === "" ? "none" : deps}`);
     if (r.action === "none") {
       lines.push(`Nothing to do: ${r.name} ${r.version} is already installed with this package.`);
     } else {
-      lines.push(`Action: ${r.action}${r.previousVersion === undefined ? "" : ` (installed: ${r.previousVersion})`}`);
+      lines.push(`Action: ${r.action}${r.previousVersion === undefined ? "" : ` (installed: ${t(r.previousVersion)})`}`);
       lines.push("Would run, in order, from the extracted package root:");
-      for (const [i, c] of (r.commands ?? []).entries()) lines.push(`  ${i + 1}. [${c.step}] ${formatArgv(c.argv)}`);
+      for (const [i, c] of (r.commands ?? []).entries()) lines.push(`  ${i + 1}. [${c.step}] ${t(formatArgv(c.argv))}`);
     }
     return lines.join("\n");
   }
@@ -697,6 +710,6 @@ function formatPackage(r: PackageResult | SkippedPackage, target: string, cluste
   if (r.release !== undefined) lines.push(`  release: ${r.release} (namespace ${r.namespace})`);
   else lines.push(`  namespace: ${r.namespace}`);
   lines.push(`  steps: ${(r.steps ?? []).map((s) => `${s.name} ${s.status}`).join(", ") || "none"}`);
-  if (r.runLog !== undefined) lines.push(`  run log: ${r.runLog}`);
+  if (r.runLog !== undefined) lines.push(`  run log: ${t(r.runLog)}`);
   return lines.join("\n");
 }

@@ -4,6 +4,8 @@
  * helm or the cluster is unavailable the record alone is shown, with a note).
  */
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
 import { helmTargetArgs } from "../lifecycle/plan.js";
@@ -102,10 +104,11 @@ function view(record: InstallRecord, helm: HelmReleaseStatus | undefined): Addon
 }
 
 export async function addonStatus(options: KubeOptions & { name: string }): Promise<StatusResult> {
+  const name = assertValidName("package", options.name, "add-on name");
   const target = await resolveKubeTarget(options);
-  const record = await readRecord(clusterStore(target), options.name);
+  const record = await readRecord(clusterStore(target), name);
   if (record === undefined) {
-    throw new NotFoundError(`${options.name} is not installed on ${describeTarget(target)}`, {
+    throw new NotFoundError(`${name} is not installed on ${describeTarget(target)}`, {
       where: target.server,
       hint: "list what is installed with: productive-k3s-core addon list",
     });
@@ -128,30 +131,37 @@ export async function listAddons(options: KubeOptions): Promise<ListResult> {
 
 function helmText(h: HelmReleaseStatus | undefined): string {
   if (h === undefined) return "-";
-  if (h.error !== undefined) return `unknown (${h.error})`;
-  return `${h.status ?? "?"} rev ${h.revision ?? "?"}`;
+  if (h.error !== undefined) return `unknown (${terminalLine(h.error)})`;
+  return `${terminalLine(h.status ?? "?")} rev ${h.revision ?? "?"}`;
 }
+
+const steps = (list: InstallRecord["steps"]): string => list.map((s) => `${terminalLine(s.name)} ${s.status}`).join(", ") || "none";
 
 export function formatStatus(r: StatusResult): string {
   const a = r.addon;
+  const t = terminalLine;
+  const { category, description } = r.record;
   const lines = [
-    `${a.name} ${a.version}: ${a.status}${a.failedStep === undefined ? "" : ` (at step ${a.failedStep})`}`,
-    `  cluster:   ${r.cluster.server} (context ${r.cluster.context})`,
+    `${a.name} ${a.version}: ${a.status}${a.failedStep === undefined ? "" : ` (at step ${t(a.failedStep)})`}`,
+    ...(description === undefined ? [] : [`  about:     ${t(description)}`]),
+    ...(category === undefined ? [] : [`  category:  ${t(category)}`]),
+    `  cluster:   ${t(r.cluster.server)} (context ${t(r.cluster.context)})`,
     ...(a.attempted === undefined
       ? []
-      : [`  attempted: upgrade to ${a.attempted.version} failed and was rolled back (run ${a.attempted.runId})`]),
+      : [`  attempted: upgrade to ${a.attempted.version} failed and was rolled back (run ${t(a.attempted.runId)})`]),
     `  digest:    ${a.digest}`,
     `  namespace: ${a.namespace}`,
   ];
   if (a.release !== undefined) lines.push(`  release:   ${a.release} (helm: ${helmText(a.helm)})`);
-  lines.push(`  steps:     ${a.steps.map((s) => `${s.name} ${s.status}`).join(", ") || "none"}`);
-  if (a.dependencies.length > 0) lines.push(`  depends:   ${a.dependencies.map((d) => `${d.name} ${d.version}`).join(", ")}`);
-  lines.push(`  updated:   ${a.updatedAt}`, `  run log:   ${a.runLog}`);
+  lines.push(`  steps:     ${steps(a.steps)}`);
+  if (a.dependencies.length > 0) lines.push(`  depends:   ${a.dependencies.map((d) => `${d.name} ${t(d.version)}`).join(", ")}`);
+  lines.push(`  updated:   ${t(a.updatedAt)}`, `  run log:   ${t(a.runLog)}`);
   return lines.join("\n");
 }
 
 export function formatList(r: ListResult): string {
-  if (r.addons.length === 0) return `No add-ons installed on ${r.cluster.server} (context ${r.cluster.context}).`;
+  const where = `${terminalLine(r.cluster.server)} (context ${terminalLine(r.cluster.context)})`;
+  if (r.addons.length === 0) return `No add-ons installed on ${where}.`;
   const rows = [["NAME", "VERSION", "STATUS", "NAMESPACE", "RELEASE", "HELM"]];
   for (const a of r.addons) rows.push([a.name, a.version, a.status, a.namespace, a.release ?? "-", helmText(a.helm)]);
   return formatColumns(rows);

@@ -8,6 +8,8 @@ import { rmSync, unlinkSync } from "node:fs";
 import { appendFile, stat } from "node:fs/promises";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { describeTarget, type KubeOptions, resolveKubeTarget } from "../cluster/kubeconfig.js";
 import { parseTimeout } from "../duration.js";
 import { executeSteps } from "../lifecycle/execute.js";
@@ -61,14 +63,14 @@ function optionalTool(
 }
 
 export async function uninstallAddon(options: UninstallOptions): Promise<UninstallResult> {
+  const name = assertValidName("package", options.name, "add-on name");
   const timeout = parseTimeout(options.timeout ?? "10m");
   const target = await resolveKubeTarget(options);
   const store = clusterStore(target);
-  const name = options.name;
   const warnings: string[] = [];
   const addWarning = (w: string): void => {
     warnings.push(w);
-    warn(w);
+    warn(terminalLine(w));
   };
   const existing = await readRecord(store, name);
   if (existing === undefined) {
@@ -231,9 +233,10 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
 }
 
 export function formatUninstallResult(r: UninstallResult): string {
+  const t = terminalLine;
   return [
-    `${r.name} ${r.version} uninstalled from ${r.cluster.server} (context ${r.cluster.context})`,
+    `${r.name} ${r.version} uninstalled from ${t(r.cluster.server)} (context ${t(r.cluster.context)})`,
     `  steps: ${r.steps.map((s) => `${s.name} ${s.status}`).join(", ") || "none"}`,
-    `  run log: ${r.runLog}`,
+    `  run log: ${t(r.runLog)}`,
   ].join("\n");
 }
