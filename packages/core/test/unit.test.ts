@@ -9,7 +9,7 @@ import { parseTimeout } from "../src/duration.js";
 import { checkDependencies, parseAssumed } from "../src/lifecycle/dependencies.js";
 import { displayArgv, helmInstallArgs, planInstall, planUninstall } from "../src/lifecycle/plan.js";
 import type { AddonView } from "../src/manifest-view.js";
-import { decideAction } from "../src/operations/install.js";
+import { decideAction } from "../src/operations/install-decision.js";
 import type { InstallRecord } from "../src/records/schema.js";
 
 const fixtures = resolve(import.meta.dirname, "../../../fixtures");

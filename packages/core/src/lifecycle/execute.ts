@@ -13,6 +13,7 @@ import { appendFile } from "node:fs/promises";
 import { InterruptedError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { isInterrupted, type RunResult, runProcess } from "@productive-k3s/pkg-format/process";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { HELM_INSTALL_HINT } from "../cluster/tools.js";
 import type { StepRecord } from "../records/schema.js";
 import { displayArgv, formatArgv, type HelmTarget, helmTargetArgs, type PlannedStep, type StepName } from "./plan.js";
 
@@ -57,10 +58,7 @@ async function run(step: PlannedStep, file: string, args: string[], opts: Execut
     prefix: `[${step.name}] `,
     logFile: opts.logFile,
     toolName: step.kind === "script" ? "bash" : "helm",
-    installHint:
-      step.kind === "script"
-        ? "install bash"
-        : "install Helm 3 (https://helm.sh/docs/intro/install/: curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3 | bash), or set PK3S_HELM_BIN",
+    installHint: step.kind === "script" ? "install bash" : HELM_INSTALL_HINT,
   });
 }
 

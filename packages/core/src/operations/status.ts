@@ -5,13 +5,11 @@
  */
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
-import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
-import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
+import { resolveTools, type Tools } from "../cluster/tools.js";
 import { helmTargetArgs } from "../lifecycle/plan.js";
 import type { InstallRecord } from "../records/schema.js";
 import { clusterStore, listRecords, readRecord } from "../records/store.js";
-import { HELM_INSTALL_HINT } from "./tools.js";
 
 export interface HelmReleaseStatus {
   status?: string | undefined;
@@ -54,23 +52,13 @@ export interface ListResult {
   addons: AddonStatus[];
 }
 
-async function helmStatus(record: InstallRecord, target: KubeTarget): Promise<HelmReleaseStatus | undefined> {
+/** `helm status` of the record's release (or why helm could not be asked). */
+async function helmStatus(record: InstallRecord, target: KubeTarget, tools: Tools): Promise<HelmReleaseStatus | undefined> {
   if (record.release === undefined) return undefined;
-  const { resolveTool, runProcess } = await import("@productive-k3s/pkg-format/process");
-  let helm: string;
-  try {
-    helm = resolveTool("helm", "PK3S_HELM_BIN", HELM_INSTALL_HINT);
-  } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
-  }
-  const result = await runProcess(
-    helm,
-    ["status", record.release, "--namespace", record.namespace, "-o", "json", ...helmTargetArgs(target)],
-    {
-      timeoutMs: 60_000,
-      toolName: "helm",
-    },
-  );
+  if (tools.helm === undefined) return { error: tools.helmError instanceof Error ? tools.helmError.message : String(tools.helmError) };
+  const { runProcess } = await import("@productive-k3s/pkg-format/process");
+  const args = ["status", record.release, "--namespace", record.namespace, "-o", "json", ...helmTargetArgs(target)];
+  const result = await runProcess(tools.helm, args, { timeoutMs: 60_000, toolName: "helm" });
   if (result.exitCode !== 0) {
     const last = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;
     return { error: last.replace(/^Error: /, "") };
@@ -116,7 +104,7 @@ export async function addonStatus(options: KubeOptions & { name: string }): Prom
   return {
     ok: true,
     cluster: { server: target.server, context: target.context },
-    addon: view(record, await helmStatus(record, target)),
+    addon: view(record, await helmStatus(record, target, resolveTools())),
     record,
   };
 }
@@ -124,45 +112,8 @@ export async function addonStatus(options: KubeOptions & { name: string }): Prom
 export async function listAddons(options: KubeOptions): Promise<ListResult> {
   const target = await resolveKubeTarget(options);
   const records = await listRecords(clusterStore(target));
+  const tools = resolveTools();
   const addons: AddonStatus[] = [];
-  for (const r of records) addons.push(view(r, await helmStatus(r, target)));
+  for (const r of records) addons.push(view(r, await helmStatus(r, target, tools)));
   return { ok: true, cluster: { server: target.server, context: target.context }, addons };
-}
-
-function helmText(h: HelmReleaseStatus | undefined): string {
-  if (h === undefined) return "-";
-  if (h.error !== undefined) return `unknown (${terminalLine(h.error)})`;
-  return `${terminalLine(h.status ?? "?")} rev ${h.revision ?? "?"}`;
-}
-
-const steps = (list: InstallRecord["steps"]): string => list.map((s) => `${terminalLine(s.name)} ${s.status}`).join(", ") || "none";
-
-export function formatStatus(r: StatusResult): string {
-  const a = r.addon;
-  const t = terminalLine;
-  const { category, description } = r.record;
-  const lines = [
-    `${a.name} ${a.version}: ${a.status}${a.failedStep === undefined ? "" : ` (at step ${t(a.failedStep)})`}`,
-    ...(description === undefined ? [] : [`  about:     ${t(description)}`]),
-    ...(category === undefined ? [] : [`  category:  ${t(category)}`]),
-    `  cluster:   ${t(r.cluster.server)} (context ${t(r.cluster.context)})`,
-    ...(a.attempted === undefined
-      ? []
-      : [`  attempted: upgrade to ${a.attempted.version} failed and was rolled back (run ${t(a.attempted.runId)})`]),
-    `  digest:    ${a.digest}`,
-    `  namespace: ${a.namespace}`,
-  ];
-  if (a.release !== undefined) lines.push(`  release:   ${a.release} (helm: ${helmText(a.helm)})`);
-  lines.push(`  steps:     ${steps(a.steps)}`);
-  if (a.dependencies.length > 0) lines.push(`  depends:   ${a.dependencies.map((d) => `${d.name} ${t(d.version)}`).join(", ")}`);
-  lines.push(`  updated:   ${t(a.updatedAt)}`, `  run log:   ${t(a.runLog)}`);
-  return lines.join("\n");
-}
-
-export function formatList(r: ListResult): string {
-  const where = `${terminalLine(r.cluster.server)} (context ${terminalLine(r.cluster.context)})`;
-  if (r.addons.length === 0) return `No add-ons installed on ${where}.`;
-  const rows = [["NAME", "VERSION", "STATUS", "NAMESPACE", "RELEASE", "HELM"]];
-  for (const a of r.addons) rows.push([a.name, a.version, a.status, a.namespace, a.release ?? "-", helmText(a.helm)]);
-  return formatColumns(rows);
 }

@@ -5,11 +5,11 @@ import { rmSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { formatProblem, NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
-import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
 import type { AddonView } from "../manifest-view.js";
 import { loadAddonSource, type PackedAddon, packAddonSource, validateAddonArchive } from "../package-access.js";
-import { type InstallOptions, type InstallResult, installAddon } from "./install.js";
+import { type InstallOptions, installAddon } from "./install.js";
+import type { InstallResult } from "./install-result.js";
 
 export interface ValidateResult {
   ok: true;
@@ -46,14 +46,6 @@ export async function validateSource(source: string, strict: boolean): Promise<V
   const dir = await mustExist(source, "source directory", true);
   const { addon, warnings } = await loadAddonSource(dir, { strict });
   return { ok: true, kind: "addon", ...about(addon), warnings };
-}
-
-export function formatValidateResult(r: ValidateResult): string {
-  const lines = [`ok: ${r.kind} ${terminalLine(r.name)} ${terminalLine(r.version)}${r.digest === undefined ? "" : ` (${r.digest})`}`];
-  if (r.category !== undefined) lines.push(`  category: ${terminalLine(r.category)}`);
-  if (r.description !== undefined) lines.push(`  description: ${terminalLine(r.description)}`);
-  for (const w of r.warnings) lines.push(`  ${terminalLine(formatProblem(w))}`);
-  return lines.join("\n");
 }
 
 export async function packageSource(source: string, outDir: string): Promise<PackedAddon & { ok: true }> {

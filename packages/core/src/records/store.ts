@@ -16,9 +16,9 @@
  * directory.
  */
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { readdir, rm, unlink } from "node:fs/promises";
+import { readdir, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { copyFileAtomic, readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
@@ -106,6 +106,37 @@ export function writeRecordSync(store: ClusterStore, record: InstallRecord): voi
       // nothing to clean
     }
   }
+}
+
+/**
+ * The package a run installs, copied (atomically) beside the kept one before
+ * any step runs, and promoted to the kept copy only once the run knows it
+ * describes what is on the cluster (a failed upgrade that Helm rolled back
+ * keeps the previous one).
+ */
+export interface IncomingPackage {
+  promote(): Promise<void>;
+  /** For the interrupt path (the process exits right after); best effort. */
+  promoteSync(): void;
+  discard(): Promise<void>;
+}
+
+export async function stageKeptPackage(store: ClusterStore, name: string, tgz: string): Promise<IncomingPackage> {
+  await prepareAddon(store, name);
+  const kept = keptPackageFile(store, name);
+  const incoming = `${kept}.incoming`;
+  await copyFileAtomic(tgz, incoming);
+  return {
+    promote: () => rename(incoming, kept),
+    promoteSync: () => {
+      try {
+        renameSync(incoming, kept);
+      } catch {
+        // best effort: the record says the run was interrupted
+      }
+    },
+    discard: () => unlink(incoming).catch(() => undefined),
+  };
 }
 
 /** Remove the record and the kept package; run logs stay for inspection. */
