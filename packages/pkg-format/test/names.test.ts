@@ -21,6 +21,10 @@ describe("names that reach paths", () => {
     ["instance", "a".repeat(64), false],
     ["catalog", "internal", true],
     ["catalog", "my_catalog", false],
+    ["namespace", "longhorn-system", true],
+    ["namespace", "a".repeat(63), true],
+    ["namespace", "a".repeat(64), false],
+    ["namespace", "../kube-system", false],
   ] as const)("%s %j valid: %s", (kind, name, ok) => {
     expect(isValidName(kind, name)).toBe(ok);
   });
