@@ -3,17 +3,19 @@
  * - Inventory: `spec.engine.inventory` from the package, else a generated
  *   localhost inventory (`ansible_connection=local`).
  * - Inputs: every merged env key as an extra var, from a 0600 JSON file in a
- *   private temp dir removed afterwards (never on argv), plus
+ *   private temp dir removed on every exit path (never on argv), every string
+ *   marked unsafe so Ansible never templates it (ansible-vars.ts), plus
  *   `pk3s_instance`, `pk3s_action`, `pk3s_outputs_file`, `pk3s_invocation_dir`,
  *   `pk3s_engine_state_dir` and `pk3s_outputs` (the stored outputs, for destroy).
  * - plan = `--check --diff`; install = the playbook; destroy = `destroy.yml`
  *   beside the playbook when the package has one.
  * - Outputs: whatever the playbook writes to `pk3s_outputs_file` (JSON or KEY=VALUE).
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { resolveTool } from "@productive-k3s/pkg-format/process";
+import { withPrivateTempDir } from "../private-temp.js";
+import { unsafeForAnsible } from "./ansible-vars.js";
 import { baseEnv, type EngineRun, runStep } from "./engine-run.js";
 import { type OutputSet, readOutputsFile } from "./outputs-file.js";
 
@@ -39,8 +41,7 @@ export async function destroyPlaybookPath(run: EngineRun): Promise<string | unde
 
 export async function runPlaybook(run: EngineRun, playbook: string, options: { check: boolean; stepName: string }): Promise<OutputSet> {
   const bin = ansibleBin();
-  const tmp = await mkdtemp(join(tmpdir(), "pk3s-ansible-"));
-  try {
+  return withPrivateTempDir("pk3s-ansible-", async (tmp) => {
     const outputsFile = join(tmp, "outputs.json");
     const varsFile = join(tmp, "extra-vars.json");
     const vars = {
@@ -52,7 +53,7 @@ export async function runPlaybook(run: EngineRun, playbook: string, options: { c
       pk3s_engine_state_dir: run.paths.engineDir,
       pk3s_outputs: run.storedOutputs,
     };
-    await writeFile(varsFile, JSON.stringify(vars), { mode: 0o600 });
+    await writeFile(varsFile, JSON.stringify(unsafeForAnsible(vars)), { mode: 0o600 });
     const engine = run.profile.manifest.spec.engine;
     let inventory: string;
     if (engine.inventory !== undefined) inventory = join(run.resolved.workingDir, engine.inventory);
@@ -74,7 +75,5 @@ export async function runPlaybook(run: EngineRun, playbook: string, options: { c
       installHint: INSTALL_HINT,
     });
     return await readOutputsFile(outputsFile);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
 }

@@ -5,9 +5,9 @@
  * so far as PK3S_OUTPUT_<NAME>, and PK3S_OUTPUTS_FILE where it may write
  * outputs (JSON or KEY=VALUE), read back when it exits 0.
  */
-import { access, constants, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, constants } from "node:fs/promises";
 import { join } from "node:path";
+import { withPrivateTempDir } from "../private-temp.js";
 import { baseEnv, type EngineRun, runStep } from "./engine-run.js";
 import { type OutputSet, outputsEnv, readOutputsFile } from "./outputs-file.js";
 
@@ -27,8 +27,7 @@ export async function runScript(
   outputs: Record<string, unknown> = {},
 ): Promise<OutputSet> {
   const path = join(run.profile.root, script);
-  const tmp = await mkdtemp(join(tmpdir(), "pk3s-script-"));
-  try {
+  return withPrivateTempDir("pk3s-script-", async (tmp) => {
     const outputsFile = join(tmp, "outputs");
     const direct = await isExecutable(path);
     await runStep(run, stepName, direct ? path : "bash", direct ? [] : [path], {
@@ -37,7 +36,5 @@ export async function runScript(
       toolName: direct ? script : "bash",
     });
     return await readOutputsFile(outputsFile);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
 }
