@@ -158,3 +158,12 @@ describe("unsafeForAnsible", () => {
     });
   });
 });
+
+describe("keys Ansible's JSON decoder reserves", () => {
+  it("cannot be inputs of an ansible profile (exit 4 naming the key)", async () => {
+    const tgz = await buildFixture(sb, "local-lab");
+    const r = await runInfra(sb, ["profile", "validate", "--tgz", tgz, "--set", "LAB_DIR=/x", "--set", "__ansible_vault=x"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("__ansible_vault: __ansible_vault is reserved by Ansible's JSON format and cannot be an extra var");
+  });
+});

@@ -1,7 +1,7 @@
 /** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
 import { collect, emit, FLAG_HELP, log } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, runInput } from "./run-flags.js";
+import { approved, instanceFlag, runInput } from "./run-flags.js";
 
 interface DevFlags {
   profileEnv: string;
@@ -37,6 +37,7 @@ function withRunFlags(cmd: Command): Command {
 }
 
 async function withPackage<T>(flags: DevFlags, fn: (tgz: string) => Promise<T>): Promise<T> {
+  instanceFlag(flags);
   const { packToTemp } = await import("../dev/source-profile.js");
   const packed = await packToTemp(flags.profileEnv, { root: flags.root });
   log(`packaged ${packed.name} ${packed.version} (${packed.digest}) from ${flags.profileEnv}`);

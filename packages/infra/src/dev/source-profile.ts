@@ -25,6 +25,8 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { isValidName, nameRuleText } from "@productive-k3s/pkg-format/names";
+import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 export interface SourceProfile {
@@ -73,8 +75,18 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   const env = parseEnvFile(envText, profileEnv).values;
   const problems: Problem[] = [];
   for (const key of ["PK3S_INFRA_PROFILE_NAME", "PK3S_INFRA_SCENARIO", "PK3S_INFRA_ENGINE"]) {
-    if (!env[key])
+    const value = env[key];
+    if (!value)
       problems.push({ file: profileEnv, path: key, severity: "error", message: `${key} is required in a source profile env file` });
+    else if (key !== "PK3S_INFRA_ENGINE" && !isValidName("package", value)) {
+      // The profile name becomes the default instance directory, the scenario a path under scenarios/.
+      problems.push({
+        file: profileEnv,
+        path: key,
+        severity: "error",
+        message: `invalid ${key} ${quoteForTerminal(value)}: use ${nameRuleText("package")}`,
+      });
+    }
   }
   const root = options.root === undefined ? findRoot(envFile) : resolve(options.root);
   if (root === undefined) {

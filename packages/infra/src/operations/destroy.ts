@@ -11,7 +11,7 @@ import { acquireLock } from "@productive-k3s/pkg-format/lock";
 import { destroyPlaybookPath, runPlaybook } from "../engines/ansible.js";
 import { tofuDestroy, tofuInit } from "../engines/opentofu.js";
 import { runScript } from "../engines/script.js";
-import { instancePaths, purgeInstance, readInstance, validateInstanceName, writeSensitiveOutputs } from "../state/instance-store.js";
+import { checkedInstanceName, instancePaths, purgeInstance, readInstance, writeSensitiveOutputs } from "../state/instance-store.js";
 import { approveOrThrow, assertApprovalPossible } from "./confirm.js";
 import { withInstanceRun } from "./instance-run.js";
 import { openProfile } from "./open-profile.js";
@@ -50,7 +50,7 @@ async function purge(instance: string, breakLock: boolean): Promise<void> {
 }
 
 export async function destroyProfile(options: DestroyOptions): Promise<DestroyResult> {
-  const instance = validateInstanceName(options.instance);
+  const instance = checkedInstanceName(options.instance);
   const paths = instancePaths(instance);
   const record = await readInstance(paths);
   if (record === undefined) {
@@ -101,8 +101,11 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
     }
     const resolved = await resolveInputs(profile, { stored: record.inputs, envFiles: options.envFiles ?? [], sets: options.sets ?? [] });
     printWarnings(resolved.warnings);
-    if (record.sensitiveInputs.some((n) => resolved.merged.problems.some((p) => p.path === n))) {
-      warn(`sensitive inputs are never stored: pass ${record.sensitiveInputs.join(", ")} again (--env-file or --set)`);
+    const notGiven = record.sensitiveInputs.filter((n) => (resolved.merged.values[n] ?? "") === "");
+    if (notGiven.length > 0) {
+      warn(
+        `sensitive and undeclared inputs are never stored: pass ${notGiven.join(", ")} again (--env-file or --set) if the profile needs them`,
+      );
     }
     assertNoProblems(profile, resolved);
     requireEngineTool(m);

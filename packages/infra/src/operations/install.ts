@@ -9,6 +9,7 @@
 import { stat } from "node:fs/promises";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { MASK } from "@productive-k3s/pkg-format/redact";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { playbookPath, runPlaybook } from "../engines/ansible.js";
 import type { EngineRun } from "../engines/engine-run.js";
 import { type PlanChanges, tofuApply, tofuInit, tofuOutputs, tofuPlan } from "../engines/opentofu.js";
@@ -134,10 +135,10 @@ export async function installProfile(options: InstallOptions): Promise<InstallRe
           await tofuApply(run, planFile);
           outputs = await tofuOutputs(run);
         } else if (engine === "ansible") {
-          await approveOrThrow(autoApprove, `Apply? (runs ${m.spec.engine.playbook ?? "playbook.yml"})`, "install");
+          await approveOrThrow(autoApprove, `Apply? (runs ${terminalLine(m.spec.engine.playbook ?? "playbook.yml")})`, "install");
           outputs = await runPlaybook(run, playbookPath(run), { check: false, stepName: "apply" });
         } else {
-          await approveOrThrow(autoApprove, `Apply? (runs ${m.spec.execution?.installScript})`, "install");
+          await approveOrThrow(autoApprove, `Apply? (runs ${terminalLine(m.spec.execution?.installScript ?? "")})`, "install");
           outputs = await runScript(run, m.spec.execution?.installScript ?? "", "install");
         }
         const installScript = m.spec.execution?.installScript;

@@ -19,6 +19,7 @@ import { isPk3sError, LockedError, UsageError } from "@productive-k3s/pkg-format
 import { acquireLock, inspectLock, type Lock } from "@productive-k3s/pkg-format/lock";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
 import type { EngineRun } from "../engines/engine-run.js";
+import { redactError } from "../secrets.js";
 import {
   type Action,
   ensureInstanceDirs,
@@ -234,8 +235,7 @@ export async function withInstanceRun<T>(
       const keepsStatus = setup.action === "plan" || declined;
       const fresh: InstanceStatus = declined ? "planned" : "failed";
       finalStatus = exitCode === 130 ? "interrupted" : keepsStatus ? (existing === undefined ? fresh : previousStatus) : "failed";
-      if (err instanceof Error) err.message = setup.resolved.secrets.redact(err.message);
-      throw err;
+      throw redactError(err, setup.resolved.secrets.redact);
     } finally {
       record.status = finalStatus;
       record.current = undefined;

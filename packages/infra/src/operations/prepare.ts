@@ -5,9 +5,10 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { formatProblem, type Problem } from "@productive-k3s/pkg-format/errors";
 import type { ProfileManifest } from "@productive-k3s/pkg-format/schema-profile";
+import { terminalBlock } from "@productive-k3s/pkg-format/terminal-text";
 import { ansibleBin } from "../engines/ansible.js";
 import { tofuBin } from "../engines/opentofu.js";
-import { validateInstanceName } from "../state/instance-store.js";
+import { checkedInstanceName } from "../state/instance-store.js";
 import { type OpenedProfile, openProfile } from "./open-profile.js";
 import { assertNoProblems, type InputOptions, type ResolvedInputs, resolveInputs } from "./resolve-inputs.js";
 
@@ -23,8 +24,9 @@ export interface Prepared {
   instance: string;
 }
 
+/** Warnings may quote the package (field names, file names): printed terminal-safe. */
 export function printWarnings(warnings: readonly Problem[]): void {
-  for (const w of warnings) warn(formatProblem(w).replace(/^warning: /, ""));
+  for (const w of warnings) warn(terminalBlock(formatProblem(w).replace(/^warning: /, "")));
 }
 
 /** The engine's executable (exit 5 naming it when missing); `bash` for the script engine. */
@@ -40,9 +42,10 @@ export function requireEngineTool(manifest: ProfileManifest): string {
 }
 
 export async function prepare(options: PackageCommandOptions): Promise<Prepared> {
+  if (options.instance !== undefined) checkedInstanceName(options.instance);
   const profile = await openProfile(options.tgz, { strict: options.strict === true });
   try {
-    const instance = validateInstanceName(options.instance ?? profile.manifest.metadata.name);
+    const instance = checkedInstanceName(options.instance ?? profile.manifest.metadata.name);
     const resolved = await resolveInputs(profile, options);
     printWarnings(resolved.warnings);
     assertNoProblems(profile, resolved);

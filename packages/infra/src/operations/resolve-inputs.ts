@@ -9,8 +9,9 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { reservedKeys } from "../engines/ansible-vars.js";
 import { mapVariables, scanVariables, tfVarEnv, type VariableMapping } from "../engines/tofu-variables.js";
-import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles } from "../env/merge.js";
+import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles, uncarriableValues } from "../env/merge.js";
 import { SecretSet } from "../secrets.js";
 import type { OpenedProfile } from "./open-profile.js";
 import { checkTarget } from "./target.js";
@@ -37,6 +38,37 @@ export interface ResolvedInputs {
   workingDir: string;
 }
 
+/** Keys Infra itself reads from the inputs (the target statement of remote profiles, see target.ts). */
+const RUNTIME_KEYS = new Set(["PK3S_TARGET_ARCH", "PK3S_TARGET_OS"]);
+
+/** Undeclared values shorter than this are not masked in output (`DEBUG=1` must not mask every "1"). */
+const UNDECLARED_MASK_MIN_LENGTH = 8;
+
+/**
+ * Decision (review of issue 11): a key from the invoking machine (env file,
+ * --set, or values stored by an older version) that the profile does not
+ * declare — not in spec.inputs, not in the package's profile.env, not feeding
+ * a declared OpenTofu variable, not a runtime key — is treated as SENSITIVE:
+ * it still reaches the engine (an env file may rightly carry AWS_PROFILE or
+ * AWS_SECRET_ACCESS_KEY for a provider), but its value is never stored in
+ * instance.json nor shown by status (only its name, with the sensitive ones),
+ * and it is masked in output when it is 8 characters or longer. Refusing such
+ * keys would break shared env files and provider credentials; dropping them
+ * would silently change what the engine gets; storing them in clear (the old
+ * behaviour) kept credentials the profile never promised to protect.
+ */
+function undeclaredKeys(profile: OpenedProfile, merged: MergedEnv, variables: VariableMapping | undefined): string[] {
+  const declared = new Set<string>([
+    ...profile.manifest.spec.inputs.map((i) => i.name),
+    ...Object.keys(profile.env),
+    ...Object.values(variables?.sources ?? {}),
+    ...RUNTIME_KEYS,
+  ]);
+  return Object.keys(merged.values)
+    .filter((key) => !declared.has(key) && merged.origins[key]?.kind !== "package")
+    .sort();
+}
+
 async function exists(path: string, kind: "file" | "dir"): Promise<boolean> {
   try {
     const s = await stat(path);
@@ -54,7 +86,7 @@ export async function resolveInputs(profile: OpenedProfile, options: InputOption
   layers.push(...files.layers, parseSets(options.sets ?? []));
   const inputs = manifest.spec.inputs;
   const merged = mergeEnv(layers, inputs);
-  const problems = [...merged.problems];
+  const problems = [...merged.problems, ...uncarriableValues(merged)];
   const warnings = [...files.warnings, ...merged.warnings];
   const secrets = new SecretSet(merged.sensitiveNames.map((n) => merged.values[n] ?? ""));
   const sensitiveNames = new Set(merged.sensitiveNames);
@@ -104,6 +136,9 @@ export async function resolveInputs(profile: OpenedProfile, options: InputOption
     }
     engineEnv = tfVarEnv(variables);
   } else if (engine.type === "ansible") {
+    for (const key of reservedKeys(Object.keys(merged.values))) {
+      problems.push({ path: key, severity: "error", message: `${key} is reserved by Ansible's JSON format and cannot be an extra var` });
+    }
     const playbook = engine.playbook ?? "playbook.yml";
     if (!(await exists(join(workingDir, playbook), "file"))) {
       problems.push({
@@ -130,6 +165,19 @@ export async function resolveInputs(profile: OpenedProfile, options: InputOption
     if (script !== undefined && !(await exists(join(profile.root, script), "file"))) {
       problems.push({ path: `spec.execution.${key}`, severity: "error", message: `${script} is not in the package` });
     }
+  }
+
+  const undeclared = undeclaredKeys(profile, merged, variables);
+  for (const key of undeclared) {
+    sensitiveNames.add(key);
+    const value = merged.values[key] ?? "";
+    if (value.length >= UNDECLARED_MASK_MIN_LENGTH) secrets.add(value);
+  }
+  if (undeclared.length > 0) {
+    warnings.push({
+      severity: "warning",
+      message: `${undeclared.join(", ")} ${undeclared.length === 1 ? "is not an input" : "are not inputs"} of profile ${manifest.metadata.name}: passed to the engine, but treated as sensitive (never stored; pass ${undeclared.length === 1 ? "it" : "them"} again for destroy)`,
+    });
   }
 
   const target = checkTarget(manifest, merged.values);

@@ -5,6 +5,7 @@ import { inspectLock } from "@productive-k3s/pkg-format/lock";
 import { MASK } from "@productive-k3s/pkg-format/redact";
 import { tofuPaths } from "../engines/opentofu.js";
 import {
+  checkedInstanceName,
   type InstanceRecord,
   type InstanceStatus,
   instancePaths,
@@ -12,12 +13,11 @@ import {
   type RunSummary,
   readInstance,
   readSensitiveOutputs,
-  validateInstanceName,
 } from "../state/instance-store.js";
 import { openProfile } from "./open-profile.js";
 
 async function loadRecord(instance: string): Promise<InstanceRecord> {
-  const paths = instancePaths(validateInstanceName(instance));
+  const paths = instancePaths(checkedInstanceName(instance));
   const record = await readInstance(paths);
   if (record === undefined) {
     throw new NotFoundError(`no instance named ${instance}`, {
@@ -36,7 +36,7 @@ export async function effectiveStatus(instance: string, record: InstanceRecord):
 }
 
 export async function instanceFromOptions(options: { instance?: string | undefined; tgz?: string | undefined }): Promise<string> {
-  if (options.instance !== undefined) return options.instance;
+  if (options.instance !== undefined) return checkedInstanceName(options.instance);
   if (options.tgz === undefined) throw new UsageError("name the instance with --instance (or give --tgz to use the profile's name)");
   const profile = await openProfile(options.tgz);
   try {
@@ -88,7 +88,7 @@ async function runStatusScript(instance: string, record: InstanceRecord): Promis
     const { access, constants } = await import("node:fs/promises");
     const { join } = await import("node:path");
     const { runProcess } = await import("@productive-k3s/pkg-format/process");
-    const { SecretSet } = await import("../secrets.js");
+    const { SecretSet, redactError } = await import("../secrets.js");
     const { outputsEnv } = await import("../engines/outputs-file.js");
     const sensitive = await readSensitiveOutputs(paths);
     const secrets = new SecretSet(Object.values(sensitive).map((v) => (typeof v === "string" ? v : JSON.stringify(v))));
@@ -112,8 +112,11 @@ async function runStatusScript(instance: string, record: InstanceRecord): Promis
       redact: secrets.redact,
       timeoutMs: 60_000,
       toolName: script,
+    }).catch((err: unknown) => {
+      throw redactError(err, secrets.redact);
     });
-    return { script, exitCode: result.exitCode, output: `${result.stdout}${result.stderr}`.trimEnd() };
+    // Redacted as a whole too: a multi-line sensitive output (a kubeconfig, a PEM key) spans the captured lines.
+    return { script, exitCode: result.exitCode, output: secrets.redact(`${result.stdout}${result.stderr}`).trimEnd() };
   } finally {
     await profile.cleanup();
   }

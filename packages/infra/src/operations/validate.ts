@@ -15,6 +15,7 @@ export interface ValidateResult {
   profile: string;
   version: string;
   category: string;
+  description?: string;
   digest: string;
   engine: string;
   scenario: string;
@@ -41,6 +42,7 @@ export async function validateProfile(options: ValidateOptions): Promise<Validat
       profile: m.metadata.name,
       version: m.metadata.version,
       category: m.metadata.category,
+      ...(m.metadata.description === undefined ? {} : { description: m.metadata.description }),
       digest: profile.digest,
       engine: m.spec.engine.type,
       scenario: m.spec.scenario.type,

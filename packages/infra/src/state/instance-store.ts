@@ -16,7 +16,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
-import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
 import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
 
 export type InstanceStatus = "planned" | "running" | "installed" | "failed" | "interrupted" | "destroyed";
@@ -73,16 +73,11 @@ export interface InstanceRecord {
   destroyedAt?: string | undefined;
 }
 
-const INSTANCE_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 const MAX_RUNS_KEPT = 100;
 
-export function validateInstanceName(name: string): string {
-  if (!INSTANCE_NAME.test(name) || name.includes("..")) {
-    throw new UsageError(`invalid instance name ${JSON.stringify(name)}`, {
-      hint: "use 1-63 lowercase letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
-    });
-  }
-  return name;
+/** The instance name as given (--instance, or the profile's name), or a usage error (exit 2): it becomes a directory name. */
+export function checkedInstanceName(name: string): string {
+  return assertValidName("instance", name, "instance name");
 }
 
 export function instancesRoot(): string {
@@ -101,7 +96,7 @@ export interface InstancePaths {
 }
 
 export function instancePaths(instance: string): InstancePaths {
-  const dir = join(instancesRoot(), validateInstanceName(instance));
+  const dir = join(instancesRoot(), checkedInstanceName(instance));
   return {
     dir,
     record: join(dir, "instance.json"),
@@ -147,7 +142,7 @@ export async function listInstanceNames(): Promise<string[]> {
   try {
     const entries = await readdir(instancesRoot(), { withFileTypes: true });
     return entries
-      .filter((e) => e.isDirectory() && INSTANCE_NAME.test(e.name))
+      .filter((e) => e.isDirectory() && isValidName("instance", e.name))
       .map((e) => e.name)
       .sort();
   } catch (err) {
