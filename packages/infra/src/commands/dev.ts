@@ -1,7 +1,7 @@
 /** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
 import { collect, emit, FLAG_HELP, log } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, instanceFlag, runInput } from "./run-flags.js";
+import { approved, runInput } from "./run-flags.js";
 
 interface DevFlags {
   profileEnv: string;
@@ -37,7 +37,11 @@ function withRunFlags(cmd: Command): Command {
 }
 
 async function withPackage<T>(flags: DevFlags, fn: (tgz: string) => Promise<T>): Promise<T> {
-  instanceFlag(flags);
+  if (flags.instance !== undefined) {
+    // --instance names a directory: checked before packing (the operations check it again).
+    const { checkedInstanceName } = await import("../state/instance-store.js");
+    checkedInstanceName(flags.instance);
+  }
   const { packToTemp } = await import("../dev/source-profile.js");
   const packed = await packToTemp(flags.profileEnv, { root: flags.root });
   log(`packaged ${packed.name} ${packed.version} (${packed.digest}) from ${flags.profileEnv}`);

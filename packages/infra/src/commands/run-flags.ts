@@ -1,5 +1,3 @@
-import { checkedInstanceName } from "../state/instance-store.js";
-
 /**
  * The input flags plan, install and destroy share on both surfaces (`profile`
  * and `dev profile`), and the operation options they become: one mapping, so
@@ -14,13 +12,8 @@ export interface RunFlags {
   breakLock?: boolean;
 }
 
-/** `--instance` names a directory: checked before any work is done (exit 2). */
-export function instanceFlag(flags: RunFlags): string | undefined {
-  return flags.instance === undefined ? undefined : checkedInstanceName(flags.instance);
-}
-
 export function runInput<T extends string | undefined>(flags: RunFlags, tgz: T) {
-  return { tgz, envFiles: flags.envFile ?? [], sets: flags.set ?? [], instance: instanceFlag(flags), breakLock: flags.breakLock === true };
+  return { tgz, envFiles: flags.envFile ?? [], sets: flags.set ?? [], instance: flags.instance, breakLock: flags.breakLock === true };
 }
 
 /** `--yes` is an alias of `--auto-approve`. */
