@@ -6,11 +6,10 @@
  * can carry (NUL, an over-long entry) are rejected as inputs (exit 4) naming
  * the key, never echoing the value.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { packPackage } from "@productive-k3s/pkg-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, filesContaining, runInfra, type Sandbox, sandbox } from "./helpers.js";
+import { bashScript, type CliResult, filesContaining, packTestProfile, runInfra, type Sandbox, sandbox } from "./helpers.js";
 
 const PASS_LINES = ["first-line-of-the-pass", "second-line-of-the-pass"];
 const PASS = PASS_LINES.join("\n");
@@ -22,10 +21,8 @@ let tgz: string;
 
 beforeAll(async () => {
   sb = await sandbox();
-  const src = join(sb.dir, "src");
-  await mkdir(join(src, "scenario"), { recursive: true });
-  await writeFile(
-    join(src, "profile.yaml"),
+  tgz = await packTestProfile(
+    sb,
     `apiVersion: infra.productive-k3s.io/v1
 kind: Profile
 metadata:
@@ -46,16 +43,14 @@ spec:
     planScript: scenario/plan.sh
     statusScript: scenario/status.sh
 `,
+    {
+      "scenario/plan.sh": bashScript(`echo "the pass is:" >&2\nprintf '%s\\n' "$PASS" >&2\nexit 1`),
+      "scenario/install.sh": bashScript(
+        `printf '%s' '${JSON.stringify({ tls_key: { value: KEY, sensitive: true }, host: "lab.local" })}' > "$PK3S_OUTPUTS_FILE"`,
+      ),
+      "scenario/status.sh": bashScript(`echo "key in use:"\nprintf '%s' "$PK3S_OUTPUT_TLS_KEY"`),
+    },
   );
-  const sh = (body: string) => `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`;
-  await writeFile(join(src, "scenario/plan.sh"), sh(`echo "the pass is:" >&2\nprintf '%s\\n' "$PASS" >&2\nexit 1`), { mode: 0o755 });
-  await writeFile(
-    join(src, "scenario/install.sh"),
-    sh(`printf '%s' '${JSON.stringify({ tls_key: { value: KEY, sensitive: true }, host: "lab.local" })}' > "$PK3S_OUTPUTS_FILE"`),
-    { mode: 0o755 },
-  );
-  await writeFile(join(src, "scenario/status.sh"), sh(`echo "key in use:"\nprintf '%s' "$PK3S_OUTPUT_TLS_KEY"`), { mode: 0o755 });
-  tgz = (await packPackage(src, join(sb.dir, "pkgs"))).file;
 });
 afterAll(async () => sb.cleanup());
 

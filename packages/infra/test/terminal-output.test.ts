@@ -5,11 +5,8 @@
  * clipboard) never gets a raw ESC/BEL onto the terminal; the sequences show
  * as visible `\u{1b}` escapes. `--json` keeps the data as it is.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { packPackage } from "@productive-k3s/pkg-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runInfra, type Sandbox, sandbox } from "./helpers.js";
+import { type CliResult, packTestProfile, runInfra, type Sandbox, sandbox } from "./helpers.js";
 
 const CLEAR = "\u001b[2J";
 const TITLE = "\u001b]0;owned\u0007";
@@ -20,11 +17,9 @@ let tgz: string;
 
 beforeAll(async () => {
   sb = await sandbox();
-  const src = join(sb.dir, "src");
-  await mkdir(join(src, "scenario"), { recursive: true });
   // YAML double-quoted strings carry the control characters as \e and \a escapes.
-  await writeFile(
-    join(src, "profile.yaml"),
+  tgz = await packTestProfile(
+    sb,
     `apiVersion: infra.productive-k3s.io/v1
 kind: Profile
 metadata:
@@ -44,13 +39,8 @@ spec:
   execution:
     installScript: scenario/install.sh
 `,
+    { "scenario/install.sh": `#!/usr/bin/env bash\nprintf '{"banner": "%s"}' '\\u001b]0;owned\\u0007hello' > "$PK3S_OUTPUTS_FILE"\n` },
   );
-  await writeFile(
-    join(src, "scenario/install.sh"),
-    `#!/usr/bin/env bash\nprintf '{"banner": "%s"}' '\\u001b]0;owned\\u0007hello' > "$PK3S_OUTPUTS_FILE"\n`,
-    { mode: 0o755 },
-  );
-  tgz = (await packPackage(src, join(sb.dir, "pkgs"))).file;
 });
 afterAll(async () => sb.cleanup());
 

@@ -6,8 +6,8 @@
 import { InterruptedError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { type RunResult, runProcess } from "@productive-k3s/pkg-format/process";
 import { terminalBlock } from "@productive-k3s/pkg-format/terminal-text";
-import type { OpenedProfile } from "../operations/open-profile.js";
-import type { ResolvedInputs } from "../operations/resolve-inputs.js";
+import type { OpenedProfile } from "../profile/opened-profile.js";
+import type { ResolvedInputs } from "../profile/resolved-inputs.js";
 import type { Action, InstancePaths } from "../state/instance-store.js";
 import type { RunRecorder } from "../state/run-record.js";
 

@@ -1,9 +1,9 @@
 /** `profile status`, `profile outputs`, `profile list`: read the stored instance, no package needed. */
-import { readJsonFile } from "@productive-k3s/pkg-format/atomic";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { inspectLock } from "@productive-k3s/pkg-format/lock";
 import { MASK } from "@productive-k3s/pkg-format/redact";
-import { tofuPaths } from "../engines/opentofu.js";
+import { engineKind } from "../engines/engine-for.js";
+import { openProfile } from "../profile/opened-profile.js";
 import {
   checkedInstanceName,
   type InstanceRecord,
@@ -14,7 +14,6 @@ import {
   readInstance,
   readSensitiveOutputs,
 } from "../state/instance-store.js";
-import { openProfile } from "./open-profile.js";
 
 async function loadRecord(instance: string): Promise<InstanceRecord> {
   const paths = instancePaths(checkedInstanceName(instance));
@@ -131,11 +130,7 @@ export async function profileStatus(options: {
   const record = await loadRecord(instance);
   const status = await effectiveStatus(instance, record);
   const paths = instancePaths(instance);
-  let resources: number | undefined;
-  if (record.engine === "opentofu") {
-    const state = await readJsonFile<{ resources?: unknown[] }>(tofuPaths(paths.engineDir).state).catch(() => undefined);
-    if (state !== undefined) resources = Array.isArray(state.resources) ? state.resources.length : 0;
-  }
+  const { resources } = (await engineKind(record.engine)?.stateSummary(paths.engineDir)) ?? {};
   const outputs: Record<string, unknown> = { ...record.outputs };
   for (const name of record.sensitiveOutputs) outputs[name] = MASK;
   const lastRun = record.runs.at(-1);
