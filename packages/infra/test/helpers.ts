@@ -3,7 +3,7 @@
  * run as a subprocess with private state/cache/config dirs, the tofu stub.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,6 +115,32 @@ export async function buildFixture(sb: Sandbox, name: string, edit?: (dir: strin
   const out = join(sb.dir, "pkgs", Math.random().toString(16).slice(2, 8));
   const packed = await packPackage(source, out);
   return packed.file;
+}
+
+/**
+ * Pack a profile the test writes itself: `profile.yaml` as given, and each file (path → content) in the
+ * package; files under scenario/ ending in `.sh` are executable unless listed in `notExecutable`.
+ */
+export async function packTestProfile(
+  sb: Sandbox,
+  manifest: string,
+  files: Record<string, string>,
+  options: { notExecutable?: string[] } = {},
+): Promise<string> {
+  const src = join(sb.dir, "src", Math.random().toString(16).slice(2, 8));
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, "profile.yaml"), manifest);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(src, path)), { recursive: true });
+    const executable = path.endsWith(".sh") && !(options.notExecutable ?? []).includes(path);
+    await writeFile(join(src, path), content, { mode: executable ? 0o755 : 0o644 });
+  }
+  return (await packPackage(src, join(sb.dir, "pkgs", Math.random().toString(16).slice(2, 8)))).file;
+}
+
+/** A bash script body with `set -euo pipefail`. */
+export function bashScript(body: string): string {
+  return `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`;
 }
 
 export interface StubCall {
