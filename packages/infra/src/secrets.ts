@@ -3,11 +3,11 @@
  * sensitive outputs once known. Every echoed line, log line, run-record
  * event and error message goes through `redact`.
  */
-import { createRedactor, type Redactor } from "@productive-k3s/pkg-format/redact";
+import { createRedactor, liveRedactor, type Redactor } from "@productive-k3s/pkg-format/redact";
 
 export class SecretSet {
   private readonly values = new Set<string>();
-  private current: Redactor = (s) => s;
+  private current: Redactor = createRedactor([]);
 
   constructor(initial: Iterable<string> = []) {
     for (const v of initial) this.values.add(v);
@@ -24,8 +24,8 @@ export class SecretSet {
     return this.values.size;
   }
 
-  /** Replace every secret (and its JSON/URL-encoded forms) with `***`. */
-  readonly redact: Redactor = (text) => this.current(text);
+  /** Replace every secret (in every form redact.ts knows) with `***`; `redact.stream()` for tool output. */
+  readonly redact: Redactor = liveRedactor(() => this.current);
 
   private rebuild(): void {
     this.current = createRedactor(this.values);

@@ -9,6 +9,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { unpassableValueProblems } from "@productive-k3s/pkg-format/process";
 import { mapVariables, scanVariables, tfVarEnv, type VariableMapping } from "../engines/tofu-variables.js";
 import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles } from "../env/merge.js";
 import { SecretSet } from "../secrets.js";
@@ -54,7 +55,8 @@ export async function resolveInputs(profile: OpenedProfile, options: InputOption
   layers.push(...files.layers, parseSets(options.sets ?? []));
   const inputs = manifest.spec.inputs;
   const merged = mergeEnv(layers, inputs);
-  const problems = [...merged.problems];
+  // A NUL cannot reach the engine (env, argv): refuse it here, naming the input, never the value.
+  const problems = [...merged.problems, ...unpassableValueProblems(merged.values)];
   const warnings = [...files.warnings, ...merged.warnings];
   const secrets = new SecretSet(merged.sensitiveNames.map((n) => merged.values[n] ?? ""));
   const sensitiveNames = new Set(merged.sensitiveNames);
