@@ -216,6 +216,9 @@ export function resolveTool(name: string, envVar: string, installHint?: string):
   return found;
 }
 
+/** A line longer than this is cut (echoed and logged in pieces), so a tool that never ends a line cannot fill memory. */
+const MAX_LINE_CHARS = 256 * 1024;
+
 /** Splits (already redacted) text into lines for echo, log and capture. */
 class LineSink {
   private pending = "";
@@ -230,14 +233,21 @@ class LineSink {
     const lines = (this.pending + text).split("\n");
     this.pending = lines.pop() ?? "";
     for (const line of lines) this.emitLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+    while (this.pending.length > MAX_LINE_CHARS) {
+      this.emitLine(this.pending.slice(0, MAX_LINE_CHARS));
+      this.pending = this.pending.slice(MAX_LINE_CHARS);
+    }
   }
   end(): void {
     if (this.pending !== "") this.push("\n");
   }
+  /** Keep at most `max` bytes (UTF-16 units past the first `max`, for simplicity, are never kept). */
   capture(line: string): void {
-    if (this.capturedBytes >= this.max) return;
-    this.captured += `${line}\n`;
-    this.capturedBytes += Buffer.byteLength(line) + 1;
+    const room = this.max - this.capturedBytes;
+    if (room <= 0) return;
+    const kept = line.length + 1 <= room ? `${line}\n` : line.slice(0, room);
+    this.captured += kept;
+    this.capturedBytes += Buffer.byteLength(kept);
   }
   get text(): string {
     return this.captured;
