@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pidRunning } from "../../../fixtures/process-state.js";
-import { runProcess } from "../src/process.js";
+import { runProcess } from "../src/host/process.js";
 
 let dir: string;
 const strays: number[] = [];

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockedError } from "../src/errors.js";
-import { acquireLock, breakLock, inspectLock } from "../src/lock.js";
+import { acquireLock, breakLock, inspectLock } from "../src/host/lock.js";
 
 let dir: string;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { createRedactor, MASK, type Redactor } from "../src/redact.js";
-import { formatArgv, shellQuote } from "../src/shell-quote.js";
+import { formatArgv, shellQuote } from "../src/cli/shell-quote.js";
+import { createRedactor, MASK, type Redactor } from "../src/host/redact.js";
 
 const PEM = [
   "-----BEGIN OPENSSH PRIVATE KEY-----",

@@ -4,7 +4,7 @@
 // DRIVER_GRACE_MS (kill grace).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { onInterrupt, runProcess } from "../../dist/process.js";
+import { onInterrupt, runProcess } from "../../dist/host/process.js";
 
 const tmp = mkdtempSync(join(process.env.DRIVER_TMP, "driver-"));
 writeFileSync(join(tmp, "scratch"), "temporary\n");

@@ -2,7 +2,7 @@
 // argv: <lock file> <release file>. Prints "won" and holds the lock until <release file> exists
 // (at most 30 s), or prints the error code and exits with its exit code.
 import { existsSync } from "node:fs";
-import { acquireLock } from "../../dist/lock.js";
+import { acquireLock } from "../../dist/host/lock.js";
 
 const [file, releaseFile] = process.argv.slice(2);
 try {

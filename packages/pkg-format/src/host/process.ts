@@ -26,7 +26,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, createWriteStream, statSync, type WriteStream } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { ExitCode, MissingToolError, type Problem, ValidationError } from "./errors.js";
+import { ExitCode, MissingToolError, type Problem, ValidationError } from "../errors.js";
 import type { Redactor, RedactStream } from "./redact.js";
 
 export interface RunOptions {
