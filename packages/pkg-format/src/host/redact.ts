@@ -50,18 +50,26 @@ export function isShortSecret(value: string): boolean {
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 const MAX_INDENT = 64;
 
-type Attempt = { kind: "match"; end: number } | { kind: "partial" } | { kind: "none" };
+/** matchAt's answer: the end of a match (>= 0), NO_MATCH, or PARTIAL (the text ended inside a possible match). */
+const NO_MATCH = -1;
+const PARTIAL = -2;
 
 /** Match one pattern at `start`; `final` when no more text will follow. */
-function matchAt(text: string, start: number, pattern: SecretPattern, final: boolean): Attempt {
-  let states = [start];
+function matchAt(text: string, start: number, pattern: SecretPattern, final: boolean): number {
+  let states: number[] = [start];
   let partial = false;
   for (const token of pattern.tokens) {
-    const next = new Set<number>();
+    const next: number[] = [];
     for (const s of states) {
-      for (const alt of token.alts) {
-        if (s + alt.length <= text.length) {
-          if (text.startsWith(alt, s)) next.add(s + alt.length);
+      if (s >= text.length) {
+        // The text ends here: any spelling could follow.
+        if (!final) partial = true;
+        continue;
+      }
+      for (const alt of token.byFirst.get(text[s] ?? "") ?? []) {
+        const end = s + alt.length;
+        if (end <= text.length) {
+          if (text.startsWith(alt, s) && !next.includes(end)) next.push(end);
         } else if (!final && alt.startsWith(text.slice(s))) {
           partial = true;
         }
@@ -70,35 +78,47 @@ function matchAt(text: string, start: number, pattern: SecretPattern, final: boo
     if (token.indent) {
       for (const e of [...next]) {
         let p = e;
-        while (p < text.length && p - e < MAX_INDENT && (text[p] === " " || text[p] === "\t")) next.add(++p);
+        while (p < text.length && p - e < MAX_INDENT && (text[p] === " " || text[p] === "\t")) {
+          p++;
+          if (!next.includes(p)) next.push(p);
+        }
       }
     }
-    if (next.size === 0) return partial ? { kind: "partial" } : { kind: "none" };
-    states = [...next];
+    if (next.length === 0) return partial ? PARTIAL : NO_MATCH;
+    states = next;
   }
-  const end = Math.max(...states);
+  let end = start;
+  for (const s of states) if (s > end) end = s;
   if (pattern.wholeWord) {
-    if (end === text.length && !final) return { kind: "partial" };
+    if (end === text.length && !final) return PARTIAL;
     const after = text[end];
-    if (after !== undefined && WORD_CHAR.test(after)) return partial ? { kind: "partial" } : { kind: "none" };
+    if (after !== undefined && WORD_CHAR.test(after)) return partial ? PARTIAL : NO_MATCH;
   }
-  return { kind: "match", end };
+  return end;
+}
+
+function escapeForClass(ch: string): string {
+  return /[\\\]^[-]/.test(ch) ? `\\${ch}` : ch;
 }
 
 /** The compiled secret set: patterns indexed by the characters they can start with. */
 class Matcher {
   private readonly byFirst = new Map<string, SecretPattern[]>();
+  /** Finds the next position where some pattern may start (native scan instead of a per-character loop). */
+  private readonly starts: RegExp;
 
   constructor(patterns: readonly SecretPattern[]) {
     for (const p of patterns) {
       const first = p.tokens[0];
       if (first === undefined) continue;
-      for (const ch of new Set(first.alts.map((a) => a[0] ?? ""))) {
+      for (const ch of first.byFirst.keys()) {
         const list = this.byFirst.get(ch) ?? [];
         list.push(p);
         this.byFirst.set(ch, list);
       }
     }
+    const chars = [...this.byFirst.keys()].map(escapeForClass).join("");
+    this.starts = new RegExp(chars === "" ? "(?!)" : `[${chars}]`, "g");
   }
 
   get empty(): boolean {
@@ -113,29 +133,25 @@ class Matcher {
   scan(text: string, before: string, final: boolean): { out: string; hold: number } {
     let out = "";
     let copied = 0;
-    let i = 0;
-    while (i < text.length) {
-      const candidates = this.byFirst.get(text[i] ?? "");
-      if (candidates === undefined) {
-        i++;
-        continue;
-      }
+    this.starts.lastIndex = 0;
+    for (let hit = this.starts.exec(text); hit !== null; hit = this.starts.exec(text)) {
+      const i = hit.index;
+      const candidates = this.byFirst.get(text[i] ?? "") ?? [];
       const prev = i === 0 ? before : (text[i - 1] ?? "");
       let best = -1;
       let wait = false;
       for (const p of candidates) {
         if (p.wholeWord && prev !== "" && WORD_CHAR.test(prev)) continue;
         const r = matchAt(text, i, p, final);
-        if (r.kind === "partial") wait = true;
-        else if (r.kind === "match" && r.end > best) best = r.end;
+        if (r === PARTIAL) wait = true;
+        else if (r > best) best = r;
       }
       // A longer secret may still be arriving: decide when it has.
       if (wait) return { out: out + text.slice(copied, i), hold: i };
       if (best > i) {
         out += text.slice(copied, i) + MASK;
-        copied = i = best;
-      } else {
-        i++;
+        copied = best;
+        this.starts.lastIndex = best;
       }
     }
     return { out: out + text.slice(copied), hold: text.length };

@@ -24,8 +24,19 @@
 export interface Token {
   /** Spellings of this character (non-empty strings). */
   readonly alts: readonly string[];
+  /** The same spellings by their first UTF-16 unit, for matching. */
+  readonly byFirst: ReadonlyMap<string, readonly string[]>;
   /** After a line break: any run of spaces/tabs (indentation) may follow. */
   readonly indent: boolean;
+}
+
+function makeToken(alts: readonly string[], indent: boolean): Token {
+  const byFirst = new Map<string, string[]>();
+  for (const alt of alts) {
+    const first = alt[0] ?? "";
+    byFirst.set(first, [...(byFirst.get(first) ?? []), alt]);
+  }
+  return { alts, byFirst, indent };
 }
 
 export interface SecretPattern {
@@ -83,19 +94,19 @@ function spellings(ch: string): string[] {
   return [...out];
 }
 
-const LINE_BREAK: Token = {
-  alts: ["\n", "\r\n", "\\n", "\\r\\n", "\\\\n", "\\\\r\\\\n", ...bothCases("%0a"), ...bothCases("%0d%0a"), "\\012", "\\015\\012"],
-  indent: true,
-};
+const LINE_BREAK: Token = makeToken(
+  ["\n", "\r\n", "\\n", "\\r\\n", "\\\\n", "\\\\r\\\\n", ...bothCases("%0a"), ...bothCases("%0d%0a"), "\\012", "\\015\\012"],
+  true,
+);
 
 const cache = new Map<string, Token>();
 function tokenFor(ch: string): Token {
-  let token = cache.get(ch);
-  if (token === undefined) {
-    token = { alts: spellings(ch), indent: false };
-    if (cache.size < 4096) cache.set(ch, token);
+  let found = cache.get(ch);
+  if (found === undefined) {
+    found = makeToken(spellings(ch), false);
+    if (cache.size < 4096) cache.set(ch, found);
   }
-  return token;
+  return found;
 }
 
 /** The pattern for one secret value (its line breaks, LF or CRLF, are one token each). */
