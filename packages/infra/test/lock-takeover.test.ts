@@ -11,18 +11,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildFixture,
-  exists,
-  fixturesDir,
-  instanceDir,
-  readJson,
-  runInfra,
-  type Sandbox,
-  sandbox,
-  startInfra,
-  stubCalls,
-} from "./helpers.js";
+import { awsSandbox, exists, fixturesDir, instanceDir, readJson, runInfra, type Sandbox, startInfra, stubCalls } from "./helpers.js";
 
 const RUNS = 6;
 
@@ -31,10 +20,7 @@ let tgz: string;
 let overrides: string;
 
 beforeAll(async () => {
-  sb = await sandbox();
-  tgz = await buildFixture(sb, "aws-single-node-basic");
-  overrides = join(sb.dir, "aws.env");
-  await writeFile(overrides, "AWS_KEY_PAIR_NAME=kp\nAWS_SSH_KEY_PATH=/k.pem\n");
+  ({ sb, tgz, overrides } = await awsSandbox());
 });
 afterAll(async () => sb.cleanup());
 

@@ -8,7 +8,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFixture, filesContaining, instanceDir, runInfra, type Sandbox, sandbox, stubCalls } from "./helpers.js";
+import { addSensitiveInputs, buildFixture, filesContaining, instanceDir, runInfra, type Sandbox, sandbox, stubCalls } from "./helpers.js";
 
 const LINES = ["first-secret-line-AAAA", "second-secret-line-BBBB", "third-secret-line-CCCC"];
 const SECRET = LINES.join("\n");
@@ -21,21 +21,7 @@ let tgz: string;
 beforeAll(async () => {
   sb = await sandbox();
   tgz = await buildFixture(sb, "aws-single-node-basic", async (dir) => {
-    const manifest = await readFile(join(dir, "profile.yaml"), "utf8");
-    await writeFile(
-      join(dir, "profile.yaml"),
-      manifest.replace(
-        "  execution:",
-        [
-          "    - name: AWS_SECRET_ACCESS_KEY",
-          "      required: true",
-          "      sensitive: true",
-          "      source: either",
-          "      description: a multi-line secret (a PEM key, a kubeconfig)",
-          "  execution:",
-        ].join("\n"),
-      ),
-    );
+    await addSensitiveInputs(dir, [{ name: "AWS_SECRET_ACCESS_KEY", source: "either", description: "a multi-line secret (a PEM key)" }]);
     // The install script leaks the secret every way a tool does, then fails.
     await writeFile(
       join(dir, "scenario/install.sh"),
