@@ -8,11 +8,11 @@
  * captured text holds the secret with bare `\n`s.
  */
 import { isPk3sError, ValidationError } from "@productive-k3s/pkg-format/errors";
-import { createRedactor, type Redactor } from "@productive-k3s/pkg-format/redact";
+import { createRedactor, liveRedactor, type Redactor } from "@productive-k3s/pkg-format/redact";
 
 export class SecretSet {
   private readonly values = new Set<string>();
-  private current: Redactor = (s) => s;
+  private current: Redactor = createRedactor([]);
 
   constructor(initial: Iterable<string> = []) {
     for (const v of initial) this.addForms(v);
@@ -29,8 +29,8 @@ export class SecretSet {
     return this.values.size;
   }
 
-  /** Replace every secret (and its JSON/URL-encoded forms) with `***`. */
-  readonly redact: Redactor = (text) => this.current(text);
+  /** Replace every secret (in every form redact.ts knows) with `***`; `redact.stream()` for tool output. */
+  readonly redact: Redactor = liveRedactor(() => this.current);
 
   private addForms(value: string): void {
     if (value === "") return;

@@ -143,6 +143,31 @@ export function bashScript(body: string): string {
   return `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`;
 }
 
+/** Add sensitive inputs to a copied fixture's profile.yaml (for buildFixture's `edit`). */
+export async function addSensitiveInputs(
+  dir: string,
+  inputs: { name: string; source: "either" | "local-override" | "package-default"; description?: string }[],
+): Promise<void> {
+  const file = join(dir, "profile.yaml");
+  const lines = inputs.flatMap((i) => [
+    `    - name: ${i.name}`,
+    "      required: true",
+    "      sensitive: true",
+    `      source: ${i.source}`,
+    ...(i.description === undefined ? [] : [`      description: ${i.description}`]),
+  ]);
+  await writeFile(file, (await readFile(file, "utf8")).replace("  execution:", [...lines, "  execution:"].join("\n")));
+}
+
+/** A sandbox with the aws-single-node-basic package built and an env file with its local overrides. */
+export async function awsSandbox(): Promise<{ sb: Sandbox; tgz: string; overrides: string }> {
+  const sb = await sandbox();
+  const tgz = await buildFixture(sb, "aws-single-node-basic");
+  const overrides = join(sb.dir, "aws.env");
+  await writeFile(overrides, "AWS_KEY_PAIR_NAME=kp\nAWS_SSH_KEY_PATH=/k.pem\n");
+  return { sb, tgz, overrides };
+}
+
 export interface StubCall {
   tool: string;
   argv: string[];
