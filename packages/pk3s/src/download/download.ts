@@ -67,7 +67,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
     });
   }
   const cap = entry.size ?? defaultCap();
-  return options.transport.fetch({ url, label, auth: options.auth, maxBytes: cap }, async (res) => {
+  return options.transport.fetch({ url, label, auth: options.auth, maxBytes: cap, expectedBytes: entry.size }, async (res) => {
     const temp = await tempPackagePath();
     let committed = false;
     try {

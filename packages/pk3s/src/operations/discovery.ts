@@ -4,6 +4,7 @@ import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { ResolvedEntry } from "../catalog/catalog-set.js";
 import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
 import { displayUrl } from "../fetch/fetcher.js";
+import { formatBytes } from "../output/byte-size.js";
 import { Session } from "./session.js";
 
 export interface SearchRow {
@@ -127,7 +128,7 @@ export async function show(rawSpec: string, input: ShowInput): Promise<PackageDe
 
 function formatSize(n: number | null): string {
   if (n === null) return "unknown";
-  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+  return formatBytes(n);
 }
 
 export function renderSearch(rows: SearchRow[]): string {
