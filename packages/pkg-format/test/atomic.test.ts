@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/atomic.js";
-import { ensurePrivateDir } from "../src/paths.js";
-import { createRedactor } from "../src/redact.js";
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/host/atomic.js";
+import { ensurePrivateDir } from "../src/host/paths.js";
+import { createRedactor } from "../src/host/redact.js";
 
 let dir: string;
 beforeEach(async () => {

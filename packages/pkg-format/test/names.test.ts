@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { quoteForTerminal, terminalBlock, terminalLine } from "../src/cli/terminal-text.js";
 import { ExitCode, UsageError } from "../src/errors.js";
-import { assertValidName, isValidName } from "../src/names.js";
-import { quoteForTerminal, terminalBlock, terminalLine } from "../src/terminal-text.js";
+import { assertValidName, isValidName } from "../src/format/names.js";
 
 describe("names that reach paths", () => {
   it.each([

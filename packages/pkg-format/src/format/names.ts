@@ -11,9 +11,10 @@
  * A rejected name is a usage error (exit 2) whose message never prints the
  * raw value: it is shown JSON-escaped and stripped of terminal controls.
  */
-import { UsageError } from "./errors.js";
+
+import { quoteForTerminal } from "../cli/terminal-text.js";
+import { UsageError } from "../errors.js";
 import { DNS_LABEL } from "./schema-common.js";
-import { quoteForTerminal } from "./terminal-text.js";
 
 export type NameKind = "package" | "instance" | "catalog";
 
