@@ -45,7 +45,7 @@ describe("parseSpec", () => {
     expect(parseSpec(raw)).toMatchObject(expected);
   });
   it.each(["Longhorn", "a/b/c", "x@", "../etc", ""])("rejects %j with exit 2", (raw) => {
-    expectError(() => parseSpec(raw), ExitCode.usage, /invalid package reference|empty version range/);
+    expectError(() => parseSpec(raw), ExitCode.usage, /invalid (package|catalog) name|empty version range/);
   });
 });
 

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
@@ -155,9 +156,8 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
   if (input.instance !== undefined && input.kubeconfig !== undefined) {
     throw new UsageError("--instance and --kubeconfig both name a cluster; pass only one");
   }
-  if (input.instance !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(input.instance)) {
-    throw new UsageError(`invalid instance name "${input.instance}"`, { hint: "letters, digits, '.', '_' and '-'" });
-  }
+  // The instance is handed to Infra and names a file under the cache: Infra's own rule, checked before anything runs.
+  if (input.instance !== undefined) assertValidName("instance", input.instance, "--instance");
   parseSpec(input.spec); // usage errors before any network access
   return withSession({ offline: input.offline }, async (session) => {
     const catalogs = await session.catalogsReaching([parseSpec(input.spec).name]);

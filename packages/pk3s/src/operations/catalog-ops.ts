@@ -1,6 +1,7 @@
 /** `pk3s catalog add|list|remove|update`: configuration and cache refresh. */
 import { rm } from "node:fs/promises";
 import { NotFoundError, type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { catalogCacheDir, readMeta } from "../catalog/catalog-cache.js";
 import {
   type AddCatalogInput,
@@ -79,6 +80,7 @@ export async function listCatalogs(): Promise<{ catalogs: CatalogView[] }> {
 }
 
 export async function removeCatalog(name: string): Promise<{ removed: string }> {
+  assertValidName("catalog", name, "catalog name");
   const config = await loadConfig();
   const found = config.catalogs.find((c) => c.name === name);
   if (found === undefined)
@@ -98,6 +100,7 @@ export interface UpdatedCatalog {
 }
 
 export async function updateCatalogs(name: string | undefined): Promise<{ catalogs: UpdatedCatalog[] }> {
+  if (name !== undefined) assertValidName("catalog", name, "catalog name");
   const { sources } = await effectiveSources();
   if (sources.length === 0) throw noCatalogsError();
   const selected = name === undefined ? sources : sources.filter((s) => s.name === name);
