@@ -15,7 +15,7 @@ import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import semver from "semver";
 import { byPriority } from "./catalog-config.js";
-import type { LoadedCatalog, ResolvedEntry } from "./catalog-set.js";
+import type { LoadedCatalog, ResolvedEntry } from "./loaded-catalog.js";
 
 export type PackageType = "addon" | "profile";
 

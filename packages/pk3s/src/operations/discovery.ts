@@ -2,7 +2,7 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
-import type { ResolvedEntry } from "../catalog/catalog-set.js";
+import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
 import { displayUrl } from "../fetch/fetcher.js";
 import { formatBytes } from "../output/byte-size.js";
