@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readRegularFile } from "@productive-k3s/pkg-format/regular-file";
 import type { UserValues } from "./plan.js";
 
 /**
@@ -13,8 +13,8 @@ export async function fingerprintValues(pkgDir: string, packageFiles: readonly s
     const digest = createHash("sha256").update(data).digest("hex");
     hash.update(`${kind}:${digest}\n`);
   };
-  for (const f of packageFiles) part("package", await readFile(join(pkgDir, f)));
-  for (const f of user.files) part("file", await readFile(f));
+  for (const f of packageFiles) part("package", await readRegularFile(join(pkgDir, f), "values file"));
+  for (const f of user.files) part("file", await readRegularFile(f, "values file"));
   for (const s of user.sets) part("set", s);
   return `sha256:${hash.digest("hex")}`;
 }

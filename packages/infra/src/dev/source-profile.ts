@@ -20,11 +20,12 @@
  * terraform/ holding *.tf; ansible: ansible/ holding the playbook), else
  * the scenario itself.
  */
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { fileTypeName, notRegularFileError, readRegularText } from "@productive-k3s/pkg-format/regular-file";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 export interface SourceProfile {
@@ -63,8 +64,9 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   const envFile = resolve(profileEnv);
   let envText: string;
   try {
-    envText = await readFile(envFile, "utf8");
-  } catch {
+    envText = await readRegularText(envFile, "profile env file");
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
     throw new NotFoundError(`profile env file ${profileEnv} does not exist`, {
       where: profileEnv,
       hint: "pass --profile-env ./profiles/<category>/<scenario>/<name>.env",
@@ -108,7 +110,7 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   let sidecar: Record<string, unknown> = {};
   let sidecarFound: string | undefined;
   try {
-    const text = await readFile(sidecarFile, "utf8");
+    const text = await readRegularText(sidecarFile, "sidecar");
     sidecarFound = sidecarFile;
     const parsed: unknown = parseYaml(text);
     if (parsed !== null && parsed !== undefined) {
@@ -176,6 +178,13 @@ export async function generateManifest(src: SourceProfile): Promise<Record<strin
   return { apiVersion: "infra.productive-k3s.io/v1", kind: "Profile", metadata, spec };
 }
 
+/** A FIFO, socket or device in the source is a validation error naming it (the packer's rule), before any copy of it. */
+async function refuseSpecialFiles(source: string): Promise<boolean> {
+  const st = await lstat(source);
+  if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) throw notRegularFileError(source, fileTypeName(st));
+  return true;
+}
+
 /** Write the package source dir for a source profile into a fresh temp dir. */
 export async function writePackageSource(src: SourceProfile): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "pk3s-profile-src-"));
@@ -186,8 +195,9 @@ export async function writePackageSource(src: SourceProfile): Promise<{ dir: str
       `# generated from ${basename(src.envFile)} and its .package.yaml sidecar\n${stringifyYaml(await generateManifest(src))}`,
     );
     await writeFile(join(dir, "profile.env"), src.envText);
-    await cp(src.scenarioDir, join(dir, "scenario"), { recursive: true });
-    if (await isDir(join(src.root, "shared"))) await cp(join(src.root, "shared"), join(dir, "shared"), { recursive: true });
+    await cp(src.scenarioDir, join(dir, "scenario"), { recursive: true, filter: refuseSpecialFiles });
+    if (await isDir(join(src.root, "shared")))
+      await cp(join(src.root, "shared"), join(dir, "shared"), { recursive: true, filter: refuseSpecialFiles });
     return { dir, cleanup };
   } catch (err) {
     await cleanup();

@@ -19,13 +19,14 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, rmSync, type Stats } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip, type ZlibOptions } from "node:zlib";
 import { type Problem, UsageError, ValidationError } from "../errors.js";
 import { onInterrupt } from "../host/process.js";
+import { readRegularText } from "../host/regular-file.js";
 import type { PackageKind } from "./archive-scan.js";
 import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
 import { HashingStream, type Sha256Digest } from "./digest.js";
@@ -90,7 +91,10 @@ export async function listSourceEntries(
   root: string,
   extraExcludes: readonly string[] = [],
 ): Promise<{ entries: SourceEntry[]; problems: Problem[] }> {
-  const ignoreText = await readFile(join(root, IGNORE_FILE), "utf8").catch(() => "");
+  const ignoreText = await readRegularText(join(root, IGNORE_FILE)).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw err;
+  });
   const rules = IgnoreRules.parse(ignoreText);
   const excluded = new Set(extraExcludes);
   const entries: SourceEntry[] = [];
