@@ -206,9 +206,20 @@ export async function writePackageSource(src: SourceProfile): Promise<{ dir: str
 }
 
 /** Point problems found in the generated profile.yaml at the sidecar / env file they come from. */
-function relocate(err: unknown, src: SourceProfile): unknown {
+function relocate(err: unknown, src: SourceProfile, stagedDir: string): unknown {
   if (!(err instanceof ValidationError)) return err;
-  const problems = err.problems.map((p) => {
+  // Files copied into the staging dir are named where they really are.
+  const sourceOf = (file: string | undefined): string | undefined => {
+    for (const [staged, real] of [
+      [join(stagedDir, "scenario"), src.scenarioDir],
+      [join(stagedDir, "shared"), join(src.root, "shared")],
+    ] as const) {
+      if (file === staged || file?.startsWith(`${staged}${sep}`)) return real + file.slice(staged.length);
+    }
+    return file;
+  };
+  const problems = err.problems.map((p0) => {
+    const p = { ...p0, file: sourceOf(p0.file) };
     if (p.path?.startsWith("spec.inputs") && src.sidecarFile !== undefined) {
       return { ...p, file: src.sidecarFile, line: undefined, column: undefined, path: p.path.replace(/^spec\./, "") };
     }
@@ -216,7 +227,11 @@ function relocate(err: unknown, src: SourceProfile): unknown {
       return { ...p, file: `${src.envFile} (generated profile.yaml)`, line: undefined, column: undefined };
     return p;
   });
-  return new ValidationError(err.message.replace(/\S*profile\.yaml/g, `${basename(src.envFile)}`), problems, {
+  const message = err.message
+    .split(stagedDir)
+    .join(src.envFile)
+    .replace(/\S*profile\.yaml/g, `${basename(src.envFile)}`);
+  return new ValidationError(message, problems, {
     where: src.envFile,
     hint: err.hint,
   });
@@ -243,7 +258,7 @@ export async function packSourceProfile(
     const { mkdir } = await import("node:fs/promises");
     await mkdir(outDir, { recursive: true });
     const packed = await packPackage(staged.dir, outDir).catch((err: unknown) => {
-      throw relocate(err, src);
+      throw relocate(err, src, staged.dir);
     });
     return { file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size, source: src };
   } finally {
