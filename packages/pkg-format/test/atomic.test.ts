@@ -1,8 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/host/atomic.js";
+import {
+  copyFileAtomic,
+  readJsonFile,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+  writeJsonAtomicSync,
+} from "../src/host/atomic.js";
 import { ensurePrivateDir } from "../src/host/paths.js";
 import { createRedactor } from "../src/host/redact.js";
 
@@ -26,6 +33,29 @@ describe("atomic writes", () => {
   it("leaves nothing when the target directory is missing", async () => {
     await expect(writeFileAtomic(join(dir, "missing", "f"), "x")).rejects.toThrow();
     expect(await readdir(dir)).toEqual([]);
+  });
+  it("the sync variant (interrupt path) writes the same way: 0600, replaced, no temp file left", async () => {
+    const file = join(dir, "record.json");
+    writeJsonAtomicSync(file, { a: 1 });
+    writeJsonAtomicSync(file, { a: 2 });
+    expect(await readFile(file, "utf8")).toBe('{\n  "a": 2\n}\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(["record.json"]);
+    expect(() => writeFileAtomicSync(join(dir, "missing", "f"), "x")).toThrow();
+    expect(await readdir(dir)).toEqual(["record.json"]);
+  });
+  it("copyFileAtomic: a private copy, replaced whole, no temp file left", async () => {
+    const source = join(dir, "pkg.tgz");
+    await writeFile(source, "bytes-1");
+    await chmod(source, 0o644);
+    await copyFileAtomic(source, join(dir, "kept.tgz"));
+    await writeFile(source, "bytes-2");
+    await copyFileAtomic(source, join(dir, "kept.tgz"));
+    expect(await readFile(join(dir, "kept.tgz"), "utf8")).toBe("bytes-2");
+    expect((await stat(join(dir, "kept.tgz"))).mode & 0o777).toBe(0o600);
+    expect((await readdir(dir)).sort()).toEqual(["kept.tgz", "pkg.tgz"]);
+    await expect(copyFileAtomic(join(dir, "none"), join(dir, "x"))).rejects.toMatchObject({ code: "ENOENT" });
+    expect((await readdir(dir)).sort()).toEqual(["kept.tgz", "pkg.tgz"]);
   });
   it("readJsonFile returns undefined for a missing file", async () => {
     expect(await readJsonFile(join(dir, "none.json"))).toBeUndefined();

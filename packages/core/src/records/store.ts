@@ -10,10 +10,9 @@
  *
  * Directories are 0700, files 0600, every write is atomic.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { readJsonFile, writeJsonAtomic, writeJsonAtomicSync } from "@productive-k3s/pkg-format/atomic";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
 import type { KubeTarget } from "../cluster/kubeconfig.js";
@@ -77,17 +76,10 @@ export async function writeRecord(store: ClusterStore, record: InstallRecord): P
  * Still atomic: temp file + rename.
  */
 export function writeRecordSync(store: ClusterStore, record: InstallRecord): void {
-  const file = recordFile(store, record.name);
-  const tmp = `${file}.${process.pid}.interrupt.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(InstallRecord.parse(record), null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
+    writeJsonAtomicSync(recordFile(store, record.name), InstallRecord.parse(record));
   } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean
-    }
+    // best effort: the process is exiting; a later run detects the unfinished run
   }
 }
 
