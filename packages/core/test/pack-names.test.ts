@@ -8,7 +8,7 @@ import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BAD_NAME_CASES, writeBadNameCase } from "../../../fixtures/bad-names.js";
+import { BAD_NAME_CASES, packProblemFor, writeBadNameCase } from "../../../fixtures/bad-names.js";
 import { coreBin, fixtures } from "./helpers/harness.js";
 
 let work: string;
@@ -16,11 +16,6 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "core-names-"));
 });
 afterAll(async () => rm(work, { recursive: true, force: true }));
-
-interface JsonFailure {
-  ok: false;
-  error: { exitCode: number; problems: { file?: string; path?: string; message: string }[] };
-}
 
 describe("dev addon package refuses names the extractor rejects", () => {
   for (const [i, c] of BAD_NAME_CASES.entries()) {
@@ -36,8 +31,7 @@ describe("dev addon package refuses names the extractor rejects", () => {
         env: { ...process.env, NO_COLOR: "1", PK3S_STATE_DIR: join(work, "state") },
       });
       expect(r.status, r.stderr).toBe(4);
-      const doc = JSON.parse(r.stdout) as JsonFailure;
-      const problem = doc.error.problems.find((p) => p.path === `scripts/${c.bad}`);
+      const problem = packProblemFor(r.stdout, `scripts/${c.bad}`);
       expect(problem, r.stdout).toBeDefined();
       expect(problem?.file).toBe(join(src, "scripts", c.bad));
       expect(problem?.message).toContain(c.says);

@@ -6,10 +6,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { cp, mkdtemp, rm, symlink, unlink } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenUnixSocket, mkfifo } from "../../../fixtures/special-files.js";
 import { coreBin, fixtures } from "./helpers/harness.js";
 
 const BOUND_MS = 20_000;
@@ -33,17 +33,6 @@ async function longhornCopy(name: string): Promise<string> {
   const dir = join(work, name);
   await cp(join(fixtures, "addons", "longhorn"), dir, { recursive: true });
   return dir;
-}
-
-function mkfifo(path: string): void {
-  const r = spawnSync("mkfifo", [path]);
-  expect(r.status, String(r.stderr)).toBe(0);
-}
-
-async function listenUnixSocket(path: string): Promise<Server> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(path, resolve));
-  return server;
 }
 
 describe("special files in an add-on source", () => {

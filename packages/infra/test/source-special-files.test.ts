@@ -6,11 +6,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { cp, mkdtemp, rm, unlink } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packPackage } from "@productive-k3s/pkg-format/pack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listenUnixSocket, mkfifo } from "../../../fixtures/special-files.js";
 import { fixturesDir, infraBin } from "./helpers.js";
 
 const BOUND_MS = 20_000;
@@ -28,11 +28,6 @@ function infra(args: string[]): { code: number | null; stdout: string; stderr: s
     env: { ...process.env, NO_COLOR: "1", PK3S_STATE_DIR: join(work, "state"), PK3S_CACHE_DIR: join(work, "cache") },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function mkfifo(path: string): void {
-  const r = spawnSync("mkfifo", [path]);
-  expect(r.status, String(r.stderr)).toBe(0);
 }
 
 /** A copy of the local-lab source layout; returns the env file. */
@@ -57,8 +52,7 @@ describe("special files in a source profile", () => {
     const envFile = await sourceCopy("sock-sidecar");
     const sidecar = envFile.replace(/\.env$/, ".package.yaml");
     await unlink(sidecar);
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(sidecar, resolve));
+    const server = await listenUnixSocket(sidecar);
     try {
       const r = infra(["dev", "profile", "validate", "--profile-env", envFile]);
       expect(r.code, r.stderr).toBe(4);

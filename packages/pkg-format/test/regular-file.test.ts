@@ -1,13 +1,7 @@
-/**
- * Issue 11 item 8 at the library level: readers of source files refuse a FIFO, socket or device with a
- * ValidationError (exit 4) naming the file, and never block on it (the integration tests in core/ and
- * infra/ show the old code hanging through the built binaries).
- */
-import { spawnSync } from "node:child_process";
 import { mkdir, rm, symlink, unlink, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { listenUnixSocket, mkfifo } from "../../../fixtures/special-files.js";
 import { packPackage } from "../src/archive/pack.js";
 import { loadPackageDir } from "../src/archive/package-validate.js";
 import { readFilesAhead } from "../src/archive/source-read.js";
@@ -22,17 +16,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-function mkfifo(path: string): void {
-  const r = spawnSync("mkfifo", [path]);
-  expect(r.status, String(r.stderr)).toBe(0);
-}
-
-async function listen(path: string): Promise<Server> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(path, resolve));
-  return server;
-}
 
 async function refusal(p: Promise<unknown>): Promise<ValidationError> {
   const err = await p.then(
@@ -63,7 +46,7 @@ describe("readRegularFile", () => {
   });
 
   it("refuses a socket, a character device (through a link) and a directory", async () => {
-    const server = await listen(join(work, "sock"));
+    const server = await listenUnixSocket(join(work, "sock"));
     try {
       expect((await refusal(readRegularText(join(work, "sock")))).message).toContain("is a socket, not a regular file");
     } finally {
