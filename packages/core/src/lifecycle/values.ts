@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readRegularFile } from "@productive-k3s/pkg-format/regular-file";
 import type { UserValues } from "./plan.js";
 
 /**
@@ -25,8 +25,8 @@ export async function fingerprintValues(
     mac.update(`${kind}:${bytes.length}\n`);
     mac.update(bytes);
   };
-  for (const f of packageFiles) part("package", await readFile(join(pkgDir, f)));
-  for (const f of user.files) part("file", await readFile(f));
+  for (const f of packageFiles) part("package", await readRegularFile(join(pkgDir, f), "values file"));
+  for (const f of user.files) part("file", await readRegularFile(f, "values file"));
   for (const s of user.sets) part("set", s);
   return `hmac-sha256:${mac.digest("hex")}`;
 }

@@ -11,9 +11,9 @@
  * another host, is never taken over: exit 7), marks the old run interrupted
  * and proceeds. plan/destroy need `--break-lock` for that.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { chmod, copyFile, rename } from "node:fs/promises";
+import { unlinkSync } from "node:fs";
 import { hostname } from "node:os";
+import { copyFileAtomic, writeJsonAtomicSync } from "@productive-k3s/pkg-format/atomic";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { isPk3sError, LockedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { acquireLock, inspectLock, type Lock } from "@productive-k3s/pkg-format/lock";
@@ -25,7 +25,7 @@ import { redactError } from "../secrets.js";
 import {
   type Action,
   ensureInstanceDirs,
-  InstanceRecord,
+  type InstanceRecord,
   type InstanceStatus,
   instancePaths,
   type RunSummary,
@@ -112,12 +112,6 @@ async function markInterrupted(record: InstanceRecord): Promise<string | undefin
   return summary.id;
 }
 
-function writeRecordSync(path: string, record: InstanceRecord): void {
-  const tmp = `${path}.${process.pid}.interrupt.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(InstanceRecord.parse(record), null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
 export async function withInstanceRun<T>(
   setup: RunSetup,
   body: (ctx: RunContext) => Promise<{ status: InstanceStatus; result: T }>,
@@ -180,9 +174,7 @@ export async function withInstanceRun<T>(
     record.runs.push(summary);
     await writeInstance(paths, record);
     if (adopt) {
-      await copyFile(setup.profile.tgz, `${paths.packageCopy}.tmp`);
-      await chmod(`${paths.packageCopy}.tmp`, 0o600);
-      await rename(`${paths.packageCopy}.tmp`, paths.packageCopy);
+      await copyFileAtomic(setup.profile.tgz, paths.packageCopy);
     }
 
     unregister = onInterrupt(() => {
@@ -192,7 +184,7 @@ export async function withInstanceRun<T>(
       summary.exitCode = 130;
       summary.endedAt = new Date().toISOString();
       try {
-        writeRecordSync(paths.record, record);
+        writeJsonAtomicSync(paths.record, record);
         // Exiting now (Ctrl-C outside a tool run): leave no lock behind.
         unlinkSync(lock.file);
       } catch {
