@@ -102,6 +102,7 @@ describe("addon install --dependency-tgz, dry run", () => {
         namespace: "cert-manager",
         dependencies: [],
         warnings: [],
+        valuesFingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
         commands: [
           { step: "install", argv: ["bash", "scripts/install.sh"] },
           { step: "validate", argv: ["bash", "scripts/validate.sh"] },

@@ -124,6 +124,7 @@ export async function planMember(
     action: decision.action,
     previousVersion: decision.previousVersion,
     ...p.base,
+    valuesFingerprint,
     commands: steps.map((s) => ({ step: s.name, argv: displayArgv(s, false) })),
   };
 }

@@ -25,6 +25,12 @@ export interface InstallResult {
   release?: string | undefined;
   namespace: string;
   dependencies: DependencyResult[];
+  /**
+   * The values fingerprint of this run's values (package values files, -f, --set), keyed like the records':
+   * equal to the record's when the same values are applied. A dry run before any install (no key yet) gives one
+   * that matches nothing.
+   */
+  valuesFingerprint?: string | undefined;
   /** Dry-run: the commands in order, run from the extracted package root. */
   commands?: PlannedCommand[] | undefined;
   status?: InstallRecord["status"] | undefined;

@@ -9,6 +9,7 @@ import { describeTarget } from "../cluster/kubeconfig.js";
 import type { Timeout } from "../duration.js";
 import { type HelmTarget, planInstall, scriptEnv } from "../lifecycle/plan.js";
 import { fingerprintValues } from "../lifecycle/values.js";
+import type { StackRef } from "../records/schema.js";
 import { readRecord, stageKeptPackage, writeRecord } from "../records/store.js";
 import { valuesKey } from "../records/values-key.js";
 import { runAddonSteps, withAddonLock } from "./addon-run.js";
@@ -24,6 +25,8 @@ export async function runInstall(
   force: boolean,
   breakLock: boolean,
   timeout: Timeout,
+  /** `--stack`: recorded as what installed this version (absent: installed on its own). */
+  stack?: StackRef | undefined,
 ): Promise<PackageResult> {
   const { target, store, tools } = ctx;
   // Real run: target, kubectl and (for charts) helm are resolved by readInstallContext.
@@ -47,6 +50,7 @@ export async function runInstall(
         action: "none",
         previousVersion: decision.previousVersion,
         ...base,
+        valuesFingerprint,
         status: existing?.status,
         runLog: existing?.runLog,
       };
@@ -73,6 +77,7 @@ export async function runInstall(
         valuesFingerprint,
         dependencies: (addon.spec.dependencies ?? []).map((d) => ({ name: d.name, version: d.version })),
         installedAt: existing?.installedAt ?? new Date().toISOString(),
+        ...(stack === undefined ? {} : { stack }),
         history: existing?.history ?? [],
       },
       context: target.context,
@@ -112,6 +117,7 @@ export async function runInstall(
         description: existing.description,
         valuesFingerprint: existing.valuesFingerprint,
         dependencies: existing.dependencies,
+        stack: existing.stack,
         attempted: { version, digest, runId: run.runId },
       });
     } else {
@@ -125,6 +131,7 @@ export async function runInstall(
       action,
       previousVersion: decision.previousVersion,
       ...base,
+      valuesFingerprint,
       status: run.status,
       steps: run.steps,
       runLog: run.logFile,

@@ -16,6 +16,13 @@
  * read once (install-context.ts), every package is checked before any runs,
  * and a dependency the cluster already satisfies is skipped.
  *
+ * With `--stack NAME` (pk3s's `stack install`) every package of the run is a
+ * member of the stack: each is installed at exactly the package given
+ * (install, upgrade or nothing, decided like the `--tgz` package; never
+ * skipped as a satisfied dependency), and its record says which stack (and
+ * lock file) installed it. `--package-options` gives each package its own
+ * values, `--set` lines and namespace.
+ *
  * This module holds the run as a whole; its parts: install-context.ts (what
  * the run reads once), install-plan.ts (the checks and the dry run),
  * install-decision.ts (install, upgrade, nothing or skip), install-run.ts (a
@@ -33,11 +40,13 @@ import { parseTimeout, type Timeout } from "../duration.js";
 import { type InstalledVersion, parseAssumed } from "../lifecycle/dependencies.js";
 import type { UserValues } from "../lifecycle/plan.js";
 import { readAddonPackage } from "../package-access.js";
+import type { StackRef } from "../records/schema.js";
 import { type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
 import { isSkipped, requirementsOf, skipFor } from "./install-decision.js";
 import { type Checked, checkMember, type Member, planMember } from "./install-plan.js";
 import type { InstallResult, PackageResult, SkippedPackage } from "./install-result.js";
 import { runInstall } from "./install-run.js";
+import { type PackageOptions, readPackageOptions } from "./package-options.js";
 
 export interface InstallOptions {
   tgz: string;
@@ -55,6 +64,21 @@ export interface InstallOptions {
   breakLock?: boolean | undefined;
   assumeInstalled?: string[] | undefined;
   strict?: boolean | undefined;
+  /** `--package-options`: a JSON file of per-package values, --set lines and namespace, by add-on name. */
+  packageOptions?: string | undefined;
+  /** `--stack` / `--stack-lock-digest`: every package of the run belongs to this stack (see the module header). */
+  stack?: { name: string; lockDigest?: string | undefined } | undefined;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function checkStack(stack: InstallOptions["stack"]): StackRef | undefined {
+  if (stack === undefined) return undefined;
+  assertValidName("package", stack.name, "--stack");
+  if (stack.lockDigest !== undefined && !DIGEST.test(stack.lockDigest)) {
+    throw new UsageError(`invalid --stack-lock-digest ${quoteForTerminal(stack.lockDigest)}: expected sha256:<64 lowercase hex digits>`);
+  }
+  return stack.lockDigest === undefined ? { name: stack.name } : { name: stack.name, lockDigest: stack.lockDigest };
 }
 
 export async function resolveUserValues(files: readonly string[], sets: readonly string[]): Promise<UserValues> {
@@ -93,6 +117,11 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
   const assumed = (options.assumeInstalled ?? []).map(parseAssumed);
   if (assumed.length > 0 && options.dryRun !== true) throw new UsageError("--assume-installed is only valid with --dry-run");
   const values = await resolveUserValues(options.values ?? [], options.sets ?? []);
+  const stack = checkStack(options.stack);
+  const perPackage =
+    options.packageOptions === undefined
+      ? new Map<string, PackageOptions>()
+      : await readPackageOptions(options.packageOptions, resolveUserValues);
   const rootTgz = await packageFile(options.tgz, "--tgz");
   const files: { tgz: string; root: boolean }[] = [];
   for (const f of options.dependencyTgzs ?? []) files.push({ tgz: await packageFile(f, "--dependency-tgz"), root: false });
@@ -111,7 +140,7 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
     for (const f of files) {
       members.push({ ...(await readAddonPackage(f.tgz, { strict: options.strict === true, extract: !dryRun })), root: f.root });
     }
-    return await installMembers(members, await reading, options, timeout, values, assumed);
+    return await installMembers(members, await reading, options, timeout, values, assumed, { perPackage, stack });
   } finally {
     off();
     await Promise.all(members.map((m) => m.opened?.cleanup()));
@@ -135,6 +164,7 @@ async function installMembers(
   timeout: Timeout,
   values: UserValues,
   assumed: { name: string; version: string }[],
+  run: { perPackage: ReadonlyMap<string, PackageOptions>; stack: StackRef | undefined },
 ): Promise<InstallResult> {
   const dryRun = options.dryRun === true;
   const batch = members.length > 1;
@@ -145,6 +175,7 @@ async function installMembers(
       hint: "pass each add-on once",
     });
   }
+  checkPackageOptions(run.perPackage, members, options);
   throwContextFailure(
     ctx,
     members.some((m) => m.addon.spec.chart !== undefined),
@@ -162,7 +193,9 @@ async function installMembers(
   const planned: (Checked | SkippedPackage)[] = [];
   for (const member of members) {
     const { name, version } = member.addon.metadata;
-    const skip = member.root ? undefined : skipFor(member, ctx, requirements.get(name) ?? []);
+    // A stack's packages are all installed at exactly the package given; a plain dependency is skipped when satisfied.
+    const skip = member.root || run.stack !== undefined ? undefined : skipFor(member, ctx, requirements.get(name) ?? []);
+    const own = run.perPackage.get(name);
     if (skip !== undefined) {
       log(`${dryRun ? "would skip" : "skipping"} ${name} ${version}: ${skip.reason}`);
       planned.push(skip);
@@ -173,8 +206,8 @@ async function installMembers(
         member,
         ctx,
         installed,
-        member.root ? values : { files: [], sets: [] },
-        member.root ? options.namespace : undefined,
+        own?.values ?? (member.root ? values : { files: [], sets: [] }),
+        own?.namespace ?? (member.root ? options.namespace : undefined),
         member.root ? skippedWarning : undefined,
       ),
     );
@@ -193,7 +226,7 @@ async function installMembers(
     const force = p.member.root && options.force === true;
     results.push(
       await naming(batch ? `${name} ${version}` : undefined, () =>
-        dryRun ? planMember(p, ctx, mode, force, timeout) : runInstall(p, ctx, mode, force, options.breakLock === true, timeout),
+        dryRun ? planMember(p, ctx, mode, force, timeout) : runInstall(p, ctx, mode, force, options.breakLock === true, timeout, run.stack),
       ),
     );
   }
@@ -218,4 +251,24 @@ async function installMembers(
     ...rest,
     ...(batch ? { dependencyPackages: results.slice(0, -1) } : {}),
   };
+}
+
+/**
+ * `--package-options` may only name packages of this run, and the `--tgz` package's options come either from
+ * -f/--set/-n or from the file, never both (which would win is not obvious).
+ */
+function checkPackageOptions(perPackage: ReadonlyMap<string, PackageOptions>, members: readonly Member[], options: InstallOptions): void {
+  const names = new Set(members.map((m) => m.addon.metadata.name));
+  for (const name of perPackage.keys()) {
+    if (!names.has(name)) {
+      throw new UsageError(`--package-options names ${name}, which is not a package of this run`, {
+        hint: `the packages are: ${[...names].join(", ")}`,
+      });
+    }
+  }
+  const root = members.find((m) => m.root)?.addon.metadata.name;
+  const flags = (options.values ?? []).length > 0 || (options.sets ?? []).length > 0 || options.namespace !== undefined;
+  if (root !== undefined && flags && perPackage.has(root)) {
+    throw new UsageError(`${root} has options both in --package-options and in -f/--set/-n`, { hint: "give them in one place" });
+  }
 }
