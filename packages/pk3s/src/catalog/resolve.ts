@@ -17,7 +17,12 @@ import semver from "semver";
 import { byPriority } from "./catalog-config.js";
 import type { LoadedCatalog, ResolvedEntry } from "./loaded-catalog.js";
 
-export type PackageType = "addon" | "profile";
+export type PackageType = "addon" | "profile" | "stack";
+
+/** "an add-on", "a profile", "a stack". */
+export function typeWithArticle(type: string): string {
+  return type === "addon" ? "an add-on" : `a ${type}`;
+}
 
 export interface PackageSpec {
   catalog?: string | undefined;
@@ -82,7 +87,7 @@ export function candidatesFor(
     if (ofType.length === 0) {
       const other = byName[0]!.type;
       throw new NotFoundError(
-        `"${spec.name}" in catalog "${catalog.source.name}" is ${other === "addon" ? "an add-on" : `a ${other}`}, not ${type === "addon" ? "an add-on" : "a profile"}`,
+        `"${spec.name}" in catalog "${catalog.source.name}" is ${typeWithArticle(other)}, not ${typeWithArticle(type)}`,
         {
           hint: `use pk3s ${other} ... ${spec.name}`,
         },
@@ -94,7 +99,7 @@ export function candidatesFor(
     spec.catalog === undefined
       ? `any configured catalog (${catalogs.map((c) => c.source.name).join(", ") || "none"})`
       : `catalog "${spec.catalog}"`;
-  throw new NotFoundError(`${type === "addon" ? "add-on" : "profile"} "${spec.name}" not found in ${where}`, {
+  throw new NotFoundError(`${type === "addon" ? "add-on" : type} "${spec.name}" not found in ${where}`, {
     where: pool.map((c) => c.source.url).join(", ") || "no catalog",
     hint: "search with `pk3s search`; refresh the catalogs with `pk3s catalog update`",
   });
