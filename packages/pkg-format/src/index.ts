@@ -57,6 +57,7 @@ export {
   type LoadedStack,
   type LoadOptions,
   loadPackageDir,
+  loadStackFile,
   PROFILE_ENV_FILE,
   type ValidatedAddon,
   type ValidatedPackage,

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openPackage, validatePackageArchive } from "../src/archive/extract.js";
 import { inspectPackage } from "../src/archive/inspect.js";
 import { packPackage } from "../src/archive/pack.js";
-import { loadPackageDir } from "../src/archive/package-validate.js";
+import { loadPackageDir, loadStackFile } from "../src/archive/package-validate.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
 import { jsonSchemaFor } from "../src/format/json-schema.js";
 import { parseStackLock, parseStackManifest } from "../src/format/manifest-parse.js";
@@ -194,6 +194,23 @@ describe("stack.tgz", () => {
     expect((err as ValidationError).problems.map(formatProblem)).toEqual([
       'error: src/stack.yaml:9:16: spec.addons[0].values[0]: values file "values/missing.yaml" does not exist in the package',
       'error: src/stack.yaml:11:15: spec.addons[1].source: bundled package "addons/registry-1.0.0.tgz" does not exist in the package',
+    ]);
+  });
+
+  it("loads a stack file of any name, checking its values files in its folder", async () => {
+    const src = await writeTree(join(work, "src"), {
+      "prod.yaml": STACK_TREE["stack.yaml"],
+      "values/longhorn.yaml": "replicas: 2\n",
+      "addon.yaml": "not looked at\n",
+    });
+    const loaded = await loadStackFile(join(src, "prod.yaml"));
+    expect(loaded.kind).toBe("stack");
+    expect(loaded.root).toBe(src);
+    expect(loaded.manifestFile).toBe(join(src, "prod.yaml"));
+    await writeTree(src, { "prod.yaml": STACK_TREE["stack.yaml"].replace("values/longhorn.yaml", "values/gone.yaml") });
+    const err = await loadStackFile(join(src, "prod.yaml"), { label: "src" }).catch((e: unknown) => e);
+    expect((err as ValidationError).problems.map(formatProblem)).toEqual([
+      'error: src/prod.yaml:9:16: spec.addons[0].values[0]: values file "values/gone.yaml" does not exist in the package',
     ]);
   });
 

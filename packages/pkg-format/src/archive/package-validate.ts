@@ -7,7 +7,7 @@
  * at once in one ValidationError.
  */
 import { stat } from "node:fs/promises";
-import { isAbsolute, join, posix, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
 import { type Problem, ValidationError } from "../errors.js";
 import { parseEnvFile } from "../format/env-file.js";
 import {
@@ -70,6 +70,8 @@ export interface LoadOptions {
   strict?: boolean;
   /** How files are named in problems (default: the directory as given), e.g. "longhorn-1.0.0.tgz". */
   label?: string;
+  /** The manifest's package-relative file name when it is not the kind's own (a stack file named prod.yaml). */
+  manifestName?: string;
 }
 
 type Want = "file" | "dir" | "any";
@@ -118,6 +120,22 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
 }
 
 /**
+ * A stack file that is not (yet) a package: `pk3s stack ... FILE`. The file may have any name; its values files
+ * and bundled packages are checked in its folder by the same rules as in a stack package.
+ */
+export async function loadStackFile(file: string, options: Omit<LoadOptions, "manifestName"> = {}): Promise<LoadedStack> {
+  const manifestFile = resolve(file);
+  const root = dirname(manifestFile);
+  const label = options.label ?? dirname(file);
+  const checked = await validatePackageTree(await directoryTree(root), "stack", {
+    ...options,
+    label,
+    manifestName: basename(manifestFile),
+  });
+  return { ...(checked as ValidatedStack), root, manifestFile };
+}
+
+/**
  * The package rules, read through `tree`: manifest, every referenced path
  * (exists, right kind, inside the root), the chart's Chart.yaml, profile.env
  * and inputs. Throws ValidationError with all problems. `options.label`
@@ -129,7 +147,7 @@ export async function validatePackageTree(
   options: LoadOptions & { label: string },
 ): Promise<ValidatedPackage> {
   const label = options.label;
-  const manifestName = MANIFEST_FILES[kind];
+  const manifestName = options.manifestName ?? MANIFEST_FILES[kind];
   const display = (rel: string) => `${label.replace(/\/+$/, "")}/${rel}`;
   const text = await tree.readText(manifestName);
   if (text === undefined) {
