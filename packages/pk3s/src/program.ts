@@ -5,11 +5,12 @@ import { registerCatalog } from "./commands/catalog.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerAddon, registerProfile } from "./commands/package-commands.js";
 import { registerSearch } from "./commands/search.js";
+import { registerLock, registerStack } from "./commands/stack.js";
 
 export function buildProgram(): Command {
   const program = new Command("pk3s")
     .enablePositionalOptions()
-    .description("Productive K3S: find, verify and install add-ons and profiles from catalogs")
+    .description("Productive K3S: find, verify and install add-ons, profiles and stacks from catalogs")
     .option("-V, --version", "print the versions of pk3s and of the runtimes it would use")
     .option("--json", FLAG_HELP.json)
     .option("--core-bin <path>", "with --version: productive-k3s-core to report on")
@@ -41,6 +42,8 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerAddon(program);
   registerProfile(program);
+  registerStack(program);
+  registerLock(program);
   registerCompletion(program);
   return program;
 }

@@ -22,6 +22,9 @@ const COMMANDS = [
   ["addon", "validate"],
   ["profile"],
   ...["show", "pull", "validate", "plan", "install", "status", "destroy"].map((v) => ["profile", v]),
+  ["stack"],
+  ...["show", "plan", "install", "status", "diff", "uninstall"].map((v) => ["stack", v]),
+  ["lock"],
 ];
 
 describe("--help", () => {
@@ -35,7 +38,10 @@ describe("--help", () => {
 describe("usage errors", () => {
   it.each([
     [["addon", "install"]],
-    [["search", "--type", "stack"]],
+    [["search", "--type", "chart"]],
+    [["stack", "plan"]],
+    [["stack", "install", "x", "--instance", "a", "--kubeconfig", "k"]],
+    [["lock", "--frozen", "--update"]],
     [["addon", "install", "x", "--instance", "a", "--kubeconfig", "k"]],
     [["catalog", "prune", "dir"]],
   ])("%j exits 2", async (args) => {

@@ -113,7 +113,7 @@ export async function kubeconfigFromInstance(
   return { kubeconfig: value };
 }
 
-function clusterArgs(kubeconfig: string | undefined, context: string | undefined): string[] {
+export function clusterArgs(kubeconfig: string | undefined, context: string | undefined): string[] {
   return [...(kubeconfig === undefined ? [] : ["--kubeconfig", kubeconfig]), ...(context === undefined ? [] : ["--context", context])];
 }
 
@@ -127,7 +127,7 @@ function satisfiesAll(version: string, ranges: string[]): boolean {
  * packages never changes the state of the later names). Real installs only: a
  * dry run leaves the skipping to Core.
  */
-async function installedStates(
+export async function installedStates(
   core: RuntimeCommand,
   cluster: string[],
 ): Promise<{ states: Map<string, InstalledState>; exitCode: number }> {
@@ -249,7 +249,7 @@ function everyArgs(input: AddonInstallInput): string[] {
 }
 
 /** The part of Core's `addon install --json` document pk3s reads (one package's, or a skipped dependency's). */
-interface CorePackageDoc {
+export interface CorePackageDoc {
   action?: unknown;
   name?: unknown;
   version?: unknown;
@@ -261,7 +261,7 @@ interface CorePackageDoc {
   error?: { message?: unknown };
 }
 
-function parseCoreDoc(stdout: string): CorePackageDoc | undefined {
+export function parseCoreDoc(stdout: string): CorePackageDoc | undefined {
   try {
     const doc: unknown = JSON.parse(stdout);
     return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as CorePackageDoc) : undefined;
