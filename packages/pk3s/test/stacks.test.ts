@@ -310,6 +310,42 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     expect(values.stdout).toContain("drift: 1 add-on differs from the stack (exit 1)");
   });
 
+  it("installs a bundled add-on from inside the stack (resolution mode bundled), pinned by source and digest", async () => {
+    const dir = join(sb.root, "stack");
+    mkdirSync(join(dir, "addons"), { recursive: true });
+    const solo = await writeAddonSource(join(src, "solo"), "solo", "2.0.0", ["{name: base, version: ^1}"]);
+    await packPackage(solo, join(dir, "addons"));
+    const file = writeStack(dir, [{ name: "solo", version: "2.0.0", source: "addons/solo-2.0.0.tgz" }], { resolution: { mode: "bundled" } });
+
+    const plan = await sb.run(["stack", "plan", file, ...kube], env);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("  install    base 1.0.0  [local] (dependency)\n  install    solo 2.0.0  [(bundled)]\n");
+    expect((await sb.run(["lock", file], env)).code).toBe(0);
+    const locked = parse(readFileSync(`${file}.lock`, "utf8")).packages.find((p: { name: string }) => p.name === "solo");
+    expect(locked).toEqual({
+      name: "solo",
+      type: "addon",
+      version: "2.0.0",
+      source: "addons/solo-2.0.0.tgz",
+      digest: `sha256:${createHash("sha256").update(readFileSync(join(dir, "addons/solo-2.0.0.tgz"))).digest("hex")}`,
+      size: expect.any(Number),
+      dependencies: [{ name: "base", version: "^1" }],
+    });
+    const r = await sb.run(["stack", "install", file, ...kube, "--frozen", "--json"], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).addons.map((a: { name: string; outcome: string }) => `${a.name}:${a.outcome}`)).toEqual([
+      "base:installed",
+      "solo:installed",
+    ]);
+
+    // Other bytes under the same name and version: the lock no longer matches.
+    writeFileSync(join(solo, "README.md"), "changed\n");
+    await packPackage(solo, join(dir, "addons"));
+    const stale = await sb.run(["lock", file, "--frozen"], env);
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toContain("solo: addons/solo-2.0.0.tgz is not the package the lock pinned");
+  });
+
   it("lists what is not in the stack; --prune removes only what this stack installed; uninstall goes in reverse order", async () => {
     await addon("lonely", "1.0.0");
     await index();
