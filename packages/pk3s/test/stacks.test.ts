@@ -315,7 +315,9 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     mkdirSync(join(dir, "addons"), { recursive: true });
     const solo = await writeAddonSource(join(src, "solo"), "solo", "2.0.0", ["{name: base, version: ^1}"]);
     await packPackage(solo, join(dir, "addons"));
-    const file = writeStack(dir, [{ name: "solo", version: "2.0.0", source: "addons/solo-2.0.0.tgz" }], { resolution: { mode: "bundled" } });
+    const file = writeStack(dir, [{ name: "solo", version: "2.0.0", source: "addons/solo-2.0.0.tgz" }], {
+      resolution: { mode: "bundled" },
+    });
 
     const plan = await sb.run(["stack", "plan", file, ...kube], env);
     expect(plan.code, plan.stderr).toBe(0);
@@ -327,7 +329,9 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
       type: "addon",
       version: "2.0.0",
       source: "addons/solo-2.0.0.tgz",
-      digest: `sha256:${createHash("sha256").update(readFileSync(join(dir, "addons/solo-2.0.0.tgz"))).digest("hex")}`,
+      digest: `sha256:${createHash("sha256")
+        .update(readFileSync(join(dir, "addons/solo-2.0.0.tgz")))
+        .digest("hex")}`,
       size: expect.any(Number),
       dependencies: [{ name: "base", version: "^1" }],
     });

@@ -9,6 +9,7 @@ import { loadPackageDir, loadStackFile } from "../src/archive/package-validate.j
 import { formatProblem, ValidationError } from "../src/errors.js";
 import { jsonSchemaFor } from "../src/format/json-schema.js";
 import { parseStackLock, parseStackManifest } from "../src/format/manifest-parse.js";
+import { problemsOf } from "./helpers/problems.js";
 import { tempDir, writeTree } from "./helpers/source-tree.js";
 
 /** stacks/base/stack.yaml of the public productive-k3s/productive-k3s-addons repository, as published. */
@@ -40,16 +41,6 @@ metadata:
   version: 1.0.0
 spec:
 `;
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 describe("stack.yaml", () => {
   it("accepts the published base stack without warnings, in strict mode", () => {

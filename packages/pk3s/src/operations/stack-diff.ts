@@ -18,6 +18,7 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import { runStackInCore } from "../stack/core-stack-run.js";
 import { assertStackRuntime } from "../stack/stack-compatibility.js";
+import { packageRef } from "../stack/stack-packages.js";
 import { installedStates } from "./addon-install.js";
 import type { InstalledState } from "./runtime-status.js";
 import { lockLine, type NotInStack, notInStack, stackInfo } from "./stack-plan.js";
@@ -104,11 +105,9 @@ export async function diffStack(input: StackCommandInput): Promise<StackDiffResu
         digest: p.entry.digest ?? "",
         valuesFingerprint: run.outcomes.get(p.entry.name)?.valuesFingerprint,
       };
+      const { catalog: _catalog, ...ref } = packageRef(p);
       return {
-        name: p.entry.name,
-        version: p.entry.version,
-        digest: want.digest,
-        listed: p.listed,
+        ...ref,
         cluster:
           record === undefined
             ? undefined

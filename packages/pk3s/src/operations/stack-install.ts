@@ -11,7 +11,7 @@
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import { type CoreStackRun, runStackInCore } from "../stack/core-stack-run.js";
-import type { StackPackage } from "../stack/stack-packages.js";
+import { packageRef, type StackPackage } from "../stack/stack-packages.js";
 import { installedStates } from "./addon-install.js";
 import type { InstalledState } from "./runtime-status.js";
 import { lockLine, type NotInStack, notInStack, notInStackLines, stackInfo } from "./stack-plan.js";
@@ -50,11 +50,7 @@ export interface StackInstallInput extends StackCommandInput {
 
 function row(p: StackPackage, outcome: InstallOutcome, from?: string): InstalledAddon {
   return {
-    name: p.entry.name,
-    version: p.entry.version,
-    catalog: p.entry.catalog,
-    digest: p.entry.digest ?? "",
-    listed: p.listed,
+    ...packageRef(p),
     outcome,
     ...(from === undefined ? {} : { from }),
   };

@@ -10,7 +10,7 @@ import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import { runStackInCore } from "../stack/core-stack-run.js";
 import type { OpenedStack } from "../stack/opened-stack.js";
 import { assertStackRuntime } from "../stack/stack-compatibility.js";
-import type { StackPackage } from "../stack/stack-packages.js";
+import { packageRef, type StackPackage } from "../stack/stack-packages.js";
 import { installedStates } from "./addon-install.js";
 import type { InstalledState } from "./runtime-status.js";
 import { type LockUse, type StackCommandInput, withPreparedStack } from "./stack-prepare.js";
@@ -92,11 +92,7 @@ function plannedAddon(
 ): PlannedAddon {
   const action: PlanAction = outcome.action === "none" ? "unchanged" : outcome.action === "upgrade" ? "upgrade" : "install";
   return {
-    name: p.entry.name,
-    version: p.entry.version,
-    catalog: p.entry.catalog,
-    digest: p.entry.digest ?? "",
-    listed: p.listed,
+    ...packageRef(p),
     action,
     ...(action === "upgrade" ? { from: outcome.previousVersion } : {}),
     ...(action !== "unchanged" && outcome.warnings.length > 0 ? { reason: outcome.warnings.at(-1) } : {}),

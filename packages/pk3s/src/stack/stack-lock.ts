@@ -13,7 +13,7 @@
  * does. `signingKeyId` is written when the package's catalog is signed.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readTextIfExists } from "@productive-k3s/pkg-format/atomic";
 import { formatProblem, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
 import type { StackManifest } from "@productive-k3s/pkg-format/schema-stack";
 import type { StackLock, StackLockPackage } from "@productive-k3s/pkg-format/schema-stack-lock";
@@ -41,13 +41,8 @@ export function lockDigest(text: string): string {
 
 /** The lock beside a stack file, or undefined when there is none. A damaged lock is exit 4 naming its fields. */
 export async function readLock(file: string): Promise<ReadLock | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const { parseStackLock } = await import("@productive-k3s/pkg-format/manifest-parse");
   try {
     return { file, lock: parseStackLock(text, file).manifest, digest: lockDigest(text) };

@@ -130,6 +130,11 @@ function entryFromLock(stack: OpenedStack, p: StackLockPackage): ResolvedEntry {
   };
 }
 
+/** How results name a package: name, version, catalog, digest, and whether the stack lists it. */
+export function packageRef(p: StackPackage): { name: string; version: string; catalog: string; digest: string; listed: boolean } {
+  return { name: p.entry.name, version: p.entry.version, catalog: p.entry.catalog, digest: p.entry.digest ?? "", listed: p.listed };
+}
+
 export function lockEntryFor(pkg: StackPackage): StackLockPackage {
   const e = pkg.entry;
   if (e.digest === undefined) throw new Error(`unreachable: ${entryRef(e)} is locked without a digest`);
