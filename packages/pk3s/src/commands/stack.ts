@@ -106,7 +106,7 @@ export function registerStack(program: Command): void {
   )
     .addHelpText(
       "after",
-      `\n${REF}: ${REF_HELP}\nExit codes: 0 no drift, 1 drift (also a failing step: --json says drift: true|false), others as usual\n(3 not found, 4 a missing or stale lock with --frozen, 6 integrity).\n\nExample:\n  pk3s lock --frozen && pk3s stack diff ./stack.yaml --frozen --kubeconfig ~/.kube/config\n`,
+      `\n${REF}: ${REF_HELP}\nExit codes: 0 no drift, 1 drift (also a failing step: --json says drift: true|false), others as usual\n(3 not found, 4 a missing or stale lock with --frozen, 6 integrity). In CI, after \`pk3s lock --frozen\`:\n\nExample:\n  pk3s stack diff ./stack.yaml --frozen --kubeconfig ~/.kube/config\n`,
     )
     .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { frozen?: boolean }) => {
       const { diffStack, renderStackDiff } = await import("../operations/stack-diff.js");
