@@ -503,7 +503,7 @@ describe("pk3s --json", () => {
       command: "pk3s stack plan",
       cli: "pk3s",
       args: ["stack", "plan", stack, ...cluster, "--json"],
-      keys: ["stack", "lock", "target", "addons", "notInStack", "exitCode"],
+      keys: ["stack", "lock", "target", "addons", "notInStack"],
       // cert-manager is still on the cluster from the Core steps above, installed on its own.
       check: (d) =>
         expect((d.addons as { name: string; action: string }[]).map((a) => `${a.name}:${a.action}`)).toEqual([

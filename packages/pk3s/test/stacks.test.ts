@@ -310,6 +310,21 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     expect(values.stdout).toContain("drift: 1 add-on differs from the stack (exit 1)");
   });
 
+  it("a stack Core refuses (an incompatible add-on) is Core's exit code and ONE JSON error document; nothing ran", async () => {
+    const dir = await writeAddonSource(src, "futuristic", "1.0.0", [], ["  compatibility:", "    k3s:", '      minVersion: "9.0"']);
+    await packPackage(dir, repo);
+    await index();
+    const file = writeStack(join(sb.root, "stack"), ["app", "futuristic"]);
+    const plan = await sb.run(["stack", "plan", file, ...kube, "--json"], env);
+    expect(plan.code).toBe(4);
+    const doc = JSON.parse(plan.stdout);
+    expect(doc).toMatchObject({ ok: false, error: { exitCode: 4 } });
+    expect(doc.error.message).toMatch(/^futuristic 1\.0\.0 cannot be installed on cluster https:\/\/127\.0\.0\.1:6443/);
+    const install = await sb.run(["stack", "install", file, ...kube], env);
+    expect(install.code).toBe(4);
+    expect(install.stdout).toContain("failed: futuristic\nnot attempted: base, app\n");
+  });
+
   it("installs a bundled add-on from inside the stack (resolution mode bundled), pinned by source and digest", async () => {
     const dir = join(sb.root, "stack");
     mkdirSync(join(dir, "addons"), { recursive: true });

@@ -55,9 +55,7 @@ export function registerStack(program: Command): void {
     .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { frozen?: boolean; prune?: boolean }) => {
       const { planStack, renderPlan } = await import("../operations/stack-plan.js");
       const r = await planStack({ ...o, ref, json: o.json === true });
-      if (r.ok) emit(o, r, () => renderPlan(r, o.prune === true));
-      else if (o.json === true) emit(o, r, () => "");
-      propagateExit(r.exitCode);
+      emit(o, r, () => renderPlan(r, o.prune === true));
     });
 
   withCluster(
@@ -92,8 +90,7 @@ export function registerStack(program: Command): void {
     .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues) => {
       const { stackStatus, renderStackStatus } = await import("../operations/stack-status.js");
       const r = await stackStatus({ ...o, ref });
-      if ("ok" in r) emit(o, r, () => renderStackStatus(r));
-      else propagateExit(r.exitCode);
+      emit(o, r, () => renderStackStatus(r));
     });
 
   withCluster(
@@ -111,7 +108,7 @@ export function registerStack(program: Command): void {
     .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { frozen?: boolean }) => {
       const { diffStack, renderStackDiff } = await import("../operations/stack-diff.js");
       const r = await diffStack({ ...o, ref, json: o.json === true });
-      if ("ok" in r) emit(o, r, () => renderStackDiff(r));
+      emit(o, r, () => renderStackDiff(r));
       propagateExit(r.exitCode);
     });
 
@@ -128,7 +125,7 @@ export function registerStack(program: Command): void {
     .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { timeout?: string; breakLock?: boolean }) => {
       const { uninstallStack, renderStackUninstall } = await import("../operations/stack-uninstall.js");
       const r = await uninstallStack({ ...o, ref, json: o.json === true });
-      if ("ok" in r) emit(o, r, () => renderStackUninstall(r));
+      emit(o, r, () => renderStackUninstall(r));
       propagateExit(r.exitCode);
     });
 }

@@ -16,10 +16,9 @@
  */
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
-import { runStackInCore } from "../stack/core-stack-run.js";
+import { coreFailed, installRecords, runStackInCore } from "../stack/core-stack-run.js";
 import { assertStackRuntime } from "../stack/stack-compatibility.js";
 import { packageRef } from "../stack/stack-packages.js";
-import { installedStates } from "./addon-install.js";
 import type { InstalledState } from "./runtime-status.js";
 import { lockLine, type NotInStack, notInStack, stackInfo } from "./stack-plan.js";
 import { type LockUse, type StackCommandInput, withPreparedStack } from "./stack-prepare.js";
@@ -84,11 +83,10 @@ function compare(
   return { differences, notes };
 }
 
-export async function diffStack(input: StackCommandInput): Promise<StackDiffResult | { exitCode: number }> {
+export async function diffStack(input: StackCommandInput): Promise<StackDiffResult> {
   return withPreparedStack(input, { writeLock: false }, async (prepared) => {
     const { stack, resolved, files, core, cluster, target } = prepared;
-    const installed = await installedStates(core, cluster);
-    if (installed.exitCode !== 0) return { exitCode: installed.exitCode };
+    const records = await installRecords(core, cluster);
     const name = stack.manifest.metadata.name;
     const run = await runStackInCore(core, cluster, resolved.packages, files, {
       stackName: name,
@@ -96,10 +94,10 @@ export async function diffStack(input: StackCommandInput): Promise<StackDiffResu
       dryRun: true,
       timeout: input.timeout,
     });
-    if (run.exitCode !== 0) return { exitCode: run.exitCode };
+    if (run.exitCode !== 0) throw coreFailed(core, "addon install --dry-run", run.exitCode, run.error);
     assertStackRuntime(stack.manifest, stack.label, { coreVersion: prepared.coreVersion, cluster: run.clusterInfo });
     const addons = resolved.packages.map((p): AddonDrift => {
-      const record = installed.states.get(p.entry.name);
+      const record = records.get(p.entry.name);
       const want = {
         version: p.entry.version,
         digest: p.entry.digest ?? "",
@@ -115,7 +113,7 @@ export async function diffStack(input: StackCommandInput): Promise<StackDiffResu
         ...compare(want, record, name, prepared.lock.digest),
       };
     });
-    const rest = notInStack(name, new Set(addons.map((a) => a.name)), installed.states);
+    const rest = notInStack(name, new Set(addons.map((a) => a.name)), records);
     const drift = addons.some((a) => a.differences.length > 0) || rest.some((r) => r.prunable);
     return {
       ok: true as const,

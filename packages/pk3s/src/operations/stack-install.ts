@@ -10,7 +10,7 @@
  */
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
-import { type CoreStackRun, runStackInCore } from "../stack/core-stack-run.js";
+import { type CoreStackRun, installRecords, runStackInCore } from "../stack/core-stack-run.js";
 import { packageRef, type StackPackage } from "../stack/stack-packages.js";
 import { installedStates } from "./addon-install.js";
 import type { InstalledState } from "./runtime-status.js";
@@ -111,10 +111,7 @@ export async function installStack(input: StackInstallInput): Promise<StackInsta
   return withPreparedStack(input, { writeLock: true }, async (prepared) => {
     const { stack, resolved, files, core, cluster, target } = prepared;
     const base = { stack: stackInfo(stack), lock: prepared.lock, target };
-    const before = await installedStates(core, cluster);
-    if (before.exitCode !== 0) {
-      return { ok: false, ...base, addons: [], notInStack: [], pruned: [], exitCode: before.exitCode };
-    }
+    const before = await installRecords(core, cluster);
     const run = await runStackInCore(core, cluster, resolved.packages, files, {
       stackName: stack.manifest.metadata.name,
       lockDigest: prepared.lock.digest,
@@ -125,12 +122,12 @@ export async function installStack(input: StackInstallInput): Promise<StackInsta
     const planned = new Set(resolved.packages.map((p) => p.entry.name));
     if (run.exitCode !== 0) {
       const after = await installedStates(core, cluster);
-      const addons = outcomesAfterFailure(resolved.packages, run.failed, before.states, after.states);
-      const rest = notInStack(stack.manifest.metadata.name, planned, before.states);
+      const addons = outcomesAfterFailure(resolved.packages, run.failed, before, after.states);
+      const rest = notInStack(stack.manifest.metadata.name, planned, before);
       return { ok: false, ...base, addons, notInStack: rest, pruned: [], error: run.error, exitCode: run.exitCode };
     }
     const addons = outcomesOf(resolved.packages, run);
-    const rest = notInStack(stack.manifest.metadata.name, planned, before.states);
+    const rest = notInStack(stack.manifest.metadata.name, planned, before);
     const pruned =
       input.prune === true
         ? await prune(

@@ -5,7 +5,6 @@
  * and Core. `install` also writes a refreshed lock when the one on disk was
  * stale (like `npm install`; `--frozen` refuses instead, like `npm ci`).
  */
-import { type ExitCodeValue, Pk3sError } from "@productive-k3s/pkg-format/errors";
 import type { OpenedStack } from "../stack/opened-stack.js";
 import { openStack } from "../stack/opened-stack.js";
 import { assertStackRuntime } from "../stack/stack-compatibility.js";
@@ -76,11 +75,6 @@ export async function withPreparedStack<T>(
       const coreVersion = (await versionInfo({ core: input.coreBin })).runtimes.find((r) => r.name === "productive-k3s-core")?.version;
       assertStackRuntime(stack.manifest, stack.label, { coreVersion: coreVersion ?? undefined });
       const target = await stackTarget(input);
-      if ("exitCode" in target) {
-        throw new Pk3sError("E_RUNTIME", target.exitCode as ExitCodeValue, `no kubeconfig from instance ${input.instance}`, {
-          hint: "productive-k3s-infra said why above",
-        });
-      }
       return await fn({ ...target, session, stack, resolved, files, lock, coreVersion: coreVersion ?? undefined });
     } finally {
       await stack.cleanup();

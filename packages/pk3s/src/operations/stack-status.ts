@@ -10,9 +10,9 @@ import { warn } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
+import { installRecords } from "../stack/core-stack-run.js";
 import { openStack } from "../stack/opened-stack.js";
 import { describeProblems, lockFileFor, lockProblems, readLock } from "../stack/stack-lock.js";
-import { installedStates } from "./addon-install.js";
 import type { FetchFlags } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 import { type NotInStack, notInStack, notInStackLines, stackInfo } from "./stack-plan.js";
@@ -47,7 +47,7 @@ export interface StackStatusInput extends FetchFlags, StackClusterFlags {
   ref: string;
 }
 
-export async function stackStatus(input: StackStatusInput): Promise<StackStatusResult | { exitCode: number }> {
+export async function stackStatus(input: StackStatusInput): Promise<StackStatusResult> {
   checkClusterFlags(input);
   return withSession({ offline: input.offline }, async (session) => {
     const stack = await openStack(input.ref, session, input);
@@ -65,11 +65,9 @@ export async function stackStatus(input: StackStatusInput): Promise<StackStatusR
           ? stack.manifest.spec.addons.map((a) => ({ name: a.name, wanted: a.version ?? "*", exact: false }))
           : lock.lock.packages.map((p) => ({ name: p.name, wanted: p.version, exact: true }));
       const target = await stackTarget(input);
-      if ("exitCode" in target) return target;
-      const installed = await installedStates(target.core, target.cluster);
-      if (installed.exitCode !== 0) return { exitCode: installed.exitCode };
+      const records = await installRecords(target.core, target.cluster);
       const addons = wanted.map((w): AddonStatusRow => {
-        const s = installed.states.get(w.name);
+        const s = records.get(w.name);
         const fits = s?.version !== undefined && (w.exact ? s.version === w.wanted : versionSatisfies(s.version, w.wanted));
         const state: AddonState = s === undefined ? "missing" : s.status !== "deployed" ? "not deployed" : fits ? "ok" : "other version";
         return {
@@ -82,7 +80,7 @@ export async function stackStatus(input: StackStatusInput): Promise<StackStatusR
           state,
         };
       });
-      const rest = notInStack(stack.manifest.metadata.name, new Set(wanted.map((w) => w.name)), installed.states);
+      const rest = notInStack(stack.manifest.metadata.name, new Set(wanted.map((w) => w.name)), records);
       return {
         ok: true as const,
         stack: stackInfo(stack),

@@ -4,7 +4,7 @@
  * `kubeconfig` output (`--instance`), printed as `Target cluster: …`.
  */
 import { log } from "@productive-k3s/pkg-format/cli";
-import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { type ExitCodeValue, Pk3sError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
@@ -34,12 +34,16 @@ export function checkClusterFlags(flags: StackClusterFlags): void {
   if (flags.instance !== undefined) assertValidName("instance", flags.instance, "--instance");
 }
 
-/** The target, or Infra's exit code when `--instance` gave no kubeconfig. */
-export async function stackTarget(flags: StackClusterFlags): Promise<StackTarget | { exitCode: number }> {
+/** The target; when `--instance` gives no kubeconfig, Infra's exit code is the command's (Infra said why). */
+export async function stackTarget(flags: StackClusterFlags): Promise<StackTarget> {
   let kubeconfig = flags.kubeconfig;
   if (flags.instance !== undefined) {
     const fromInstance = await kubeconfigFromInstance(flags.instance, flags.infraBin);
-    if ("exitCode" in fromInstance) return fromInstance;
+    if ("exitCode" in fromInstance) {
+      throw new Pk3sError("E_RUNTIME", fromInstance.exitCode as ExitCodeValue, `no kubeconfig from instance ${flags.instance}`, {
+        hint: "productive-k3s-infra said why above",
+      });
+    }
     kubeconfig = fromInstance.kubeconfig;
   }
   const target = await describeTarget(kubeconfig, flags.context);

@@ -13,8 +13,8 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { runRuntime } from "../delegate/delegate.js";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import type { RuntimeCommand } from "../delegate/runtime-bin.js";
+import { installRecords } from "../stack/core-stack-run.js";
 import { openStack } from "../stack/opened-stack.js";
-import { installedStates } from "./addon-install.js";
 import type { FetchFlags } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 import { removalOrder, stackInfo } from "./stack-plan.js";
@@ -72,7 +72,7 @@ export async function removeInOrder(
   }
 }
 
-export async function uninstallStack(input: StackUninstallInput): Promise<StackUninstallResult | { exitCode: number }> {
+export async function uninstallStack(input: StackUninstallInput): Promise<StackUninstallResult> {
   checkClusterFlags(input);
   return withSession({ offline: input.offline }, async (session) => {
     const stack = await openStack(input.ref, session, input);
@@ -80,10 +80,8 @@ export async function uninstallStack(input: StackUninstallInput): Promise<StackU
       const name = stack.manifest.metadata.name;
       const listed = new Set(stack.manifest.spec.addons.map((a) => a.name));
       const target = await stackTarget(input);
-      if ("exitCode" in target) return target;
-      const installed = await installedStates(target.core, target.cluster);
-      if (installed.exitCode !== 0) return { exitCode: installed.exitCode };
-      const mine = [...installed.states.entries()].filter(([n, s]) => listed.has(n) || s.stack?.name === name);
+      const records = await installRecords(target.core, target.cluster);
+      const mine = [...records.entries()].filter(([n, s]) => listed.has(n) || s.stack?.name === name);
       const steps: RemovalStep[] = removalOrder(mine).map(([n, s]) => ({
         name: n,
         version: s.version,
@@ -91,7 +89,7 @@ export async function uninstallStack(input: StackUninstallInput): Promise<StackU
         outcome: "not attempted",
       }));
       const neededBy = new Set(mine.flatMap(([, s]) => (s.dependencies ?? []).map((d) => d.name)));
-      const kept = [...installed.states.keys()].filter((n) => neededBy.has(n) && !mine.some(([m]) => m === n)).sort();
+      const kept = [...records.keys()].filter((n) => neededBy.has(n) && !mine.some(([m]) => m === n)).sort();
       await removeInOrder(
         target.core,
         target.cluster,
@@ -105,7 +103,7 @@ export async function uninstallStack(input: StackUninstallInput): Promise<StackU
         stack: stackInfo(stack),
         target: target.target,
         steps,
-        absent: [...listed].filter((n) => !installed.states.has(n)),
+        absent: [...listed].filter((n) => !records.has(n)),
         kept,
         exitCode: failed?.exitCode ?? 0,
       };

@@ -14,12 +14,28 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { log } from "@productive-k3s/pkg-format/cli";
-import { StepFailedError } from "@productive-k3s/pkg-format/errors";
+import { type ExitCodeValue, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
 import { runRuntime } from "../delegate/delegate.js";
 import type { RuntimeCommand } from "../delegate/runtime-bin.js";
-import { type CorePackageDoc, parseCoreDoc } from "../operations/addon-install.js";
+import { type CorePackageDoc, installedStates, parseCoreDoc } from "../operations/addon-install.js";
+import type { InstalledState } from "../operations/runtime-status.js";
 import type { StackPackage } from "./stack-packages.js";
+
+/** A Core run that stopped a stack command: Core printed why; its exit code (and message) become the command's. */
+export function coreFailed(core: RuntimeCommand, what: string, exitCode: number, message?: string): Pk3sError {
+  return new Pk3sError("E_RUNTIME", exitCode as ExitCodeValue, message ?? `${core.binName} ${what} failed (exit ${exitCode})`, {
+    where: core.path,
+    hint: `${core.binName} said why above`,
+  });
+}
+
+/** The cluster's install records by add-on name (Core's `addon list --json`); a failing Core stops the command. */
+export async function installRecords(core: RuntimeCommand, cluster: string[]): Promise<Map<string, InstalledState>> {
+  const listed = await installedStates(core, cluster);
+  if (listed.exitCode !== 0) throw coreFailed(core, "addon list", listed.exitCode);
+  return listed.states;
+}
 
 /** What pk3s reads of Core's answer for one package of the run. */
 export interface CorePackageOutcome {
