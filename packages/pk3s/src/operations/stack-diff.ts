@@ -16,12 +16,10 @@
  */
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
-import { coreFailed, installRecords, runStackInCore } from "../stack/core-stack-run.js";
-import { assertStackRuntime } from "../stack/stack-compatibility.js";
 import { packageRef } from "../stack/stack-packages.js";
 import type { InstalledState } from "./runtime-status.js";
 import { lockLine, type NotInStack, notInStack, stackInfo } from "./stack-plan.js";
-import { type LockUse, type StackCommandInput, withPreparedStack } from "./stack-prepare.js";
+import { type LockUse, type StackCommandInput, stackThroughCore, withPreparedStack } from "./stack-prepare.js";
 
 export const DRIFT_EXIT_CODE = 1;
 
@@ -85,17 +83,9 @@ function compare(
 
 export async function diffStack(input: StackCommandInput): Promise<StackDiffResult> {
   return withPreparedStack(input, { writeLock: false }, async (prepared) => {
-    const { stack, resolved, files, core, cluster, target } = prepared;
-    const records = await installRecords(core, cluster);
+    const { stack, resolved, target } = prepared;
     const name = stack.manifest.metadata.name;
-    const run = await runStackInCore(core, cluster, resolved.packages, files, {
-      stackName: name,
-      lockDigest: prepared.lock.digest,
-      dryRun: true,
-      timeout: input.timeout,
-    });
-    if (run.exitCode !== 0) throw coreFailed(core, "addon install --dry-run", run.exitCode, run.error);
-    assertStackRuntime(stack.manifest, stack.label, { coreVersion: prepared.coreVersion, cluster: run.clusterInfo });
+    const { records, run } = await stackThroughCore(prepared, { dryRun: true, timeout: input.timeout });
     const addons = resolved.packages.map((p): AddonDrift => {
       const record = records.get(p.entry.name);
       const want = {

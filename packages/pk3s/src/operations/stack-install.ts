@@ -10,12 +10,12 @@
  */
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
-import { type CoreStackRun, installRecords, runStackInCore } from "../stack/core-stack-run.js";
+import type { CoreStackRun } from "../stack/core-stack-run.js";
 import { packageRef, type StackPackage } from "../stack/stack-packages.js";
 import { installedStates } from "./addon-install.js";
 import type { InstalledState } from "./runtime-status.js";
 import { lockLine, type NotInStack, notInStack, notInStackLines, stackInfo } from "./stack-plan.js";
-import { type LockUse, type PreparedStack, type StackCommandInput, withPreparedStack } from "./stack-prepare.js";
+import { type LockUse, type PreparedStack, type StackCommandInput, stackThroughCore, withPreparedStack } from "./stack-prepare.js";
 import { type RemovalStep, removeInOrder } from "./stack-uninstall.js";
 
 export type InstallOutcome = "installed" | "upgraded" | "unchanged" | "failed" | "not attempted";
@@ -109,12 +109,9 @@ async function prune(prepared: PreparedStack, candidates: readonly NotInStack[],
 
 export async function installStack(input: StackInstallInput): Promise<StackInstallResult> {
   return withPreparedStack(input, { writeLock: true }, async (prepared) => {
-    const { stack, resolved, files, core, cluster, target } = prepared;
+    const { stack, resolved, core, cluster, target } = prepared;
     const base = { stack: stackInfo(stack), lock: prepared.lock, target };
-    const before = await installRecords(core, cluster);
-    const run = await runStackInCore(core, cluster, resolved.packages, files, {
-      stackName: stack.manifest.metadata.name,
-      lockDigest: prepared.lock.digest,
+    const { records: before, run } = await stackThroughCore(prepared, {
       dryRun: false,
       timeout: input.timeout,
       breakLock: input.breakLock,

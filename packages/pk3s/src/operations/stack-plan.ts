@@ -7,12 +7,10 @@
  */
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
-import { coreFailed, installRecords, runStackInCore } from "../stack/core-stack-run.js";
 import type { OpenedStack } from "../stack/opened-stack.js";
-import { assertStackRuntime } from "../stack/stack-compatibility.js";
 import { packageRef, type StackPackage } from "../stack/stack-packages.js";
 import type { InstalledState } from "./runtime-status.js";
-import { type LockUse, type StackCommandInput, withPreparedStack } from "./stack-prepare.js";
+import { type LockUse, type StackCommandInput, stackThroughCore, withPreparedStack } from "./stack-prepare.js";
 
 export type PlanAction = "install" | "upgrade" | "unchanged";
 
@@ -99,17 +97,9 @@ function plannedAddon(
 
 export async function planStack(input: StackCommandInput): Promise<StackPlan> {
   return withPreparedStack(input, { writeLock: false }, async (prepared) => {
-    const { stack, resolved, files, target, core, cluster } = prepared;
+    const { stack, resolved, target } = prepared;
     const base = { stack: stackInfo(stack), lock: prepared.lock, target };
-    const records = await installRecords(core, cluster);
-    const run = await runStackInCore(core, cluster, resolved.packages, files, {
-      stackName: stack.manifest.metadata.name,
-      lockDigest: prepared.lock.digest,
-      dryRun: true,
-      timeout: input.timeout,
-    });
-    if (run.exitCode !== 0) throw coreFailed(core, "addon install --dry-run", run.exitCode, run.error);
-    assertStackRuntime(stack.manifest, stack.label, { coreVersion: prepared.coreVersion, cluster: run.clusterInfo });
+    const { records, run } = await stackThroughCore(prepared, { dryRun: true, timeout: input.timeout });
     const addons = resolved.packages.map((p) => plannedAddon(p, run.outcomes.get(p.entry.name)!));
     const planned = new Set(addons.map((a) => a.name));
     return { ok: true, ...base, addons, notInStack: notInStack(stack.manifest.metadata.name, planned, records) };

@@ -5,11 +5,13 @@
  * and Core. `install` also writes a refreshed lock when the one on disk was
  * stale (like `npm install`; `--frozen` refuses instead, like `npm ci`).
  */
+import { type CoreStackRun, coreFailed, installRecords, runStackInCore } from "../stack/core-stack-run.js";
 import type { OpenedStack } from "../stack/opened-stack.js";
 import { openStack } from "../stack/opened-stack.js";
 import { assertStackRuntime } from "../stack/stack-compatibility.js";
 import { fetchStackPackages, resolveStackPackages, type StackPackages, writeStackLock } from "../stack/stack-packages.js";
 import type { FetchFlags } from "./fetch-entry.js";
+import type { InstalledState } from "./runtime-status.js";
 import { type Session, withSession } from "./session.js";
 import { checkClusterFlags, type StackClusterFlags, type StackTarget, stackTarget } from "./stack-target.js";
 import { versionInfo } from "./version-info.js";
@@ -80,4 +82,26 @@ export async function withPreparedStack<T>(
       await stack.cleanup();
     }
   });
+}
+
+/**
+ * The records as they are, then the whole stack through Core in one run (a dry run for plan and diff: Core's
+ * refusal is the command's error, and the stack's cluster requirements are checked against what Core read).
+ */
+export async function stackThroughCore(
+  prepared: PreparedStack,
+  options: { dryRun: boolean; timeout?: string | undefined; breakLock?: boolean | undefined },
+): Promise<{ records: Map<string, InstalledState>; run: CoreStackRun }> {
+  const { stack, resolved, files, core, cluster } = prepared;
+  const records = await installRecords(core, cluster);
+  const run = await runStackInCore(core, cluster, resolved.packages, files, {
+    stackName: stack.manifest.metadata.name,
+    lockDigest: prepared.lock.digest,
+    ...options,
+  });
+  if (options.dryRun) {
+    if (run.exitCode !== 0) throw coreFailed(core, "addon install --dry-run", run.exitCode, run.error);
+    assertStackRuntime(stack.manifest, stack.label, { coreVersion: prepared.coreVersion, cluster: run.clusterInfo });
+  }
+  return { records, run };
 }
