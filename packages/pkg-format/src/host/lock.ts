@@ -55,7 +55,8 @@ export async function inspectLock(file: string): Promise<LockState> {
   return { state: stale ? "stale" : "held", holder };
 }
 
-function describe(holder: LockHolder): string {
+/** `pid 123 on host running "profile install", started …`: who holds a lock, for messages. */
+export function describeHolder(holder: LockHolder): string {
   const cmd = holder.command === undefined ? "" : ` running "${holder.command}"`;
   return `pid ${holder.pid} on ${holder.host}${cmd}, started ${holder.startedAt}`;
 }
@@ -95,8 +96,8 @@ export async function acquireLock(file: string, options: AcquireOptions = {}): P
       const stale = state.state === "stale";
       throw new LockedError(
         stale
-          ? `lock is held by a run that is no longer alive (${describe(state.holder)})`
-          : `another run holds the lock (${describe(state.holder)})`,
+          ? `lock is held by a run that is no longer alive (${describeHolder(state.holder)})`
+          : `another run holds the lock (${describeHolder(state.holder)})`,
         state.holder,
         {
           where: file,
