@@ -11,6 +11,7 @@
  *
  * Small on purpose: the runtimes import it at start-up.
  */
+import type { Command } from "commander";
 import { UsageError } from "../errors.js";
 
 export const STATE_BACKEND_ENV = "PK3S_STATE_BACKEND";
@@ -35,6 +36,14 @@ export function captureStateBackendEnv(): void {
 export function chooseStateBackend(flag: string | undefined): void {
   captureStateBackendEnv();
   if (flag !== undefined) fromFlag = flag.trim();
+}
+
+/**
+ * On a runtime's root command: before any action runs, take PK3S_STATE_BACKEND out of the environment
+ * and apply the command's `--state-backend`.
+ */
+export function useStateBackendOption(program: Command): Command {
+  return program.hook("preAction", (_root, action) => chooseStateBackend(action.opts<{ stateBackend?: string }>().stateBackend));
 }
 
 /** The backend this process uses. A malformed value is a usage error (exit 2) that never prints it. */
