@@ -1,6 +1,8 @@
 /** `profile status`, `profile outputs`, `profile list`: read the stored instance, no package needed. */
+import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { MASK } from "@productive-k3s/pkg-format/redact";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { engineKind } from "../engines/engine-for.js";
 import { openProfile } from "../profile/opened-profile.js";
 import {
@@ -185,6 +187,16 @@ export async function profileOutputs(options: {
   if (record.sensitiveOutputs.length > 0) {
     const secret = options.showSensitive === true ? await readSensitiveOutputs(instancePaths(options.instance)) : {};
     for (const name of record.sensitiveOutputs) outputs[name] = options.showSensitive === true ? (secret[name] ?? null) : MASK;
+    const elsewhere = options.showSensitive === true ? record.sensitiveOutputs.filter((n) => !(n in secret)) : [];
+    if (elsewhere.length > 0) {
+      // Sensitive outputs never go to a shared state database: they stay on the machine whose run produced them.
+      const host = record.runs.findLast((r) => r.action === "install" && r.status === "succeeded")?.host;
+      warn(
+        terminalLine(
+          `sensitive outputs are kept only on the machine that installed the instance${host === undefined ? "" : ` (${host})`}: ${elsewhere.join(", ")}`,
+        ),
+      );
+    }
   }
   return { instance: options.instance, outputs, sensitive: record.sensitiveOutputs };
 }
