@@ -122,14 +122,17 @@ export class PostgresStateBackend implements StateBackend {
     }
   }
 
-  /** Run `body` on one pooled connection. */
-  async withClient<T>(body: (client: ClientBase) => Promise<T>): Promise<T> {
-    let client: PoolClient;
+  private async connect(): Promise<PoolClient> {
     try {
-      client = await this.pool.connect();
+      return await this.pool.connect();
     } catch (err) {
       throw this.failure(err);
     }
+  }
+
+  /** Run `body` on one pooled connection. */
+  async withClient<T>(body: (client: ClientBase) => Promise<T>): Promise<T> {
+    const client = await this.connect();
     try {
       return await body(client);
     } catch (err) {
@@ -162,12 +165,7 @@ export class PostgresStateBackend implements StateBackend {
 
   async transaction<T>(body: (tx: StateTransaction) => Promise<T>): Promise<T> {
     const moved: string[] = [];
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.failure(err);
-    }
+    const client = await this.connect();
     try {
       await this.query("BEGIN", [], client);
       const tx: StateTransaction = {
