@@ -69,47 +69,93 @@ export function parseStateBackend(value: string | undefined, origin: string): St
       hint,
     });
   }
-  try {
-    new URL(value);
-  } catch {
-    throw new UsageError(`${origin} is not a valid postgres:// URL`, { where: origin, hint });
-  }
+  if (splitUrl(value) === undefined) throw new UsageError(`${origin} is not a valid postgres:// URL`, { where: origin, hint });
   return { kind: "postgres", url: value, origin };
 }
 
-const PASSWORD_PARAMS = ["password", "sslpassword"];
 export const PASSWORD_MASK = "****";
+
+/**
+ * A libpq URL, cut where its password can be: `scheme://` `user` `:password` `@` `rest`. Parsed by hand:
+ * libpq's forms include some a WHATWG URL rejects (`postgres://user@/db?host=/socket/dir`, several hosts).
+ */
+interface UrlParts {
+  scheme: string;
+  user: string | undefined;
+  password: string | undefined;
+  rest: string;
+}
+
+function splitUrl(url: string): UrlParts | undefined {
+  const scheme = /^postgres(?:ql)?:\/\//i.exec(url)?.[0];
+  if (scheme === undefined || /\s/.test(url)) return undefined;
+  const afterScheme = url.slice(scheme.length);
+  // The user-info ends at the last "@" before the query (a password with an unencoded "@" or "/" still masks whole).
+  const query = afterScheme.indexOf("?");
+  const at = (query === -1 ? afterScheme : afterScheme.slice(0, query)).lastIndexOf("@");
+  if (at === -1) return { scheme, user: undefined, password: undefined, rest: afterScheme };
+  const userinfo = afterScheme.slice(0, at);
+  const colon = userinfo.indexOf(":");
+  return {
+    scheme,
+    user: colon === -1 ? userinfo : userinfo.slice(0, colon),
+    password: colon === -1 ? undefined : userinfo.slice(colon + 1),
+    rest: afterScheme.slice(at + 1),
+  };
+}
+
+const isPasswordParam = (param: string): boolean => /^(ssl)?password=/i.test(param);
+
+/** Rewrite the query parameters of `rest` (`host/db?a=1&b=2#x`); `undefined` drops a parameter. */
+function editParams(rest: string, edit: (param: string) => string | undefined): string {
+  const hash = rest.indexOf("#");
+  const beforeHash = hash === -1 ? rest : rest.slice(0, hash);
+  const fragment = hash === -1 ? "" : rest.slice(hash);
+  const q = beforeHash.indexOf("?");
+  if (q === -1) return rest;
+  const params = beforeHash
+    .slice(q + 1)
+    .split("&")
+    .map(edit)
+    .filter((x): x is string => x !== undefined);
+  return `${beforeHash.slice(0, q)}${params.length === 0 ? "" : `?${params.join("&")}`}${fragment}`;
+}
+
+function joinUrl(p: UrlParts, password: string | undefined): string {
+  const userinfo = p.user === undefined && password === undefined ? "" : `${p.user ?? ""}${password === undefined ? "" : `:${password}`}@`;
+  return `${p.scheme}${userinfo}${p.rest}`;
+}
 
 /** The URL with its password (user-info or `?password=`) replaced by ****: the only form ever shown. */
 export function maskedUrl(url: string): string {
-  return rewriteUrl(url, (u) => {
-    if (u.password !== "") u.password = PASSWORD_MASK;
-    for (const p of PASSWORD_PARAMS) if (u.searchParams.has(p)) u.searchParams.set(p, PASSWORD_MASK);
-  });
+  const p = splitUrl(url);
+  if (p === undefined) return "postgres://(unparsable URL)";
+  const rest = editParams(p.rest, (param) =>
+    isPasswordParam(param) ? `${param.slice(0, param.indexOf("=") + 1)}${PASSWORD_MASK}` : param,
+  );
+  return joinUrl({ ...p, rest }, p.password === undefined || p.password === "" ? p.password : PASSWORD_MASK);
 }
 
 /** The URL without any password, for a tool that gets the password some other way (PGPASSWORD). */
 export function urlWithoutPassword(url: string): string {
-  return rewriteUrl(url, (u) => {
-    u.password = "";
-    for (const p of PASSWORD_PARAMS) u.searchParams.delete(p);
-  });
+  const p = splitUrl(url);
+  if (p === undefined) return "postgres://(unparsable URL)";
+  return joinUrl({ ...p, rest: editParams(p.rest, (param) => (isPasswordParam(param) ? undefined : param)) }, undefined);
 }
 
 /** The password the URL carries (user-info first, then `?password=`), decoded. */
 export function urlPassword(url: string): string | undefined {
-  const u = new URL(url);
-  if (u.password !== "") return decodeURIComponent(u.password);
-  return u.searchParams.get("password") ?? undefined;
+  const p = splitUrl(url);
+  if (p === undefined) return undefined;
+  if (p.password !== undefined && p.password !== "") return safeDecode(p.password);
+  const param = /[?&]password=([^&#]*)/i.exec(p.rest)?.[1];
+  return param === undefined || param === "" ? undefined : safeDecode(param);
 }
 
-function rewriteUrl(url: string, edit: (u: URL) => void): string {
-  let u: URL;
+function safeDecode(text: string): string {
   try {
-    u = new URL(url);
+    return decodeURIComponent(text);
   } catch {
-    return "postgres://(unparsable URL)";
+    return text;
   }
-  edit(u);
-  return u.toString();
 }
