@@ -173,6 +173,9 @@ export const FLAG_HELP = {
   yes: "alias of --auto-approve",
   breakLock: "take over the lock of a run that is no longer alive (a stale lock)",
   strict: "treat unknown manifest fields as errors",
+  stateBackend:
+    "where records and locks live: local (the default) or postgres://USER@HOST[:PORT]/DB (team state); default: $PK3S_STATE_BACKEND. " +
+    "A password on the command line is visible to other users of this machine: prefer the variable or PGPASSWORD",
 } as const;
 
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
