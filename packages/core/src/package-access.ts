@@ -49,8 +49,9 @@ export async function openAddonPackage(tgz: string, options: { strict?: boolean 
 
 /**
  * A package for `addon install`: `opened` (extracted) unless `extract` is false
- * and nothing is read from its files (no chart values to fingerprint): a dry
- * run then takes validateAddonArchive's verdict, read from the stream.
+ * and nothing is read from its files (no chart values to fingerprint, no chart
+ * to render when `render` is set): a dry run then takes validateAddonArchive's
+ * verdict, read from the stream.
  */
 export interface AddonPackage {
   tgz: string;
@@ -60,10 +61,14 @@ export interface AddonPackage {
   opened: OpenedAddon | undefined;
 }
 
-export async function readAddonPackage(tgz: string, options: { strict?: boolean; extract: boolean }): Promise<AddonPackage> {
+export async function readAddonPackage(
+  tgz: string,
+  options: { strict?: boolean; extract: boolean; render?: boolean },
+): Promise<AddonPackage> {
   if (!options.extract) {
     const v = await validateAddonArchive(tgz, options);
-    if ((v.addon.spec.chart?.values ?? []).length === 0)
+    const chart = v.addon.spec.chart;
+    if (chart === undefined || ((chart.values ?? []).length === 0 && options.render !== true))
       return { tgz, addon: v.addon, digest: v.digest, warnings: v.warnings, opened: undefined };
   }
   const opened = await openAddonPackage(tgz, options);

@@ -5,10 +5,11 @@
  */
 import { formatProblem } from "@productive-k3s/pkg-format/errors";
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
-import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { terminalBlock, terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { InstallResult, PackageResult, SkippedPackage } from "../operations/install-result.js";
 import type { HelmReleaseStatus, ListResult, StatusResult } from "../operations/status.js";
+import type { TemplateResult } from "../operations/template.js";
 import type { UninstallResult } from "../operations/uninstall.js";
 import type { ValidateResult } from "../operations/validate.js";
 import type { PackedAddon } from "../package-access.js";
@@ -56,6 +57,10 @@ function formatPackage(r: PackageResult | SkippedPackage, target: string, cluste
       lines.push(`Action: ${r.action}${r.previousVersion === undefined ? "" : ` (installed: ${t(r.previousVersion)})`}`);
       lines.push("Would run, in order, from the extracted package root:");
       for (const [i, c] of (r.commands ?? []).entries()) lines.push(`  ${i + 1}. [${c.step}] ${t(formatArgv(c.argv))}`);
+      if (r.rendered !== undefined) {
+        lines.push(`The chart renders ${r.rendered.length} object${r.rendered.length === 1 ? "" : "s"} (helm template):`);
+        for (const o of r.rendered) lines.push(`  ${t(o)}`);
+      }
     }
     return lines.join("\n");
   }
@@ -118,4 +123,9 @@ export function renderList(r: ListResult): string {
 /** `dev addon package`. */
 export function renderPackage(r: PackedAddon): string {
   return `${r.file}\n  name: ${r.name}\n  version: ${r.version}\n  digest: ${r.digest}\n  size: ${r.size}`;
+}
+
+/** `addon template`: the manifests as helm printed them (made terminal-safe only when a terminal reads them). */
+export function renderTemplate(r: TemplateResult): string {
+  return process.stdout.isTTY === true ? terminalBlock(r.manifest) : r.manifest;
 }

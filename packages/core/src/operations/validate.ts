@@ -28,7 +28,7 @@ function about(addon: AddonView): Pick<ValidateResult, "name" | "version" | "cat
   return { name: m.name, version: m.version, category: m.category, description: m.description };
 }
 
-async function mustExist(path: string, what: string, dir: boolean): Promise<string> {
+export async function mustExist(path: string, what: string, dir: boolean): Promise<string> {
   const abs = resolve(path);
   const st = await stat(abs).catch(() => undefined);
   if (st === undefined || (dir ? !st.isDirectory() : !st.isFile()))
