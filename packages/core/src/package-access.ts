@@ -87,12 +87,13 @@ export async function validateAddonArchive(
   return { addon, digest: validated.digest, size: validated.size, warnings: validated.pkg.warnings };
 }
 
+/** An add-on source directory: spec.chart may name a remote chart, embedded when it is packed (operations/source-stage.ts). */
 export async function loadAddonSource(
   dir: string,
   options: { strict?: boolean } = {},
 ): Promise<{ addon: AddonView; warnings: import("@productive-k3s/pkg-format/errors").Problem[] }> {
   const { loadPackageDir } = await import("@productive-k3s/pkg-format/package-validate");
-  const pkg = await loadPackageDir(dir, { strict: options.strict === true });
+  const pkg = await loadPackageDir(dir, { strict: options.strict === true, allowRemoteChart: true });
   if (pkg.kind !== "addon") throw notAnAddon(dir, pkg.kind);
   const addon: AddonView = pkg.manifest;
   return { addon, warnings: pkg.warnings };

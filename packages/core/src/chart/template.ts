@@ -6,13 +6,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { InterruptedError, StepFailedError, ValidationError } from "@productive-k3s/pkg-format/errors";
-import { type RunResult, runProcess } from "@productive-k3s/pkg-format/process";
-import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { parse, parseAllDocuments } from "yaml";
 import { helmTemplateArgs, type UserValues } from "../lifecycle/plan.js";
 import type { AddonView } from "../manifest-view.js";
 import { type ChartFiles, templateProblem } from "./helm-problems.js";
+import { runHelm, throwToolFailure } from "./helm-run.js";
 
 export const HELM_CHECK_TIMEOUT_MS = 120_000;
 /** Rendered manifests larger than this are refused rather than cut (runProcess keeps this much). */
@@ -57,23 +56,6 @@ export async function chartFilesOf(pkgDir: string, addon: AddonView, label: stri
   };
 }
 
-/** A helm call that did not finish: interrupted (exit 130) or timed out (exit 1). */
-export function throwUnfinished(result: RunResult, what: string): void {
-  if (result.interrupted) throw new InterruptedError(`interrupted during ${what}`);
-  if (result.timedOut) throw new StepFailedError(`${what} timed out after ${HELM_CHECK_TIMEOUT_MS / 1000}s`);
-}
-
-/**
- * helm reports what it rejects as `Error: ...` (exit 1); anything else (a helm that cannot start, a crash,
- * a signal) is the tool failing, not the chart: exit 1 with its last line.
- */
-export function throwToolFailure(result: RunResult, what: string): void {
-  if (result.exitCode === 1 && /^Error: /m.test(result.stderr)) return;
-  const last = result.stderr.trim().split("\n").pop() ?? "";
-  const how = result.exitCode === null ? `was killed by ${result.signal ?? "a signal"}` : `failed (exit ${result.exitCode})`;
-  throw new StepFailedError(`${what} ${how}${last === "" ? "" : `: ${terminalLine(last)}`}`);
-}
-
 /** The kind and name of each object in a rendered manifest (documents that are not objects are skipped). */
 export function resourcesOf(manifest: string): string[] {
   const out: string[] = [];
@@ -89,13 +71,11 @@ export function resourcesOf(manifest: string): string[] {
 /** `helm template` of the add-on's chart; a chart that does not render is a ValidationError (exit 4). */
 export async function renderChart(input: RenderInput): Promise<Rendered> {
   const args = helmTemplateArgs(input.addon, input, input.values, input.kubeVersion);
-  const result = await runProcess(input.helm, args, {
+  const result = await runHelm(input.helm, args, "helm template", {
     cwd: input.pkgDir,
     timeoutMs: HELM_CHECK_TIMEOUT_MS,
-    toolName: "helm",
     maxCapture: MAX_MANIFEST_BYTES,
   });
-  throwUnfinished(result, "helm template");
   const { name, version } = input.addon.metadata;
   if (result.exitCode !== 0) {
     throwToolFailure(result, "helm template");

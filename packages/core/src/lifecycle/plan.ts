@@ -115,6 +115,13 @@ export function helmTemplateArgs(
   ];
 }
 
+/** `helm lint` of the chart with the package's own values files (the authoring check; no user values). */
+export function helmLintArgs(addon: AddonView, namespace: string): string[] {
+  const chart = addon.spec.chart;
+  if (chart === undefined) throw new Error("helmLintArgs called for an add-on without spec.chart");
+  return ["lint", chartPathArg(chart.path), "--namespace", namespace, ...helmValuesArgs(addon, { files: [], sets: [] })];
+}
+
 function script(name: StepName, path: string | undefined): PlannedStep[] {
   return path === undefined ? [] : [{ name, kind: "script", file: "bash", args: [path], script: path }];
 }
