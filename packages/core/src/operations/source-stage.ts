@@ -63,14 +63,15 @@ async function copySource(source: string, dest: string, label: string): Promise<
 }
 
 /**
- * The source to check and pack. With a remote chart, `pull` (helm) is required: the caller decides what
- * a missing helm means before coming here.
+ * The source to check and pack. Without `pull` (no helm) a remote chart is not embedded and the source
+ * is returned as it is: the caller decides before coming here whether that may be (validate) or not.
  */
 export async function stageSource(source: string, addon: AddonView, pull: PullOptions | undefined, label: string): Promise<StagedSource> {
   const chart = addon.spec.chart;
   const remote = chart?.remote;
-  if (chart === undefined || remote === undefined) return { dir: source, addon, embedded: undefined, cleanup: async () => {} };
-  if (pull === undefined) throw new Error("stageSource: a remote chart needs helm");
+  if (chart === undefined || remote === undefined || pull === undefined) {
+    return { dir: source, addon, embedded: undefined, cleanup: async () => {} };
+  }
   const dir = await mkdtemp(join(tmpdir(), "pk3s-stage-"));
   const off = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
