@@ -57,7 +57,13 @@ const objects = (manifest: string): Record<string, unknown>[] =>
     .map((d) => d.toJS() as Record<string, unknown> | null)
     .filter((o): o is Record<string, unknown> => o !== null);
 
-const find = (manifest: string, kind: string) => objects(manifest).find((o) => o.kind === kind) as Record<string, any> | undefined;
+interface K8sObject {
+  kind?: string;
+  metadata?: { name?: string };
+  spec?: { replicas?: number; ports?: { port?: number }[] };
+}
+const find = (manifest: string, kind: string): K8sObject | undefined =>
+  objects(manifest).find((o) => o.kind === kind) as K8sObject | undefined;
 
 describe.skipIf(!tools.ok)("dev addon validate|package: helm lint and helm template with the real helm", () => {
   it("a chart made by helm create passes, checked with the package's values", async () => {
@@ -183,7 +189,7 @@ describe.skipIf(!tools.ok)("addon template and install --dry-run with the real h
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.startsWith("---\n# Source: web/templates/")).toBe(true);
     expect(find(r.stdout, "Deployment")).toMatchObject({ metadata: { name: "r1-web" }, spec: { replicas: 5 } });
-    expect(find(r.stdout, "Service")?.spec.ports[0].port).toBe(9090);
+    expect(find(r.stdout, "Service")?.spec?.ports?.[0]?.port).toBe(9090);
     expect(r.stdout).toContain('"r1-web-test-connection"'); // the chart's helm.sh/hook test pod: install creates it too
   });
 
