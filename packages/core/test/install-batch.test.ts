@@ -56,6 +56,7 @@ describe("addon install --dependency-tgz, dry run", () => {
     expect(r.code, r.stderr).toBe(0);
     expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
     // Only longhorn has a chart: rendered with exactly the values of its `upgrade --install` below.
+    const valuesArgs = ["-f", "values.yaml", "-f", values, "--set", "a=b"];
     expect((await sb.calls("helm")).map((c) => c.argv)).toEqual([
       [
         "template",
@@ -66,12 +67,7 @@ describe("addon install --dependency-tgz, dry run", () => {
         "--include-crds",
         "--kube-version",
         "v1.31.4+k3s1",
-        "-f",
-        "values.yaml",
-        "-f",
-        values,
-        "--set",
-        "a=b",
+        ...valuesArgs,
       ],
     ]);
     const doc = JSON.parse(r.stdout) as Doc;
@@ -98,12 +94,7 @@ describe("addon install --dependency-tgz, dry run", () => {
         "--wait",
         "--timeout",
         "10m",
-        "-f",
-        "values.yaml",
-        "-f",
-        values,
-        "--set",
-        "a=b",
+        ...valuesArgs,
         "--kubeconfig",
         k3sKubeconfig,
         "--kube-context",
