@@ -59,14 +59,14 @@ export function devCommand(): Command {
     )
     .requiredOption("--source <dir>", "add-on source directory")
     .requiredOption("--out <dir>", "output directory")
-    .option("--strict", "helm lint warnings are errors")
+    .option("--strict", FLAG_HELP.strict)
     .option("--require-helm", REQUIRE_HELM_HELP)
     .option("--plain-http", PLAIN_HTTP_HELP)
     .option("--json", FLAG_HELP.json)
     .addHelpText(
       "after",
-      "\nExamples:\n  productive-k3s-core dev addon package --source ./addons/longhorn --out ./dist\n" +
-        "  productive-k3s-core dev addon package --source ./addons/podinfo --out ./dist --plain-http   # chart in an HTTP registry on loopback\n",
+      "\nExample:\n  productive-k3s-core dev addon package --source ./addons/longhorn --out ./dist\n" +
+        "  productive-k3s-core dev addon package --source ./addons/podinfo --out ./dist --plain-http\n",
     )
     .action(async (flags: { source: string; out: string; json?: boolean } & AuthoringFlags) => {
       const { packageSource } = await import("../operations/validate.js");
