@@ -131,6 +131,15 @@ describe.skipIf(!tools.ok || !registryAvailable.ok)("remote charts, embedded by 
     expect((JSON.parse(again.stdout) as { digest: string }).digest).toBe(doc.digest);
   });
 
+  it("dev addon install --source embeds the chart the same way before the package flow (dry run)", async () => {
+    const src = await writeSource(join(sb.root, "src-install"), { chart: ociChart(), files: valuesFile });
+    const r = await sb.run(["dev", "addon", "install", "--source", src, "--plain-http", "--dry-run", "--json"], env);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { commands: { step: string; argv: string[] }[]; rendered: string[] };
+    expect(doc.commands.find((c) => c.step === "helm")?.argv.slice(1, 5)).toEqual(["upgrade", "--install", "web", "./charts/podinfo"]);
+    expect(doc.rendered).toContain("Deployment/web-podinfo");
+  });
+
   it("repo + name: pulled from the loopback chart repository through its index.yaml", async () => {
     const src = await writeSource(join(sb.root, "src-repo"), {
       chart: `    repo: ${repo.url}\n    name: podinfo\n    version: 0.1.0\n    digest: ${digest}`,
