@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { readRegularFile } from "@productive-k3s/pkg-format/regular-file";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import type { UserValues } from "./plan.js";
 
@@ -44,8 +45,8 @@ export async function fingerprintValues(
     mac.update(`${kind}:${bytes.length}\n`);
     mac.update(bytes);
   };
-  for (const f of packageFiles) part("package", await readFile(join(pkgDir, f)));
-  for (const f of user.files) part("file", await readFile(f));
+  for (const f of packageFiles) part("package", await readRegularFile(join(pkgDir, f), "values file"));
+  for (const f of user.files) part("file", await readRegularFile(f, "values file"));
   for (const s of user.sets) part("set", s);
   return `hmac-sha256:${mac.digest("hex")}`;
 }

@@ -15,10 +15,10 @@
  * command line, a record or a directory listing never leaves the cluster's
  * directory.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { renameSync } from "node:fs";
 import { readdir, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { copyFileAtomic, readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { copyFileAtomic, readJsonFile, writeJsonAtomic, writeJsonAtomicSync } from "@productive-k3s/pkg-format/atomic";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
@@ -94,17 +94,10 @@ export async function writeRecord(store: ClusterStore, record: InstallRecord): P
  * Still atomic: temp file + rename.
  */
 export function writeRecordSync(store: ClusterStore, record: InstallRecord): void {
-  const file = recordFile(store, record.name);
-  const tmp = `${file}.${process.pid}.interrupt.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(InstallRecord.parse(record), null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
+    writeJsonAtomicSync(recordFile(store, record.name), InstallRecord.parse(record));
   } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean
-    }
+    // best effort: the process is exiting; a later run detects the unfinished run
   }
 }
 

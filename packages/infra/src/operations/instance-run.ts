@@ -11,14 +11,17 @@
  * another host, is never taken over: exit 7), marks the old run interrupted
  * and proceeds. plan/destroy need `--break-lock` for that.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { chmod, copyFile, rename } from "node:fs/promises";
+import { unlinkSync } from "node:fs";
 import { hostname } from "node:os";
+import { copyFileAtomic, writeJsonAtomicSync } from "@productive-k3s/pkg-format/atomic";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { isPk3sError, LockedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { acquireLock, inspectLock, type Lock } from "@productive-k3s/pkg-format/lock";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
 import type { EngineRun } from "../engines/engine-run.js";
+import type { OpenedProfile } from "../profile/opened-profile.js";
+import type { ResolvedInputs } from "../profile/resolved-inputs.js";
+import { redactError } from "../secrets.js";
 import {
   type Action,
   ensureInstanceDirs,
@@ -32,8 +35,7 @@ import {
 } from "../state/instance-store.js";
 import { appendToRecord, RunRecorder } from "../state/run-record.js";
 import { ApprovalDeclinedError } from "./confirm.js";
-import type { OpenedProfile } from "./open-profile.js";
-import { type ResolvedInputs, storableInputs } from "./resolve-inputs.js";
+import { storableInputs } from "./resolve-inputs.js";
 
 export interface RunSetup {
   instance: string;
@@ -110,12 +112,6 @@ async function markInterrupted(record: InstanceRecord): Promise<string | undefin
   return summary.id;
 }
 
-function writeRecordSync(path: string, record: InstanceRecord): void {
-  const tmp = `${path}.${process.pid}.interrupt.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
 export async function withInstanceRun<T>(
   setup: RunSetup,
   body: (ctx: RunContext) => Promise<{ status: InstanceStatus; result: T }>,
@@ -178,9 +174,7 @@ export async function withInstanceRun<T>(
     record.runs.push(summary);
     await writeInstance(paths, record);
     if (adopt) {
-      await copyFile(setup.profile.tgz, `${paths.packageCopy}.tmp`);
-      await chmod(`${paths.packageCopy}.tmp`, 0o600);
-      await rename(`${paths.packageCopy}.tmp`, paths.packageCopy);
+      await copyFileAtomic(setup.profile.tgz, paths.packageCopy);
     }
 
     unregister = onInterrupt(() => {
@@ -190,7 +184,7 @@ export async function withInstanceRun<T>(
       summary.exitCode = 130;
       summary.endedAt = new Date().toISOString();
       try {
-        writeRecordSync(paths.record, record);
+        writeJsonAtomicSync(paths.record, record);
         // Exiting now (Ctrl-C outside a tool run): leave no lock behind.
         unlinkSync(lock.file);
       } catch {
@@ -234,8 +228,7 @@ export async function withInstanceRun<T>(
       const keepsStatus = setup.action === "plan" || declined;
       const fresh: InstanceStatus = declined ? "planned" : "failed";
       finalStatus = exitCode === 130 ? "interrupted" : keepsStatus ? (existing === undefined ? fresh : previousStatus) : "failed";
-      if (err instanceof Error) err.message = setup.resolved.secrets.redact(err.message);
-      throw err;
+      throw redactError(err, setup.resolved.secrets.redact);
     } finally {
       record.status = finalStatus;
       record.current = undefined;

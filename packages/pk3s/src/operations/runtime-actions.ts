@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { log } from "@productive-k3s/pkg-format/cli";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { runRuntime } from "../delegate/delegate.js";
 import { type RuntimeName, requireRuntime } from "../delegate/runtime-bin.js";
 import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
@@ -138,5 +139,7 @@ export function profileArgs(input: ProfileActionInput, tgz: string): string[] {
 }
 
 export async function runProfileAction(input: ProfileActionInput): Promise<DelegationResult> {
+  // Refused here, before a download, by the same rule Infra applies.
+  if (input.instance !== undefined) assertValidName("instance", input.instance, "--instance");
   return delegateOne(input, "profile", "infra", input.infraBin, input.action, (tgz) => profileArgs(input, tgz));
 }

@@ -71,6 +71,9 @@ export interface LoadOptions {
 
 type Want = "file" | "dir" | "any";
 
+/** What a tree entry of kind "other" is, in problems. */
+const SPECIAL = "a FIFO, socket or device";
+
 export async function detectPackageKind(dir: string, label = dir): Promise<PackageKind> {
   const present: PackageKind[] = [];
   for (const kind of ["addon", "profile"] as const) {
@@ -165,9 +168,11 @@ export async function validatePackageTree(
       return undefined;
     }
     if (want === "file" && found !== "file")
-      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file, found a directory`));
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file, found ${found === "dir" ? "a directory" : SPECIAL}`));
+    else if (want === "any" && found === "other")
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file or directory, found ${SPECIAL}`));
     else if (want === "dir" && found !== "dir")
-      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a directory, found a file`));
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a directory, found ${found === "file" ? "a file" : SPECIAL}`));
     else return normal;
     return undefined;
   };
@@ -196,8 +201,15 @@ export async function validatePackageTree(
     } else if (spec.chart !== undefined) {
       const chartDir = await checkRef(spec.chart.path, ["spec", "chart", "path"], "dir", "chart directory");
       if (chartDir !== undefined) {
-        const chartYaml = await tree.readText(posix.join(chartDir, "Chart.yaml"));
-        problems.push(...checkChartYaml(chartYaml, display(join(spec.chart.path, "Chart.yaml"))));
+        const chartFile = display(join(spec.chart.path, "Chart.yaml"));
+        try {
+          const chartYaml = await tree.readText(posix.join(chartDir, "Chart.yaml"));
+          problems.push(...checkChartYaml(chartYaml, chartFile));
+        } catch (err) {
+          // A FIFO, socket or device as Chart.yaml: reported with the others, never read.
+          if (!(err instanceof ValidationError)) throw err;
+          problems.push({ file: chartFile, message: err.problems[0]?.message ?? err.message, severity: "error" });
+        }
       }
       for (const [i, v] of spec.chart.values.entries()) await checkRef(v, ["spec", "chart", "values", i], "file", "values file");
     }
