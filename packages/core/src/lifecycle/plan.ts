@@ -73,11 +73,53 @@ export function helmInstallArgs(addon: AddonView, t: HelmTarget, timeout: Timeou
     "--wait",
     "--timeout",
     timeout.text,
-    ...(chart.values ?? []).flatMap((f) => ["-f", f]),
-    ...values.files.flatMap((f) => ["-f", f]),
-    ...values.sets.flatMap((s) => ["--set", s]),
+    ...helmValuesArgs(addon, values),
     ...helmTargetArgs(t),
   ];
+}
+
+/**
+ * The values of an install, in the one order every helm call that renders the chart uses (install,
+ * template, lint): the package's values files, then the user's -f files, then --set.
+ */
+export function helmValuesArgs(addon: AddonView, values: UserValues): string[] {
+  return [
+    ...(addon.spec.chart?.values ?? []).flatMap((f) => ["-f", f]),
+    ...values.files.flatMap((f) => ["-f", f]),
+    ...values.sets.flatMap((s) => ["--set", s]),
+  ];
+}
+
+/**
+ * `helm template` of exactly what `helm upgrade --install` would apply: same chart, release, namespace
+ * and values (helmValuesArgs), CRDs included (install applies the chart's crds/ folder too). Without a
+ * cluster, `kubeVersion` (the probed cluster's, when known) stands in for `.Capabilities.KubeVersion`.
+ */
+export function helmTemplateArgs(
+  addon: AddonView,
+  t: Pick<HelmTarget, "release" | "namespace">,
+  values: UserValues,
+  kubeVersion?: string,
+): string[] {
+  const chart = addon.spec.chart;
+  if (chart === undefined) throw new Error("helmTemplateArgs called for an add-on without spec.chart");
+  return [
+    "template",
+    t.release,
+    chartPathArg(chart.path),
+    "--namespace",
+    t.namespace,
+    "--include-crds",
+    ...(kubeVersion === undefined ? [] : ["--kube-version", kubeVersion]),
+    ...helmValuesArgs(addon, values),
+  ];
+}
+
+/** `helm lint` of the chart with the package's own values files (the authoring check; no user values). */
+export function helmLintArgs(addon: AddonView, namespace: string): string[] {
+  const chart = addon.spec.chart;
+  if (chart === undefined) throw new Error("helmLintArgs called for an add-on without spec.chart");
+  return ["lint", chartPathArg(chart.path), "--namespace", namespace, ...helmValuesArgs(addon, { files: [], sets: [] })];
 }
 
 function script(name: StepName, path: string | undefined): PlannedStep[] {
