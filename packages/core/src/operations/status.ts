@@ -6,7 +6,7 @@
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
-import { helmTargetArgs } from "../lifecycle/plan.js";
+import { helmStatusArgs } from "../lifecycle/plan.js";
 import type { InstallRecord } from "../records/schema.js";
 import { clusterStore, listRecords, readRecord } from "../records/store.js";
 import { HELM_INSTALL_HINT } from "./tools.js";
@@ -61,14 +61,10 @@ async function helmStatus(record: InstallRecord, target: KubeTarget): Promise<He
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }
-  const result = await runProcess(
-    helm,
-    ["status", record.release, "--namespace", record.namespace, "-o", "json", ...helmTargetArgs(target)],
-    {
-      timeoutMs: 60_000,
-      toolName: "helm",
-    },
-  );
+  const result = await runProcess(helm, helmStatusArgs({ release: record.release, namespace: record.namespace, ...target }), {
+    timeoutMs: 60_000,
+    toolName: "helm",
+  });
   if (result.exitCode !== 0) {
     const last = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;
     return { error: last.replace(/^Error: /, "") };
