@@ -7,7 +7,7 @@
  * `values.yaml`, `bash scripts/install.sh`), so the same package makes the
  * same tool calls wherever it was extracted. User `-f` files are absolute.
  */
-import type { KubeTarget } from "../cluster/kubeconfig.js";
+import { type KubeTarget, kubeconfigArgs } from "../cluster/kubeconfig.js";
 import type { Timeout } from "../duration.js";
 import type { AddonView } from "../manifest-view.js";
 
@@ -61,8 +61,9 @@ export function chartPathArg(path: string): string {
  * `--rollback-on-failure`) and no `--force` (Helm 4: `--force-replace`); Core does its own rollback.
  */
 
+/** `--kubeconfig FILE --kube-context CTX`; a KUBECONFIG list reaches helm through the environment instead. */
 export function helmTargetArgs(t: Pick<HelmTarget, "kubeconfig" | "context">): string[] {
-  return ["--kubeconfig", t.kubeconfig, "--kube-context", t.context];
+  return [...kubeconfigArgs(t.kubeconfig), "--kube-context", t.context];
 }
 
 type HelmRelease = Pick<HelmTarget, "release" | "namespace" | "kubeconfig" | "context">;
