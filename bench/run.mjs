@@ -332,7 +332,7 @@ async function main() {
 
   // ---- pack ----
   if (packSource !== undefined) {
-    const { GZIP_LEVEL } = await import(join(REPO, "packages/pkg-format/dist/pack.js"));
+    const { GZIP_LEVEL } = await import(join(REPO, "packages/pkg-format/dist/archive/pack.js"));
     const outDir = join(dirs.work, "pack");
     const baseFile = join(dirs.work, "baseline.tgz");
     const label = `pack: core dev addon package (512 MiB, 10,000 files, gzip -${GZIP_LEVEL})`;

@@ -13,8 +13,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTimeout } from "../packages/core/dist/duration.js";
-import { FLAG_HELP, parseDurationMs } from "../packages/pkg-format/dist/cli.js";
-import { packPackage } from "../packages/pkg-format/dist/pack.js";
+import { packPackage } from "../packages/pkg-format/dist/archive/pack.js";
+import { FLAG_HELP, parseDurationMs } from "../packages/pkg-format/dist/cli/cli.js";
 import { type CommandEntry, commandEntries } from "./cli-surface.js";
 import { BIN, FIXTURES_BIN, REPO } from "./helpers.js";
 

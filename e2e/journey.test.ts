@@ -105,7 +105,7 @@ beforeAll(async () => {
   );
 
   // Packages, built by the real packer from the fixtures and an e2e profile.
-  const { packPackage } = (await import(join(REPO, "packages/pkg-format/dist/pack.js"))) as {
+  const { packPackage } = (await import(join(REPO, "packages/pkg-format/dist/archive/pack.js"))) as {
     packPackage: (src: string, out: string) => Promise<{ file: string }>;
   };
   for (const addon of ["cert-manager", "longhorn"]) await packPackage(join(REPO, "fixtures/addons", addon), packages);
@@ -169,7 +169,7 @@ describe("user journey", () => {
     ok(await pk3s(["addon", "pull", "longhorn", "--output", out]), "pull");
     expect(await readdir(out)).toEqual(["longhorn-1.0.0.tgz"]);
     const index = readFileSync(join(work, "www", "index.yaml"), "utf8");
-    const { sha256File } = (await import(join(REPO, "packages/pkg-format/dist/digest.js"))) as {
+    const { sha256File } = (await import(join(REPO, "packages/pkg-format/dist/archive/digest.js"))) as {
       sha256File: (f: string) => Promise<string>;
     };
     expect(index).toContain(await sha256File(join(out, "longhorn-1.0.0.tgz")));

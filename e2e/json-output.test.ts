@@ -6,14 +6,14 @@
  * with the human error on stderr.
  *
  * PK3S_JSON_CAPTURE_DIR=<dir> also writes each command's stdout to <dir>/<command>.json
- * (the README's "JSON output" examples are taken from there).
+ * (docs/json-output.md is generated from there).
  */
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packPackage } from "../packages/pkg-format/dist/pack.js";
+import { packPackage } from "../packages/pkg-format/dist/archive/pack.js";
 import { commandEntries } from "./cli-surface.js";
 import { BIN, FIXTURES_BIN, REPO } from "./helpers.js";
 

@@ -2,13 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// Regenerates the README's "JSON output" section from real runs:
+// Regenerates docs/json-output.md from real runs:
 //   PK3S_JSON_CAPTURE_DIR=/tmp/cap npx vitest run --project e2e e2e/json-output.test.ts
 //   node scripts/json-docs.mjs /tmp/cap [failures.json] > /tmp/json-docs.md
-// then replace the section between the JSON-OUTPUT markers in README.md.
+// then replace the section between the JSON-OUTPUT markers in docs/json-output.md.
 const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const dir = process.argv[2];
-// Optional: a JSON list of captured failure documents (the README's "Failures" examples were captured by hand).
+// Optional: a JSON list of captured failure documents (the "Failures" examples were captured by hand).
 const failures = process.argv[3] ? JSON.parse(readFileSync(process.argv[3], "utf8")) : [];
 const files = readdirSync(dir);
 const cap = Object.fromEntries(files.map((f) => [f.replace(/\.json$/, ""), JSON.parse(readFileSync(join(dir, f), "utf8"))]));
@@ -152,11 +152,10 @@ const notes = {
 };
 const out = [];
 const total = groups.reduce((n, g) => n + g[1].length, 0);
-out.push("## JSON output", "");
 out.push(
   "Every command of the three binaries takes `--json`: stdout then holds exactly one JSON document (logs, progress and tool output stay on stderr).",
   'A success is `{"ok": true, ...}`; any failure, usage errors included, is',
-  '`{"ok": false, "error": {"code", "exitCode", "message", "where"?, "hint"?, ...}}` with the exit code of the table above',
+  '`{"ok": false, "error": {"code", "exitCode", "message", "where"?, "hint"?, ...}}` with the exit code listed in [the README](../README.md#exit-codes)',
   "(`problems` for validation errors, `holder` for a held lock, `reason`/`entry` for integrity errors), while stderr still gets the human",
   "`error:` / `where:` / `hint:` lines. pk3s commands that delegate to a runtime (`addon validate`, `profile validate|plan|install|status|destroy`)",
   "print the runtime's document unchanged. The examples below are real outputs of `e2e/json-output.test.ts` (with the helm/kubectl/tofu stubs),",
@@ -164,7 +163,7 @@ out.push(
   "",
 );
 for (const [bin, cmds] of groups) {
-  out.push(`### \`${bin}\``, "");
+  out.push(`## \`${bin}\``, "");
   for (const c of cmds) {
     const key = c.replaceAll(" ", "_");
     const capd = cap[key];
@@ -179,7 +178,7 @@ for (const [bin, cmds] of groups) {
     out.push(`**\`${c}\`**${note ? ` — ${note}` : ""}`, "", "```console", `$ ${argv(capd.argv)}`, render(doc, 0, 0), "```", "");
   }
 }
-out.push("### Failures", "");
+out.push("## Failures", "");
 for (const f of failures) {
   out.push("```console", `$ ${f.argv}`, path(f.stdout.trimEnd()), `$ echo $?`, String(f.code), "```", "");
 }

@@ -168,7 +168,7 @@ export async function manyFilesPackage(outDir, repoDir, { files, perFile = 600, 
  * does the same work as for a packer-made package while generation stays fast.
  */
 export async function bigPackage(outDir, repoDir, bytes) {
-  const tarWrite = await import(join(repoDir, "packages/pkg-format/dist/tar-write.js"));
+  const tarWrite = await import(join(repoDir, "packages/pkg-format/dist/archive/tar-write.js"));
   const name = `bench-big-${Math.round(bytes / MiB)}m`;
   const dir = join(outDir, "catalog", "big");
   const file = join(dir, `${name}-1.0.0.tgz`);

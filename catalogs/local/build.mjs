@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const repo = join(here, "..", "..");
-const { packPackage } = await import(join(repo, "packages/pkg-format/dist/pack.js"));
+const { packPackage } = await import(join(repo, "packages/pkg-format/dist/archive/pack.js"));
 const out = join(here, "packages");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -79,6 +79,8 @@ describe("addon validate --tgz reads the archive without extracting it", () => {
       kind: "addon",
       name: "longhorn",
       version: expect.any(String),
+      category: "storage",
+      description: "Longhorn distributed block storage (test fixture with a small local chart)",
       digest: expect.any(String),
       warnings: [],
     });
@@ -201,7 +203,7 @@ describe("dependencies and the helm call", () => {
       "postInstall:ok",
       "validate:ok",
     ]);
-    expect(record.valuesFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(record.valuesFingerprint).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     const recordText = await readFile(join(await sb.clusterDir(), "addons/longhorn/record.json"), "utf8");
     expect(recordText).not.toContain("/var/lib/k3s");
     const runLog = await readFile(record.runLog as string, "utf8");

@@ -9,7 +9,7 @@ import { parseTimeout } from "../src/duration.js";
 import { checkDependencies, parseAssumed } from "../src/lifecycle/dependencies.js";
 import { displayArgv, helmInstallArgs, planInstall, planUninstall } from "../src/lifecycle/plan.js";
 import type { AddonView } from "../src/manifest-view.js";
-import { decideAction } from "../src/operations/install.js";
+import { decideAction } from "../src/operations/install-decision.js";
 import type { InstallRecord } from "../src/records/schema.js";
 
 const fixtures = resolve(import.meta.dirname, "../../../fixtures");
@@ -189,13 +189,14 @@ describe("plan", () => {
 
 describe("decideAction", () => {
   const digest = `sha256:${"a".repeat(64)}`;
+  const fingerprint = `hmac-sha256:${"c".repeat(64)}`;
   const rec = (over: Partial<InstallRecord>): InstallRecord => ({
     schemaVersion: 1,
     name: "x",
     version: "1.0.0",
     digest,
     namespace: "x",
-    valuesFingerprint: digest,
+    valuesFingerprint: fingerprint,
     status: "deployed",
     action: "install",
     steps: [],
@@ -209,14 +210,18 @@ describe("decideAction", () => {
     ...over,
   });
   it("is a no-op for the same version and digest, upgrades otherwise", () => {
-    const w = { version: "1.0.0", digest, valuesFingerprint: digest, namespace: "x" };
+    const w = { version: "1.0.0", digest, valuesFingerprint: fingerprint, namespace: "x" };
     expect(decideAction(undefined, "install", w, false).action).toBe("install");
     expect(decideAction(rec({}), "install", w, false).action).toBe("none");
     expect(decideAction(rec({}), "install", w, true).action).toBe("install");
     expect(decideAction(rec({}), "install", { ...w, version: "1.1.0" }, false).action).toBe("upgrade");
-    expect(decideAction(rec({}), "install", { ...w, valuesFingerprint: `sha256:${"b".repeat(64)}` }, false)).toMatchObject({
+    expect(decideAction(rec({}), "install", { ...w, valuesFingerprint: `hmac-sha256:${"b".repeat(64)}` }, false)).toMatchObject({
       action: "upgrade",
       note: expect.stringContaining("other values"),
+    });
+    expect(decideAction(rec({ valuesFingerprint: undefined }), "install", w, false)).toMatchObject({
+      action: "upgrade",
+      note: expect.stringContaining("without a values fingerprint"),
     });
     expect(decideAction(rec({ status: "failed" }), "install", w, false).action).toBe("install");
     expect(() => decideAction(rec({}), "install", { ...w, namespace: "y" }, false)).toThrow(/installed in namespace x, not y/);

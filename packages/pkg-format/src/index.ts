@@ -1,12 +1,21 @@
 /**
- * Public API of @productive-k3s/pkg-format. Every module is also importable
- * as `@productive-k3s/pkg-format/<module>`.
+ * Public API of @productive-k3s/pkg-format: the package format itself —
+ * schemas and their types, manifest/catalog/env-file parsing, name rules,
+ * package validation, deterministic packing, safe extraction, inspection,
+ * digests and checksums, and the typed errors they throw.
+ *
+ * The CLI kit (`/cli`, `/text-table`, `/terminal-text`, `/shell-quote`) and the
+ * host helpers (`/process`, `/atomic`, `/lock`, `/paths`, `/redact`,
+ * `/version`) are shared by the three binaries and are subpath exports only:
+ * they are not the format, and a CLI importing them must not load zod, yaml
+ * and the archive code at start-up. The tar reader/writer and the archive
+ * scanner are internal (not exported at all). package.json's `exports` lists
+ * every public subpath.
  */
 
-export type { PackageSource } from "./archive-input.js";
-export { type ArchiveFile, MANIFEST_FILES, type PackageKind } from "./archive-scan.js";
-export { type CatalogParseOptions, type ParsedCatalog, parseCatalog } from "./catalog-parse.js";
-export { CHECKSUMS_FILE, formatChecksums, parseChecksums } from "./checksums.js";
+export type { PackageSource } from "./archive/archive-input.js";
+export { type ArchiveFile, MANIFEST_FILES, type PackageKind } from "./archive/archive-scan.js";
+export { CHECKSUMS_FILE, formatChecksums, parseChecksums } from "./archive/checksums.js";
 export {
   createHashingStream,
   DIGEST_PATTERN,
@@ -15,9 +24,7 @@ export {
   type Sha256Digest,
   sha256File,
   sha256Hex,
-} from "./digest.js";
-export { type EnvEntry, type EnvParseOptions, type ParsedEnvFile, parseEnvFile } from "./env-file.js";
-export * from "./errors.js";
+} from "./archive/digest.js";
 export {
   type ExtractedPackage,
   type ExtractOptions,
@@ -28,19 +35,11 @@ export {
   type ValidateArchiveOptions,
   type ValidatedArchive,
   validatePackageArchive,
-} from "./extract.js";
-export { DEFAULT_LIMITS, type ExtractLimits, resolveLimits } from "./extract-limits.js";
-export { DEFAULT_IGNORES, IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
-export { type InspectedPackage, type InspectOptions, inspectPackage } from "./inspect.js";
-export { jsonSchemaFor, renderSchemas, SCHEMA_NAMES, type SchemaName } from "./json-schema.js";
-export {
-  type ParsedDocument,
-  type ParseOptions,
-  parseAddonManifest,
-  parseProfileManifest,
-  parseYamlWithSchema,
-} from "./manifest-parse.js";
-export { GZIP_LEVEL, type PackOptions, type PackResult, packPackage } from "./pack.js";
+} from "./archive/extract.js";
+export { DEFAULT_LIMITS, type ExtractLimits, resolveLimits } from "./archive/extract-limits.js";
+export { DEFAULT_IGNORES, IGNORE_FILE, IgnoreRules } from "./archive/ignore-rules.js";
+export { type InspectedPackage, type InspectOptions, inspectPackage } from "./archive/inspect.js";
+export { GZIP_LEVEL, type PackOptions, type PackResult, packPackage } from "./archive/pack.js";
 export {
   ArchiveIndex,
   ContentNotKeptError,
@@ -49,7 +48,7 @@ export {
   type KeepPolicy,
   type PackageTree,
   type TreeEntryKind,
-} from "./package-tree.js";
+} from "./archive/package-tree.js";
 export {
   detectPackageKind,
   type LoadedAddon,
@@ -62,9 +61,21 @@ export {
   type ValidatedPackage,
   type ValidatedProfile,
   validatePackageTree,
-} from "./package-validate.js";
-export * from "./schema-addon.js";
-export * from "./schema-catalog.js";
-export * from "./schema-common.js";
-export * from "./schema-profile.js";
-export { type FieldPath, formatFieldPath, type Location } from "./yaml-source.js";
+} from "./archive/package-validate.js";
+export * from "./errors.js";
+export { type CatalogParseOptions, type ParsedCatalog, parseCatalog } from "./format/catalog-parse.js";
+export { type EnvEntry, type EnvParseOptions, type ParsedEnvFile, parseEnvFile } from "./format/env-file.js";
+export { jsonSchemaFor, renderSchemas, SCHEMA_NAMES, type SchemaName } from "./format/json-schema.js";
+export {
+  type ParsedDocument,
+  type ParseOptions,
+  parseAddonManifest,
+  parseProfileManifest,
+  parseYamlWithSchema,
+} from "./format/manifest-parse.js";
+export { assertValidName, isValidName, type NameKind, nameRuleText } from "./format/names.js";
+export * from "./format/schema-addon.js";
+export * from "./format/schema-catalog.js";
+export * from "./format/schema-common.js";
+export * from "./format/schema-profile.js";
+export { type FieldPath, formatFieldPath, type Location } from "./format/yaml-source.js";

@@ -5,10 +5,10 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openPackage, validatePackageArchive } from "../src/archive/extract.js";
+import { packPackage } from "../src/archive/pack.js";
+import { ArchiveIndex, directoryTree } from "../src/archive/package-tree.js";
 import { formatProblem, IntegrityError, UsageError, ValidationError } from "../src/errors.js";
-import { openPackage, validatePackageArchive } from "../src/extract.js";
-import { packPackage } from "../src/pack.js";
-import { ArchiveIndex, directoryTree } from "../src/package-tree.js";
 import { ADDON_TREE, PROFILE_TREE, type Tree, tempDir } from "./helpers/source-tree.js";
 import { dir, file, tgz } from "./helpers/tar-builder.js";
 
@@ -202,7 +202,7 @@ describe("validatePackageArchive gives openPackage's verdict without extracting"
     const packed = await packPackage(join(FIXTURES, "addons", "longhorn"), join(work, "out"));
     const tmp = join(work, "tmp");
     await mkdir(tmp);
-    const dist = join(import.meta.dirname, "..", "dist", "extract.js");
+    const dist = join(import.meta.dirname, "..", "dist", "archive", "extract.js");
     const script = `
       import { validatePackageArchive } from ${JSON.stringify(dist)};
       import { readdirSync } from "node:fs";

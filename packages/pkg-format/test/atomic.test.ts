@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/atomic.js";
-import { ensurePrivateDir } from "../src/paths.js";
-import { createRedactor } from "../src/redact.js";
+import { copyFileAtomic, readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/host/atomic.js";
+import { ensurePrivateDir } from "../src/host/paths.js";
+import { createRedactor } from "../src/host/redact.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -22,6 +22,20 @@ describe("atomic writes", () => {
     expect(await readJsonFile(file)).toEqual({ a: 2 });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await readdir(dir)).toEqual(["state.json"]);
+  });
+  it("copies a file (0600, streamed, replacing the old copy) and leaves nothing when the source is missing", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    const src = join(dir, "src.bin");
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7, 7);
+    await writeFile(src, big, { mode: 0o644 });
+    const dest = join(dir, "kept.bin");
+    await copyFileAtomic(src, dest);
+    await copyFileAtomic(src, dest);
+    expect((await readFile(dest)).equals(big)).toBe(true);
+    expect((await stat(dest)).mode & 0o777).toBe(0o600);
+    await expect(copyFileAtomic(join(dir, "missing.bin"), dest)).rejects.toThrow(/ENOENT/);
+    expect((await readdir(dir)).sort()).toEqual(["kept.bin", "src.bin"]);
+    expect((await readFile(dest)).equals(big)).toBe(true);
   });
   it("leaves nothing when the target directory is missing", async () => {
     await expect(writeFileAtomic(join(dir, "missing", "f"), "x")).rejects.toThrow();

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
-import { parseCatalog } from "../src/catalog-parse.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
+import { parseCatalog } from "../src/format/catalog-parse.js";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 const V1 = `apiVersion: catalog.productive-k3s.io/v1

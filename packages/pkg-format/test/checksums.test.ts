@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseChecksums, verifyChecksums } from "../src/checksums.js";
+import { parseChecksums, verifyChecksums } from "../src/archive/checksums.js";
 import { IntegrityError } from "../src/errors.js";
 
 const A = "a".repeat(64);

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
-import { parseEnvFile } from "../src/env-file.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
+import { parseEnvFile } from "../src/format/env-file.js";
 
 function envFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

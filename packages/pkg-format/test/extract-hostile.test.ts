@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { extractPackage, validatePackageArchive } from "../src/archive/extract.js";
+import type { ExtractLimits } from "../src/archive/extract-limits.js";
+import { inspectPackage } from "../src/archive/inspect.js";
 import { IntegrityError, NotFoundError, UsageError } from "../src/errors.js";
-import { extractPackage, validatePackageArchive } from "../src/extract.js";
-import type { ExtractLimits } from "../src/extract-limits.js";
-import { inspectPackage } from "../src/inspect.js";
 import { dir, entry, file, gnuLong, header, pax, tar, tgz } from "./helpers/tar-builder.js";
 
 const MANIFEST = `apiVersion: addons.productive-k3s.io/v1
@@ -379,7 +379,7 @@ describe("accepted archives", () => {
 describe("interruption", () => {
   it("SIGINT during extraction exits 130 and removes the partial extraction", async () => {
     const { spawn } = await import("node:child_process");
-    const dist = join(import.meta.dirname, "..", "dist", "extract.js");
+    const dist = join(import.meta.dirname, "..", "dist", "archive", "extract.js");
     const script = `
       import { extractPackage } from ${JSON.stringify(dist)};
       import { Readable } from "node:stream";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { jsonSchemaFor, renderSchemas } from "../src/json-schema.js";
+import { jsonSchemaFor, renderSchemas } from "../src/format/json-schema.js";
 
 const pkgDir = join(import.meta.dirname, "..");
 const bin = join(pkgDir, "dist", "bin", "export-schemas.js");

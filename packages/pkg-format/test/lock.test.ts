@@ -4,7 +4,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LockedError } from "../src/errors.js";
-import { acquireLock, breakLock, inspectLock } from "../src/lock.js";
+import { acquireLock, breakLock, inspectLock } from "../src/host/lock.js";
 
 let dir: string;
 beforeEach(async () => {

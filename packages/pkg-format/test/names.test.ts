@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { quoteForTerminal, terminalBlock, terminalLine } from "../src/cli/terminal-text.js";
 import { ExitCode, UsageError } from "../src/errors.js";
-import { assertValidName, isValidName } from "../src/names.js";
-import { quoteForTerminal, terminalBlock, terminalLine } from "../src/terminal-text.js";
+import { assertValidName, isValidName } from "../src/format/names.js";
 
 describe("names that reach paths", () => {
   it.each([
@@ -21,6 +21,10 @@ describe("names that reach paths", () => {
     ["instance", "a".repeat(64), false],
     ["catalog", "internal", true],
     ["catalog", "my_catalog", false],
+    ["namespace", "longhorn-system", true],
+    ["namespace", "a".repeat(63), true],
+    ["namespace", "a".repeat(64), false],
+    ["namespace", "../kube-system", false],
   ] as const)("%s %j valid: %s", (kind, name, ok) => {
     expect(isValidName(kind, name)).toBe(ok);
   });

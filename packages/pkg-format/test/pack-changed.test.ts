@@ -2,15 +2,15 @@ import { existsSync } from "node:fs";
 import { appendFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { packPackage } from "../src/archive/pack.js";
 import { StepFailedError } from "../src/errors.js";
-import { packPackage } from "../src/pack.js";
 import { ADDON_TREE, tempDir, writeTree } from "./helpers/source-tree.js";
 
 /** Runs once the packer has taken its checksums, before it writes the archive (set by a test). */
 let afterChecksums: (() => Promise<void>) | undefined;
 
-vi.mock("../src/source-read.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../src/source-read.js")>();
+vi.mock("../src/archive/source-read.js", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../src/archive/source-read.js")>();
   return {
     ...original,
     hashSourceFiles: async (...args: Parameters<typeof original.hashSourceFiles>) => {

@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type TarItem, tarChunks } from "../src/archive/pack-stream.js";
+import { ChunkBuilder, END_OF_ARCHIVE, encodeHeader, padding } from "../src/archive/tar-write.js";
 import { StepFailedError } from "../src/errors.js";
-import { type TarItem, tarChunks } from "../src/pack-stream.js";
-import { ChunkBuilder, END_OF_ARCHIVE, encodeHeader, padding } from "../src/tar-write.js";
 import { tempDir } from "./helpers/source-tree.js";
 
 let work: string;

@@ -5,12 +5,12 @@ import { chown, cp, mkdir, readdir, readFile, rm, stat, symlink, utimes, writeFi
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
+import { extractPackage, openPackage } from "../src/archive/extract.js";
+import { IgnoreRules } from "../src/archive/ignore-rules.js";
+import { inspectPackage } from "../src/archive/inspect.js";
+import { packPackage } from "../src/archive/pack.js";
+import { loadPackageDir } from "../src/archive/package-validate.js";
 import { ValidationError } from "../src/errors.js";
-import { extractPackage, openPackage } from "../src/extract.js";
-import { IgnoreRules } from "../src/ignore-rules.js";
-import { inspectPackage } from "../src/inspect.js";
-import { packPackage } from "../src/pack.js";
-import { loadPackageDir } from "../src/package-validate.js";
 import { ADDON_TREE, PROFILE_TREE, tempDir, writeTree } from "./helpers/source-tree.js";
 
 let work: string;

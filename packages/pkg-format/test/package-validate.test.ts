@@ -1,8 +1,8 @@
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadPackageDir } from "../src/archive/package-validate.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
-import { loadPackageDir } from "../src/package-validate.js";
 import { ADDON_TREE, PROFILE_TREE, type Tree, tempDir, writeTree } from "./helpers/source-tree.js";
 
 let work: string;

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pidRunning as alive } from "../../../fixtures/process-state.js";
 import { MissingToolError } from "../src/errors.js";
-import { resolveTool, runProcess } from "../src/process.js";
-import { createRedactor } from "../src/redact.js";
+import { resolveTool, runProcess } from "../src/host/process.js";
+import { createRedactor } from "../src/host/redact.js";
 
 let dir: string;
 beforeEach(async () => {

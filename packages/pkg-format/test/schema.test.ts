@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
-import { parseAddonManifest, parseProfileManifest } from "../src/manifest-parse.js";
+import { parseAddonManifest, parseProfileManifest } from "../src/format/manifest-parse.js";
 
 const COMPAT = COMPAT_DIR;
 

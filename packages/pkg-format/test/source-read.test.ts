@@ -3,8 +3,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hashSourceFiles, readFilesAhead, type SourceFile } from "../src/archive/source-read.js";
 import { StepFailedError } from "../src/errors.js";
-import { hashSourceFiles, readFilesAhead, type SourceFile } from "../src/source-read.js";
 import { tempDir } from "./helpers/source-tree.js";
 
 let work: string;

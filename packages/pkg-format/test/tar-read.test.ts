@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { readTar, TarFormatError } from "../src/tar-read.js";
+import { readTar, TarFormatError } from "../src/archive/tar-read.js";
 import { pseudoRandomBytes } from "./helpers/pseudo-random.js";
 import { dir, entry, file, gnuLong, header, pax, tar } from "./helpers/tar-builder.js";
 

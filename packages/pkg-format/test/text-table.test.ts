@@ -1,6 +1,6 @@
 /** The CLIs' one table layout: padded columns, two spaces apart, no trailing spaces (an empty last cell too). */
 import { describe, expect, it } from "vitest";
-import { formatColumns } from "../src/text-table.js";
+import { formatColumns } from "../src/cli/text-table.js";
 
 describe("formatColumns", () => {
   it("pads each column to its widest cell and trims the line end", () => {

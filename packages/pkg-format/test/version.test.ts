@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { packageRoot, packageVersion } from "../src/version.js";
+import { packageRoot, packageVersion } from "../src/host/version.js";
 
 describe("packageRoot", () => {
   let root: string;

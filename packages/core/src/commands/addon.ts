@@ -24,9 +24,10 @@ function installLike(mode: "install" | "upgrade"): Command {
       }`,
     )
     .action(async (flags: InstallFlags & { tgz: string }) => {
-      const { installAddon, formatInstallResult } = await import("../operations/install.js");
+      const { installAddon } = await import("../operations/install.js");
       const result = await installAddon({ ...installOptionsFrom(flags), tgz: flags.tgz, mode });
-      emit(flags, result, () => formatInstallResult(result));
+      const { renderInstall } = await import("./render.js");
+      emit(flags, result, () => renderInstall(result));
     });
   cmd.summary(`${verb} an add-on package on a cluster`);
   return cmd;
@@ -44,9 +45,10 @@ export function addonCommand(): Command {
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon validate --tgz ./longhorn-1.0.0.tgz --strict\n")
     .action(async (flags: { tgz: string; strict?: boolean; json?: boolean }) => {
-      const { validatePackage, formatValidateResult } = await import("../operations/validate.js");
+      const { validatePackage } = await import("../operations/validate.js");
       const result = await validatePackage(flags.tgz, flags.strict === true);
-      emit(flags, result, () => formatValidateResult(result));
+      const { renderValidate } = await import("./render.js");
+      emit(flags, result, () => renderValidate(result));
     });
 
   addon.addCommand(installLike("install"));
@@ -64,9 +66,10 @@ export function addonCommand(): Command {
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon uninstall longhorn --kubeconfig /etc/rancher/k3s/k3s.yaml\n")
     .action(async (name: string, flags: KubeFlags & { force?: boolean; timeout: string; breakLock?: boolean }) => {
-      const { uninstallAddon, formatUninstallResult } = await import("../operations/uninstall.js");
+      const { uninstallAddon } = await import("../operations/uninstall.js");
       const result = await uninstallAddon({ ...flags, name });
-      emit(flags, result, () => formatUninstallResult(result));
+      const { renderUninstall } = await import("./render.js");
+      emit(flags, result, () => renderUninstall(result));
     });
 
   addKubeOptions(
@@ -75,18 +78,20 @@ export function addonCommand(): Command {
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon status longhorn --json\n")
     .action(async (name: string, flags: KubeFlags) => {
-      const { addonStatus, formatStatus } = await import("../operations/status.js");
+      const { addonStatus } = await import("../operations/status.js");
       const result = await addonStatus({ ...flags, name });
-      emit(flags, result, () => formatStatus(result));
+      const { renderStatus } = await import("./render.js");
+      emit(flags, result, () => renderStatus(result));
     });
 
   addKubeOptions(addon.command("list").description("List the add-ons installed on the cluster"))
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon list --context edge-admin\n")
     .action(async (flags: KubeFlags) => {
-      const { listAddons, formatList } = await import("../operations/status.js");
+      const { listAddons } = await import("../operations/status.js");
       const result = await listAddons(flags);
-      emit(flags, result, () => formatList(result));
+      const { renderList } = await import("./render.js");
+      emit(flags, result, () => renderList(result));
     });
   return addon;
 }

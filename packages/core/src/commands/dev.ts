@@ -16,9 +16,10 @@ export function devCommand(): Command {
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core dev addon validate --source ./addons/longhorn\n")
     .action(async (flags: { source: string; strict?: boolean; json?: boolean }) => {
-      const { validateSource, formatValidateResult } = await import("../operations/validate.js");
+      const { validateSource } = await import("../operations/validate.js");
       const result = await validateSource(flags.source, flags.strict === true);
-      emit(flags, result, () => formatValidateResult(result));
+      const { renderValidate } = await import("./render.js");
+      emit(flags, result, () => renderValidate(result));
     });
 
   addInstallOptions(
@@ -33,9 +34,9 @@ export function devCommand(): Command {
     )
     .action(async (flags: InstallFlags & { source: string }) => {
       const { installSource } = await import("../operations/validate.js");
-      const { formatInstallResult } = await import("../operations/install.js");
       const result = await installSource(flags.source, { ...installOptionsFrom(flags), mode: "install" });
-      emit(flags, result, () => formatInstallResult(result));
+      const { renderInstall } = await import("./render.js");
+      emit(flags, result, () => renderInstall(result));
     });
 
   addon
@@ -48,11 +49,8 @@ export function devCommand(): Command {
     .action(async (flags: { source: string; out: string; json?: boolean }) => {
       const { packageSource } = await import("../operations/validate.js");
       const result = await packageSource(flags.source, flags.out);
-      emit(
-        flags,
-        result,
-        () => `${result.file}\n  name: ${result.name}\n  version: ${result.version}\n  digest: ${result.digest}\n  size: ${result.size}`,
-      );
+      const { renderPackage } = await import("./render.js");
+      emit(flags, result, () => renderPackage(result));
     });
   return dev;
 }

@@ -5,6 +5,8 @@
  * dry-run a whole chain in order before anything is installed.
  */
 import { type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
+import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import semver from "semver";
 import type { AddonDependency } from "../manifest-view.js";
 import type { InstallRecord } from "../records/schema.js";
@@ -28,9 +30,9 @@ export function parseAssumed(value: string): { name: string; version: string } {
   const name = at > 0 ? value.slice(0, at) : "";
   const version = at > 0 ? value.slice(at + 1) : "";
   if (name === "" || semver.valid(version) === null) {
-    throw new UsageError(`invalid --assume-installed "${value}": expected name@version, e.g. cert-manager@1.2.0`);
+    throw new UsageError(`invalid --assume-installed ${quoteForTerminal(value)}: expected name@version, e.g. cert-manager@1.2.0`);
   }
-  return { name, version };
+  return { name: assertValidName("package", name, "--assume-installed name"), version };
 }
 
 function installCommand(dep: AddonDependency): string {

@@ -12,6 +12,8 @@
 import { appendFile } from "node:fs/promises";
 import { InterruptedError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { isInterrupted, type RunResult, runProcess } from "@productive-k3s/pkg-format/process";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { HELM_INSTALL_HINT } from "../cluster/tools.js";
 import type { StepRecord } from "../records/schema.js";
 import {
   displayArgv,
@@ -49,10 +51,11 @@ async function logLine(logFile: string, line: string): Promise<void> {
   await appendFile(logFile, `${line}\n`, { mode: 0o600 });
 }
 
+/** The headline of a failed step: its last line of output, made terminal-safe (it is printed and recorded). */
 function lastLine(result: RunResult): string {
   const lines = `${result.stderr}\n${result.stdout}`.split("\n").filter((l) => l.trim() !== "");
   const fromErr = result.stderr.split("\n").filter((l) => l.trim() !== "");
-  return (fromErr.pop() ?? lines.pop() ?? "").trim();
+  return terminalLine((fromErr.pop() ?? lines.pop() ?? "").trim());
 }
 
 async function run(step: PlannedStep, file: string, args: string[], opts: ExecuteOptions, timeoutMs: number): Promise<RunResult> {
@@ -64,10 +67,7 @@ async function run(step: PlannedStep, file: string, args: string[], opts: Execut
     prefix: `[${step.name}] `,
     logFile: opts.logFile,
     toolName: step.kind === "script" ? "bash" : "helm",
-    installHint:
-      step.kind === "script"
-        ? "install bash"
-        : "install Helm 3 (https://helm.sh/docs/intro/install/: curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3 | bash), or set PK3S_HELM_BIN",
+    installHint: step.kind === "script" ? "install bash" : HELM_INSTALL_HINT,
   });
 }
 
@@ -108,11 +108,15 @@ async function runHelmInstall(step: PlannedStep, opts: ExecuteOptions): Promise<
   let previous = before;
   if (before !== undefined && before.status !== "deployed") {
     if (before.revision <= 1 || before.status === "pending-install") {
-      process.stderr.write(`[${step.name}] release ${h.release} was left ${before.status} by an earlier install; removing it first\n`);
+      process.stderr.write(
+        `[${step.name}] release ${h.release} was left ${terminalLine(before.status)} by an earlier install; removing it first\n`,
+      );
       await helmAux(step, opts, helmUninstallArgs(h, opts.timeoutText));
       previous = undefined;
     } else if (before.status.startsWith("pending-")) {
-      process.stderr.write(`[${step.name}] release ${h.release} is ${before.status}; rolling back to the last deployed revision first\n`);
+      process.stderr.write(
+        `[${step.name}] release ${h.release} is ${terminalLine(before.status)}; rolling back to the last deployed revision first\n`,
+      );
       await helmAux(step, opts, helmRollbackArgs(h, opts.timeoutText));
     }
   }
@@ -152,7 +156,7 @@ export async function executeSteps(steps: readonly PlannedStep[], opts: ExecuteO
       };
       break;
     }
-    process.stderr.write(`==> ${step.name}: ${formatArgv(displayArgv(step, true))}\n`);
+    process.stderr.write(`==> ${step.name}: ${terminalLine(formatArgv(displayArgv(step, true)))}\n`);
     let result: RunResult;
     if (step.kind === "helm-install") {
       result = await runHelmInstall(step, opts);

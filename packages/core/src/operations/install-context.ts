@@ -10,20 +10,12 @@
  * reading the packages without changing which error is reported.
  */
 import { InterruptedError, isPk3sError, MissingToolError } from "@productive-k3s/pkg-format/errors";
-import { resolveTool as resolveToolSync } from "@productive-k3s/pkg-format/process";
 import { describeTarget, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
 import { type ClusterInfo, probeCluster } from "../cluster/probe.js";
+import { resolveTools, type Tools } from "../cluster/tools.js";
 import type { AddonView } from "../manifest-view.js";
 import type { InstallRecord } from "../records/schema.js";
 import { type ClusterStore, clusterStore, listRecords } from "../records/store.js";
-import { HELM_INSTALL_HINT, KUBECTL_INSTALL_HINT } from "./tools.js";
-
-export interface Tools {
-  kubectl: string | undefined;
-  helm: string | undefined;
-  /** Why helm could not be resolved (a real install of a chart stops on it). */
-  helmError?: unknown;
-}
 
 export interface InstallContext {
   dryRun: boolean;
@@ -39,14 +31,6 @@ export interface InstallContext {
   records: InstallRecord[];
   /** `cluster <server>` (or "the target cluster"), for messages. */
   where: string;
-}
-
-function tryResolve(name: string, envVar: string, hint: string): { path?: string; error?: unknown } {
-  try {
-    return { path: resolveToolSync(name, envVar, hint) };
-  } catch (error) {
-    return { error };
-  }
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -65,18 +49,16 @@ export async function readInstallContext(options: {
     if (!dryRun || !isPk3sError(err)) throw err;
     skipped = err.message;
   }
-  const kubectlRes = tryResolve("kubectl", "PK3S_KUBECTL_BIN", KUBECTL_INSTALL_HINT);
-  if (kubectlRes.error !== undefined) {
+  const tools = resolveTools();
+  if (tools.kubectlError !== undefined) {
     if (!dryRun) {
-      const e = kubectlRes.error;
+      const e = tools.kubectlError;
       const where = target === undefined ? "" : ` to read ${describeTarget(target)}`;
       if (e instanceof MissingToolError) throw new MissingToolError("kubectl", `kubectl is needed${where}: ${e.message}`, { hint: e.hint });
       throw e;
     }
-    skipped ??= messageOf(kubectlRes.error);
+    skipped ??= messageOf(tools.kubectlError);
   }
-  const helmRes = tryResolve("helm", "PK3S_HELM_BIN", HELM_INSTALL_HINT);
-  const tools: Tools = { kubectl: kubectlRes.path, helm: helmRes.path, helmError: helmRes.error };
 
   let clusterInfo: ClusterInfo | undefined;
   let failure: unknown;

@@ -4,12 +4,12 @@
  * helm or the cluster is unavailable the record alone is shown, with a note).
  */
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
-import { formatColumns } from "@productive-k3s/pkg-format/text-table";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
+import { resolveTools, type Tools } from "../cluster/tools.js";
 import { helmStatusArgs } from "../lifecycle/plan.js";
 import type { InstallRecord } from "../records/schema.js";
 import { clusterStore, listRecords, readRecord } from "../records/store.js";
-import { HELM_INSTALL_HINT } from "./tools.js";
 
 export interface HelmReleaseStatus {
   status?: string | undefined;
@@ -52,19 +52,13 @@ export interface ListResult {
   addons: AddonStatus[];
 }
 
-async function helmStatus(record: InstallRecord, target: KubeTarget): Promise<HelmReleaseStatus | undefined> {
+/** `helm status` of the record's release (or why helm could not be asked). */
+async function helmStatus(record: InstallRecord, target: KubeTarget, tools: Tools): Promise<HelmReleaseStatus | undefined> {
   if (record.release === undefined) return undefined;
-  const { resolveTool, runProcess } = await import("@productive-k3s/pkg-format/process");
-  let helm: string;
-  try {
-    helm = resolveTool("helm", "PK3S_HELM_BIN", HELM_INSTALL_HINT);
-  } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
-  }
-  const result = await runProcess(helm, helmStatusArgs({ release: record.release, namespace: record.namespace, ...target }), {
-    timeoutMs: 60_000,
-    toolName: "helm",
-  });
+  if (tools.helm === undefined) return { error: tools.helmError instanceof Error ? tools.helmError.message : String(tools.helmError) };
+  const { runProcess } = await import("@productive-k3s/pkg-format/process");
+  const args = helmStatusArgs({ release: record.release, namespace: record.namespace, ...target });
+  const result = await runProcess(tools.helm, args, { timeoutMs: 60_000, toolName: "helm" });
   if (result.exitCode !== 0) {
     const last = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;
     return { error: last.replace(/^Error: /, "") };
@@ -98,10 +92,11 @@ function view(record: InstallRecord, helm: HelmReleaseStatus | undefined): Addon
 }
 
 export async function addonStatus(options: KubeOptions & { name: string }): Promise<StatusResult> {
+  const name = assertValidName("package", options.name, "add-on name");
   const target = await resolveKubeTarget(options);
-  const record = await readRecord(clusterStore(target), options.name);
+  const record = await readRecord(clusterStore(target), name);
   if (record === undefined) {
-    throw new NotFoundError(`${options.name} is not installed on ${describeTarget(target)}`, {
+    throw new NotFoundError(`${name} is not installed on ${describeTarget(target)}`, {
       where: target.server,
       hint: "list what is installed with: productive-k3s-core addon list",
     });
@@ -109,7 +104,7 @@ export async function addonStatus(options: KubeOptions & { name: string }): Prom
   return {
     ok: true,
     cluster: { server: target.server, context: target.context },
-    addon: view(record, await helmStatus(record, target)),
+    addon: view(record, await helmStatus(record, target, resolveTools())),
     record,
   };
 }
@@ -117,38 +112,8 @@ export async function addonStatus(options: KubeOptions & { name: string }): Prom
 export async function listAddons(options: KubeOptions): Promise<ListResult> {
   const target = await resolveKubeTarget(options);
   const records = await listRecords(clusterStore(target));
+  const tools = resolveTools();
   const addons: AddonStatus[] = [];
-  for (const r of records) addons.push(view(r, await helmStatus(r, target)));
+  for (const r of records) addons.push(view(r, await helmStatus(r, target, tools)));
   return { ok: true, cluster: { server: target.server, context: target.context }, addons };
-}
-
-function helmText(h: HelmReleaseStatus | undefined): string {
-  if (h === undefined) return "-";
-  if (h.error !== undefined) return `unknown (${h.error})`;
-  return `${h.status ?? "?"} rev ${h.revision ?? "?"}`;
-}
-
-export function formatStatus(r: StatusResult): string {
-  const a = r.addon;
-  const lines = [
-    `${a.name} ${a.version}: ${a.status}${a.failedStep === undefined ? "" : ` (at step ${a.failedStep})`}`,
-    `  cluster:   ${r.cluster.server} (context ${r.cluster.context})`,
-    ...(a.attempted === undefined
-      ? []
-      : [`  attempted: upgrade to ${a.attempted.version} failed and was rolled back (run ${a.attempted.runId})`]),
-    `  digest:    ${a.digest}`,
-    `  namespace: ${a.namespace}`,
-  ];
-  if (a.release !== undefined) lines.push(`  release:   ${a.release} (helm: ${helmText(a.helm)})`);
-  lines.push(`  steps:     ${a.steps.map((s) => `${s.name} ${s.status}`).join(", ") || "none"}`);
-  if (a.dependencies.length > 0) lines.push(`  depends:   ${a.dependencies.map((d) => `${d.name} ${d.version}`).join(", ")}`);
-  lines.push(`  updated:   ${a.updatedAt}`, `  run log:   ${a.runLog}`);
-  return lines.join("\n");
-}
-
-export function formatList(r: ListResult): string {
-  if (r.addons.length === 0) return `No add-ons installed on ${r.cluster.server} (context ${r.cluster.context}).`;
-  const rows = [["NAME", "VERSION", "STATUS", "NAMESPACE", "RELEASE", "HELM"]];
-  for (const a of r.addons) rows.push([a.name, a.version, a.status, a.namespace, a.release ?? "-", helmText(a.helm)]);
-  return formatColumns(rows);
 }

@@ -5,17 +5,27 @@ import { rmSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { formatProblem, NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
+import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
+import type { AddonView } from "../manifest-view.js";
 import { loadAddonSource, type PackedAddon, packAddonSource, validateAddonArchive } from "../package-access.js";
-import { type InstallOptions, type InstallResult, installAddon } from "./install.js";
+import { type InstallOptions, installAddon } from "./install.js";
+import type { InstallResult } from "./install-result.js";
 
 export interface ValidateResult {
   ok: true;
   kind: "addon";
   name: string;
   version: string;
+  category?: string | undefined;
+  description?: string | undefined;
   digest?: string | undefined;
   warnings: Problem[];
+}
+
+/** What a manifest says about itself, for the result. */
+function about(addon: AddonView): Pick<ValidateResult, "name" | "version" | "category" | "description"> {
+  const m = addon.metadata;
+  return { name: m.name, version: m.version, category: m.category, description: m.description };
 }
 
 async function mustExist(path: string, what: string, dir: boolean): Promise<string> {
@@ -29,20 +39,13 @@ async function mustExist(path: string, what: string, dir: boolean): Promise<stri
 export async function validatePackage(tgz: string, strict: boolean): Promise<ValidateResult> {
   const file = await mustExist(tgz, "package", false);
   const validated = await validateAddonArchive(file, { strict });
-  const m = validated.addon.metadata;
-  return { ok: true, kind: "addon", name: m.name, version: m.version, digest: validated.digest, warnings: validated.warnings };
+  return { ok: true, kind: "addon", ...about(validated.addon), digest: validated.digest, warnings: validated.warnings };
 }
 
 export async function validateSource(source: string, strict: boolean): Promise<ValidateResult> {
   const dir = await mustExist(source, "source directory", true);
   const { addon, warnings } = await loadAddonSource(dir, { strict });
-  return { ok: true, kind: "addon", name: addon.metadata.name, version: addon.metadata.version, warnings };
-}
-
-export function formatValidateResult(r: ValidateResult): string {
-  const lines = [`ok: ${r.kind} ${r.name} ${r.version}${r.digest === undefined ? "" : ` (${r.digest})`}`];
-  for (const w of r.warnings) lines.push(`  ${formatProblem(w)}`);
-  return lines.join("\n");
+  return { ok: true, kind: "addon", ...about(addon), warnings };
 }
 
 export async function packageSource(source: string, outDir: string): Promise<PackedAddon & { ok: true }> {

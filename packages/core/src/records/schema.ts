@@ -2,10 +2,37 @@
  * The install record Core keeps per cluster and add-on (DESIGN.md §5):
  * `<state>/core/clusters/<id>/addons/<name>/record.json`.
  *
- * It never holds values in clear: only `valuesFingerprint`, a sha256 over the
+ * It never holds values in clear: only `valuesFingerprint`, an HMAC-SHA256
+ * (keyed with this installation's values key, lifecycle/values.ts) over the
  * package values files, the user's `-f` files and `--set` arguments.
+ *
+ * Every name in it (add-on, release, namespace, dependencies) follows the
+ * rules of pkg-format's names: a record is read back and its names reach
+ * file paths and tool argv, so a record that breaks them is damaged.
  */
+import { isValidName, type NameKind, nameRuleText } from "@productive-k3s/pkg-format/names";
+import semver from "semver";
 import { z } from "zod";
+
+const nameOf = (kind: NameKind, what: string) =>
+  z.string().refine((n) => isValidName(kind, n), { error: `expected ${what}: ${nameRuleText(kind)}` });
+const AddonName = nameOf("package", "an add-on name");
+const Version = z.string().refine((v) => semver.valid(v) === v, { error: "expected a semantic version such as 1.2.3" });
+
+/**
+ * `hmac-sha256:<hex>`. Records written before the fingerprint was keyed hold
+ * an unkeyed `sha256:<hex>`: it is dropped when read (the values are then
+ * unknown, so the next install re-applies them) and so never written back.
+ */
+export const ValuesFingerprint = z
+  .union([
+    z.string().regex(/^hmac-sha256:[0-9a-f]{64}$/),
+    z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/)
+      .transform((): undefined => undefined),
+  ])
+  .optional();
 
 export const RecordStatus = z.enum(["deployed", "failed", "interrupted", "uninstalling"]);
 export type RecordStatus = z.infer<typeof RecordStatus>;
@@ -29,7 +56,7 @@ export type Action = z.infer<typeof Action>;
 export const HistoryEntry = z.object({
   runId: z.string(),
   action: Action,
-  version: z.string(),
+  version: Version,
   digest: z.string(),
   status: z.enum(["deployed", "failed", "interrupted", "uninstalled"]),
   startedAt: z.string(),
@@ -41,12 +68,16 @@ export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
 export const InstallRecord = z.object({
   schemaVersion: z.literal(1),
-  name: z.string(),
-  version: z.string(),
+  name: AddonName,
+  version: Version,
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  release: z.string().optional(),
-  namespace: z.string(),
-  valuesFingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** From the manifest, for `status` (free text: shown through terminalLine). */
+  category: z.string().optional(),
+  description: z.string().optional(),
+  release: nameOf("package", "a Helm release name").optional(),
+  namespace: nameOf("namespace", "a namespace"),
+  /** Absent when unknown (a record from before keyed fingerprints): the values count as changed. */
+  valuesFingerprint: ValuesFingerprint,
   status: RecordStatus,
   /** Action of the last run (install/upgrade/uninstall). */
   action: Action,
@@ -56,7 +87,7 @@ export const InstallRecord = z.object({
   runId: z.string(),
   runLog: z.string(),
   /** The add-on's dependencies, so uninstall can find dependents without extracting packages. */
-  dependencies: z.array(z.object({ name: z.string(), version: z.string() })),
+  dependencies: z.array(z.object({ name: AddonName, version: z.string() })),
   /** Context used for the last run (the cluster itself is identified by its server URL). */
   context: z.string(),
   installedAt: z.string(),
@@ -65,7 +96,7 @@ export const InstallRecord = z.object({
    * Set after a failed upgrade that Helm rolled back: the version that was tried.
    * `version`/`digest` (and the kept package) stay those of the release still on the cluster.
    */
-  attempted: z.object({ version: z.string(), digest: z.string(), runId: z.string() }).optional(),
+  attempted: z.object({ version: Version, digest: z.string(), runId: z.string() }).optional(),
   history: z.array(HistoryEntry),
 });
 export type InstallRecord = z.infer<typeof InstallRecord>;

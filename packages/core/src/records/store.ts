@@ -8,14 +8,22 @@
  *     addons/<addon>/package.tgz      the installed package (uninstall runs its hooks)
  *     addons/<addon>/runs/<run>.log   one log per run
  *
- * Directories are 0700, files 0600, every write is atomic.
+ *   <state>/core/values.key         the key of the values fingerprints (values-key.ts)
+ *
+ * Directories are 0700, files 0600, every write is atomic. Every add-on name
+ * is checked (pkg-format's names) before it becomes a path: a name from the
+ * command line, a record or a directory listing never leaves the cluster's
+ * directory.
  */
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { readdir, rm, unlink } from "node:fs/promises";
+import { readdir, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { copyFileAtomic, readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { warn } from "@productive-k3s/pkg-format/cli";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
 import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { KubeTarget } from "../cluster/kubeconfig.js";
 import { InstallRecord } from "./schema.js";
 
@@ -25,13 +33,18 @@ export interface ClusterStore {
 }
 
 export function clusterStore(target: Pick<KubeTarget, "server" | "context" | "clusterId">): ClusterStore {
-  return { dir: join(stateDir(), "core", "clusters", target.clusterId), target };
+  return { dir: join(coreStateDir(), "clusters", target.clusterId), target };
 }
 
-export const addonDir = (store: ClusterStore, name: string): string => join(store.dir, "addons", name);
+/** Core's part of the state directory (cluster stores, the values key). */
+export const coreStateDir = (): string => join(stateDir(), "core");
+
+export const addonDir = (store: ClusterStore, name: string): string =>
+  join(store.dir, "addons", assertValidName("package", name, "add-on name"));
 export const recordFile = (store: ClusterStore, name: string): string => join(addonDir(store, name), "record.json");
 export const keptPackageFile = (store: ClusterStore, name: string): string => join(addonDir(store, name), "package.tgz");
-export const lockFile = (store: ClusterStore, name: string): string => join(store.dir, "locks", `${name}.lock`);
+export const lockFile = (store: ClusterStore, name: string): string =>
+  join(store.dir, "locks", `${assertValidName("package", name, "add-on name")}.lock`);
 export const runLogFile = (store: ClusterStore, name: string, runId: string): string => join(addonDir(store, name), "runs", `${runId}.log`);
 
 /** Create the cluster's directories and cluster.json. */
@@ -57,12 +70,16 @@ export async function readRecord(store: ClusterStore, name: string): Promise<Ins
   }
   if (raw === undefined) return undefined;
   const parsed = InstallRecord.safeParse(raw);
-  if (!parsed.success) {
-    throw new ValidationError(
-      `install record ${file} is damaged`,
-      parsed.error.issues.map((i) => ({ file, path: i.path.join("."), message: i.message, severity: "error" as const })),
-      { where: file, hint: "inspect or remove the file; it is recreated by the next install" },
-    );
+  const problems = parsed.success
+    ? parsed.data.name === name
+      ? []
+      : [{ file, path: "name", message: `expected ${name}, the add-on this record is kept for`, severity: "error" as const }]
+    : parsed.error.issues.map((i) => ({ file, path: i.path.join("."), message: i.message, severity: "error" as const }));
+  if (!parsed.success || problems.length > 0) {
+    throw new ValidationError(`install record ${file} is damaged`, problems, {
+      where: file,
+      hint: "inspect or remove the file; it is recreated by the next install",
+    });
   }
   return parsed.data;
 }
@@ -91,6 +108,37 @@ export function writeRecordSync(store: ClusterStore, record: InstallRecord): voi
   }
 }
 
+/**
+ * The package a run installs, copied (atomically) beside the kept one before
+ * any step runs, and promoted to the kept copy only once the run knows it
+ * describes what is on the cluster (a failed upgrade that Helm rolled back
+ * keeps the previous one).
+ */
+export interface IncomingPackage {
+  promote(): Promise<void>;
+  /** For the interrupt path (the process exits right after); best effort. */
+  promoteSync(): void;
+  discard(): Promise<void>;
+}
+
+export async function stageKeptPackage(store: ClusterStore, name: string, tgz: string): Promise<IncomingPackage> {
+  await prepareAddon(store, name);
+  const kept = keptPackageFile(store, name);
+  const incoming = `${kept}.incoming`;
+  await copyFileAtomic(tgz, incoming);
+  return {
+    promote: () => rename(incoming, kept),
+    promoteSync: () => {
+      try {
+        renameSync(incoming, kept);
+      } catch {
+        // best effort: the record says the run was interrupted
+      }
+    },
+    discard: () => unlink(incoming).catch(() => undefined),
+  };
+}
+
 /** Remove the record and the kept package; run logs stay for inspection. */
 export async function removeRecord(store: ClusterStore, name: string): Promise<void> {
   await unlink(recordFile(store, name)).catch(() => undefined);
@@ -106,6 +154,10 @@ export async function listRecords(store: ClusterStore): Promise<InstallRecord[]>
   }
   const records: InstallRecord[] = [];
   for (const name of names.sort()) {
+    if (!isValidName("package", name)) {
+      warn(`ignoring ${terminalLine(join(store.dir, "addons", name))}: not an add-on name`);
+      continue;
+    }
     const record = await readRecord(store, name);
     if (record !== undefined) records.push(record);
   }

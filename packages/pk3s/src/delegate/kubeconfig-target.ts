@@ -1,10 +1,10 @@
 /**
  * Which cluster an add-on is about to go to, told to the user before Core runs. The selection is the
- * one Core makes (and kubectl): @productive-k3s/pkg-format/host/kubeconfig. A kubeconfig problem is
+ * one Core makes (and kubectl): @productive-k3s/pkg-format/kubeconfig. A kubeconfig problem is
  * shown, not thrown: Core reports it with its exit code when it runs.
  */
 import { delimiter } from "node:path";
-import { kubeconfigFiles, resolveKubeTarget } from "@productive-k3s/pkg-format/host/kubeconfig";
+import { kubeconfigFiles, resolveKubeTarget } from "@productive-k3s/pkg-format/kubeconfig";
 
 export interface ClusterTarget {
   kubeconfig: string;

@@ -8,7 +8,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderSchemas } from "../json-schema.js";
+import { renderSchemas } from "../format/json-schema.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const schemasDir = process.env.PK3S_SCHEMAS_DIR ?? join(here, "..", "..", "schemas");

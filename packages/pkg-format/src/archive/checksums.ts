@@ -2,8 +2,8 @@
  * checksums.sha256 at the package root: `<64 hex>  <relative/posix/path>`
  * lines, sorted by path, covering every regular file except itself.
  */
-import { IntegrityError } from "./errors.js";
-import { unsafeRelativePath } from "./schema-common.js";
+import { IntegrityError } from "../errors.js";
+import { unsafeRelativePath } from "../format/schema-common.js";
 
 export const CHECKSUMS_FILE = "checksums.sha256";
 

@@ -15,7 +15,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, createWriteStream, statSync, type WriteStream } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { ExitCode, MissingToolError } from "./errors.js";
+import { ExitCode, MissingToolError } from "../errors.js";
 import type { Redactor } from "./redact.js";
 
 export interface RunOptions {

@@ -17,14 +17,14 @@ import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync, rmSync, writeSyn
 import { chmod, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { IntegrityError, NotFoundError, UsageError } from "../errors.js";
+import { onInterrupt } from "../host/process.js";
 import type { PackageSource } from "./archive-input.js";
 import { type ArchiveFile, type EntryBody, type PackageKind, scanArchive } from "./archive-scan.js";
 import { type Sha256Digest, sha256File } from "./digest.js";
-import { IntegrityError, NotFoundError, UsageError } from "./errors.js";
 import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
 import { ArchiveIndex, ContentNotKeptError, type KeepPolicy } from "./package-tree.js";
 import { type LoadedPackage, type LoadOptions, loadPackageDir, type ValidatedPackage, validatePackageTree } from "./package-validate.js";
-import { onInterrupt } from "./process.js";
 
 export interface ExtractOptions {
   limits?: Partial<ExtractLimits>;

@@ -3,7 +3,7 @@
  * (by zod, by path checks) can name `file:line:column`.
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
-import type { Problem } from "./errors.js";
+import type { Problem } from "../errors.js";
 
 export type FieldPath = readonly (string | number)[];
 

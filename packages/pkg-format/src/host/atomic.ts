@@ -4,7 +4,8 @@
  * rename, fsync of the directory so the rename itself survives a power cut.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { type FileHandle, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface AtomicWriteOptions {
@@ -27,11 +28,12 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+/** Fill a fresh temp file beside `path`, fsync it, rename it over `path`, fsync the directory. */
+async function replaceAtomic(path: string, options: AtomicWriteOptions, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
   const tmp = tempPathFor(path);
   const handle = await open(tmp, "wx", options.mode ?? 0o600);
   try {
-    await handle.writeFile(data);
+    await fill(handle);
     await handle.sync();
   } catch (err) {
     await handle.close();
@@ -46,6 +48,17 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     throw err;
   }
   await fsyncDir(dirname(path));
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  await replaceAtomic(path, options, (handle) => handle.writeFile(data));
+}
+
+/** Copy `src` to `dest` the same way: `dest` is the old file or the whole copy (streamed, any size). */
+export async function copyFileAtomic(src: string, dest: string, options: AtomicWriteOptions = {}): Promise<void> {
+  await replaceAtomic(dest, options, async (handle) => {
+    for await (const chunk of createReadStream(src)) await handle.writeFile(chunk as Buffer);
+  });
 }
 
 export async function writeJsonAtomic(path: string, value: unknown, options?: AtomicWriteOptions): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Reading a catalog index (v1 or the published v1alpha1) into normalised entries.
  */
-import { type Problem, ValidationError } from "./errors.js";
+import { type Problem, ValidationError } from "../errors.js";
 import { problemCountMessage, sortProblems } from "./manifest-parse.js";
 import {
   CATALOG_API_VERSION,

@@ -10,8 +10,8 @@
  */
 import { link, readFile, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
+import { LockedError, type LockHolder } from "../errors.js";
 import { tempPathFor } from "./atomic.js";
-import { LockedError, type LockHolder } from "./errors.js";
 
 export interface Lock {
   readonly file: string;

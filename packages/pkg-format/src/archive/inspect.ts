@@ -3,14 +3,15 @@
  * straight from the stream, with the same validation as extraction and
  * nothing written to disk.
  */
+
+import type { Problem } from "../errors.js";
+import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
+import type { AddonManifest } from "../format/schema-addon.js";
+import type { ProfileManifest } from "../format/schema-profile.js";
 import type { PackageSource } from "./archive-input.js";
 import { type ArchiveFile, type PackageKind, scanArchive } from "./archive-scan.js";
 import type { Sha256Digest } from "./digest.js";
-import type { Problem } from "./errors.js";
 import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
-import { parseAddonManifest, parseProfileManifest } from "./manifest-parse.js";
-import type { AddonManifest } from "./schema-addon.js";
-import type { ProfileManifest } from "./schema-profile.js";
 
 export interface InspectOptions {
   limits?: Partial<ExtractLimits>;

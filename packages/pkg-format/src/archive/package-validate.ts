@@ -8,15 +8,21 @@
  */
 import { stat } from "node:fs/promises";
 import { isAbsolute, join, posix, resolve } from "node:path";
+import { type Problem, ValidationError } from "../errors.js";
+import { parseEnvFile } from "../format/env-file.js";
+import {
+  type ParsedDocument,
+  parseAddonManifest,
+  parseProfileManifest,
+  problemCountMessage,
+  sortProblems,
+} from "../format/manifest-parse.js";
+import type { AddonManifest } from "../format/schema-addon.js";
+import { unsafeRelativePath } from "../format/schema-common.js";
+import type { ProfileManifest } from "../format/schema-profile.js";
+import { type FieldPath, formatFieldPath, parseYamlSource } from "../format/yaml-source.js";
 import { MANIFEST_FILES, type PackageKind } from "./archive-scan.js";
-import { parseEnvFile } from "./env-file.js";
-import { type Problem, ValidationError } from "./errors.js";
-import { type ParsedDocument, parseAddonManifest, parseProfileManifest, problemCountMessage, sortProblems } from "./manifest-parse.js";
 import { directoryTree, type PackageTree } from "./package-tree.js";
-import type { AddonManifest } from "./schema-addon.js";
-import { unsafeRelativePath } from "./schema-common.js";
-import type { ProfileManifest } from "./schema-profile.js";
-import { type FieldPath, formatFieldPath, parseYamlSource } from "./yaml-source.js";
 
 export const PROFILE_ENV_FILE = "profile.env";
 

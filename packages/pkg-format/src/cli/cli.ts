@@ -12,7 +12,7 @@
  * - colour only when stderr is a TTY and NO_COLOR is unset.
  */
 import type { Command } from "commander";
-import { ExitCode, formatProblem, isPk3sError, UsageError, ValidationError } from "./errors.js";
+import { ExitCode, formatProblem, isPk3sError, UsageError, ValidationError } from "../errors.js";
 
 export interface GlobalFlags {
   json?: boolean;

@@ -7,8 +7,8 @@ import { createReadStream } from "node:fs";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { IntegrityError, isPk3sError, NotFoundError } from "../errors.js";
 import { HashingStream, type Sha256Digest } from "./digest.js";
-import { IntegrityError, isPk3sError, NotFoundError } from "./errors.js";
 import type { ExtractLimits } from "./extract-limits.js";
 
 export type PackageSource = string | Readable;

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { close, open, read } from "node:fs";
-import { StepFailedError } from "./errors.js";
+import { StepFailedError } from "../errors.js";
 
 export interface SourceFile {
   /** Package-relative path (for messages). */

@@ -24,14 +24,14 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip, type ZlibOptions } from "node:zlib";
+import { type Problem, UsageError, ValidationError } from "../errors.js";
+import { onInterrupt } from "../host/process.js";
 import type { PackageKind } from "./archive-scan.js";
 import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
 import { HashingStream, type Sha256Digest } from "./digest.js";
-import { type Problem, UsageError, ValidationError } from "./errors.js";
 import { IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
 import { DEFAULT_CHUNK_SIZE, type TarItem, tarChunks } from "./pack-stream.js";
 import { type LoadedPackage, loadPackageDir } from "./package-validate.js";
-import { onInterrupt } from "./process.js";
 import { hashSourceFiles } from "./source-read.js";
 
 export const GZIP_LEVEL = 9;

@@ -18,10 +18,10 @@
  * checksum-unlisted-file).
  */
 import { createHash, hash as hashOnce } from "node:crypto";
+import { IntegrityError } from "../errors.js";
 import { type CompressedStats, type PackageSource, readGzipped } from "./archive-input.js";
 import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyChecksums } from "./checksums.js";
 import type { Sha256Digest } from "./digest.js";
-import { IntegrityError } from "./errors.js";
 import type { ExtractLimits } from "./extract-limits.js";
 import { readTar, type TarEntry, TarFormatError } from "./tar-read.js";
 

@@ -3,7 +3,7 @@
  * every problem at once with file:line:column, field path, expected and found.
  */
 import type { z } from "zod";
-import { type Problem, ValidationError } from "./errors.js";
+import { type Problem, ValidationError } from "../errors.js";
 import { type AddonManifest, AddonManifestSchema } from "./schema-addon.js";
 import { isStrictSemver } from "./schema-common.js";
 import { findUnknownFields, issuesToProblems, unknownFieldProblem } from "./schema-problems.js";

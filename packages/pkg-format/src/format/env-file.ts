@@ -15,7 +15,7 @@
  *     operators are not supported (error).
  * A key assigned twice keeps the last value, with a warning.
  */
-import { type Problem, ValidationError } from "./errors.js";
+import { type Problem, ValidationError } from "../errors.js";
 
 export interface EnvEntry {
   key: string;

@@ -7,15 +7,17 @@
  * - instance: an Infra instance: lowercase letters, digits, '-', '_', '.',
  *   1–63 characters, starting and ending with a letter or digit, no "..".
  * - catalog: a configured catalog: DNS-1123 label, ≤ 63.
+ * - namespace: a Kubernetes namespace: DNS-1123 label, ≤ 63.
  *
  * A rejected name is a usage error (exit 2) whose message never prints the
  * raw value: it is shown JSON-escaped and stripped of terminal controls.
  */
-import { UsageError } from "./errors.js";
-import { DNS_LABEL } from "./schema-common.js";
-import { quoteForTerminal } from "./terminal-text.js";
 
-export type NameKind = "package" | "instance" | "catalog";
+import { quoteForTerminal } from "../cli/terminal-text.js";
+import { UsageError } from "../errors.js";
+import { DNS_LABEL } from "./schema-common.js";
+
+export type NameKind = "package" | "instance" | "catalog" | "namespace";
 
 interface NameRule {
   test(name: string): boolean;
@@ -40,6 +42,11 @@ const RULES: Record<NameKind, NameRule> = {
     max: 63,
     test: (n) => DNS_LABEL.test(n),
     describe: "1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (like a DNS label), e.g. internal",
+  },
+  namespace: {
+    max: 63,
+    test: (n) => DNS_LABEL.test(n),
+    describe: "1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (a DNS-1123 label), e.g. longhorn-system",
   },
 };
 

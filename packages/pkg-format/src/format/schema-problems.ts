@@ -4,7 +4,7 @@
  * fields are reported even when the document has other errors).
  */
 import type { z } from "zod";
-import type { Problem } from "./errors.js";
+import type { Problem } from "../errors.js";
 import { type FieldPath, formatFieldPath, type YamlSource } from "./yaml-source.js";
 
 /** Short, user-facing description of a found value. */

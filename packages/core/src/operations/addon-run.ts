@@ -1,0 +1,165 @@
+/**
+ * The lifecycle every state-changing add-on command shares (install,
+ * upgrade, uninstall), as Infra's withInstanceRun is for profiles:
+ *
+ *  - `withAddonLock`: one lock per cluster and add-on (a second run exits 7
+ *    naming the holder), released however the command ends.
+ *  - `runAddonSteps`: a run id, the run log with its headline, the record the
+ *    run leaves for each way it can end (with its history entry), the
+ *    planned steps executed, and Ctrl-C between steps handled: the record is
+ *    written `interrupted` synchronously, the lock and the extraction removed,
+ *    and the process exits 130.
+ *
+ * What a finished run means for the record (keep it, roll it back, remove
+ * it) stays with the operation.
+ */
+import { randomBytes } from "node:crypto";
+import { rmSync, unlinkSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import type { Lock } from "@productive-k3s/pkg-format/lock";
+import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import type { Timeout } from "../duration.js";
+import { type ExecuteOutcome, executeSteps } from "../lifecycle/execute.js";
+import type { HelmTarget, PlannedStep, StepName } from "../lifecycle/plan.js";
+import type { Action, HistoryEntry, InstallRecord, StepRecord } from "../records/schema.js";
+import { type ClusterStore, lockFile, prepareAddon, prepareCluster, runLogFile, writeRecord, writeRecordSync } from "../records/store.js";
+
+/** Run ids sort by time: 20261121T130501Z-1a2b3c. */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/** Run `body` holding the add-on's lock on this cluster (the cluster's directories are created first). */
+export async function withAddonLock<T>(
+  store: ClusterStore,
+  name: string,
+  options: { command: string; breakLock: boolean },
+  body: (lock: Lock) => Promise<T>,
+): Promise<T> {
+  const { acquireLock } = await import("@productive-k3s/pkg-format/lock");
+  await prepareCluster(store);
+  const lock = await acquireLock(lockFile(store, name), options);
+  try {
+    return await body(lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The fields a run sets on the record; the rest is the operation's. */
+type RunFields = "status" | "action" | "failedStep" | "steps" | "runId" | "runLog" | "context" | "updatedAt";
+export type RecordBase = Omit<InstallRecord, RunFields>;
+
+export interface AddonRunSpec {
+  store: ClusterStore;
+  lock: Lock;
+  action: Action;
+  /** The record apart from the run's fields; `version`/`digest` are the ones the run is about, `history` the one before it. */
+  base: RecordBase;
+  /** The kubeconfig context of this run. */
+  context: string;
+  /** `Installing longhorn 1.0.0 on cluster …`: printed and logged with the run id added. */
+  headline: string;
+  /** Said in the log's header before the start time, e.g. `package sha256:…`. */
+  logNote?: string | undefined;
+  /** Written before the first step (without a history entry), e.g. `uninstalling`. */
+  startStatus?: "uninstalling" | undefined;
+  steps: PlannedStep[];
+  /** Working directory of every step (the extracted package root). */
+  cwd: string;
+  env: (step: StepName, runId: string) => Record<string, string | undefined>;
+  timeout: Timeout;
+  helm: HelmTarget | undefined;
+  /** Keep going after a failed step (uninstall --force). */
+  continueOnError?: boolean | undefined;
+  /** Removed on Ctrl-C (the operation removes it on every other way out). */
+  tempDir?: string | undefined;
+  /** More synchronous work for Ctrl-C, after the record is written. */
+  onInterrupt?: (() => void) | undefined;
+}
+
+export interface AddonRunOutcome {
+  runId: string;
+  logFile: string;
+  steps: StepRecord[];
+  /** The first step that failed, timed out or was interrupted. */
+  failed: ExecuteOutcome["failed"];
+  status: "deployed" | "failed" | "interrupted";
+  /** The record as this run leaves it with that status. */
+  recordFor(status: InstallRecord["status"], steps: StepRecord[], failedStep?: string): InstallRecord;
+}
+
+export async function runAddonSteps(spec: AddonRunSpec): Promise<AddonRunOutcome> {
+  const { store, base } = spec;
+  const runId = newRunId();
+  await prepareAddon(store, base.name);
+  const logFile = runLogFile(store, base.name, runId);
+  const startedAt = new Date().toISOString();
+  const recordFor = (status: InstallRecord["status"], steps: StepRecord[], failedStep?: string): InstallRecord => {
+    const endedAt = new Date().toISOString();
+    const entry: HistoryEntry = {
+      runId,
+      action: spec.action,
+      version: base.version,
+      digest: base.digest,
+      status: status === "uninstalling" ? "failed" : status,
+      startedAt,
+      endedAt,
+      ...(failedStep === undefined ? {} : { failedStep }),
+      runLog: logFile,
+    };
+    return {
+      ...base,
+      status,
+      action: spec.action,
+      failedStep,
+      steps,
+      runId,
+      runLog: logFile,
+      context: spec.context,
+      updatedAt: endedAt,
+      history: [...base.history, entry].slice(-50),
+    };
+  };
+  if (spec.startStatus !== undefined) await writeRecord(store, { ...recordFor(spec.startStatus, []), history: base.history });
+  const headline = `${spec.headline} (run ${runId})`;
+  process.stderr.write(`${headline}\n`);
+  await appendFile(logFile, `# ${headline}\n# ${spec.logNote === undefined ? "" : `${spec.logNote}, `}started ${startedAt}\n`, {
+    mode: 0o600,
+  });
+
+  const done: StepRecord[] = [];
+  // Ctrl-C between steps (no child running): record and release synchronously, the process exits 130 next.
+  const off = onInterrupt(() => {
+    writeRecordSync(store, recordFor("interrupted", done, spec.steps[done.length]?.name));
+    spec.onInterrupt?.();
+    try {
+      unlinkSync(spec.lock.file);
+    } catch {
+      // best effort
+    }
+    if (spec.tempDir !== undefined) rmSync(spec.tempDir, { recursive: true, force: true });
+  });
+  let outcome: ExecuteOutcome;
+  try {
+    outcome = await executeSteps(spec.steps, {
+      cwd: spec.cwd,
+      env: (step) => spec.env(step, runId),
+      timeoutMs: spec.timeout.ms,
+      timeoutText: spec.timeout.text,
+      logFile,
+      helm: spec.helm,
+      continueOnError: spec.continueOnError === true,
+      onStep: (r) => done.push(r),
+    });
+  } finally {
+    off();
+  }
+  const failed = outcome.failed;
+  const status = failed === undefined ? "deployed" : failed.interrupted ? "interrupted" : "failed";
+  return { runId, logFile, steps: outcome.steps, failed, status, recordFor };
+}
