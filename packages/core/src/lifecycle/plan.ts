@@ -7,7 +7,7 @@
  * `values.yaml`, `bash scripts/install.sh`), so the same package makes the
  * same tool calls wherever it was extracted. User `-f` files are absolute.
  */
-import type { KubeTarget } from "../cluster/kubeconfig.js";
+import { type KubeTarget, kubeconfigArgs } from "../cluster/kubeconfig.js";
 import type { Timeout } from "../duration.js";
 import type { AddonView } from "../manifest-view.js";
 
@@ -54,8 +54,42 @@ export function chartPathArg(path: string): string {
   return path.startsWith("./") || path.startsWith("/") ? path : `./${path}`;
 }
 
+/*
+ * Every helm argv Core runs is built here, so one test (core/test/helm-real.test.ts) can run them all
+ * through the real helm (v4) and prove each flag parses. Only flags that Helm 3 and Helm 4 both accept:
+ * bare `--wait` (a bool in Helm 3, `--wait=watcher` in Helm 4), no `--atomic` (Helm 4:
+ * `--rollback-on-failure`) and no `--force` (Helm 4: `--force-replace`); Core does its own rollback.
+ */
+
+/** `--kubeconfig FILE --kube-context CTX`; a KUBECONFIG list reaches helm through the environment instead. */
 export function helmTargetArgs(t: Pick<HelmTarget, "kubeconfig" | "context">): string[] {
-  return ["--kubeconfig", t.kubeconfig, "--kube-context", t.context];
+  return [...kubeconfigArgs(t.kubeconfig), "--kube-context", t.context];
+}
+
+type HelmRelease = Pick<HelmTarget, "release" | "namespace" | "kubeconfig" | "context">;
+
+/** `helm status <release> -o json`: Core reads `version` and `info.status`/`info.last_deployed`. */
+export function helmStatusArgs(t: HelmRelease): string[] {
+  return ["status", t.release, "--namespace", t.namespace, "-o", "json", ...helmTargetArgs(t)];
+}
+
+export function helmUninstallArgs(t: HelmRelease, timeoutText: string): string[] {
+  return ["uninstall", t.release, "--namespace", t.namespace, "--wait", "--timeout", timeoutText, ...helmTargetArgs(t)];
+}
+
+/** `helm rollback <release> [revision]`: without a revision, Helm goes back to the previous one. */
+export function helmRollbackArgs(t: HelmRelease, timeoutText: string, revision?: number): string[] {
+  return [
+    "rollback",
+    t.release,
+    ...(revision === undefined ? [] : [String(revision)]),
+    "--namespace",
+    t.namespace,
+    "--wait",
+    "--timeout",
+    timeoutText,
+    ...helmTargetArgs(t),
+  ];
 }
 
 /** `helm upgrade --install` argv: package values files first, then the user's -f, then --set, then the cluster. */
@@ -146,7 +180,7 @@ export function planUninstall(addon: AddonView | undefined, helm: HelmTarget | u
       name: "helm-uninstall",
       kind: "helm-uninstall",
       file: helm.helm,
-      args: ["uninstall", helm.release, "--namespace", helm.namespace, "--wait", "--timeout", timeout.text, ...helmTargetArgs(helm)],
+      args: helmUninstallArgs(helm, timeout.text),
     });
   }
   steps.push(...script("postUninstall", addon?.spec.hooks?.postUninstall));
