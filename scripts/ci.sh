@@ -54,6 +54,13 @@ if [ "${#debian_missing[@]}" -gt 0 ]; then
   done
 fi
 
+step "no merge conflict markers"
+# pnpm's frozen install once accepted a lockfile with markers in it; nothing else would have caught it.
+if git rev-parse --git-dir >/dev/null 2>&1 && git grep -nE '^(<<<<<<<|>>>>>>>)( |$)' -- . >&2; then
+  echo "merge conflict markers above: resolve them" >&2
+  exit 1
+fi
+
 step "installing locked dependencies"
 pnpm install --frozen-lockfile
 
