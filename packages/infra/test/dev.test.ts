@@ -58,8 +58,15 @@ describe("dev profile", () => {
     }
   });
 
-  it("without the local overrides, dev validate exits 4 naming them", async () => {
-    const r = await runInfra(sb, ["dev", "profile", "validate", "--profile-env", join(compatRoot, "profiles/edge/on-prem/basic.env")]);
+  it("without the local overrides, dev validate --require-inputs exits 4 naming them", async () => {
+    const r = await runInfra(sb, [
+      "dev",
+      "profile",
+      "validate",
+      "--profile-env",
+      join(compatRoot, "profiles/edge/on-prem/basic.env"),
+      "--require-inputs",
+    ]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("ONPREM_SERVER_IP, ONPREM_AGENT_IPS, ONPREM_SSH_KEY_PATH");
   });

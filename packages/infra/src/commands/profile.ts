@@ -1,7 +1,7 @@
 /** `productive-k3s-infra profile ...`: the public, package-first surface. Flags in, emit() out. */
 import { collect, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, runInput } from "./run-flags.js";
+import { approved, REQUIRE_INPUTS_HELP, runInput } from "./run-flags.js";
 
 interface PackageFlags {
   tgz: string;
@@ -10,6 +10,7 @@ interface PackageFlags {
   instance?: string;
   json?: boolean;
   strict?: boolean;
+  requireInputs?: boolean;
   autoApprove?: boolean;
   yes?: boolean;
   breakLock?: boolean;
@@ -28,8 +29,11 @@ export function registerProfileCommands(program: Command): void {
   example(profile, "productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env --auto-approve");
 
   example(
-    withInputs(profile.command("validate").description("check a package and the inputs it would run with (runs nothing)"))
+    withInputs(
+      profile.command("validate").description("check a package's contract, and with values the inputs it would run with (runs nothing)"),
+    )
       .requiredOption("--tgz <file>", "profile package")
+      .option("--require-inputs", REQUIRE_INPUTS_HELP)
       .option("--strict", FLAG_HELP.strict)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile validate --tgz ./aws-single-node-basic-1.0.0.tgz --env-file ./aws.env",
@@ -41,6 +45,7 @@ export function registerProfileCommands(program: Command): void {
       envFiles: flags.envFile ?? [],
       sets: flags.set ?? [],
       strict: flags.strict === true,
+      requireInputs: flags.requireInputs === true,
     });
     emit(flags, result, () => renderValidate(result));
   });

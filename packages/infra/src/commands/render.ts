@@ -35,19 +35,34 @@ function outputsBlock(outputs: Record<string, unknown>, indent = "  "): string[]
 }
 
 export function renderValidate(r: ValidateResult): string {
-  const lines = [`${t(r.profile)} ${t(r.version)} is valid (engine ${t(r.engine)}, scenario ${t(r.scenario)}, ${r.digest})`];
+  const what = r.mode === "contract" ? "the contract of " : "";
+  const lines = [`${what}${t(r.profile)} ${t(r.version)} is valid (engine ${t(r.engine)}, scenario ${t(r.scenario)}, ${r.digest})`];
   if (r.description !== undefined) lines.push(t(r.description));
+  lines.push(`target: ${t(r.target.summary)}`);
+  const needed = new Set(r.needs.map((n) => n.name));
   if (r.inputs.length > 0) {
     lines.push("inputs:");
     for (const i of r.inputs) {
+      const where = i.provided ? `from ${t(i.from)}` : needed.has(i.name) ? "from the invoking machine" : "not set";
       lines.push(
-        `  ${t(i.name)}${i.required ? " (required)" : ""}${i.sensitive ? " (sensitive)" : ""} [${i.source}]: ${i.provided ? `from ${t(i.from)}` : "not set"}${i.description === undefined ? "" : ` — ${t(i.description)}`}`,
+        `  ${t(i.name)}${i.required ? " (required)" : ""}${i.sensitive ? " (sensitive)" : ""} [${i.source}]: ${where}${i.description === undefined ? "" : ` — ${t(i.description)}`}`,
       );
     }
   }
   if (r.variables !== undefined && Object.keys(r.variables).length > 0) {
     lines.push("opentofu variables:");
     for (const [v, key] of Object.entries(r.variables).sort()) lines.push(`  ${t(v)} <- ${t(key)}`);
+  }
+  if (r.mode === "contract") {
+    const required = r.needs.filter((n) => n.required).map((n) => t(n.name));
+    const optional = r.needs.filter((n) => !n.required).map((n) => t(n.name));
+    lines.push(
+      required.length === 0
+        ? "an install needs no values from the invoking machine"
+        : `an install needs from the invoking machine (--env-file or --set): ${required.join(", ")}`,
+    );
+    if (optional.length > 0) lines.push(`optional, from the invoking machine: ${optional.join(", ")}`);
+    lines.push("(contract check: values not demanded; give --env-file, --set or --require-inputs to check an install's values)");
   }
   return lines.join("\n");
 }

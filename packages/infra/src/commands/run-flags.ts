@@ -20,3 +20,6 @@ export function runInput<T extends string | undefined>(flags: RunFlags, tgz: T) 
 export function approved(flags: RunFlags): boolean {
   return flags.autoApprove === true || flags.yes === true;
 }
+
+export const REQUIRE_INPUTS_HELP =
+  "demand a value for every required input, as install does (implied by --env-file and --set; without them validate checks the contract and lists the inputs an install needs)";
