@@ -260,8 +260,12 @@ export async function writeInventory(
   vars.push(["ansible_ssh_common_args", unsafe(keyFile === undefined ? sshOptions : `${sshOptions} -o IdentitiesOnly=yes`)]);
   if (spec.become === true) vars.push(["ansible_become", "true"]);
 
-  const lines = ["all:", "  vars:", ...vars.map(([k, v]) => `    ${k}: ${v}`), "  hosts:"];
-  for (const h of planned.hosts) lines.push(`    ${JSON.stringify(h.name)}:`, `      ansible_host: ${unsafe(h.address)}`);
+  // The connection settings are host vars, not `all` vars: Ansible gives `all` vars to the implicit localhost
+  // too, and a task delegated to localhost (writing pk3s_outputs_file) must stay a local connection.
+  const lines = ["all:", "  hosts:"];
+  for (const h of planned.hosts) {
+    lines.push(`    ${JSON.stringify(h.name)}:`, `      ansible_host: ${unsafe(h.address)}`, ...vars.map(([k, v]) => `      ${k}: ${v}`));
+  }
   const groups = new Map<string, string[]>();
   for (const h of planned.hosts) for (const g of h.groups) groups.set(g, [...(groups.get(g) ?? []), h.name]);
   if (groups.size > 0) {
