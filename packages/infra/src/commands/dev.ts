@@ -1,7 +1,7 @@
 /** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
 import { collect, emit, FLAG_HELP, log } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, REQUIRE_INPUTS_HELP, runInput } from "./run-flags.js";
+import { addonsOnDestroy, approved, REQUIRE_INPUTS_HELP, runInput, withAddonFlags } from "./run-flags.js";
 
 interface DevFlags {
   profileEnv: string;
@@ -17,6 +17,8 @@ interface DevFlags {
   out?: string;
   strict?: boolean;
   requireInputs?: boolean;
+  withAddons?: boolean;
+  forgetAddons?: boolean;
 }
 
 function devCommand(parent: Command, name: string, description: string, exampleText: string): Command {
@@ -121,24 +123,27 @@ export function registerDevCommands(program: Command): void {
       emit(flags, { ok: true, ...result }, () => renderInstall(result));
     });
 
-  withRunFlags(
-    devCommand(
-      profile,
-      "destroy",
-      "package, then destroy the instance with that package",
-      "productive-k3s-infra dev profile destroy --profile-env ./profiles/local/local-lab/lab.env --auto-approve",
+  withAddonFlags(
+    withRunFlags(
+      devCommand(
+        profile,
+        "destroy",
+        "package, then destroy the instance with that package",
+        "productive-k3s-infra dev profile destroy --profile-env ./profiles/local/local-lab/lab.env --auto-approve",
+      ),
     ),
   )
     .option("--auto-approve", FLAG_HELP.autoApprove)
     .option("--yes", FLAG_HELP.yes)
     .option("--purge", "also remove the instance's state")
     .action(async (flags: DevFlags) => {
+      const addons = addonsOnDestroy(flags);
       const { destroyProfile } = await import("../operations/destroy.js");
       const { readSourceProfile } = await import("../dev/source-profile.js");
       const { renderDestroy } = await import("./render.js");
       const instance = flags.instance ?? (await readSourceProfile(flags.profileEnv, { root: flags.root })).profileName;
       const result = await withPackage(flags, (tgz) =>
-        destroyProfile({ ...runInput(flags, tgz), instance, autoApprove: approved(flags), purge: flags.purge === true }),
+        destroyProfile({ ...runInput(flags, tgz), instance, autoApprove: approved(flags), purge: flags.purge === true, addons }),
       );
       emit(flags, { ok: true, ...result }, () => renderDestroy(result));
     });

@@ -1,7 +1,7 @@
 /** `productive-k3s-infra profile ...`: the public, package-first surface. Flags in, emit() out. */
 import { collect, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, REQUIRE_INPUTS_HELP, runInput } from "./run-flags.js";
+import { addonsOnDestroy, approved, REQUIRE_INPUTS_HELP, runInput, withAddonFlags } from "./run-flags.js";
 
 interface PackageFlags {
   tgz: string;
@@ -112,7 +112,7 @@ export function registerProfileCommands(program: Command): void {
   });
 
   example(
-    withInputs(profile.command("destroy").description("tear an instance down (state kept until --purge)"))
+    withAddonFlags(withInputs(profile.command("destroy").description("tear an instance down (state kept until --purge)")))
       .option("--tgz <file>", "package to use instead of the stored copy")
       .option("--instance <name>", "productive-k3s-infra instance name (default with --tgz: the profile's name)")
       .option("--auto-approve", FLAG_HELP.autoApprove)
@@ -120,8 +120,9 @@ export function registerProfileCommands(program: Command): void {
       .option("--purge", "also remove the instance's state")
       .option("--break-lock", FLAG_HELP.breakLock)
       .option("--json", FLAG_HELP.json),
-    "productive-k3s-infra profile destroy --instance staging --auto-approve --purge",
-  ).action(async (flags: Omit<PackageFlags, "tgz"> & { tgz?: string; purge?: boolean }) => {
+    "productive-k3s-infra profile destroy --instance staging --with-addons --auto-approve --purge",
+  ).action(async (flags: Omit<PackageFlags, "tgz"> & { tgz?: string; purge?: boolean; withAddons?: boolean; forgetAddons?: boolean }) => {
+    const addons = addonsOnDestroy(flags);
     const { destroyProfile } = await import("../operations/destroy.js");
     const { instanceFromOptions } = await import("../operations/status.js");
     const { renderDestroy } = await import("./render.js");
@@ -131,6 +132,7 @@ export function registerProfileCommands(program: Command): void {
       instance,
       autoApprove: approved(flags),
       purge: flags.purge === true,
+      addons,
     });
     emit(flags, { ok: true, ...result }, () => renderDestroy(result));
   });

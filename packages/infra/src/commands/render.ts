@@ -96,6 +96,15 @@ export function renderStatus(r: StatusResult): string {
   if (r.lastRun) lines.push(`last run:  ${r.lastRun.action} ${r.lastRun.status} (${r.lastRun.id})`);
   lines.push("outputs:", ...outputsBlock(r.outputs));
   if (r.sensitiveInputs.length > 0) lines.push(`sensitive inputs (never stored): ${r.sensitiveInputs.map(t).join(", ")}`);
+  if (r.addons !== undefined) {
+    lines.push(
+      `add-ons:   ${r.addons.items.length === 0 ? "none installed through productive-k3s-core" : `on ${t(r.addons.cluster.server)} (productive-k3s-core)`}`,
+    );
+    for (const a of r.addons.items) {
+      const deps = a.dependencies.length === 0 ? "" : `, needs ${a.dependencies.map(t).join(", ")}`;
+      lines.push(`  ${t(a.name)} ${t(a.version)} ${a.status} (namespace ${t(a.namespace)}${deps})`);
+    }
+  } else if (r.addonsNote !== undefined) lines.push(`add-ons:   unknown: ${t(r.addonsNote)}`);
   if (r.check !== undefined) {
     lines.push(`check:     ${t(r.check.script)} exited ${r.check.exitCode}`);
     if (r.check.output !== "")
@@ -113,9 +122,12 @@ export function renderOutputs(r: { outputs: Record<string, unknown> }): string {
 }
 
 export function renderDestroy(r: DestroyResult): string {
-  return r.note
+  const head = r.note
     ? `${r.status} instance ${r.instance}: ${t(r.note)}`
     : `${r.status} instance ${r.instance}${r.runId ? `, run ${r.runId}` : ""}`;
+  return r.addons === undefined
+    ? head
+    : `${head}\n${r.addons.action} add-ons through productive-k3s-core: ${r.addons.names.map(t).join(", ")}`;
 }
 
 export function renderList(r: { instances: ListEntry[] }): string {
