@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { generateKeyPair, hasSshd, type SshServer, startSshd } from "../../../fixtures/sshd.js";
 import { buildFixture, exists, filesContaining, hasAnsible, instanceDir, readJson, runInfra, type Sandbox, sandbox } from "./helpers.js";
 
@@ -177,20 +178,19 @@ describe.skipIf(!enabled)("remote ansible over real SSH", () => {
     "a knownHosts input pins the host key: the right key connects, another one does not",
     async () => {
       const pinned = await buildFixture(sb, "remote-lab", async (dir) => {
-        const manifest = await readFile(join(dir, "profile.yaml"), "utf8");
-        await writeFile(
-          join(dir, "profile.yaml"),
-          manifest
-            .replace("name: remote-lab", "name: remote-lab-pinned")
-            .replace(
-              "      sshKey: {input: SERVER_SSH_KEY}\n",
-              "      sshKey: {input: SERVER_SSH_KEY}\n      knownHosts: {input: SERVER_KNOWN_HOSTS}\n",
-            )
-            .replace(
-              "  inputs:\n",
-              "  inputs:\n    - {name: SERVER_KNOWN_HOSTS, required: true, sensitive: false, source: local-override, description: known_hosts lines of the server}\n",
-            ),
-        );
+        const manifest = parse(await readFile(join(dir, "profile.yaml"), "utf8")) as {
+          metadata: { name: string };
+          spec: { engine: { inventory: Record<string, unknown> }; inputs: Record<string, unknown>[] };
+        };
+        manifest.metadata.name = "remote-lab-pinned";
+        manifest.spec.engine.inventory.knownHosts = { input: "SERVER_KNOWN_HOSTS" };
+        manifest.spec.inputs.push({
+          name: "SERVER_KNOWN_HOSTS",
+          required: true,
+          source: "local-override",
+          description: "known_hosts lines",
+        });
+        await writeFile(join(dir, "profile.yaml"), stringify(manifest));
       });
       const good = await overrides(
         "pinned-good",
@@ -198,6 +198,7 @@ describe.skipIf(!enabled)("remote ansible over real SSH", () => {
       );
       const ok = await infra(["profile", "plan", "--tgz", pinned, "--env-file", good]);
       expect(ok.code, ok.stderr).toBe(0);
+      expect((await recordedCalls()).at(-1)?.inventory).toContain("-o StrictHostKeyChecking=yes");
       expect(await exists(join(instanceDir(sb, "remote-lab-pinned"), "engine", "known_hosts"))).toBe(false);
       const other = await generateKeyPair(sb.dir, "other-host");
       const bad = await overrides(
