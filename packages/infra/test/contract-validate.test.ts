@@ -3,30 +3,17 @@
  * command runs it, listing the local-override inputs an install needs; `--require-inputs` (or values)
  * demands them as install does.
  */
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { bashScript, compatRoot, packTestProfile, runInfra, type Sandbox, sandbox } from "./helpers.js";
+import { bashScript, compatRoot, packTestProfile, runInfra, type Sandbox, sandbox, sourceProfiles } from "./helpers.js";
 
 let sb: Sandbox;
 beforeAll(async () => {
   sb = await sandbox();
 });
 afterAll(async () => sb.cleanup());
-
-async function compatProfiles(): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith(".env")) out.push(p);
-    }
-  }
-  await walk(join(compatRoot, "profiles"));
-  return out.sort();
-}
 
 interface Sidecar {
   inputs: { name: string; source: string; required: boolean }[];
@@ -54,7 +41,7 @@ describe("contract validation (no values)", () => {
   });
 
   it("every compat profile passes without env files, listing exactly its local-override inputs", async () => {
-    const profiles = await compatProfiles();
+    const profiles = await sourceProfiles(compatRoot);
     expect(profiles.length).toBeGreaterThanOrEqual(4);
     for (const envFile of profiles) {
       const rel = `./${relative(compatRoot, envFile)}`;

@@ -1,29 +1,16 @@
 /**
  * The development surface on the source layout of shared/compat and fixtures/profiles-src.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compatRoot, fixturesDir, hasAnsible, runInfra, type Sandbox, sandbox, stubCalls } from "./helpers.js";
+import { compatRoot, fixturesDir, hasAnsible, runInfra, type Sandbox, sandbox, sourceProfiles, stubCalls } from "./helpers.js";
 
 let sb: Sandbox;
 beforeAll(async () => {
   sb = await sandbox();
 });
 afterAll(async () => sb.cleanup());
-
-async function sourceProfiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith(".env")) out.push(p);
-    }
-  }
-  await walk(join(root, "profiles"));
-  return out.sort();
-}
 
 /** An env file giving every local-override input of a source profile (from its sidecar). */
 async function localOverrides(envFile: string): Promise<string> {

@@ -5,7 +5,6 @@
  * `--with-addons` / `--forget-addons` deal with them through Core. Helm and kubectl are the stubs (no live
  * API server here); the cluster is the local-lab profile's kubeconfig.
  */
-import { spawn } from "node:child_process";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreAddonList, InfraProfileOutputs, InfraProfileStatus } from "@productive-k3s/pkg-format/runtime-documents";
@@ -17,6 +16,7 @@ import {
   hasAnsible,
   instanceDir,
   repoRoot,
+  runBuiltCli,
   runInfra,
   type Sandbox,
   sandbox,
@@ -34,20 +34,8 @@ let sb: Sandbox;
 let lab: string;
 let packages: { certManager: string; longhorn: string };
 
-function core(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--", coreBin, ...args], {
-      cwd: sb.dir,
-      env: { ...process.env, ...sb.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function core(args: string[]): Promise<CliResult> {
+  return runBuiltCli(coreBin, sb, args);
 }
 
 async function corePackage(name: string): Promise<string> {

@@ -128,30 +128,27 @@ function plan(spec: GeneratedInventory, inputs: Inputs, values: Record<string, s
     const v = values[ref.input] ?? "";
     return v === "" ? undefined : v;
   };
-  const user = typeof spec.user === "string" ? spec.user : fromInput(spec.user);
-  if (user !== undefined) {
-    if (isSshUser(user)) out.user = user;
-    else {
-      const name = typeof spec.user === "object" ? spec.user.input : "";
-      problems.push({
-        path: name,
-        severity: "error",
-        message: `${name} (the SSH user) holds ${shown(inputs, name, user)}: expected ${USER_RULE}`,
-      });
-    }
-  }
-  const port = typeof spec.port === "number" ? String(spec.port) : fromInput(spec.port);
-  if (port !== undefined) {
-    if (isSshPort(port)) out.port = Number(port);
-    else {
-      const name = typeof spec.port === "object" ? spec.port.input : "";
-      problems.push({
-        path: name,
-        severity: "error",
-        message: `${name} (the SSH port) holds ${shown(inputs, name, port)}: expected ${PORT_RULE}`,
-      });
-    }
-  }
+  /** A literal from the manifest (checked by the schema) or an input's value, checked against `rule`. */
+  const setting = (
+    ref: string | number | { input: string } | undefined,
+    what: string,
+    valid: (v: string) => boolean,
+    rule: string,
+  ): string | undefined => {
+    if (typeof ref !== "object") return ref === undefined ? undefined : String(ref);
+    const value = fromInput(ref);
+    if (value === undefined || valid(value)) return value;
+    problems.push({
+      path: ref.input,
+      severity: "error",
+      message: `${ref.input} (the SSH ${what}) holds ${shown(inputs, ref.input, value)}: expected ${rule}`,
+    });
+    return undefined;
+  };
+  const user = setting(spec.user, "user", isSshUser, USER_RULE);
+  if (user !== undefined) out.user = user;
+  const port = setting(spec.port, "port", isSshPort, PORT_RULE);
+  if (port !== undefined) out.port = Number(port);
   const key = fromInput(spec.sshKey);
   if (key !== undefined && spec.sshKey !== undefined) {
     if (PRIVATE_KEY.test(key)) out.sshKey = key.endsWith("\n") ? key : `${key}\n`;
