@@ -5,7 +5,7 @@
  * temp dir.
  */
 import { spawnSync } from "node:child_process";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -142,6 +142,7 @@ describe.skipIf(!enabled)("remote ansible over real SSH", () => {
       // The host key was recorded in the instance's own known_hosts (accept-new).
       const knownHosts = join(instanceDir(sb, "remote-lab"), "engine", "known_hosts");
       expect(spawnSync("ssh-keygen", ["-F", `[127.0.0.1]:${sshd.port}`, "-f", knownHosts]).status).toBe(0);
+      expect((await stat(knownHosts)).mode & 0o777).toBe(0o600);
 
       // The key is sensitive: in no state file, run log or output.
       const keyLine = sshd.clientKey.split("\n")[1] as string;

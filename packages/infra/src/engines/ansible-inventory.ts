@@ -251,6 +251,8 @@ export async function writeInventory(
     await writeFile(pinned, planned.knownHosts, { mode: 0o600 });
     sshOptions = `-o UserKnownHostsFile=${shlexQuote(pinned)} -o StrictHostKeyChecking=yes`;
   } else {
+    // Created here (0600, like every state file) so ssh only appends to it.
+    await writeFile(knownHostsFile, "", { flag: "a", mode: 0o600 });
     sshOptions = `-o UserKnownHostsFile=${shlexQuote(knownHostsFile)} -o StrictHostKeyChecking=accept-new`;
   }
   // With a key of the profile's, ssh offers only that one (an agent full of keys can exhaust MaxAuthTries first).

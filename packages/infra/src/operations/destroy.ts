@@ -15,6 +15,7 @@ import { access } from "node:fs/promises";
 import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { acquireLock } from "@productive-k3s/pkg-format/lock";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { ClusterAddons } from "../cluster/core-client.js";
 import { instanceKubeconfig } from "../cluster/instance-cluster.js";
 import { engineFor } from "../engines/engine-for.js";
@@ -71,7 +72,8 @@ async function clusterAddons(record: InstanceRecord, instance: string): Promise<
 /** Refuse (exit 4, with the list) while Core has add-on records for the cluster, unless told what to do with them. */
 function refuseWhileAddons(instance: string, found: ClusterAddons, mode: AddonsOnDestroy): void {
   if (found.state === "unknown") {
-    warn(`${found.note}; destroying anyway (Core's records for the cluster, if any, are left as they are)`);
+    // The note may quote the kubeconfig path, which a package's outputs chose: terminal-safe.
+    warn(terminalLine(`${found.note}; destroying anyway (Core's records for the cluster, if any, are left as they are)`));
     return;
   }
   if (mode !== "refuse" || found.list.addons.length === 0) return;
@@ -81,10 +83,10 @@ function refuseWhileAddons(instance: string, found: ClusterAddons, mode: AddonsO
     found.list.addons.map((a) => ({
       path: a.name,
       severity: "error" as const,
-      message: `${a.name} ${a.version} (${a.status}) in namespace ${a.namespace} on ${found.list.cluster.server}`,
+      message: `${a.name} ${a.version} (${a.status}) in namespace ${a.namespace} on ${terminalLine(found.list.cluster.server)}`,
     })),
     {
-      where: found.list.cluster.server,
+      where: terminalLine(found.list.cluster.server),
       hint: "uninstall them first with --with-addons, or drop Core's records with --forget-addons (the add-ons go with the cluster)",
     },
   );
