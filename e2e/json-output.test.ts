@@ -250,13 +250,20 @@ describe("productive-k3s-core --json", () => {
     });
   });
 
-  it("addon uninstall", async () => {
+  it("addon uninstall / addon forget", async () => {
     await step({
       command: "productive-k3s-core addon uninstall",
       cli: "core",
       args: ["addon", "uninstall", "longhorn", "--json"],
       keys: ["name", "version", "cluster", "removed", "steps", "runLog", "warnings"],
       check: (d) => expect(d).toMatchObject({ name: "longhorn", removed: true }),
+    });
+    await step({
+      command: "productive-k3s-core addon forget",
+      cli: "core",
+      args: ["addon", "forget", "cert-manager", "--json"],
+      keys: ["name", "version", "cluster", "forgotten"],
+      check: (d) => expect(d).toMatchObject({ name: "cert-manager", forgotten: true }),
     });
   });
 });
@@ -487,8 +494,8 @@ describe("pk3s --json", () => {
   });
 
   it("a failure inside a delegated runtime is still ONE document: the runtime's {ok:false,error}", async () => {
-    // No env file: the aws profile's local-override inputs are missing (Infra exits 4).
-    const r = await run("pk3s", ["profile", "validate", "aws-single-node-basic", "--json"]);
+    // Values demanded without an env file: the aws profile's local-override inputs are missing (Infra exits 4).
+    const r = await run("pk3s", ["profile", "validate", "aws-single-node-basic", "--json", "--", "--require-inputs"]);
     expect(r.code).toBe(4);
     const doc = oneDocument(r, "pk3s profile validate");
     expect(doc).toMatchObject({ ok: false, error: { code: "E_VALIDATION", exitCode: 4 } });

@@ -230,7 +230,7 @@ export async function validatePackageTree(
     if (engine.playbook !== undefined) {
       await checkRef(join(engine.workingDir, engine.playbook), ["spec", "engine", "playbook"], "file", "playbook");
     }
-    if (engine.inventory !== undefined) {
+    if (typeof engine.inventory === "string") {
       await checkRef(join(engine.workingDir, engine.inventory), ["spec", "engine", "inventory"], "any", "inventory");
     }
   }
