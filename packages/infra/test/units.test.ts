@@ -1,10 +1,10 @@
+import { closestName, editDistance } from "@productive-k3s/pkg-format/did-you-mean";
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
 import { describe, expect, it } from "vitest";
 import { engineFor } from "../src/engines/engine-for.js";
 import { countChanges } from "../src/engines/opentofu.js";
 import { parseOutputsText } from "../src/engines/outputs-file.js";
 import { mapVariables, scanVariablesText, sharedInputPrefix } from "../src/engines/tofu-variables.js";
-import { closestName, editDistance } from "../src/env/did-you-mean.js";
 import { mergeEnv, parseSets } from "../src/env/merge.js";
 import { checkTarget, hostArch } from "../src/operations/target.js";
 import { allowlistEvent } from "../src/state/telemetry.js";

@@ -16,12 +16,12 @@
  *   (exit 4), each with its description and where it must come from.
  */
 import { readFile } from "node:fs/promises";
+import { closestName } from "@productive-k3s/pkg-format/did-you-mean";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
-import { closestName } from "./did-you-mean.js";
 
 export type EnvOrigin = { kind: "package" } | { kind: "stored" } | { kind: "env-file"; file: string; line: number } | { kind: "set" };
 
