@@ -284,7 +284,7 @@ describe("names and catalogs on the command line", () => {
   });
 
   it("an unknown package name suggests the closest one of that type from the catalogs", async () => {
-    for (const args of [["addon", "show", "longhron"], ["addon", "pull", "longhron"]]) {
+    for (const args of [["addon", "show", "longhron"], ["addon", "pull", "longhron"], ["addon", "install", "longhron", "--dry-run"]]) {
       const r = await sb.run(args);
       expect(r.code, args.join(" ")).toBe(3);
       expect(r.stderr).toContain('error: add-on "longhron" not found in any configured catalog (main, other) (Did you mean longhorn?)');
@@ -294,6 +294,30 @@ describe("names and catalogs on the command line", () => {
     expect(far.stderr).not.toContain("Did you mean");
     const profile = await sb.run(["profile", "show", "longhron"]);
     expect(profile.stderr).not.toContain("Did you mean"); // longhorn is an add-on, not a profile
+  });
+
+  it("--catalog c is the same as c/name, on every command that resolves a package", async () => {
+    const flag = JSON.parse((await sb.run(["addon", "show", "longhorn", "--catalog", "other", "--json"])).stdout);
+    const qualified = JSON.parse((await sb.run(["addon", "show", "other/longhorn", "--json"])).stdout);
+    expect(flag).toEqual(qualified);
+    expect(flag.package).toMatchObject({ catalog: "other", version: "2.0.0" });
+    const pulled = await sb.run(["addon", "pull", "longhorn@2", "--catalog", "other", "--output", sb.root, "--json"]);
+    expect(JSON.parse(pulled.stdout)).toMatchObject({ name: "longhorn", version: "2.0.0" });
+    for (const verb of ["install", "validate", "upgrade"]) {
+      expect((await sb.run(["addon", verb, "--help"])).stdout).toContain("--catalog <name>");
+    }
+    for (const verb of ["show", "pull", "validate", "plan", "install"]) {
+      expect((await sb.run(["profile", verb, "--help"])).stdout).toContain("--catalog <name>");
+    }
+    const clash = await sb.run(["addon", "show", "main/longhorn", "--catalog", "other"]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('error: "main/longhorn" names catalog "main" but --catalog says "other"');
+    const bad = await sb.run(["addon", "show", "longhorn", "--catalog", "Other"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: invalid --catalog "Other"');
+    const missing = await sb.run(["addon", "show", "longhorn", "--catalog", "nope"]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('no catalog named "nope"');
   });
 
   it("search leaves out a catalog it cannot read, with a warning; only no readable catalog at all is an error", async () => {

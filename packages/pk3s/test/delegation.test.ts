@@ -305,8 +305,6 @@ describe("pk3s addon validate and profile verbs", () => {
       ["--env-file", "my.env", "--instance", "lab", "--auto-approve"],
       ["--env-file", "my.env", "--instance", "lab", "--auto-approve"],
     ],
-    ["status", ["--instance", "lab", "--no-check"], ["--instance", "lab", "--no-check"]],
-    ["destroy", ["--instance", "lab", "--yes", "--purge"], ["--instance", "lab", "--yes", "--purge"]],
   ])("profile %s passes its options and the args after -- to Infra", async (action, given, forwarded) => {
     // Node 20 itself aborts (exit 9) when any argv word is `--env-file <missing file>`, so the files must exist.
     writeFileSync(join(sb.root, "my.env"), "AWS_REGION=eu-west-1\n");
