@@ -279,12 +279,21 @@ describe("publisher commands", () => {
 
 describe("names and catalogs on the command line", () => {
   beforeEach(async () => {
-    await sb.run(["catalog", "add", "main", writeLocalCatalog(join(sb.root, "main"), [pkg("longhorn", "1.0.0"), pkg("cert-manager", "1.0.0")])]);
+    await sb.run([
+      "catalog",
+      "add",
+      "main",
+      writeLocalCatalog(join(sb.root, "main"), [pkg("longhorn", "1.0.0"), pkg("cert-manager", "1.0.0")]),
+    ]);
     await sb.run(["catalog", "add", "other", writeLocalCatalog(join(sb.root, "other"), [pkg("longhorn", "2.0.0")])]);
   });
 
   it("an unknown package name suggests the closest one of that type from the catalogs", async () => {
-    for (const args of [["addon", "show", "longhron"], ["addon", "pull", "longhron"], ["addon", "install", "longhron", "--dry-run"]]) {
+    for (const args of [
+      ["addon", "show", "longhron"],
+      ["addon", "pull", "longhron"],
+      ["addon", "install", "longhron", "--dry-run"],
+    ]) {
       const r = await sb.run(args);
       expect(r.code, args.join(" ")).toBe(3);
       expect(r.stderr).toContain('error: add-on "longhron" not found in any configured catalog (main, other) (Did you mean longhorn?)');
@@ -329,7 +338,9 @@ describe("names and catalogs on the command line", () => {
       "main/longhorn",
       "other/longhorn",
     ]);
-    expect(r.stderr).toContain('warning: catalog "down" could not be read and is left out of the results: catalog "down": connection failed');
+    expect(r.stderr).toContain(
+      'warning: catalog "down" could not be read and is left out of the results: catalog "down": connection failed',
+    );
     await sb.run(["catalog", "remove", "main"]);
     await sb.run(["catalog", "remove", "other"]);
     const none = await sb.run(["search"], { PK3S_HTTP_RETRIES: "1" });
@@ -340,13 +351,19 @@ describe("names and catalogs on the command line", () => {
 
 describe("addon show", () => {
   it("prints compatibility as text", async () => {
-    const dir = await writeAddonSource(join(sb.root, "src"), "compat", "1.0.0", [], [
-      "  compatibility:",
-      "    architectures: [amd64, arm64]",
-      '    k3s: {minVersion: "1.31", maxVersion: "1.33"}',
-      "    kubernetes: {distros: [k3s]}",
-      '    requires: {core: {minVersion: 0.1.0, maxVersionExclusive: "2.0"}}',
-    ]);
+    const dir = await writeAddonSource(
+      join(sb.root, "src"),
+      "compat",
+      "1.0.0",
+      [],
+      [
+        "  compatibility:",
+        "    architectures: [amd64, arm64]",
+        '    k3s: {minVersion: "1.31", maxVersion: "1.33"}',
+        "    kubernetes: {distros: [k3s]}",
+        '    requires: {core: {minVersion: 0.1.0, maxVersionExclusive: "2.0"}}',
+      ],
+    );
     mkdirSync(join(sb.root, "pkgs"));
     await packPackage(dir, join(sb.root, "pkgs"));
     await packPackage(await writeAddonSource(join(sb.root, "src"), "plain", "1.0.0"), join(sb.root, "pkgs"));
