@@ -219,7 +219,10 @@ function registerInstanceVerbs(profile: Command): void {
       profile
         .command(`${action} [instance] [runtimeArgs...]`)
         .description(`${verb.description}; no catalog needed (arguments after -- go to Infra)`)
-        .option("--instance <name>", "the instance (then the argument, if any, is the profile it must have been installed from)")
+        .option(
+          "--instance <name>",
+          "productive-k3s-infra instance name, instead of the argument (with both, the argument is the profile it must come from)",
+        )
         .option("--infra-bin <path>", "productive-k3s-infra to run"),
     );
     addProfileFlags(cmd, verb.flags)
