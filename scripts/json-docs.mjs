@@ -43,14 +43,8 @@ function str(s) {
 }
 const ELL = "…";
 let rootKeys = 10;
-const BRIEF = new Set([
-  "pk3s profile plan",
-  "pk3s profile install",
-  "pk3s profile status",
-  "pk3s profile outputs",
-  "pk3s profile list",
-  "pk3s profile destroy",
-]);
+// pk3s profile verbs that print Infra's document: shown briefly here, in full under productive-k3s-infra.
+const BRIEF = { has: (c) => /^pk3s profile (plan|install|status|outputs|list|destroy)$/.test(c) };
 function inline(v, depth) {
   if (typeof v === "string") return str(v);
   if (v === null || typeof v !== "object") return JSON.stringify(v);

@@ -2,12 +2,12 @@
  * Delegation to the runtimes through stub binaries that record their argv:
  * exact argv, order, skipping, dry runs, --instance and exit-code propagation.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestOf, type FakePackage, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
-import { readStubLog, writeStubRuntime } from "./helpers/stub-runtime.js";
+import { readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let log: string;
@@ -22,15 +22,9 @@ const cached = (p: FakePackage): string => join(sb.env.PK3S_CACHE_DIR!, "package
 
 beforeEach(async () => {
   sb = sandbox();
-  const bin = join(sb.root, "bin");
-  mkdirSync(bin);
-  log = join(sb.root, "calls.jsonl");
-  env = {
-    PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
-    PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
-    STUB_LOG: log,
-    STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [] }),
-  };
+  const stubs = stubRuntimes(sb.root);
+  log = stubs.log;
+  env = { ...stubs.env, STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [] }) };
   kubeconfig = join(sb.root, "kubeconfig.yaml");
   writeFileSync(
     kubeconfig,

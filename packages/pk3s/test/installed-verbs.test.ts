@@ -5,12 +5,12 @@
  * upgrade resolves from the catalogs like install. Runtimes are stubs that
  * record their argv.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestOf, type FakePackage, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
-import { readStubLog, writeStubRuntime } from "./helpers/stub-runtime.js";
+import { readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let log: string;
@@ -25,14 +25,7 @@ const calls = (): string[][] => readStubLog(log).map((c) => c.argv);
 
 beforeEach(() => {
   sb = sandbox();
-  const bin = join(sb.root, "bin");
-  mkdirSync(bin);
-  log = join(sb.root, "calls.jsonl");
-  env = {
-    PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
-    PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
-    STUB_LOG: log,
-  };
+  ({ log, env } = stubRuntimes(sb.root));
   kubeconfig = join(sb.root, "kubeconfig.yaml");
   writeFileSync(
     kubeconfig,

@@ -8,7 +8,7 @@ import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-fo
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import type { InstanceAction } from "../operations/instance-actions.js";
-import type { ProfileAction } from "../operations/runtime-actions.js";
+import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
 import { type FetchOptionValues, propagateExit, withFetchOptions, withJson } from "./options.js";
 
 type Kind = "addon" | "profile";
@@ -156,6 +156,23 @@ function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
   return cmd;
 }
 
+/** The Infra options a profile verb was given (each verb declares only its own; the others are undefined). */
+function passThrough(o: Record<string, unknown>): ProfilePassThrough & { infraBin?: string | undefined } {
+  return {
+    envFile: o.envFile as string[] | undefined,
+    set: o.set as string[] | undefined,
+    instance: o.instance as string | undefined,
+    infraBin: o.infraBin as string | undefined,
+    strict: o.strict as boolean | undefined,
+    autoApprove: o.autoApprove as boolean | undefined,
+    yes: o.yes as boolean | undefined,
+    purge: o.purge as boolean | undefined,
+    breakLock: o.breakLock as boolean | undefined,
+    check: o.check as boolean | undefined,
+    showSensitive: o.showSensitive as boolean | undefined,
+  };
+}
+
 export function registerProfile(program: Command): void {
   const profile = program.command("profile").description("find, inspect and run profiles through productive-k3s-infra");
   profile.addHelpText("after", "\nExample:\n  pk3s profile plan aws-single-node-basic --env-file ./aws.env --instance lab\n");
@@ -168,23 +185,7 @@ export function registerProfile(program: Command): void {
       .addHelpText("after", `\nExample:\n  ${verb.example}\n`)
       .action(async (spec: string, extra: string[], o: FetchOptionValues & Record<string, unknown>) => {
         const { runProfileAction } = await import("../operations/runtime-actions.js");
-        const r = await runProfileAction({
-          ...o,
-          action,
-          spec,
-          json: o.json === true,
-          extra,
-          envFile: o.envFile as string[] | undefined,
-          set: o.set as string[] | undefined,
-          instance: o.instance as string | undefined,
-          infraBin: o.infraBin as string | undefined,
-          strict: o.strict as boolean | undefined,
-          autoApprove: o.autoApprove as boolean | undefined,
-          yes: o.yes as boolean | undefined,
-          purge: o.purge as boolean | undefined,
-          breakLock: o.breakLock as boolean | undefined,
-          check: o.check as boolean | undefined,
-        });
+        const r = await runProfileAction({ ...o, ...passThrough(o), action, spec, json: o.json === true, extra });
         propagateExit(r.exitCode);
       });
   }
@@ -229,22 +230,7 @@ function registerInstanceVerbs(profile: Command): void {
       .addHelpText("after", `\nExample:\n  ${verb.example}\n`)
       .action(async (name: string | undefined, extra: string[], o: Record<string, unknown>) => {
         const { runInstanceAction } = await import("../operations/instance-actions.js");
-        const r = await runInstanceAction({
-          action,
-          name,
-          instance: o.instance as string | undefined,
-          json: o.json === true,
-          extra,
-          envFile: o.envFile as string[] | undefined,
-          set: o.set as string[] | undefined,
-          infraBin: o.infraBin as string | undefined,
-          autoApprove: o.autoApprove as boolean | undefined,
-          yes: o.yes as boolean | undefined,
-          purge: o.purge as boolean | undefined,
-          breakLock: o.breakLock as boolean | undefined,
-          check: o.check as boolean | undefined,
-          showSensitive: o.showSensitive as boolean | undefined,
-        });
+        const r = await runInstanceAction({ ...passThrough(o), action, name, json: o.json === true, extra });
         propagateExit(r.exitCode);
       });
   }
