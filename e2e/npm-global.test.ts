@@ -81,7 +81,12 @@ describe("npm install -g of the packed packages", () => {
 
   it("starts with the public catalog and the examples shipped inside pk3s: search works offline, with a warning", () => {
     // No network wanted (nor assumed): the public catalog's host is reached through a proxy that refuses.
-    const env = { ...userEnv(), PK3S_CACHE_DIR: join(work, "cache-fresh"), HTTPS_PROXY: "http://127.0.0.1:9", PK3S_HTTP_RETRIES: "1" };
+    const env: NodeJS.ProcessEnv = {
+      ...userEnv(),
+      PK3S_CACHE_DIR: join(work, "cache-fresh"),
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      PK3S_HTTP_RETRIES: "1",
+    };
     delete env.PK3S_DEFAULT_CATALOG;
     delete env.NO_PROXY;
     delete env.no_proxy;
