@@ -1,3 +1,5 @@
+import { CoreAddonList } from "@productive-k3s/pkg-format/runtime-documents";
+
 /** What pk3s needs to know about an add-on on the target cluster, read from Core's JSON. */
 export interface InstalledState {
   installed: boolean;
@@ -14,23 +16,9 @@ export interface InstalledState {
   updatedAt?: string | undefined;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-
-function stackOf(v: unknown): InstalledState["stack"] {
-  if (typeof v !== "object" || v === null) return undefined;
-  const { name, lockDigest } = v as { name?: unknown; lockDigest?: unknown };
-  return typeof name === "string" ? { name, lockDigest: str(lockDigest) } : undefined;
-}
-
-function dependenciesOf(v: unknown): InstalledState["dependencies"] {
-  if (!Array.isArray(v)) return undefined;
-  return v.flatMap((d: { name?: unknown; version?: unknown } | null) =>
-    typeof d?.name === "string" ? [{ name: d.name, version: str(d.version) ?? "*" }] : [],
-  );
-}
-
 /**
- * Core's `addon list --json` answer as name → state. An add-on counts as
+ * Core's `addon list --json` answer as name → state, read with the document's
+ * shared schema (pkg-format's runtime-documents). An add-on counts as
  * installed only when its record says deployed (a failed or interrupted run
  * must be installed again). Unreadable output means nothing is known installed.
  */
@@ -42,24 +30,19 @@ export function parseListOutput(stdout: string): Map<string, InstalledState> {
   } catch {
     return out;
   }
-  const addons = typeof doc === "object" && doc !== null ? (doc as { addons?: unknown }).addons : undefined;
-  if (!Array.isArray(addons)) return out;
-  for (const a of addons) {
-    if (typeof a !== "object" || a === null) continue;
-    const r = a as Record<string, unknown>;
-    if (typeof r.name !== "string") continue;
-    const v = str(r.version);
-    const st = str(r.status);
-    out.set(r.name, {
-      installed: st === "deployed" && v !== undefined,
-      version: v,
-      status: st,
-      digest: str(r.digest),
-      valuesFingerprint: str(r.valuesFingerprint),
-      stack: stackOf(r.stack),
-      dependencies: dependenciesOf(r.dependencies),
-      runLog: str(r.runLog),
-      updatedAt: str(r.updatedAt),
+  const parsed = CoreAddonList.safeParse(doc);
+  if (!parsed.success) return out;
+  for (const a of parsed.data.addons) {
+    out.set(a.name, {
+      installed: a.status === "deployed",
+      version: a.version,
+      status: a.status,
+      digest: a.digest,
+      valuesFingerprint: a.valuesFingerprint,
+      stack: a.stack,
+      dependencies: a.dependencies,
+      runLog: a.runLog,
+      updatedAt: a.updatedAt,
     });
   }
   return out;

@@ -1,21 +1,16 @@
 /**
- * The cluster a stack command targets and the Core that works on it: the
- * kubeconfig from `--kubeconfig`/`--context` or an Infra instance's
- * `kubeconfig` output (`--instance`), printed as `Target cluster: …`.
+ * The cluster a stack command targets (cluster-target.ts: `--kubeconfig`/
+ * `--context`, or an Infra instance's `kubeconfig` output) and the Core that
+ * works on it, printed as `Target cluster: …`.
  */
-import { log } from "@productive-k3s/pkg-format/cli";
-import { type ExitCodeValue, Pk3sError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { assertValidName } from "@productive-k3s/pkg-format/names";
-import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
-import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
+import { type ExitCodeValue, Pk3sError } from "@productive-k3s/pkg-format/errors";
+import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
-import { clusterArgs, kubeconfigFromInstance } from "./addon-install.js";
+import { announceTarget, type ClusterFlags, checkClusterFlags, clusterFor } from "./cluster-target.js";
 
-export interface StackClusterFlags {
-  kubeconfig?: string | undefined;
-  context?: string | undefined;
-  instance?: string | undefined;
-  infraBin?: string | undefined;
+export { checkClusterFlags };
+
+export interface StackClusterFlags extends ClusterFlags {
   coreBin?: string | undefined;
 }
 
@@ -26,27 +21,14 @@ export interface StackTarget {
   cluster: string[];
 }
 
-/** Usage errors first, before any network access. */
-export function checkClusterFlags(flags: StackClusterFlags): void {
-  if (flags.instance !== undefined && flags.kubeconfig !== undefined) {
-    throw new UsageError("--instance and --kubeconfig both name a cluster; pass only one");
-  }
-  if (flags.instance !== undefined) assertValidName("instance", flags.instance, "--instance");
-}
-
 /** The target; when `--instance` gives no kubeconfig, Infra's exit code is the command's (Infra said why). */
 export async function stackTarget(flags: StackClusterFlags): Promise<StackTarget> {
-  let kubeconfig = flags.kubeconfig;
-  if (flags.instance !== undefined) {
-    const fromInstance = await kubeconfigFromInstance(flags.instance, flags.infraBin);
-    if ("exitCode" in fromInstance) {
-      throw new Pk3sError("E_RUNTIME", fromInstance.exitCode as ExitCodeValue, `no kubeconfig from instance ${flags.instance}`, {
-        hint: "productive-k3s-infra said why above",
-      });
-    }
-    kubeconfig = fromInstance.kubeconfig;
+  const resolved = await clusterFor(flags);
+  if ("exitCode" in resolved) {
+    throw new Pk3sError("E_RUNTIME", resolved.exitCode as ExitCodeValue, `no kubeconfig from instance ${flags.instance}`, {
+      hint: "productive-k3s-infra said why above",
+    });
   }
-  const target = await describeTarget(kubeconfig, flags.context);
-  log(terminalLine(formatTarget(target) + (flags.instance === undefined ? "" : ` from instance ${flags.instance}`)));
-  return { target, core: requireRuntime("core", flags.coreBin), cluster: clusterArgs(kubeconfig, flags.context) };
+  const target = await announceTarget(resolved.kubeconfig, flags);
+  return { target, core: requireRuntime("core", flags.coreBin), cluster: resolved.args };
 }

@@ -72,6 +72,12 @@ export interface LoadOptions {
   label?: string;
   /** The manifest's package-relative file name when it is not the kind's own (a stack file named prod.yaml). */
   manifestName?: string;
+  /**
+   * An add-on source directory, not a package: spec.chart may name a remote chart (ref or repo), which
+   * `dev addon package` pulls and embeds at charts/<name> (so that path must not exist yet). A package
+   * always carries its chart.
+   */
+  allowRemoteChart?: boolean;
 }
 
 type Want = "file" | "dir" | "any";
@@ -200,7 +206,25 @@ export async function validatePackageTree(
   if (kind === "addon") {
     const m = parsed.manifest as AddonManifest;
     const spec = m.spec;
-    if (spec.chart !== undefined) {
+    if (spec.chart?.remote !== undefined) {
+      const field = ["spec", "chart", spec.chart.remote.ref !== undefined ? "ref" : "repo"];
+      if (options.allowRemoteChart !== true) {
+        problems.push(
+          at(
+            field,
+            "expected the chart inside the package (spec.chart.path): a remote chart is pulled and embedded by `productive-k3s-core dev addon package`",
+          ),
+        );
+      } else if ((await tree.kind(spec.chart.path)) !== undefined) {
+        problems.push(
+          at(
+            field,
+            `${spec.chart.path} already exists in the source: the remote chart is embedded there when packing; remove it or use path`,
+          ),
+        );
+      }
+      for (const [i, v] of spec.chart.values.entries()) await checkRef(v, ["spec", "chart", "values", i], "file", "values file");
+    } else if (spec.chart !== undefined) {
       const chartDir = await checkRef(spec.chart.path, ["spec", "chart", "path"], "dir", "chart directory");
       if (chartDir !== undefined) {
         const chartFile = display(join(spec.chart.path, "Chart.yaml"));
@@ -241,7 +265,7 @@ export async function validatePackageTree(
     if (engine.playbook !== undefined) {
       await checkRef(join(engine.workingDir, engine.playbook), ["spec", "engine", "playbook"], "file", "playbook");
     }
-    if (engine.inventory !== undefined) {
+    if (typeof engine.inventory === "string") {
       await checkRef(join(engine.workingDir, engine.inventory), ["spec", "engine", "inventory"], "any", "inventory");
     }
   }
@@ -290,7 +314,12 @@ export async function validatePackageTree(
   function finish<T extends ValidatedPackage>(pkg: T): T {
     sortProblems(problems);
     if (problems.some((p) => p.severity === "error")) {
-      throw new ValidationError(problemCountMessage(label, problems), problems, { where: label, hint: "fix the problems listed above" });
+      throw new ValidationError(problemCountMessage(label, problems), problems, {
+        where: label,
+        hint:
+          "each line names the file and field and what is expected: fix the package's sources there and pack it again " +
+          "(productive-k3s-core dev addon package, productive-k3s-infra dev profile package); for a package you did not build, report it to its publisher",
+      });
     }
     pkg.warnings = problems;
     return pkg;
