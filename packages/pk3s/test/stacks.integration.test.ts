@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { packPackage } from "@productive-k3s/pkg-format/pack";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -239,6 +239,66 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
       "extra:not attempted",
     ]);
     expect(again.error).toMatch(/^broken 1\.0\.0: /);
+  });
+
+  it("a lock holds each package exactly; install uses a matching lock without --frozen; --update alone refreshes every pin", async () => {
+    const file = writeStack(join(sb.root, "stack"), ["app"]);
+    const w = await sb.run(["lock", file], env);
+    expect(w.code, w.stderr).toBe(0);
+    const text = readFileSync(`${file}.lock`, "utf8");
+    const pinned = (f: string) => {
+      const bytes = readFileSync(join(repo, f));
+      return {
+        url: pathToFileURL(join(repo, f)).href,
+        digest: `sha256:${createHash("sha256").update(bytes).digest("hex")}`,
+        size: bytes.length,
+      };
+    };
+    expect(text.startsWith("# Written by `pk3s lock`")).toBe(true);
+    expect(parse(text)).toEqual({
+      apiVersion: "addons.productive-k3s.io/v1",
+      kind: "StackLock",
+      stack: { name: "platform", version: "1.0.0" },
+      packages: [
+        {
+          name: "app",
+          type: "addon",
+          version: "1.1.0",
+          catalog: "local",
+          ...pinned("app-1.1.0.tgz"),
+          dependencies: [{ name: "base", version: "^1" }],
+        },
+        { name: "base", type: "addon", version: "1.0.0", catalog: "local", ...pinned("base-1.0.0.tgz") },
+      ],
+    });
+    // The same resolution gives the same bytes: nothing is rewritten.
+    const again = await sb.run(["lock", file], env);
+    expect(again.code).toBe(0);
+    const lockDigest = `sha256:${createHash("sha256").update(text).digest("hex")}`;
+    expect(again.stdout).toBe(`${file}.lock is up to date (${lockDigest})\n`);
+    expect(readFileSync(`${file}.lock`, "utf8")).toBe(text);
+
+    // A newer app in the catalog: a plain install (no --frozen) still installs the locked bytes and records the lock.
+    await addon("app", "1.2.0", ["{name: base, version: ^1}"]);
+    await index();
+    const r = await sb.run(["stack", "install", file, ...kube, "--json"], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).addons.map((a: { name: string; version: string }) => `${a.name}@${a.version}`)).toEqual([
+      "base@1.0.0",
+      "app@1.1.0",
+    ]);
+    const run = coreRuns().find((a) => a.includes("--stack"))!;
+    expect(run[run.indexOf("--stack-lock-digest") + 1]).toBe(lockDigest);
+    expect(run[run.indexOf("--tgz") + 1]?.split("/").pop()).toBe(`${pinned("app-1.1.0.tgz").digest.slice(7)}.tgz`);
+
+    // --update without a name resolves every add-on again.
+    const upd = await sb.run(["lock", file, "--update"], env);
+    expect(upd.code, upd.stderr).toBe(0);
+    expect(upd.stdout).toContain("~ app 1.1.0 -> 1.2.0");
+    expect(parse(readFileSync(`${file}.lock`, "utf8")).packages.find((p: { name: string }) => p.name === "app")).toMatchObject({
+      version: "1.2.0",
+      ...pinned("app-1.2.0.tgz"),
+    });
   });
 
   it("--frozen without a lock is exit 4; a lock pins by digest and is fetched from its URL when the cache is gone", async () => {
