@@ -1,4 +1,4 @@
-/** Options shared by the commands that read catalogs and download packages. */
+/** Options shared by the commands that read catalogs and download packages, and by those that target a cluster. */
 import { FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
@@ -9,6 +9,24 @@ export interface FetchOptionValues {
   offline?: boolean;
   allowUnverified?: boolean;
   includePrerelease?: boolean;
+}
+
+/** `--kubeconfig`/`--context`/`--instance` and the runtimes: the one cluster selection of add-on and stack commands. */
+export interface ClusterOptionValues {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
+  infraBin?: string;
+  coreBin?: string;
+}
+
+export function withClusterFlags(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
+    .option("--context <name>", FLAG_HELP.context)
+    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
+    .option("--core-bin <path>", "productive-k3s-core to run")
+    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
 }
 
 export function withJson(cmd: Command): Command {

@@ -9,14 +9,18 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import type { InstanceAction } from "../operations/instance-actions.js";
 import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
-import { type FetchOptionValues, propagateExit, withFetchOptions, withJson } from "./options.js";
+import {
+  type ClusterOptionValues,
+  type FetchOptionValues,
+  propagateExit,
+  withClusterFlags,
+  withFetchOptions,
+  withJson,
+} from "./options.js";
 
 type Kind = "addon" | "profile";
 
-interface AddonInstallFlags {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
+interface AddonInstallFlags extends ClusterOptionValues {
   values: string[];
   set: string[];
   namespace?: string;
@@ -24,8 +28,6 @@ interface AddonInstallFlags {
   force?: boolean;
   breakLock?: boolean;
   dryRun?: boolean;
-  coreBin?: string;
-  infraBin?: string;
 }
 
 interface AddonTemplateFlags {
@@ -125,19 +127,9 @@ export function registerAddon(program: Command): void {
   registerAddonClusterVerbs(addon);
 }
 
-/** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
-function addClusterFlags(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
-    .option("--context <name>", FLAG_HELP.context)
-    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
-    .option("--core-bin <path>", "productive-k3s-core to run")
-    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
-}
-
 /** The flags of `addon install` and `addon upgrade`. */
 function addInstallFlags(cmd: Command, force: string): Command {
-  return addClusterFlags(cmd)
+  return withClusterFlags(cmd)
     .option("-f, --values <file>", "values file for the requested add-on (repeatable)", collect, [])
     .option("--set <key=value>", "value override for the requested add-on (repeatable)", collect, [])
     .option("-n, --namespace <ns>", "namespace for the requested add-on (Core's default: the package's)")
@@ -290,18 +282,13 @@ function registerInstanceVerbs(profile: Command): void {
 // Everyday add-on verbs on a cluster: list, status, uninstall (Core, no catalog) and upgrade (resolved like install).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface AddonClusterFlags {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
-  coreBin?: string;
-  infraBin?: string;
+interface AddonClusterFlags extends ClusterOptionValues {
   json?: boolean;
 }
 
 function registerAddonClusterVerbs(addon: Command): void {
   withJson(
-    addClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
+    withClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon list --instance local-lab\n")
     .action(async (extra: string[], o: AddonClusterFlags) => {
@@ -310,7 +297,7 @@ function registerAddonClusterVerbs(addon: Command): void {
     });
 
   withJson(
-    addClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
+    withClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon status longhorn --kubeconfig ~/.kube/config\n")
     .action(async (name: string, extra: string[], o: AddonClusterFlags) => {
@@ -319,7 +306,7 @@ function registerAddonClusterVerbs(addon: Command): void {
     });
 
   withJson(
-    addClusterFlags(
+    withClusterFlags(
       addon
         .command("uninstall <name> [runtimeArgs...]")
         .description("uninstall an add-on with the package Core kept: hooks, clean script, helm uninstall (no catalog needed)"),

@@ -1,27 +1,10 @@
 /** `pk3s stack show|plan|install|status|diff|uninstall NAME|FILE` and `pk3s lock [FILE]`. */
 import { durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { type FetchOptionValues, propagateExit, withFetchOptions } from "./options.js";
+import { type ClusterOptionValues, type FetchOptionValues, propagateExit, withClusterFlags, withFetchOptions } from "./options.js";
 
 const REF = "<stack>";
 const REF_HELP = "a stack file (stack.yaml, or the folder holding it) or [catalog/]name[@range] of a stack in a catalog";
-
-interface ClusterOptionValues {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
-  infraBin?: string;
-  coreBin?: string;
-}
-
-function withCluster(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
-    .option("--context <name>", FLAG_HELP.context)
-    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
-    .option("--core-bin <path>", "productive-k3s-core to run")
-    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
-}
 
 const FROZEN_HELP = "install only what the lock file pins; exit 4 when it is missing or no longer matches the stack (CI)";
 
@@ -42,7 +25,7 @@ export function registerStack(program: Command): void {
       emit(o, { ok: true, stack: r }, () => renderStackShow(r));
     });
 
-  withCluster(
+  withClusterFlags(
     withFetchOptions(
       stack
         .command(`plan ${REF}`)
@@ -58,7 +41,7 @@ export function registerStack(program: Command): void {
       emit(o, r, () => renderPlan(r, o.prune === true));
     });
 
-  withCluster(
+  withClusterFlags(
     withFetchOptions(
       stack
         .command(`install ${REF}`)
@@ -85,7 +68,9 @@ export function registerStack(program: Command): void {
       },
     );
 
-  withCluster(withFetchOptions(stack.command(`status ${REF}`).description("the cluster's install records against the stack (no download)")))
+  withClusterFlags(
+    withFetchOptions(stack.command(`status ${REF}`).description("the cluster's install records against the stack (no download)")),
+  )
     .addHelpText("after", `\n${REF}: ${REF_HELP}\n\nExample:\n  pk3s stack status ./stack.yaml\n`)
     .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues) => {
       const { stackStatus, renderStackStatus } = await import("../operations/stack-status.js");
@@ -93,7 +78,7 @@ export function registerStack(program: Command): void {
       emit(o, r, () => renderStackStatus(r));
     });
 
-  withCluster(
+  withClusterFlags(
     withFetchOptions(
       stack
         .command(`diff ${REF}`)
@@ -112,7 +97,7 @@ export function registerStack(program: Command): void {
       propagateExit(r.exitCode);
     });
 
-  withCluster(
+  withClusterFlags(
     withFetchOptions(
       stack
         .command(`uninstall ${REF}`)
