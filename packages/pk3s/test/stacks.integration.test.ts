@@ -219,6 +219,21 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     ]);
   });
 
+  it("a broken stack file is exit 4 naming the file, line and field; a missing one is exit 3; nothing runs, no stack trace", async () => {
+    const file = writeStack(join(sb.root, "stack"), ["app", { name: "extra", namespace: "Bad_NS" }]);
+    for (const verb of ["plan", "install"]) {
+      const r = await sb.run(["stack", verb, file, ...kube], env);
+      expect(r.code, verb).toBe(4);
+      expect(r.stderr).toContain(`error: ${file}:10:18: spec.addons[1].namespace: expected a namespace`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect((await sb.run(["lock", file], env)).code).toBe(4);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    const missing = await sb.run(["stack", "plan", join(sb.root, "nowhere", "stack.yaml"), ...kube], env);
+    expect(missing.code).toBe(3);
+    expect(coreRuns()).toEqual([]);
+  });
+
   it("stops at the first failure and says what ran, what failed and what was not attempted", async () => {
     await addon("broken", "1.0.0", [], "echo failing >&2; exit 3");
     await index();
