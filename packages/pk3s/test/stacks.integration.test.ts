@@ -234,6 +234,21 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     expect(coreRuns()).toEqual([]);
   });
 
+  it("resolves across catalogs: an add-on from one, its dependency from another, each pinned to its catalog in the lock", async () => {
+    const other = join(sb.root, "other");
+    mkdirSync(other);
+    await packPackage(await writeAddonSource(join(src, "tools"), "tools", "1.0.0", ["{name: base, version: ^1}"]), other);
+    expect((await sb.run(["catalog", "index", other])).code).toBe(0);
+    expect((await sb.run(["catalog", "add", "other", other])).code).toBe(0);
+    const file = writeStack(join(sb.root, "stack"), ["tools"]);
+    const plan = await sb.run(["stack", "plan", file, ...kube], env);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("  install    base 1.0.0   [local] (dependency)\n  install    tools 1.0.0  [other]\n");
+    expect((await sb.run(["lock", file], env)).code).toBe(0);
+    const lock = parse(readFileSync(`${file}.lock`, "utf8"));
+    expect(lock.packages.map((p: { name: string; catalog: string }) => `${p.catalog}/${p.name}`)).toEqual(["local/base", "other/tools"]);
+  });
+
   it("stops at the first failure and says what ran, what failed and what was not attempted", async () => {
     await addon("broken", "1.0.0", [], "echo failing >&2; exit 3");
     await index();
