@@ -313,10 +313,10 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     await index();
     const r = await sb.run(["stack", "install", file, ...kube, "--json"], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).addons.map((a: { name: string; version: string }) => `${a.name}@${a.version}`)).toEqual([
-      "base@1.0.0",
-      "app@1.1.0",
-    ]);
+    const installed = JSON.parse(r.stdout);
+    expect(installed.addons.map((a: { name: string; version: string }) => `${a.name}@${a.version}`)).toEqual(["base@1.0.0", "app@1.1.0"]);
+    // Taken from the lock as it is, not resolved again with its pins preferred.
+    expect(installed.lock).toEqual({ state: "used", file: `${file}.lock`, digest: lockDigest, changes: [] });
     const run = coreRuns().find((a) => a.includes("--stack"))!;
     expect(run[run.indexOf("--stack-lock-digest") + 1]).toBe(lockDigest);
     expect(run[run.indexOf("--tgz") + 1]?.split("/").pop()).toBe(`${pinned("app-1.1.0.tgz").digest.slice(7)}.tgz`);
