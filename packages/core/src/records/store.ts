@@ -6,6 +6,8 @@
  *     locks/<addon>.lock              one lock per cluster and add-on
  *     addons/<addon>/record.json      InstallRecord
  *     addons/<addon>/package.tgz      the installed package (uninstall runs its hooks)
+ *     addons/<addon>/packages/<sha256 hex>.tgz   packages of earlier revisions (rollback), a retention limit
+ *     addons/<addon>/backups/<run>/   backups (backup.json and what the backup phase wrote), a retention limit
  *     addons/<addon>/runs/<run>.log   one log per run
  *
  *   <state>/core/values.key         the key of the values fingerprints (values-key.ts)
@@ -16,8 +18,8 @@
  * directory.
  */
 import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { readdir, rename, rm, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { copyFileAtomic, readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
@@ -46,6 +48,28 @@ export const keptPackageFile = (store: ClusterStore, name: string): string => jo
 export const lockFile = (store: ClusterStore, name: string): string =>
   join(store.dir, "locks", `${assertValidName("package", name, "add-on name")}.lock`);
 export const runLogFile = (store: ClusterStore, name: string, runId: string): string => join(addonDir(store, name), "runs", `${runId}.log`);
+export const backupsDir = (store: ClusterStore, name: string): string => join(addonDir(store, name), "backups");
+const revisionPackagesDir = (store: ClusterStore, name: string): string => join(addonDir(store, name), "packages");
+
+/** The kept package of a revision, by its digest (`sha256:<hex>`). */
+export function revisionPackageFile(store: ClusterStore, name: string, digest: string): string {
+  const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+  if (hex === undefined) throw new ValidationError(`not a package digest: ${terminalLine(digest)}`, []);
+  return join(revisionPackagesDir(store, name), `${hex}.tgz`);
+}
+
+/**
+ * Keep the installed package for rollback, beside the others, then remove
+ * the ones whose digest is not among `keep` (the digests of the most recent
+ * revisions, the installed one first).
+ */
+export async function keepRevisionPackage(store: ClusterStore, name: string, digest: string, keep: readonly string[]): Promise<void> {
+  const dir = await ensurePrivateDir(revisionPackagesDir(store, name));
+  const file = revisionPackageFile(store, name, digest);
+  if (!(await exists(file))) await copyFileAtomic(keptPackageFile(store, name), file);
+  const wanted = new Set(keep.map((d) => basename(revisionPackageFile(store, name, d))));
+  for (const f of await readdir(dir)) if (f.endsWith(".tgz") && !wanted.has(f)) await rm(join(dir, f), { force: true });
+}
 
 /** Create the cluster's directories and cluster.json. */
 export async function prepareCluster(store: ClusterStore): Promise<void> {
@@ -139,11 +163,18 @@ export async function stageKeptPackage(store: ClusterStore, name: string, tgz: s
   };
 }
 
-/** Remove the record and the kept package; run logs stay for inspection. */
+/** Remove the record, the kept package and the earlier ones; run logs and backups stay. */
 export async function removeRecord(store: ClusterStore, name: string): Promise<void> {
   await unlink(recordFile(store, name)).catch(() => undefined);
   await rm(keptPackageFile(store, name), { force: true });
+  await rm(revisionPackagesDir(store, name), { recursive: true, force: true });
 }
+
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 export async function listRecords(store: ClusterStore): Promise<InstallRecord[]> {
   let names: string[];
