@@ -39,8 +39,10 @@ const yn = (b: boolean): "y" | "n" => (b ? "y" : "n");
 export function scriptEnv(input: ScriptEnvInput, step: StepName): Record<string, string | undefined> {
   const hostImpact = input.addon.spec.impact?.host === true;
   const allow = hostImpact && input.allowHostChanges;
+  // Answers are for the add-on's scripts, not for Helm.
+  const scriptStep = step !== "helm" && step !== "helm-uninstall";
   return {
-    ...answerEnv(input.answers ?? {}),
+    ...(scriptStep ? answerEnv(input.answers ?? {}) : {}),
     PK3S_ADDON_NAME: input.addon.metadata.name,
     PK3S_ADDON_VERSION: input.addon.metadata.version,
     PK3S_ADDON_DIR: input.run.pkgDir,
