@@ -6,11 +6,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, fixtures, k3sKubeconfig, repoRoot, type Sandbox } from "./helpers/harness.js";
-import { packFixture, scriptKubectl, stubHost } from "./helpers/lifecycle-fixtures.js";
+import { lifecycleFixtures, packFixture, scriptKubectl, stubHost } from "./helpers/lifecycle-fixtures.js";
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -100,6 +100,38 @@ describe("published-style scripts under Core", () => {
       "[install] [ERROR] refusing to install the packages jq-not-installed (lab dashboard) on this machine: lab-dashboard does not declare spec.impact.host",
     );
     expect(hostCalls(await sb.calls())).toEqual(["dpkg -s jq-not-installed"]);
+  });
+});
+
+describe("dev addon validate|package: paths outside the package", () => {
+  it("warn about what scripts reach outside the package that the runtime does not provide", async () => {
+    const clean = await sb.run(["dev", "addon", "validate", "--source", join(lifecycleFixtures, "lab-registry"), "--json"]);
+    expect(JSON.parse(clean.stdout).warnings).toEqual([]); // ../../../scripts/addon-host-runtime.sh is provided
+
+    const src = join(sb.root, "src-outside");
+    await cp(join(lifecycleFixtures, "lab-registry"), src, { recursive: true });
+    const install = join(src, "scripts/install.sh");
+    const text = await readFile(install, "utf8");
+    await writeFile(
+      install,
+      text.replace(
+        'source "${ADDON_SCRIPT_DIR}/../../../scripts/addon-host-runtime.sh"\n',
+        'source "${ADDON_SCRIPT_DIR}/../../../scripts/addon-host-runtime.sh"\nsource "${ADDON_SCRIPT_DIR}/../../../lib/common.sh"\n. ../shared/env.sh\nsource "$PRODUCTIVE_K3S_CORE_REPO_DIR/scripts/apply.sh"\n',
+      ),
+    );
+    const r = await sb.run(["dev", "addon", "validate", "--source", src, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = JSON.parse(r.stdout).warnings as { file: string; path: string; message: string; severity: string }[];
+    expect(warnings.map((w) => [w.file, w.path, w.message.split(" ")[0], w.severity])).toEqual([
+      ["scripts/install.sh", "line 7", "${ADDON_SCRIPT_DIR}/../../../lib/common.sh", "warning"],
+      ["scripts/install.sh", "line 8", "../shared/env.sh", "warning"],
+      ["scripts/install.sh", "line 9", "$PRODUCTIVE_K3S_CORE_REPO_DIR/scripts/apply.sh:", "warning"],
+    ]);
+    expect(warnings[0]?.message).toContain("Core provides only ../../scripts/addon-host-runtime.sh and ../../scripts/runtime-contract.sh");
+    const packed = await sb.run(["dev", "addon", "package", "--source", src, "--out", join(sb.root, "out"), "--json"]);
+    expect(packed.code, packed.stderr).toBe(0);
+    expect(JSON.parse(packed.stdout).warnings).toHaveLength(3);
+    expect(packed.stderr).toContain("warning: scripts/install.sh: line 8: ../shared/env.sh is outside the package");
   });
 });
 

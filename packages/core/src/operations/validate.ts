@@ -5,7 +5,9 @@ import { rmSync } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
+import { log } from "@productive-k3s/pkg-format/cli";
+import { formatProblem, NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { AddonView } from "../manifest-view.js";
 import { loadAddonSource, type PackedAddon, packAddonSource, validateAddonArchive } from "../package-access.js";
 import { type InstallOptions, installAddon } from "./install.js";
@@ -45,12 +47,21 @@ export async function validatePackage(tgz: string, strict: boolean): Promise<Val
 export async function validateSource(source: string, strict: boolean): Promise<ValidateResult> {
   const dir = await mustExist(source, "source directory", true);
   const { addon, warnings } = await loadAddonSource(dir, { strict });
-  return { ok: true, kind: "addon", ...about(addon), warnings };
+  return { ok: true, kind: "addon", ...about(addon), warnings: [...warnings, ...(await referenceWarnings(dir, addon.metadata.name))] };
 }
 
-export async function packageSource(source: string, outDir: string): Promise<PackedAddon & { ok: true }> {
+export async function packageSource(source: string, outDir: string): Promise<PackedAddon & { ok: true; warnings: Problem[] }> {
   const dir = await mustExist(source, "source directory", true);
-  return { ok: true, ...(await packAddonSource(dir, resolve(outDir))) };
+  const packed = await packAddonSource(dir, resolve(outDir));
+  const warnings = await referenceWarnings(dir, packed.name);
+  for (const w of warnings) log(terminalLine(formatProblem(w)));
+  return { ok: true, ...packed, warnings };
+}
+
+/** Script paths outside the package that Core's run directory does not provide (contract/script-references.ts). */
+async function referenceWarnings(dir: string, name: string): Promise<Problem[]> {
+  const { scriptReferenceWarnings } = await import("../contract/script-references.js");
+  return scriptReferenceWarnings(dir, name);
 }
 
 /** `dev addon install --source`: pack the source exactly as `dev addon package` would, then run the package flow on it. */
