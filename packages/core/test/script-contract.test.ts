@@ -115,15 +115,15 @@ describe("dev addon validate|package: paths outside the package", () => {
     await writeFile(
       install,
       text.replace(
-        'source "${ADDON_SCRIPT_DIR}/../../../scripts/addon-host-runtime.sh"\n',
-        'source "${ADDON_SCRIPT_DIR}/../../../scripts/addon-host-runtime.sh"\nsource "${ADDON_SCRIPT_DIR}/../../../lib/common.sh"\n. ../shared/env.sh\nsource "$PRODUCTIVE_K3S_CORE_REPO_DIR/scripts/apply.sh"\n',
+        `source "\${ADDON_SCRIPT_DIR}/../../../scripts/addon-host-runtime.sh"\n`,
+        `source "\${ADDON_SCRIPT_DIR}/../../../scripts/addon-host-runtime.sh"\nsource "\${ADDON_SCRIPT_DIR}/../../../lib/common.sh"\n. ../shared/env.sh\nsource "$PRODUCTIVE_K3S_CORE_REPO_DIR/scripts/apply.sh"\n`,
       ),
     );
     const r = await sb.run(["dev", "addon", "validate", "--source", src, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const warnings = JSON.parse(r.stdout).warnings as { file: string; path: string; message: string; severity: string }[];
     expect(warnings.map((w) => [w.file, w.path, w.message.split(" ")[0], w.severity])).toEqual([
-      ["scripts/install.sh", "line 7", "${ADDON_SCRIPT_DIR}/../../../lib/common.sh", "warning"],
+      ["scripts/install.sh", "line 7", `\${ADDON_SCRIPT_DIR}/../../../lib/common.sh`, "warning"],
       ["scripts/install.sh", "line 8", "../shared/env.sh", "warning"],
       ["scripts/install.sh", "line 9", "$PRODUCTIVE_K3S_CORE_REPO_DIR/scripts/apply.sh:", "warning"],
     ]);
