@@ -3,10 +3,11 @@
  * stub tools: impact and consent, configure answers without a terminal,
  * backups, revisions and rollback, validate-installed.
  */
+import { spawn, spawnSync } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSandbox, k3sKubeconfig, type Sandbox } from "./helpers/harness.js";
+import { coreBin, createSandbox, k3sKubeconfig, type Sandbox } from "./helpers/harness.js";
 import { kubectlAnswers, packFixture, type StubHost, scriptKubectl, stubHost } from "./helpers/lifecycle-fixtures.js";
 
 let sb: Sandbox;
@@ -176,6 +177,75 @@ describe("configure", () => {
     // Helm never sees configure.* values.
     const upgrades = (await sb.calls("helm")).filter((c) => c.argv[0] === "upgrade");
     expect(upgrades.flatMap((c) => c.argv).some((a) => a.startsWith("configure."))).toBe(false);
+  });
+});
+
+/** Run Core on a pseudo-terminal (util-linux `script`), answering each prompt once it is shown. */
+function onTerminal(args: string[], answers: [prompt: string, reply: string][]): Promise<{ code: number | null; output: string }> {
+  const q = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, "--", coreBin, ...args].map(q).join(" ");
+  const child = spawn("script", ["-qec", command, "/dev/null"], {
+    cwd: sb.root,
+    env: { ...sb.env, ...host.env },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let output = "";
+  let pending = "";
+  let next = 0;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    output += d;
+    pending += d;
+    for (
+      let at = pending.indexOf(answers[next]?.[0] ?? "\0");
+      next < answers.length && at >= 0;
+      at = pending.indexOf(answers[next]?.[0] ?? "\0")
+    ) {
+      pending = pending.slice(at + (answers[next]?.[0].length ?? 0));
+      child.stdin.write(`${answers[next]?.[1]}\n`);
+      next++;
+    }
+  });
+  const guard = setTimeout(() => child.kill("SIGKILL"), 25_000);
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(guard);
+      resolve({ code, output });
+    }),
+  );
+}
+
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+describe.skipIf(!hasScript)("on a terminal", () => {
+  it("asks for consent and asks configure's questions; a secret is not echoed, only its mask is printed", async () => {
+    const tgz = await packFixture(sb, "lab-registry");
+    const r = await onTerminal(
+      ["addon", "install", "--tgz", tgz],
+      [
+        ["changes this machine. Allow? [y/N]", "y"],
+        ["Install it now? [y] (y/n):", ""],
+        ["Registry hostname (DNS name) [registry.lab.internal]:", "typed.lab"],
+        ["Registry volume size [10Gi]:", ""],
+        ["Registry password [***]:", "typed-pw-93"],
+        ["at the registry? [y] (y/n):", "n"],
+      ],
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain("[configure] Registry hostname (DNS name): typed.lab (answered)");
+    expect(r.output).toContain("[configure] Registry volume size: 10Gi (default)");
+    expect(r.output).toContain("[configure] Registry password: *** (answered)");
+    expect(r.output).not.toContain("typed-pw-93");
+    expect(await sb.record("lab-registry")).toMatchObject({
+      answers: { LAB_REGISTRY_HOST: "typed.lab", LAB_REGISTRY_SIZE: "10Gi", LAB_REGISTRY_MANAGE_HOSTS: "n" },
+    });
+  });
+
+  it("a no at the consent question is exit 4 and runs nothing", async () => {
+    const tgz = await packFixture(sb, "lab-registry");
+    const r = await onTerminal(["addon", "install", "--tgz", tgz], [["changes this machine. Allow? [y/N]", "n"]]);
+    expect(r.code).toBe(4);
+    expect(r.output).toContain("host changes not allowed");
+    expect(await sb.record("lab-registry")).toBeUndefined();
   });
 });
 

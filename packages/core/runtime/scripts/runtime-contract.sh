@@ -175,16 +175,19 @@ __pk3s_prompt() {
     if [[ "${PK3S_INTERACTIVE:-0}" == 1 ]]; then
       local __pk3s_shown="${__pk3s_default}"
       [[ "${__pk3s_sensitive}" == y && -n "${__pk3s_default}" ]] && __pk3s_shown='***'
+      # A secret is not echoed: echo goes off before the question is shown, so nothing typed after it is echoed.
+      local __pk3s_tty=""
+      if [[ "${__pk3s_sensitive}" == y && -t 0 ]]; then
+        __pk3s_tty="$(stty -g 2>/dev/null || true)"
+        stty -echo 2>/dev/null || true
+      fi
       if [[ "${__pk3s_kind}" == yesno ]]; then
         printf '%s [%s] (y/n):\n' "${__pk3s_msg}" "${__pk3s_shown}" >&2
       else
         printf '%s [%s]:\n' "${__pk3s_msg}" "${__pk3s_shown}" >&2
       fi
-      if [[ "${__pk3s_sensitive}" == y ]]; then
-        IFS= read -rs __pk3s_input || true
-      else
-        IFS= read -r __pk3s_input || true
-      fi
+      IFS= read -r __pk3s_input || true
+      if [[ -n "${__pk3s_tty}" ]]; then stty "${__pk3s_tty}" 2>/dev/null || true; fi
       if [[ -n "${__pk3s_input}" ]]; then
         __pk3s_value="${__pk3s_input}"
         __pk3s_source=answered
