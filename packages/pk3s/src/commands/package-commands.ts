@@ -2,6 +2,7 @@
 import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 import type { ProfileAction } from "../operations/runtime-actions.js";
+import { registerAddonLifecycle } from "./addon-lifecycle.js";
 import { type FetchOptionValues, propagateExit, withFetchOptions } from "./options.js";
 
 type Kind = "addon" | "profile";
@@ -16,6 +17,8 @@ interface AddonInstallFlags {
   timeout?: string;
   force?: boolean;
   breakLock?: boolean;
+  allowHostChanges?: boolean;
+  backup?: boolean;
   dryRun?: boolean;
   coreBin?: string;
   infraBin?: string;
@@ -69,6 +72,8 @@ export function registerAddon(program: Command): void {
       .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
       .option("--force", "reinstall the requested add-on even if that version is installed")
       .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--allow-host-changes", "let add-ons whose spec.impact.host is true change this machine (forwarded to Core)")
+      .option("--no-backup", "Core does not back an installed version up before upgrading it")
       .option("--dry-run", "change nothing: print the plan and ask Core for a dry run")
       .option("--core-bin <path>", "productive-k3s-core to run")
       .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)"),
@@ -94,6 +99,8 @@ export function registerAddon(program: Command): void {
       const r = await validateAddon({ ...o, spec, json: o.json === true, extra });
       propagateExit(r.exitCode);
     });
+
+  registerAddonLifecycle(addon);
 }
 
 type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck";

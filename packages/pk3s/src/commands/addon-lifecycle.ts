@@ -1,0 +1,110 @@
+/**
+ * `pk3s addon history|rollback|backup|backups|test NAME`: the installed
+ * add-on's lifecycle, delegated to productive-k3s-core as it is. They work
+ * from Core's install records and kept packages, so no catalog is read and
+ * nothing is downloaded; every option given is forwarded, Core's output
+ * (its `--json` document too) is the output and its exit code ours.
+ */
+import { collect, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
+import type { Command } from "commander";
+import { propagateExit } from "./options.js";
+
+interface Verb {
+  /** Core's subcommand. */
+  core: string;
+  description: string;
+  example: string;
+  options: (cmd: Command) => Command;
+}
+
+const HOST = "let an add-on whose spec.impact.host is true change this machine (else Core asks on a terminal, or stops with exit 4)";
+
+const VERBS: Record<string, Verb> = {
+  history: {
+    core: "history",
+    description: "list an installed add-on's revisions (version, digest, values fingerprint, time, result)",
+    example: "pk3s addon history longhorn",
+    options: (c) => c,
+  },
+  rollback: {
+    core: "rollback",
+    description: "reinstall the package of an earlier revision with what it was installed with (default: the previous one)",
+    example: "pk3s addon rollback longhorn --to 2",
+    options: (c) =>
+      c
+        .option("--to <revision|version>", "the revision number, or a version")
+        .option("-f, --values <file>", "values files (default: the revision's)", collect)
+        .option("--set <key=value>", "--set values (the revision's must be given again)", collect)
+        .option("--timeout <duration>", FLAG_HELP.timeout)
+        .option("--dry-run", "change nothing: print what would run")
+        .option("--force", "roll back even when the values differ from the revision's")
+        .option("--break-lock", FLAG_HELP.breakLock)
+        .option("--allow-host-changes", HOST)
+        .option("--no-backup", "do not back the installed version up first"),
+  },
+  backup: {
+    core: "backup",
+    description: "run the installed add-on's backup phase (kept beside its install record, or into --output)",
+    example: "pk3s addon backup registry --output ./registry-backup",
+    options: (c) =>
+      c
+        .option("-o, --output <dir>", "a new or empty folder for the backup")
+        .option("--timeout <duration>", FLAG_HELP.timeout)
+        .option("--break-lock", FLAG_HELP.breakLock),
+  },
+  backups: {
+    core: "backups",
+    description: "list the backups kept for an add-on",
+    example: "pk3s addon backups registry",
+    options: (c) => c,
+  },
+  test: {
+    core: "validate-installed",
+    description: "re-run the installed add-on's validate phase against the cluster (like helm test)",
+    example: "pk3s addon test longhorn",
+    options: (c) => c.option("--timeout <duration>", FLAG_HELP.timeout).option("--break-lock", FLAG_HELP.breakLock),
+  },
+};
+
+/** The options given, as Core's flags (pk3s's own --core-bin left out). */
+export function forwardedFlags(cmd: Command, values: Record<string, unknown>): string[] {
+  const args: string[] = [];
+  for (const o of cmd.options) {
+    const flag = o.long;
+    if (flag === undefined || flag === "--core-bin") continue;
+    const v = values[o.attributeName()];
+    if (o.negate) {
+      if (v === false) args.push(flag);
+    } else if (v === true) args.push(flag);
+    else if (typeof v === "string") args.push(flag, v);
+    else if (Array.isArray(v)) for (const item of v) args.push(flag, String(item));
+  }
+  return args;
+}
+
+export function registerAddonLifecycle(addon: Command): void {
+  for (const [name, verb] of Object.entries(VERBS)) {
+    const cmd = verb
+      .options(
+        addon
+          .command(name)
+          .description(`${verb.description} (productive-k3s-core addon ${verb.core})`)
+          .argument("<name>", "installed add-on name")
+          .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
+          .option("--context <name>", FLAG_HELP.context),
+      )
+      .option("--core-bin <path>", "productive-k3s-core to run")
+      .option("--json", FLAG_HELP.json)
+      .addHelpText("after", `\nExample:\n  ${verb.example}\n`);
+    cmd.action(async (addonName: string, values: Record<string, unknown>, self: Command) => {
+      const { runCoreCommand } = await import("../operations/core-passthrough.js");
+      const r = await runCoreCommand(values.coreBin as string | undefined, [
+        "addon",
+        verb.core,
+        addonName,
+        ...forwardedFlags(self, values),
+      ]);
+      propagateExit(r.exitCode);
+    });
+  }
+}
