@@ -4,7 +4,7 @@
  */
 import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { addKubeOptions, HOST_CHANGES_HELP, type KubeFlags } from "./options.js";
+import { addKubeOptions, HOST_CHANGES_HELP, type InstallFlags, installOptionsFrom, type KubeFlags } from "./options.js";
 
 interface RunFlags extends KubeFlags {
   timeout: string;
@@ -61,38 +61,12 @@ export function addLifecycleCommands(addon: Command): void {
     .option("--no-backup", "do not back the installed version up first")
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon rollback longhorn --to 2\n")
-    .action(
-      async (
-        name: string,
-        flags: RunFlags & {
-          to?: string;
-          values?: string[];
-          set?: string[];
-          dryRun?: boolean;
-          force?: boolean;
-          allowHostChanges?: boolean;
-          backup?: boolean;
-        },
-      ) => {
-        const { rollbackAddon } = await import("../operations/rollback.js");
-        const result = await rollbackAddon({
-          name,
-          to: flags.to,
-          kubeconfig: flags.kubeconfig,
-          context: flags.context,
-          values: flags.values ?? [],
-          sets: flags.set ?? [],
-          timeout: flags.timeout,
-          dryRun: flags.dryRun === true,
-          force: flags.force === true,
-          breakLock: flags.breakLock === true,
-          allowHostChanges: flags.allowHostChanges === true,
-          noBackup: flags.backup === false,
-        });
-        const { renderInstall } = await import("./render.js");
-        emit(flags, result, () => renderInstall(result));
-      },
-    );
+    .action(async (name: string, flags: InstallFlags & { to?: string }) => {
+      const { rollbackAddon } = await import("../operations/rollback.js");
+      const result = await rollbackAddon({ ...installOptionsFrom(flags), name, to: flags.to });
+      const { renderInstall } = await import("./render.js");
+      emit(flags, result, () => renderInstall(result));
+    });
 
   named(addon, "validate-installed", "Re-run the installed add-on's validate phase against the cluster (like helm test)")
     .alias("test")

@@ -25,6 +25,8 @@ import { parse } from "yaml";
 export const SENSITIVE_KEY_SOURCE = "(PASS|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY)";
 const SENSITIVE_KEY = new RegExp(SENSITIVE_KEY_SOURCE);
 const KEY = /^[A-Z_][A-Z0-9_]*$/;
+/** What write_addon_config_var accepts (a shell variable name). */
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `--set configure.<key>=value`. */
 const SET_PREFIX = "configure.";
 /** Environment variables under PK3S_CONFIG_ that are not answers. */
@@ -117,7 +119,7 @@ export async function givenAnswers(
 /** PK3S_<KEY> for each answer (Core's own variables are set after these and win). */
 export function answerEnv(answers: Readonly<Answers>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(answers)) if (KEY.test(key)) env[`PK3S_${key}`] = value;
+  for (const [key, value] of Object.entries(answers)) if (IDENT.test(key)) env[`PK3S_${key}`] = value;
   return env;
 }
 
@@ -133,7 +135,7 @@ const UNSAFE_PLAIN =
 export function configureEnv(given: Readonly<Answers>, recorded: Readonly<Answers>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(recorded)) {
-    if (!KEY.test(key)) continue;
+    if (!IDENT.test(key)) continue;
     env[`PK3S_RECORDED_${key}`] = value;
     if (!UNSAFE_PLAIN.test(key)) env[key] = value;
   }
@@ -161,7 +163,7 @@ export async function readConfigureOutput(answersFile: string, promptsFile: stri
   const answers: Answers = {};
   for (let i = 0; i + 1 < parts.length; i += 2) {
     const key = parts[i] ?? "";
-    if (KEY.test(key.toUpperCase()) && /^[A-Za-z_]\w*$/.test(key)) answers[key] = parts[i + 1] ?? "";
+    if (IDENT.test(key)) answers[key] = parts[i + 1] ?? "";
   }
   const prompts: PromptRecord[] = [];
   for (const line of (await readFile(promptsFile, "utf8").catch(() => "")).split("\n")) {

@@ -89,6 +89,20 @@ export function decideAction(existing: InstallRecord | undefined, mode: InstallM
   return { action: "upgrade", previousVersion: existing.version, note };
 }
 
+/** A rollback's revision and the values fingerprint it was installed with. */
+export interface ExpectedValues {
+  revision: number;
+  valuesFingerprint: string | undefined;
+}
+
+/** A rollback must reproduce the revision's values: the fingerprints say whether it does. */
+export function checkExpectedValues(expect: ExpectedValues | undefined, fingerprint: string, force: boolean): void {
+  if (expect === undefined || force || expect.valuesFingerprint === fingerprint) return;
+  throw new ValidationError(`the values given differ from the ones revision ${expect.revision} was installed with`, [], {
+    hint: "give the same -f/--set as then (Core keeps only a fingerprint of values), or --force to roll back with these values",
+  });
+}
+
 /** name → what the packages of this run require of it. */
 export function requirementsOf(members: readonly { addon: AddonView }[]): Map<string, { by: string; range: string }[]> {
   const out = new Map<string, { by: string; range: string }[]>();

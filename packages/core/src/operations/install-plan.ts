@@ -19,9 +19,9 @@ import { namespaceOf, releaseOf } from "../manifest-view.js";
 import type { AddonPackage } from "../package-access.js";
 import { valuesKey } from "../records/values-key.js";
 import { helmProblem, type InstallContext } from "./install-context.js";
-import { decideAction, type InstallMode } from "./install-decision.js";
+import { checkExpectedValues, decideAction, type InstallMode } from "./install-decision.js";
 import type { PackageResult } from "./install-result.js";
-import { checkExpectedValues, type RunExtras } from "./install-run.js";
+import type { RunExtras } from "./install-run.js";
 import { keptHasBackup } from "./installed-addon.js";
 
 /** One package of the run: the `--tgz` one (the root) or a `--dependency-tgz`. */

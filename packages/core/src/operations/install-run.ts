@@ -23,7 +23,7 @@ import { runAddonSteps, withAddonLock } from "./addon-run.js";
 import { type BackupInfo, takeBackup } from "./backup.js";
 import { answersWithoutConfigure, type ConfiguredAnswers, configureSession } from "./install-configure.js";
 import type { InstallContext } from "./install-context.js";
-import { decideAction, type InstallMode } from "./install-decision.js";
+import { checkExpectedValues, decideAction, type ExpectedValues, type InstallMode } from "./install-decision.js";
 import type { Checked } from "./install-plan.js";
 import type { PackageResult } from "./install-result.js";
 
@@ -37,15 +37,7 @@ export interface RunExtras {
   /** Back the installed version up before an upgrade or rollback (`--no-backup` turns it off). */
   backup: boolean;
   /** Rollback: the values must be the revision's (same values fingerprint) unless forced. */
-  expect?: { revision: number; valuesFingerprint: string | undefined } | undefined;
-}
-
-/** A rollback must reproduce the revision's values: the fingerprints say whether it does. */
-export function checkExpectedValues(expect: RunExtras["expect"], fingerprint: string, force: boolean): void {
-  if (expect === undefined || force || expect.valuesFingerprint === fingerprint) return;
-  throw new ValidationError(`the values given differ from the ones revision ${expect.revision} was installed with`, [], {
-    hint: "give the same -f/--set as then (Core keeps only a fingerprint of values), or --force to roll back with these values",
-  });
+  expect?: ExpectedValues | undefined;
 }
 
 /** A failed configure that exited 4 was given an invalid answer. */
