@@ -3,7 +3,7 @@
  * run as a subprocess with private state/cache/config dirs, the tofu stub.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,6 +115,57 @@ export async function buildFixture(sb: Sandbox, name: string, edit?: (dir: strin
   const out = join(sb.dir, "pkgs", Math.random().toString(16).slice(2, 8));
   const packed = await packPackage(source, out);
   return packed.file;
+}
+
+/**
+ * Pack a profile the test writes itself: `profile.yaml` as given, and each file (path → content) in the
+ * package; files under scenario/ ending in `.sh` are executable unless listed in `notExecutable`.
+ */
+export async function packTestProfile(
+  sb: Sandbox,
+  manifest: string,
+  files: Record<string, string>,
+  options: { notExecutable?: string[] } = {},
+): Promise<string> {
+  const src = join(sb.dir, "src", Math.random().toString(16).slice(2, 8));
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, "profile.yaml"), manifest);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(src, path)), { recursive: true });
+    const executable = path.endsWith(".sh") && !(options.notExecutable ?? []).includes(path);
+    await writeFile(join(src, path), content, { mode: executable ? 0o755 : 0o644 });
+  }
+  return (await packPackage(src, join(sb.dir, "pkgs", Math.random().toString(16).slice(2, 8)))).file;
+}
+
+/** A bash script body with `set -euo pipefail`. */
+export function bashScript(body: string): string {
+  return `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`;
+}
+
+/** Add sensitive inputs to a copied fixture's profile.yaml (for buildFixture's `edit`). */
+export async function addSensitiveInputs(
+  dir: string,
+  inputs: { name: string; source: "either" | "local-override" | "package-default"; description?: string }[],
+): Promise<void> {
+  const file = join(dir, "profile.yaml");
+  const lines = inputs.flatMap((i) => [
+    `    - name: ${i.name}`,
+    "      required: true",
+    "      sensitive: true",
+    `      source: ${i.source}`,
+    ...(i.description === undefined ? [] : [`      description: ${i.description}`]),
+  ]);
+  await writeFile(file, (await readFile(file, "utf8")).replace("  execution:", [...lines, "  execution:"].join("\n")));
+}
+
+/** A sandbox with the aws-single-node-basic package built and an env file with its local overrides. */
+export async function awsSandbox(): Promise<{ sb: Sandbox; tgz: string; overrides: string }> {
+  const sb = await sandbox();
+  const tgz = await buildFixture(sb, "aws-single-node-basic");
+  const overrides = join(sb.dir, "aws.env");
+  await writeFile(overrides, "AWS_KEY_PAIR_NAME=kp\nAWS_SSH_KEY_PATH=/k.pem\n");
+  return { sb, tgz, overrides };
 }
 
 export interface StubCall {

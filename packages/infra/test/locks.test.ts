@@ -6,17 +6,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFixture, exists, instanceDir, readJson, runInfra, type Sandbox, sandbox, startInfra, stubCalls, waitFor } from "./helpers.js";
+import { awsSandbox, exists, instanceDir, readJson, runInfra, type Sandbox, startInfra, stubCalls, waitFor } from "./helpers.js";
 
 let sb: Sandbox;
 let tgz: string;
 let overrides: string;
 
 beforeAll(async () => {
-  sb = await sandbox();
-  tgz = await buildFixture(sb, "aws-single-node-basic");
-  overrides = join(sb.dir, "aws.env");
-  await writeFile(overrides, "AWS_KEY_PAIR_NAME=kp\nAWS_SSH_KEY_PATH=/k.pem\n");
+  ({ sb, tgz, overrides } = await awsSandbox());
 });
 afterAll(async () => sb.cleanup());
 

@@ -2,11 +2,9 @@
  * The script engine (installScript, planScript, statusScript, destroyScript)
  * and its outputs file protocol, on a package written by the test.
  */
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { packPackage } from "@productive-k3s/pkg-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exists, filesContaining, readJson, runInfra, type Sandbox, sandbox } from "./helpers.js";
+import { bashScript, exists, filesContaining, packTestProfile, readJson, runInfra, type Sandbox, sandbox } from "./helpers.js";
 
 let sb: Sandbox;
 let tgz: string;
@@ -14,10 +12,8 @@ const TOKEN = "script-secret-token-42";
 
 beforeAll(async () => {
   sb = await sandbox();
-  const src = join(sb.dir, "script-src");
-  await mkdir(join(src, "scenario"), { recursive: true });
-  await writeFile(
-    join(src, "profile.yaml"),
+  tgz = await packTestProfile(
+    sb,
     `apiVersion: infra.productive-k3s.io/v1
 kind: Profile
 metadata:
@@ -45,25 +41,19 @@ spec:
     statusScript: scenario/status.sh
     destroyScript: scenario/destroy.sh
 `,
-  );
-  await writeFile(join(src, "profile.env"), "GREETING=hello\nTARGET_DIR=/placeholder\n");
-  const sh = (body: string) => `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`;
-  await writeFile(
-    join(src, "scenario/install.sh"),
-    sh(`mkdir -p "$TARGET_DIR"
+    {
+      "profile.env": "GREETING=hello\nTARGET_DIR=/placeholder\n",
+      "scenario/install.sh": bashScript(`mkdir -p "$TARGET_DIR"
 echo "$GREETING from $PK3S_INSTANCE" > "$TARGET_DIR/marker"
 echo "installing with token $TOKEN"
 printf '{"target": "%s", "marker": "%s/marker", "api_token": {"value": "%s", "sensitive": true}}' "$TARGET_DIR" "$TARGET_DIR" "tok-$TOKEN" > "$PK3S_OUTPUTS_FILE"`),
-    { mode: 0o755 },
+      "scenario/plan.sh": bashScript(`echo "would write $TARGET_DIR/marker"`),
+      "scenario/status.sh": bashScript(`test -f "$PK3S_OUTPUT_MARKER" && echo "marker present: $(cat "$PK3S_OUTPUT_MARKER")"`),
+      "scenario/destroy.sh": bashScript(`rm -rf "$PK3S_OUTPUT_TARGET"`),
+    },
+    // Not executable: run with bash.
+    { notExecutable: ["scenario/status.sh"] },
   );
-  await writeFile(join(src, "scenario/plan.sh"), sh(`echo "would write $TARGET_DIR/marker"`), { mode: 0o755 });
-  // Not executable: run with bash.
-  await writeFile(
-    join(src, "scenario/status.sh"),
-    sh(`test -f "$PK3S_OUTPUT_MARKER" && echo "marker present: $(cat "$PK3S_OUTPUT_MARKER")"`),
-  );
-  await writeFile(join(src, "scenario/destroy.sh"), sh(`rm -rf "$PK3S_OUTPUT_TARGET"`), { mode: 0o755 });
-  tgz = (await packPackage(src, join(sb.dir, "pkgs"))).file;
 });
 afterAll(async () => sb.cleanup());
 

@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  addSensitiveInputs,
   buildFixture,
   type CliResult,
   filesContaining,
@@ -59,25 +60,10 @@ describe("sensitive inputs (opentofu)", () => {
   it("never reach state, cache, output, argv or telemetry", async () => {
     // A test copy of aws-single-node-basic with a sensitive input, and a sensitive variable fed by another one.
     const tgz = await buildFixture(sb, "aws-single-node-basic", async (dir) => {
-      const manifest = await readFile(join(dir, "profile.yaml"), "utf8");
-      await writeFile(
-        join(dir, "profile.yaml"),
-        manifest.replace(
-          "  execution:",
-          [
-            "    - name: AWS_SECRET_ACCESS_KEY",
-            "      required: true",
-            "      sensitive: true",
-            "      source: either",
-            "      description: AWS secret access key",
-            "    - name: AWS_DB_PASSWORD",
-            "      required: true",
-            "      sensitive: true",
-            "      source: local-override",
-            "  execution:",
-          ].join("\n"),
-        ),
-      );
+      await addSensitiveInputs(dir, [
+        { name: "AWS_SECRET_ACCESS_KEY", source: "either", description: "AWS secret access key" },
+        { name: "AWS_DB_PASSWORD", source: "local-override" },
+      ]);
       await writeFile(join(dir, "scenario/secret.tf"), 'variable "db_password" {\n  type      = string\n  sensitive = true\n}\n');
       // The install script echoes the secret back: it must come out masked.
       await writeFile(

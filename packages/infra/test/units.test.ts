@@ -1,5 +1,6 @@
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
 import { describe, expect, it } from "vitest";
+import { engineFor } from "../src/engines/engine-for.js";
 import { countChanges } from "../src/engines/opentofu.js";
 import { parseOutputsText } from "../src/engines/outputs-file.js";
 import { mapVariables, scanVariablesText, sharedInputPrefix } from "../src/engines/tofu-variables.js";
@@ -221,20 +222,29 @@ describe("target compatibility", () => {
       metadata: { name: "t", version: "1.0.0", category: "c" },
       spec: { scenario: { type: "s" }, engine: { workingDir: "scenario", ...engine }, inputs: [], ...(runtime ? { runtime } : {}) },
     }) as unknown as Parameters<typeof checkTarget>[0];
+  // The engine says whether its target is this machine.
+  const check = (m: Parameters<typeof checkTarget>[0], env: Record<string, string>) => checkTarget(m, engineFor(m).target(), env);
+
+  it("the engine decides where the target is", () => {
+    expect(engineFor(manifest({ type: "script" })).target()).toBe("this-machine");
+    expect(engineFor(manifest({ type: "ansible" })).target()).toBe("this-machine");
+    expect(engineFor(manifest({ type: "ansible", inventory: "hosts.ini" })).target()).toBe("remote");
+    expect(engineFor(manifest({ type: "opentofu" })).target()).toBe("remote");
+  });
 
   it("checks a local target against this host", () => {
     const other = hostArch() === "amd64" ? "arm64" : "amd64";
-    const r = checkTarget(manifest({ type: "script" }, { architectures: [other] }), {});
+    const r = check(manifest({ type: "script" }, { architectures: [other] }), {});
     expect(r.problems[0]?.message).toBe(`the profile supports ${other}, but this machine is ${hostArch()}`);
-    expect(checkTarget(manifest({ type: "script" }, { architectures: [hostArch()] }), {}).problems).toEqual([]);
+    expect(check(manifest({ type: "script" }, { architectures: [hostArch()] }), {}).problems).toEqual([]);
   });
 
   it("checks a remote target only when the invoking machine states it", () => {
     const m = manifest({ type: "opentofu" }, { architectures: ["amd64"], os: ["ubuntu-24.04"] });
-    expect(checkTarget(m, {}).problems).toEqual([]);
-    expect(checkTarget(m, { PK3S_TARGET_ARCH: "arm64" }).problems[0]?.message).toContain("but the target (PK3S_TARGET_*) is arm64");
-    expect(checkTarget(m, { PK3S_TARGET_OS: "ubuntu-24.04" }).problems).toEqual([]);
-    expect(checkTarget(m, { PK3S_TARGET_OS: "debian-12" }).problems[0]?.path).toBe("spec.runtime.os");
-    expect(checkTarget(manifest({ type: "opentofu" }, { architectures: ["sparc"] }), {}).warnings).toHaveLength(1);
+    expect(check(m, {}).problems).toEqual([]);
+    expect(check(m, { PK3S_TARGET_ARCH: "arm64" }).problems[0]?.message).toContain("but the target (PK3S_TARGET_*) is arm64");
+    expect(check(m, { PK3S_TARGET_OS: "ubuntu-24.04" }).problems).toEqual([]);
+    expect(check(m, { PK3S_TARGET_OS: "debian-12" }).problems[0]?.path).toBe("spec.runtime.os");
+    expect(check(manifest({ type: "opentofu" }, { architectures: ["sparc"] }), {}).warnings).toHaveLength(1);
   });
 });

@@ -16,7 +16,9 @@ export function buildProgram(): Command {
     .option("--infra-bin <path>", "with --version: productive-k3s-infra to report on")
     .addHelpText(
       "after",
-      "\nExample:\n  pk3s search longhorn\n  pk3s addon install longhorn --dry-run\n\nEnvironment: PK3S_CONFIG_DIR, PK3S_CACHE_DIR, PK3S_CATALOG_TTL, PK3S_CORE_BIN, PK3S_INFRA_BIN, HTTPS_PROXY/NO_PROXY\n",
+      "\nExample:\n  pk3s search longhorn\n  pk3s addon install longhorn --dry-run\n\nEnvironment: PK3S_CONFIG_DIR, PK3S_CACHE_DIR, PK3S_CATALOG_TTL, PK3S_CORE_BIN, PK3S_INFRA_BIN, HTTP_PROXY/HTTPS_PROXY/NO_PROXY\n" +
+        "Network limits: PK3S_CONNECT_TIMEOUT (s, 10), PK3S_HTTP_TIMEOUT (idle s, 30), PK3S_HTTP_MIN_RATE (bytes/s, 10k) over\n" +
+        "  PK3S_HTTP_RATE_WINDOW (s, 30), PK3S_HTTP_DEADLINE (s, 300, plus the size at the minimum rate), PK3S_HTTP_RETRIES (3)\n",
     )
     .allowExcessArguments()
     .action(async (o: { version?: boolean; json?: boolean; coreBin?: string; infraBin?: string }, cmd: Command) => {

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CompactQuery, catalogCacheDir, readCompact, writeCompact } from "../src/catalog/catalog-cache.js";
-import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/catalog-set.js";
+import { CatalogCache } from "../src/catalog/catalog-cache.js";
+import type { CompactQuery } from "../src/catalog/catalog-query.js";
+import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/loaded-catalog.js";
 import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 
@@ -23,13 +24,13 @@ const ENTRIES = [
   entry("plain", "nothing to see"),
 ];
 
-describe("readCompact with a needle", () => {
+describe("CatalogCache.readEntries with a needle", () => {
   let dir: string;
   const url = "https://catalog.example.com/index.yaml";
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "pk3s-cache-"));
     process.env.PK3S_CACHE_DIR = dir;
-    await writeCompact(url, { sha256: "a".repeat(64), entries: ENTRIES, warnings: [], generated: "2026-11-21T00:00:00Z" });
+    await new CatalogCache(url).writeEntries({ sha256: "a".repeat(64), entries: ENTRIES, warnings: [], generated: "2026-11-21T00:00:00Z" });
   });
   afterEach(() => {
     delete process.env.PK3S_CACHE_DIR;
@@ -45,38 +46,40 @@ describe("readCompact with a needle", () => {
     ["ünïcode", ["Ünïcode-tool"]],
     ["zzz", []],
   ])("needle %j is a superset prefilter of the fields search checks", async (needle, expected) => {
-    const got = await readCompact(url, "a".repeat(64), { needle });
+    const got = await new CatalogCache(url).readEntries("a".repeat(64), { needle });
     expect(got).toBeDefined();
     const names = (got?.entries ?? []).map((e) => e.name);
     for (const name of expected) expect(names).toContain(name);
-    const full = await readCompact(url, "a".repeat(64));
+    const full = await new CatalogCache(url).readEntries("a".repeat(64));
     expect(full?.entries).toEqual(ENTRIES);
   });
 
   it("is a miss for another digest or a corrupt file", async () => {
-    expect(await readCompact(url, "b".repeat(64))).toBeUndefined();
+    expect(await new CatalogCache(url).readEntries("b".repeat(64))).toBeUndefined();
   });
 
   it("a needle with a tab or line break takes the full path and still finds its entry", async () => {
     const tabbed = [entry("tabby", "one\ttwo"), entry("other", "one two")];
-    await writeCompact(url, { sha256: "e".repeat(64), entries: tabbed, warnings: [] });
-    expect((await readCompact(url, "e".repeat(64), { needle: "one\ttwo" }))?.entries.map((e) => e.name)).toEqual(["tabby"]);
+    await new CatalogCache(url).writeEntries({ sha256: "e".repeat(64), entries: tabbed, warnings: [] });
+    expect((await new CatalogCache(url).readEntries("e".repeat(64), { needle: "one\ttwo" }))?.entries.map((e) => e.name)).toEqual([
+      "tabby",
+    ]);
     // The lookup holds the tab as a space: a superset, which search's own field check narrows.
-    expect((await readCompact(url, "e".repeat(64), { needle: "one two" }))?.entries.map((e) => e.name)).toContain("other");
+    expect((await new CatalogCache(url).readEntries("e".repeat(64), { needle: "one two" }))?.entries.map((e) => e.name)).toContain("other");
   });
 
   it("selects by exact name, and a needle matches the searched fields only (not the offsets or the URL)", async () => {
-    const byName = await readCompact(url, "a".repeat(64), { names: new Set(["plain", "cert-manager", "nope"]) });
+    const byName = await new CatalogCache(url).readEntries("a".repeat(64), { names: new Set(["plain", "cert-manager", "nope"]) });
     expect(byName?.entries.map((e) => e.name).sort()).toEqual(["cert-manager", "plain"]);
     expect(byName?.generated).toBe("2026-11-21T00:00:00Z");
-    expect((await readCompact(url, "a".repeat(64), { needle: "p/" }))?.entries).toEqual([]); // only in the URL
-    expect((await readCompact(url, "a".repeat(64), { needle: "1" }))?.entries).toEqual([]); // only in offsets and versions
-    const both = await readCompact(url, "a".repeat(64), { needle: "storage", names: new Set(["cert-manager"]) });
+    expect((await new CatalogCache(url).readEntries("a".repeat(64), { needle: "p/" }))?.entries).toEqual([]); // only in the URL
+    expect((await new CatalogCache(url).readEntries("a".repeat(64), { needle: "1" }))?.entries).toEqual([]); // only in offsets and versions
+    const both = await new CatalogCache(url).readEntries("a".repeat(64), { needle: "storage", names: new Set(["cert-manager"]) });
     expect(both?.entries).toEqual([]);
   });
 
   it("the lookup file holds the searched fields lowercased, one line per entry, pointing at its entry line", () => {
-    const dir = catalogCacheDir(url);
+    const dir = new CatalogCache(url).dir;
     const lookup = readFileSync(join(dir, `lookup-${"a".repeat(64)}.tsv`), "utf8").split("\n");
     const entries = readFileSync(join(dir, `entries-${"a".repeat(64)}.ndjson`));
     expect(lookup[0]).toBe(`pk3s-lookup 3 ${"a".repeat(64)} ${entries.length}`);
@@ -94,9 +97,9 @@ describe("readCompact with a needle", () => {
       const name = `pkg-${(i * 7919) % 211}${i % 3 === 0 ? "-x" : ""}`; // repeated names, unsorted, prefixes of each other
       many.push({ ...entry(name, `number ${i}`), version: `1.0.${i}` } as CatalogEntry);
     }
-    await writeCompact(url, { sha256: "d".repeat(64), entries: many, warnings: [] });
+    await new CatalogCache(url).writeEntries({ sha256: "d".repeat(64), entries: many, warnings: [] });
     for (const wanted of [["pkg-0"], ["pkg-1", "pkg-10-x", "pkg-210"], ["pkg-100", "zzz", "a", "pkg-"]]) {
-      const got = await readCompact(url, "d".repeat(64), { names: new Set(wanted) });
+      const got = await new CatalogCache(url).readEntries("d".repeat(64), { names: new Set(wanted) });
       expect(got?.entries).toEqual(many.filter((e) => wanted.includes(e.name))); // entry order kept
     }
   });
@@ -105,10 +108,14 @@ describe("readCompact with a needle", () => {
     ["missing", (file: string) => unlinkSync(file)],
     ["from another entries file", (file: string) => writeFileSync(file, readFileSync(file, "utf8").replace(/ (\d+)\n/, " 1$1\n"))],
   ])("a %s lookup file falls back to scanning the entries (same answers)", async (_what, damage) => {
-    const dir = catalogCacheDir(url);
+    const dir = new CatalogCache(url).dir;
     damage(join(dir, readdirSync(dir).find((n) => n.startsWith("lookup-"))!));
-    expect((await readCompact(url, "a".repeat(64), { needle: "cert" }))?.entries.map((e) => e.name)).toEqual(["cert-manager"]);
-    expect((await readCompact(url, "a".repeat(64), { names: new Set(["plain"]) }))?.entries.map((e) => e.name)).toEqual(["plain"]);
+    expect((await new CatalogCache(url).readEntries("a".repeat(64), { needle: "cert" }))?.entries.map((e) => e.name)).toEqual([
+      "cert-manager",
+    ]);
+    expect((await new CatalogCache(url).readEntries("a".repeat(64), { names: new Set(["plain"]) }))?.entries.map((e) => e.name)).toEqual([
+      "plain",
+    ]);
   });
 
   it("without a lookup file, a needle that every entry matches still returns them all (150,000 entries)", async () => {
@@ -116,15 +123,15 @@ describe("readCompact with a needle", () => {
       { length: 150_000 },
       (_, i) => ({ name: `p${i}`, version: "1.0.0", type: "addon", url: "p.tgz" }) as CatalogEntry,
     );
-    await writeCompact(url, { sha256: "f".repeat(64), entries: many, warnings: [] });
-    unlinkSync(join(catalogCacheDir(url), `lookup-${"f".repeat(64)}.tsv`));
-    expect((await readCompact(url, "f".repeat(64), { needle: "p" }))?.entries).toHaveLength(150_000);
+    await new CatalogCache(url).writeEntries({ sha256: "f".repeat(64), entries: many, warnings: [] });
+    unlinkSync(join(new CatalogCache(url).dir, `lookup-${"f".repeat(64)}.tsv`));
+    expect((await new CatalogCache(url).readEntries("f".repeat(64), { needle: "p" }))?.entries).toHaveLength(150_000);
   });
 
   it("writing another digest's entries removes the old entries and lookup files", async () => {
-    await writeCompact(url, { sha256: "c".repeat(64), entries: ENTRIES.slice(0, 1), warnings: [] });
-    expect(readdirSync(catalogCacheDir(url)).sort()).toEqual([`entries-${"c".repeat(64)}.ndjson`, `lookup-${"c".repeat(64)}.tsv`]);
-    expect(await readCompact(url, "a".repeat(64))).toBeUndefined();
+    await new CatalogCache(url).writeEntries({ sha256: "c".repeat(64), entries: ENTRIES.slice(0, 1), warnings: [] });
+    expect(readdirSync(new CatalogCache(url).dir).sort()).toEqual([`entries-${"c".repeat(64)}.ndjson`, `lookup-${"c".repeat(64)}.tsv`]);
+    expect(await new CatalogCache(url).readEntries("a".repeat(64))).toBeUndefined();
   });
 });
 

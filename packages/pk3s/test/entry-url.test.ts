@@ -1,6 +1,6 @@
 /** entryUrlResolver's shortcut for plain relative paths must give exactly what `new URL(ref, base)` gives. */
 import { describe, expect, it } from "vitest";
-import { entryUrlResolver } from "../src/catalog/catalog-set.js";
+import { entryUrlResolver } from "../src/catalog/indexed-entries.js";
 
 const BASES = [
   "https://catalog.example.com/index.yaml",

@@ -132,6 +132,28 @@ describe("redirects", () => {
     expect(b.requests[0]!.headers.authorization).toBeUndefined();
   });
 
+  it("does not send credentials again when a redirect away leads back to the catalog's origin", async () => {
+    const a = await server();
+    const b = await server();
+    const p = pkg("boomerang", "1.0.0");
+    a.route("/index.yaml", serveBytes(catalogYaml([p])));
+    a.route(packagePath(p), (_req, res) => {
+      res.writeHead(302, { location: `${b.origin}/bounce` });
+      res.end();
+    });
+    b.route("/bounce", (_req, res) => {
+      res.writeHead(302, { location: `${a.origin}/landing.tgz` });
+      res.end();
+    });
+    a.route("/landing.tgz", serveBytes(p.bytes));
+    await sb.run(["catalog", "add", "priv", a.url, "--token-env", "TOK", "--offline"]);
+    const r = await sb.run(["addon", "pull", "boomerang", "--output", join(sb.root, "out")], { TOK: "tok" });
+    expect(r.code).toBe(0);
+    expect(a.requests.find((q) => q.url === packagePath(p))?.headers.authorization).toBe("Bearer tok");
+    expect(b.requests[0]?.headers.authorization).toBeUndefined();
+    expect(a.requests.find((q) => q.url === "/landing.tgz")?.headers.authorization).toBeUndefined();
+  });
+
   it("refuses a redirect from https to http", async () => {
     const tls = makeCertificate(sb.root);
     const secure = await startHttpsServer(tls);

@@ -1,8 +1,8 @@
 /** Resolution tables: specs, ranges, prereleases, opaque versions, priorities, qualified names, dependency graphs. */
 import { ExitCode, Pk3sError } from "@productive-k3s/pkg-format/errors";
 import { describe, expect, it } from "vitest";
-import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/catalog-set.js";
 import { resolveDependencyPlan } from "../src/catalog/dependency-graph.js";
+import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/loaded-catalog.js";
 import { parseSpec, resolveEntry } from "../src/catalog/resolve.js";
 
 type EntryInit = Partial<ResolvedEntry> & { name: string; version: string };
@@ -45,7 +45,7 @@ describe("parseSpec", () => {
     expect(parseSpec(raw)).toMatchObject(expected);
   });
   it.each(["Longhorn", "a/b/c", "x@", "../etc", ""])("rejects %j with exit 2", (raw) => {
-    expectError(() => parseSpec(raw), ExitCode.usage, /invalid package reference|empty version range/);
+    expectError(() => parseSpec(raw), ExitCode.usage, /invalid (package|catalog) name|empty version range/);
   });
 });
 

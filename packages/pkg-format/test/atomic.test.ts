@@ -53,8 +53,8 @@ describe("atomic writes", () => {
 
 describe("createRedactor", () => {
   it("masks raw, JSON-escaped and URL-encoded forms, longest first", () => {
-    const r = createRedactor(['p"ss word', "abc", undefined, ""]);
-    expect(r('x=p"ss word y=abcabc')).toBe("x=*** y=******");
+    const r = createRedactor(['p"ss word', "abcdefgh", undefined, ""]);
+    expect(r('x=p"ss word y=abcdefghabcdefgh')).toBe("x=*** y=******");
     expect(r(JSON.stringify({ v: 'p"ss word' }))).toBe('{"v":"***"}');
     expect(r(`u=${encodeURIComponent('p"ss word')}`)).toBe("u=***");
   });

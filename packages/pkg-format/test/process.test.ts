@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pidRunning as alive } from "../../../fixtures/process-state.js";
-import { MissingToolError } from "../src/errors.js";
-import { resolveTool, runProcess } from "../src/host/process.js";
+import { MissingToolError, ValidationError } from "../src/errors.js";
+import { resolveTool, runProcess, unpassableValueProblems } from "../src/host/process.js";
 import { createRedactor } from "../src/host/redact.js";
 
 let dir: string;
@@ -36,6 +36,42 @@ describe("runProcess", () => {
     const log = await readFile(logFile, "utf8");
     expect(log).toBe('[step] token=***\n[step] ! json="***"\n');
     expect(log).not.toContain("hunter2");
+  });
+
+  it("redacts a multi-line secret printed in two chunks, in captured output and the log", async () => {
+    const secret = "first-line-secret\nsecond-line-secret";
+    const logFile = join(dir, "run.log");
+    // The secret reaches our pipe in two writes 200 ms apart, its line break between them.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash parameter expansion
+    const script = 'printf "key: %s" "${SECRET:0:20}"; sleep 0.2; printf "%s end\\n" "${SECRET:20}"; printf "err %s x\\n" "$SECRET" >&2';
+    const r = await runProcess("bash", ["-c", script], {
+      env: { SECRET: secret },
+      redact: createRedactor([secret]),
+      logFile,
+      prefix: "[step] ",
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe("key: *** end\n");
+    expect(r.stderr).toBe("err *** x\n");
+    const log = await readFile(logFile, "utf8");
+    expect(log.split("\n").sort()).toEqual(["", "[step] ! err *** x", "[step] key: *** end"]);
+    for (const part of ["first-line", "second-line"]) expect(`${r.stdout}${r.stderr}${log}`).not.toContain(part);
+  });
+
+  it("refuses a NUL in an environment value or an argument before spawning: exit 4, value never quoted", async () => {
+    const env = await runProcess("bash", ["-c", "true"], { env: { TOKEN: "s3cr\0et-x9" }, toolName: "tofu" }).catch((e: unknown) => e);
+    expect(env).toBeInstanceOf(ValidationError);
+    expect((env as ValidationError).exitCode).toBe(4);
+    expect((env as ValidationError).message).toBe(
+      "cannot run tofu: environment variable TOKEN holds a NUL character, which no process can receive (arguments and environment values end at NUL); remove it",
+    );
+    const arg = await runProcess("bash", ["-c", "true", "s3cr\0et-x9"]).catch((e: unknown) => e);
+    expect(arg).toBeInstanceOf(ValidationError);
+    expect((arg as ValidationError).message).toContain("argument 3 holds a NUL character");
+    for (const e of [env, arg]) expect(JSON.stringify((e as ValidationError).toJSON())).not.toMatch(/s3cr|et-x9/);
+    expect(unpassableValueProblems({ OK: "fine", BAD: "x\0y" }, "secret.env")).toEqual([
+      { file: "secret.env", path: "BAD", message: expect.stringContaining("holds a NUL character"), severity: "error" },
+    ]);
   });
 
   it("kills the whole process group on timeout: no grandchild survives", async () => {

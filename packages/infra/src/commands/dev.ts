@@ -37,6 +37,11 @@ function withRunFlags(cmd: Command): Command {
 }
 
 async function withPackage<T>(flags: DevFlags, fn: (tgz: string) => Promise<T>): Promise<T> {
+  if (flags.instance !== undefined) {
+    // --instance names a directory: checked before packing (the operations check it again).
+    const { checkedInstanceName } = await import("../state/instance-store.js");
+    checkedInstanceName(flags.instance);
+  }
   const { packToTemp } = await import("../dev/source-profile.js");
   const packed = await packToTemp(flags.profileEnv, { root: flags.root });
   log(`packaged ${packed.name} ${packed.version} (${packed.digest}) from ${flags.profileEnv}`);

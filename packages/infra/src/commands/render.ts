@@ -1,5 +1,11 @@
-/** Human renderings of command results (stdout). */
+/**
+ * Human renderings of command results (stdout). Everything that comes from a
+ * package (profile.yaml, profile.env) or a tool (outputs, statusScript output)
+ * goes through terminalLine/terminalBlock: a package must not be able to
+ * move the cursor, rewrite earlier lines or set the window title.
+ */
 
+import { terminalBlock, terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { DestroyResult } from "../operations/destroy.js";
 import type { InstallResult } from "../operations/install.js";
@@ -7,42 +13,54 @@ import type { PlanResult } from "../operations/plan.js";
 import type { ListEntry, StatusResult } from "../operations/status.js";
 import type { ValidateResult } from "../operations/validate.js";
 
-function value(v: unknown): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
+const t = terminalLine;
+
+/** `name = value`; a multi-line string (a kubeconfig, a PEM key) as an indented block below its name. */
+function outputLines(name: string, v: unknown, indent: string): string[] {
+  if (typeof v === "string" && v.includes("\n")) {
+    return [
+      `${indent}${t(name)} =`,
+      ...terminalBlock(v.replace(/\n$/, ""))
+        .split("\n")
+        .map((l) => `${indent}    ${l}`),
+    ];
+  }
+  return [`${indent}${t(name)} = ${t(typeof v === "string" ? v : (JSON.stringify(v) ?? "null"))}`];
 }
 
 function outputsBlock(outputs: Record<string, unknown>, indent = "  "): string[] {
   const keys = Object.keys(outputs).sort();
   if (keys.length === 0) return [`${indent}(none)`];
-  return keys.map((k) => `${indent}${k} = ${value(outputs[k])}`);
+  return keys.flatMap((k) => outputLines(k, outputs[k], indent));
 }
 
 export function renderValidate(r: ValidateResult): string {
-  const lines = [`${r.profile} ${r.version} is valid (engine ${r.engine}, scenario ${r.scenario}, ${r.digest})`];
+  const lines = [`${t(r.profile)} ${t(r.version)} is valid (engine ${t(r.engine)}, scenario ${t(r.scenario)}, ${r.digest})`];
+  if (r.description !== undefined) lines.push(t(r.description));
   if (r.inputs.length > 0) {
     lines.push("inputs:");
     for (const i of r.inputs) {
       lines.push(
-        `  ${i.name}${i.required ? " (required)" : ""}${i.sensitive ? " (sensitive)" : ""} [${i.source}]: ${i.provided ? `from ${i.from}` : "not set"}`,
+        `  ${t(i.name)}${i.required ? " (required)" : ""}${i.sensitive ? " (sensitive)" : ""} [${i.source}]: ${i.provided ? `from ${t(i.from)}` : "not set"}${i.description === undefined ? "" : ` — ${t(i.description)}`}`,
       );
     }
   }
   if (r.variables !== undefined && Object.keys(r.variables).length > 0) {
     lines.push("opentofu variables:");
-    for (const [v, key] of Object.entries(r.variables).sort()) lines.push(`  ${v} <- ${key}`);
+    for (const [v, key] of Object.entries(r.variables).sort()) lines.push(`  ${t(v)} <- ${t(key)}`);
   }
   return lines.join("\n");
 }
 
 export function renderPlan(r: PlanResult): string {
   return [
-    `${r.summary}`,
-    `instance ${r.instance} (${r.profile} ${r.version}), run ${r.runId}${r.planFile ? "; plan saved for install" : ""}`,
+    t(r.summary),
+    `instance ${r.instance} (${t(r.profile)} ${t(r.version)}), run ${r.runId}${r.planFile ? "; plan saved for install" : ""}`,
   ].join("\n");
 }
 
 export function renderInstall(r: InstallResult): string {
-  const lines = [`installed instance ${r.instance} (${r.profile} ${r.version}, ${r.engine}), run ${r.runId}`];
+  const lines = [`installed instance ${r.instance} (${t(r.profile)} ${t(r.version)}, ${t(r.engine)}), run ${r.runId}`];
   if (r.recoveredFrom) lines.push(`recovered from interrupted run ${r.recoveredFrom}`);
   lines.push("outputs:", ...outputsBlock(r.outputs));
   return lines.join("\n");
@@ -51,7 +69,7 @@ export function renderInstall(r: InstallResult): string {
 export function renderStatus(r: StatusResult): string {
   const lines = [
     `instance:  ${r.instance}`,
-    `profile:   ${r.profile} ${r.version} (${r.engine}, scenario ${r.scenario})`,
+    `profile:   ${t(r.profile)} ${t(r.version)} (${t(r.engine)}, scenario ${t(r.scenario)})`,
     `status:    ${r.status}${r.interruptedRun ? ` (run ${r.interruptedRun} did not finish; the next install recovers)` : ""}`,
     `digest:    ${r.digest}`,
   ];
@@ -62,9 +80,15 @@ export function renderStatus(r: StatusResult): string {
     );
   if (r.lastRun) lines.push(`last run:  ${r.lastRun.action} ${r.lastRun.status} (${r.lastRun.id})`);
   lines.push("outputs:", ...outputsBlock(r.outputs));
+  if (r.sensitiveInputs.length > 0) lines.push(`sensitive inputs (never stored): ${r.sensitiveInputs.map(t).join(", ")}`);
   if (r.check !== undefined) {
-    lines.push(`check:     ${r.check.script} exited ${r.check.exitCode}`);
-    if (r.check.output !== "") lines.push(...r.check.output.split("\n").map((l) => `  ${l}`));
+    lines.push(`check:     ${t(r.check.script)} exited ${r.check.exitCode}`);
+    if (r.check.output !== "")
+      lines.push(
+        ...terminalBlock(r.check.output)
+          .split("\n")
+          .map((l) => `  ${l}`),
+      );
   }
   return lines.join("\n");
 }
@@ -75,7 +99,7 @@ export function renderOutputs(r: { outputs: Record<string, unknown> }): string {
 
 export function renderDestroy(r: DestroyResult): string {
   return r.note
-    ? `${r.status} instance ${r.instance}: ${r.note}`
+    ? `${r.status} instance ${r.instance}: ${t(r.note)}`
     : `${r.status} instance ${r.instance}${r.runId ? `, run ${r.runId}` : ""}`;
 }
 
@@ -83,7 +107,7 @@ export function renderList(r: { instances: ListEntry[] }): string {
   if (r.instances.length === 0) return "no instances";
   const rows = [
     ["INSTANCE", "PROFILE", "VERSION", "ENGINE", "STATUS", "UPDATED"],
-    ...r.instances.map((i) => [i.instance, i.profile, i.version, i.engine, i.status, i.updatedAt]),
+    ...r.instances.map((i) => [i.instance, t(i.profile), t(i.version), t(i.engine), i.status, i.updatedAt]),
   ];
   return formatColumns(rows);
 }

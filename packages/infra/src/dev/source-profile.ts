@@ -20,12 +20,16 @@
  * terraform/ holding *.tf; ansible: ansible/ holding the playbook), else
  * the scenario itself.
  */
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { isValidName, nameRuleText } from "@productive-k3s/pkg-format/names";
+import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { engineKind } from "../engines/engine-for.js";
+import { isDir } from "../path-kind.js";
 
 export interface SourceProfile {
   envFile: string;
@@ -38,14 +42,6 @@ export interface SourceProfile {
   scenarioDir: string;
   sidecarFile: string | undefined;
   sidecar: Record<string, unknown>;
-}
-
-async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function findRoot(envFile: string): string | undefined {
@@ -73,8 +69,18 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   const env = parseEnvFile(envText, profileEnv).values;
   const problems: Problem[] = [];
   for (const key of ["PK3S_INFRA_PROFILE_NAME", "PK3S_INFRA_SCENARIO", "PK3S_INFRA_ENGINE"]) {
-    if (!env[key])
+    const value = env[key];
+    if (!value)
       problems.push({ file: profileEnv, path: key, severity: "error", message: `${key} is required in a source profile env file` });
+    else if (key !== "PK3S_INFRA_ENGINE" && !isValidName("package", value)) {
+      // The profile name becomes the default instance directory, the scenario a path under scenarios/.
+      problems.push({
+        file: profileEnv,
+        path: key,
+        severity: "error",
+        message: `invalid ${key} ${quoteForTerminal(value)}: use ${nameRuleText("package")}`,
+      });
+    }
   }
   const root = options.root === undefined ? findRoot(envFile) : resolve(options.root);
   if (root === undefined) {
@@ -139,14 +145,13 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   };
 }
 
+/** The scenario subfolder holding the engine's root (the engine's source layout), if any. */
 async function engineSubdir(scenarioDir: string, engine: string): Promise<string | undefined> {
-  const candidates = engine === "opentofu" ? ["opentofu", "tofu", "terraform"] : engine === "ansible" ? ["ansible"] : [];
-  for (const c of candidates) {
+  const layout = engineKind(engine)?.sourceLayout;
+  for (const c of layout?.dirs ?? []) {
     const dir = join(scenarioDir, c);
     if (!(await isDir(dir))) continue;
-    const files = await readdir(dir);
-    if (engine === "opentofu" ? files.some((f) => f.endsWith(".tf")) : files.some((f) => f.endsWith(".yml") || f.endsWith(".yaml")))
-      return c;
+    if ((await readdir(dir)).some((f) => layout?.isAsset(f) === true)) return c;
   }
   return undefined;
 }

@@ -3,44 +3,46 @@
  * - Inventory: `spec.engine.inventory` from the package, else a generated
  *   localhost inventory (`ansible_connection=local`).
  * - Inputs: every merged env key as an extra var, from a 0600 JSON file in a
- *   private temp dir removed afterwards (never on argv), plus
+ *   private temp dir removed on every exit path (never on argv), every string
+ *   marked unsafe so Ansible never templates it (ansible-vars.ts), plus
  *   `pk3s_instance`, `pk3s_action`, `pk3s_outputs_file`, `pk3s_invocation_dir`,
  *   `pk3s_engine_state_dir` and `pk3s_outputs` (the stored outputs, for destroy).
  * - plan = `--check --diff`; install = the playbook; destroy = `destroy.yml`
  *   beside the playbook when the package has one.
  * - Outputs: whatever the playbook writes to `pk3s_outputs_file` (JSON or KEY=VALUE).
+ * - Target: this machine with the generated inventory, remote with the package's.
  */
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { resolveTool } from "@productive-k3s/pkg-format/process";
+import type { ProfileManifest } from "@productive-k3s/pkg-format/schema-profile";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { isDir, isFile } from "../path-kind.js";
+import { withPrivateTempDir } from "../private-temp.js";
+import { reservedKeys, unsafeForAnsible } from "./ansible-vars.js";
+import type { ApplyContext, ApplyOutcome, Engine, EngineKind, EngineVariables, PlanOutcome, VariablesInput } from "./engine.js";
 import { baseEnv, type EngineRun, runStep } from "./engine-run.js";
-import { type OutputSet, readOutputsFile } from "./outputs-file.js";
+import { emptyOutputs, type OutputSet, readOutputsFile } from "./outputs-file.js";
 
 const INSTALL_HINT =
   "install ansible-core (Debian/Ubuntu: apt-get install ansible-core; or pipx install ansible-core), or point PK3S_ANSIBLE_PLAYBOOK_BIN at ansible-playbook";
 
-export function ansibleBin(): string {
+function ansibleBin(): string {
   return resolveTool("ansible-playbook", "PK3S_ANSIBLE_PLAYBOOK_BIN", INSTALL_HINT);
 }
 
-export function playbookPath(run: EngineRun): string {
+function playbookPath(run: EngineRun): string {
   return join(run.resolved.workingDir, run.profile.manifest.spec.engine.playbook ?? "playbook.yml");
 }
 
-export async function destroyPlaybookPath(run: EngineRun): Promise<string | undefined> {
+async function destroyPlaybookPath(run: EngineRun): Promise<string | undefined> {
   const candidate = join(dirname(playbookPath(run)), "destroy.yml");
-  try {
-    return (await stat(candidate)).isFile() ? candidate : undefined;
-  } catch {
-    return undefined;
-  }
+  return (await isFile(candidate)) ? candidate : undefined;
 }
 
-export async function runPlaybook(run: EngineRun, playbook: string, options: { check: boolean; stepName: string }): Promise<OutputSet> {
+async function runPlaybook(run: EngineRun, playbook: string, options: { check: boolean; stepName: string }): Promise<OutputSet> {
   const bin = ansibleBin();
-  const tmp = await mkdtemp(join(tmpdir(), "pk3s-ansible-"));
-  try {
+  return withPrivateTempDir("pk3s-ansible-", async (tmp) => {
     const outputsFile = join(tmp, "outputs.json");
     const varsFile = join(tmp, "extra-vars.json");
     const vars = {
@@ -52,7 +54,7 @@ export async function runPlaybook(run: EngineRun, playbook: string, options: { c
       pk3s_engine_state_dir: run.paths.engineDir,
       pk3s_outputs: run.storedOutputs,
     };
-    await writeFile(varsFile, JSON.stringify(vars), { mode: 0o600 });
+    await writeFile(varsFile, JSON.stringify(unsafeForAnsible(vars)), { mode: 0o600 });
     const engine = run.profile.manifest.spec.engine;
     let inventory: string;
     if (engine.inventory !== undefined) inventory = join(run.resolved.workingDir, engine.inventory);
@@ -74,7 +76,79 @@ export async function runPlaybook(run: EngineRun, playbook: string, options: { c
       installHint: INSTALL_HINT,
     });
     return await readOutputsFile(outputsFile);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+  });
+}
+
+class AnsibleEngine implements Engine {
+  readonly type = "ansible";
+  readonly installScriptIsApply = false;
+  private reported: OutputSet = emptyOutputs();
+
+  constructor(private readonly manifest: ProfileManifest) {}
+
+  tool(): string {
+    return ansibleBin();
+  }
+
+  target(): "this-machine" | "remote" {
+    return this.manifest.spec.engine.inventory === undefined ? "this-machine" : "remote";
+  }
+
+  async variables(input: VariablesInput): Promise<EngineVariables> {
+    const engine = this.manifest.spec.engine;
+    const problems: EngineVariables["problems"] = [];
+    for (const key of reservedKeys(Object.keys(input.values))) {
+      problems.push({ path: key, severity: "error", message: `${key} is reserved by Ansible's JSON format and cannot be an extra var` });
+    }
+    const playbook = engine.playbook ?? "playbook.yml";
+    if (!(await isFile(join(input.workingDir, playbook)))) {
+      problems.push({
+        path: "spec.engine.playbook",
+        severity: "error",
+        message: `playbook ${engine.workingDir}/${playbook} is not in the package`,
+      });
+    }
+    const inventory = engine.inventory;
+    if (
+      inventory !== undefined &&
+      !(await isFile(join(input.workingDir, inventory))) &&
+      !(await isDir(join(input.workingDir, inventory)))
+    ) {
+      problems.push({
+        path: "spec.engine.inventory",
+        severity: "error",
+        message: `inventory ${engine.workingDir}/${inventory} is not in the package`,
+      });
+    }
+    return { problems, env: {}, sensitiveKeys: [] };
+  }
+
+  async plan(run: EngineRun): Promise<PlanOutcome> {
+    await runPlaybook(run, playbookPath(run), { check: true, stepName: "plan" });
+    return { summary: "ansible-playbook --check --diff completed (see the output above)" };
+  }
+
+  async apply(run: EngineRun, context: ApplyContext): Promise<ApplyOutcome> {
+    await context.approve(`Apply? (runs ${terminalLine(this.manifest.spec.engine.playbook ?? "playbook.yml")})`);
+    this.reported = await runPlaybook(run, playbookPath(run), { check: false, stepName: "apply" });
+    return {};
+  }
+
+  async outputs(): Promise<OutputSet> {
+    return this.reported;
+  }
+
+  async destroy(run: EngineRun, context: { destroyScriptRan: boolean }): Promise<{ note?: string }> {
+    const playbook = await destroyPlaybookPath(run);
+    if (playbook !== undefined) await runPlaybook(run, playbook, { check: false, stepName: "destroy" });
+    else if (!context.destroyScriptRan) return { note: "the profile has no destroy.yml nor destroyScript: the engine removed nothing" };
+    return {};
   }
 }
+
+export const ansible: EngineKind = {
+  type: "ansible",
+  create: (manifest) => new AnsibleEngine(manifest),
+  stateSummary: async () => ({}),
+  sourceLayout: { dirs: ["ansible"], isAsset: (file) => file.endsWith(".yml") || file.endsWith(".yaml") },
+};

@@ -5,8 +5,9 @@
  */
 import { InterruptedError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { type RunResult, runProcess } from "@productive-k3s/pkg-format/process";
-import type { OpenedProfile } from "../operations/open-profile.js";
-import type { ResolvedInputs } from "../operations/resolve-inputs.js";
+import { terminalBlock } from "@productive-k3s/pkg-format/terminal-text";
+import type { OpenedProfile } from "../profile/opened-profile.js";
+import type { ResolvedInputs } from "../profile/resolved-inputs.js";
 import type { Action, InstancePaths } from "../state/instance-store.js";
 import type { RunRecorder } from "../state/run-record.js";
 
@@ -80,19 +81,23 @@ export async function runStep(
   });
   if (result.interrupted) throw new InterruptedError(`${step} was interrupted`, { where: run.recorder.logFile });
   if (result.exitCode !== 0) {
-    const tail = (visible ? result.stderr || result.stdout : result.stderr)
-      .trim()
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .slice(-8)
-      .map((l) => `    ${l}`)
-      .join("\n");
+    // Redact the whole captured text first: a secret spanning lines only matches before it is cut and indented.
+    const captured = run.resolved.secrets.redact(visible ? result.stderr || result.stdout : result.stderr);
+    const tail = terminalBlock(
+      captured
+        .trim()
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .slice(-8)
+        .map((l) => `    ${l}`)
+        .join("\n"),
+    );
     const how = result.timedOut
       ? "timed out"
       : result.signal
         ? `was killed by ${result.signal}`
         : `failed with exit code ${result.exitCode}`;
-    throw new StepFailedError(`${step} ${how}${tail === "" ? "" : `:\n${run.resolved.secrets.redact(tail)}`}`, {
+    throw new StepFailedError(`${step} ${how}${tail === "" ? "" : `:\n${tail}`}`, {
       where: run.recorder.logFile,
       hint: `see the run log ${run.recorder.logFile}`,
     });

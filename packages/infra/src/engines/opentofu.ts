@@ -4,28 +4,43 @@
  * instance's engine dir: TF_DATA_DIR=engine/tf-data, state via
  * `-state=engine/terraform.tfstate` (local backend), saved plan
  * engine/plan.tfplan. Inputs reach tofu only as TF_VAR_<v> in the child's
- * environment, never on argv.
+ * environment, never on argv (variables: tofu-variables.ts).
+ *
+ * plan = init, `plan -out`, `show -json` (counts), the plan kept for install.
+ * apply = init, the saved plan when package and inputs are unchanged (else a
+ * fresh plan), counts, confirmation, `apply <planfile>`. outputs = `output
+ * -json`. destroy = init, `destroy -auto-approve`.
  */
-import { chmod, copyFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, copyFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { readJsonFile } from "@productive-k3s/pkg-format/atomic";
+import { log } from "@productive-k3s/pkg-format/cli";
 import { StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { resolveTool } from "@productive-k3s/pkg-format/process";
+import type { ProfileManifest } from "@productive-k3s/pkg-format/schema-profile";
+import { isFile } from "../path-kind.js";
+import {
+  type ApplyContext,
+  type ApplyOutcome,
+  describeChanges,
+  type Engine,
+  type EngineKind,
+  type EngineVariables,
+  type PlanChanges,
+  type PlanOutcome,
+  type VariablesInput,
+} from "./engine.js";
 import { baseEnv, type EngineRun, runStep } from "./engine-run.js";
 import { type OutputSet, parseTofuOutputs } from "./outputs-file.js";
+import { mapVariables, scanVariables, tfVarEnv } from "./tofu-variables.js";
 
 const INSTALL_HINT = "install OpenTofu (https://opentofu.org/docs/intro/install/), or point PK3S_TOFU_BIN at the tofu binary";
 
-export interface PlanChanges {
-  add: number;
-  change: number;
-  destroy: number;
-}
-
-export function tofuBin(): string {
+function tofuBin(): string {
   return resolveTool("tofu", "PK3S_TOFU_BIN", INSTALL_HINT);
 }
 
-export function tofuPaths(engineDir: string): { dataDir: string; state: string; planFile: string } {
+function tofuPaths(engineDir: string): { dataDir: string; state: string; planFile: string } {
   return { dataDir: join(engineDir, "tf-data"), state: join(engineDir, "terraform.tfstate"), planFile: join(engineDir, "plan.tfplan") };
 }
 
@@ -48,7 +63,7 @@ function step(run: EngineRun, name: string, args: string[], record = true): Retu
  * the root module would be lost with the temporary extraction: it is kept in
  * the engine dir and put back before the next init (unless the package ships one).
  */
-export async function tofuInit(run: EngineRun): Promise<void> {
+async function tofuInit(run: EngineRun): Promise<void> {
   const kept = join(run.paths.engineDir, LOCK_FILE);
   const inModule = join(run.resolved.workingDir, LOCK_FILE);
   if (!(await isFile(inModule)) && (await isFile(kept))) await copyFile(kept, inModule);
@@ -61,14 +76,6 @@ export async function tofuInit(run: EngineRun): Promise<void> {
 }
 
 const LOCK_FILE = ".terraform.lock.hcl";
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Count changes in `show -json` output: replace counts as one add and one destroy. */
 export function countChanges(showJson: string): PlanChanges {
@@ -84,7 +91,7 @@ export function countChanges(showJson: string): PlanChanges {
 }
 
 /** `plan -out` into the engine dir, then the counts from `show -json` (not echoed or logged: it holds variable values). */
-export async function tofuPlan(run: EngineRun): Promise<{ planFile: string; changes: PlanChanges }> {
+async function tofuPlan(run: EngineRun): Promise<{ planFile: string; changes: PlanChanges }> {
   const { state, planFile } = tofuPaths(run.paths.engineDir);
   await rm(planFile, { force: true });
   await step(run, "plan", ["plan", "-input=false", "-no-color", `-state=${state}`, `-out=${planFile}`]);
@@ -98,7 +105,7 @@ export async function tofuPlan(run: EngineRun): Promise<{ planFile: string; chan
   return { planFile, changes };
 }
 
-export async function tofuApply(run: EngineRun, planFile: string): Promise<void> {
+async function tofuApply(run: EngineRun, planFile: string): Promise<void> {
   const { state } = tofuPaths(run.paths.engineDir);
   try {
     await step(run, "apply", ["apply", "-input=false", "-no-color", `-state=${state}`, planFile]);
@@ -109,7 +116,7 @@ export async function tofuApply(run: EngineRun, planFile: string): Promise<void>
 }
 
 /** `output -json`: neither echoed nor logged (sensitive outputs are in it). */
-export async function tofuOutputs(run: EngineRun): Promise<OutputSet> {
+async function tofuOutputs(run: EngineRun): Promise<OutputSet> {
   const { state } = tofuPaths(run.paths.engineDir);
   const result = await step(run, "output", ["output", "-json", "-no-color", `-state=${state}`], false);
   try {
@@ -119,7 +126,116 @@ export async function tofuOutputs(run: EngineRun): Promise<OutputSet> {
   }
 }
 
-export async function tofuDestroy(run: EngineRun): Promise<void> {
+async function tofuDestroy(run: EngineRun): Promise<void> {
   const { state } = tofuPaths(run.paths.engineDir);
   await step(run, "destroy", ["destroy", "-auto-approve", "-input=false", "-no-color", `-state=${state}`]);
 }
+
+class OpenTofuEngine implements Engine {
+  readonly type = "opentofu";
+  readonly installScriptIsApply = false;
+
+  constructor(private readonly manifest: ProfileManifest) {}
+
+  tool(): string {
+    return tofuBin();
+  }
+
+  target(): "remote" {
+    return "remote";
+  }
+
+  async variables(input: VariablesInput): Promise<EngineVariables> {
+    const workingDir = this.manifest.spec.engine.workingDir;
+    const problems: EngineVariables["problems"] = [];
+    const scanned = await scanVariables(input.workingDir);
+    if (scanned.files.length === 0) {
+      problems.push({
+        path: "spec.engine.workingDir",
+        severity: "error",
+        message: `no *.tf files in ${workingDir} (the OpenTofu root module)`,
+      });
+    }
+    const mapping = mapVariables(
+      input.values,
+      scanned.variables,
+      this.manifest.spec.inputs.map((i) => i.name),
+    );
+    // A required variable fed by a missing input is already reported as that input.
+    const prefix = mapping.prefix;
+    const fedByMissing = (path: string | undefined): boolean => {
+      const name = path?.startsWith("variable.") ? path.slice("variable.".length) : undefined;
+      if (name === undefined) return false;
+      return (
+        input.missingInputs.has(`TF_VAR_${name}`) || (prefix !== undefined && input.missingInputs.has(`${prefix}${name.toUpperCase()}`))
+      );
+    };
+    for (const p of mapping.problems.filter((q) => !fedByMissing(q.path)))
+      problems.push({ ...p, ...(p.file === undefined ? {} : { file: `${workingDir}/${p.file}` }) });
+    const sensitiveKeys: string[] = [];
+    for (const v of scanned.variables) {
+      const key = mapping.sources[v.name];
+      if (v.sensitive && key !== undefined) sensitiveKeys.push(key);
+    }
+    return { problems, env: tfVarEnv(mapping), variables: mapping.sources, sensitiveKeys };
+  }
+
+  async plan(run: EngineRun): Promise<PlanOutcome> {
+    await tofuInit(run);
+    const { planFile, changes } = await tofuPlan(run);
+    await run.recorder.event("plan.summary", { changes });
+    log(describeChanges(changes));
+    return { summary: describeChanges(changes), changes, kept: { file: planFile, changes } };
+  }
+
+  async apply(run: EngineRun, context: ApplyContext): Promise<ApplyOutcome> {
+    await tofuInit(run);
+    let planFile: string;
+    let changes: PlanChanges | undefined;
+    let appliedSavedPlan: boolean;
+    const saved = context.savedPlan;
+    if (saved !== undefined) {
+      log(`applying the plan saved by run ${saved.runId} (package and inputs unchanged)`);
+      planFile = saved.file;
+      changes = saved.changes;
+      appliedSavedPlan = true;
+      await run.recorder.event("plan.reused", { planRunId: saved.runId });
+    } else {
+      if (context.savedPlanIsStale) log("the package or the inputs changed since the saved plan: planning again");
+      const fresh = await tofuPlan(run);
+      planFile = fresh.planFile;
+      changes = fresh.changes;
+      appliedSavedPlan = false;
+      await context.keepPlan({ file: planFile, changes });
+    }
+    if (changes !== undefined) {
+      log(describeChanges(changes));
+      await run.recorder.event("plan.summary", { changes });
+    }
+    await context.approve("Apply?");
+    await tofuApply(run, planFile);
+    return { ...(changes === undefined ? {} : { changes }), appliedSavedPlan };
+  }
+
+  outputs(run: EngineRun): Promise<OutputSet> {
+    return tofuOutputs(run);
+  }
+
+  async destroy(run: EngineRun): Promise<{ note?: string }> {
+    await tofuInit(run);
+    await tofuDestroy(run);
+    return {};
+  }
+}
+
+export const opentofu: EngineKind = {
+  type: "opentofu",
+  create: (manifest) => new OpenTofuEngine(manifest),
+  /** The number of resources in the state file, when there is one. */
+  async stateSummary(engineDir) {
+    const state = await readJsonFile<{ resources?: unknown[] }>(tofuPaths(engineDir).state).catch(() => undefined);
+    if (state === undefined) return {};
+    return { resources: Array.isArray(state.resources) ? state.resources.length : 0 };
+  },
+  sourceLayout: { dirs: ["opentofu", "tofu", "terraform"], isAsset: (file) => file.endsWith(".tf") },
+};

@@ -20,6 +20,7 @@ import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { closestName } from "./did-you-mean.js";
 
 export type EnvOrigin = { kind: "package" } | { kind: "stored" } | { kind: "env-file"; file: string; line: number } | { kind: "set" };
@@ -127,7 +128,8 @@ export function mergeEnv(layers: readonly EnvLayer[], inputs: readonly ProfileIn
     }
     const value = values[input.name];
     if (input.required && (value === undefined || value === "")) {
-      const desc = input.description === undefined ? "" : ` (${input.description})`;
+      // The description comes from the package: shown in error output, so made terminal-safe.
+      const desc = input.description === undefined ? "" : ` (${terminalLine(input.description)})`;
       const where =
         input.source === "local-override"
           ? `it must come from the invoking machine: add it to an --env-file or pass --set ${input.name}=...${packageKeys.has(input.name) ? "; the package's profile.env value is only a placeholder and is ignored" : ""}`
@@ -159,11 +161,50 @@ export function mergeEnv(layers: readonly EnvLayer[], inputs: readonly ProfileIn
   return { values, origins, sensitiveNames, problems, warnings };
 }
 
+/**
+ * The longest `KEY=VALUE` environment entry Linux passes to a program
+ * (MAX_ARG_STRLEN, 32 pages, terminating NUL included); longer ones make the
+ * spawn fail with E2BIG.
+ */
+const MAX_ENV_ENTRY_BYTES = 128 * 1024;
+
+/**
+ * Values no process can carry: every merged value reaches the engine through
+ * its environment (and Ansible through a file), where a NUL ends the string
+ * and an over-long entry makes the spawn fail. Reported as input problems
+ * (exit 4) naming the key and where it came from, never showing the value
+ * (it may be a secret).
+ */
+export function uncarriableValues(merged: MergedEnv): Problem[] {
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(merged.values)) {
+    const origin = merged.origins[key];
+    const at = origin?.kind === "env-file" ? { file: origin.file, line: origin.line } : {};
+    const from = describeOrigin(origin);
+    if (value.includes("\0")) {
+      problems.push({
+        ...at,
+        path: key,
+        severity: "error",
+        message: `the value of ${key} (from ${from}) contains a NUL character, which no process environment can carry (value not shown)`,
+      });
+    } else if (Buffer.byteLength(key) + 2 + Buffer.byteLength(value) > MAX_ENV_ENTRY_BYTES) {
+      problems.push({
+        ...at,
+        path: key,
+        severity: "error",
+        message: `the value of ${key} (from ${from}) is ${Buffer.byteLength(value)} bytes; one environment entry is limited to ${MAX_ENV_ENTRY_BYTES} bytes (pass a file path instead)`,
+      });
+    }
+  }
+  return problems;
+}
+
 /** One line per input for `validate`: where its value comes from (never the value of a sensitive one). */
 export function describeInputs(
   inputs: readonly ProfileInput[],
   merged: MergedEnv,
-): { name: string; required: boolean; sensitive: boolean; source: string; provided: boolean; from: string }[] {
+): { name: string; required: boolean; sensitive: boolean; source: string; provided: boolean; from: string; description?: string }[] {
   return inputs.map((i) => ({
     name: i.name,
     required: i.required,
@@ -171,5 +212,6 @@ export function describeInputs(
     source: i.source,
     provided: merged.values[i.name] !== undefined && merged.values[i.name] !== "",
     from: describeOrigin(merged.origins[i.name]),
+    ...(i.description === undefined ? {} : { description: i.description }),
   }));
 }

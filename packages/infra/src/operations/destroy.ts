@@ -8,14 +8,13 @@ import { access } from "node:fs/promises";
 import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { acquireLock } from "@productive-k3s/pkg-format/lock";
-import { destroyPlaybookPath, runPlaybook } from "../engines/ansible.js";
-import { tofuDestroy, tofuInit } from "../engines/opentofu.js";
+import { engineFor } from "../engines/engine-for.js";
 import { runScript } from "../engines/script.js";
-import { instancePaths, purgeInstance, readInstance, validateInstanceName, writeSensitiveOutputs } from "../state/instance-store.js";
+import { openProfile } from "../profile/opened-profile.js";
+import { checkedInstanceName, instancePaths, purgeInstance, readInstance, writeSensitiveOutputs } from "../state/instance-store.js";
 import { approveOrThrow, assertApprovalPossible } from "./confirm.js";
 import { withInstanceRun } from "./instance-run.js";
-import { openProfile } from "./open-profile.js";
-import { printWarnings, requireEngineTool } from "./prepare.js";
+import { printWarnings } from "./prepare.js";
 import { assertNoProblems, resolveInputs } from "./resolve-inputs.js";
 
 export interface DestroyOptions {
@@ -50,7 +49,7 @@ async function purge(instance: string, breakLock: boolean): Promise<void> {
 }
 
 export async function destroyProfile(options: DestroyOptions): Promise<DestroyResult> {
-  const instance = validateInstanceName(options.instance);
+  const instance = checkedInstanceName(options.instance);
   const paths = instancePaths(instance);
   const record = await readInstance(paths);
   if (record === undefined) {
@@ -99,30 +98,28 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
         hint: "pass the instance's own package, or omit --tgz",
       });
     }
-    const resolved = await resolveInputs(profile, { stored: record.inputs, envFiles: options.envFiles ?? [], sets: options.sets ?? [] });
+    const engine = engineFor(m);
+    const resolved = await resolveInputs(
+      profile,
+      { stored: record.inputs, envFiles: options.envFiles ?? [], sets: options.sets ?? [] },
+      engine,
+    );
     printWarnings(resolved.warnings);
-    if (record.sensitiveInputs.some((n) => resolved.merged.problems.some((p) => p.path === n))) {
-      warn(`sensitive inputs are never stored: pass ${record.sensitiveInputs.join(", ")} again (--env-file or --set)`);
+    const notGiven = record.sensitiveInputs.filter((n) => (resolved.merged.values[n] ?? "") === "");
+    if (notGiven.length > 0) {
+      warn(
+        `sensitive and undeclared inputs are never stored: pass ${notGiven.join(", ")} again (--env-file or --set) if the profile needs them`,
+      );
     }
     assertNoProblems(profile, resolved);
-    requireEngineTool(m);
+    engine.tool();
     const out = await withInstanceRun(
       { instance, action: "destroy", profile, resolved, breakLock: options.breakLock === true, echo: options.echo !== false },
       async ({ run, record: rec }) => {
         await approveOrThrow(autoApprove, `Destroy instance ${instance}?`, "destroy");
         const destroyScript = m.spec.execution?.destroyScript;
         if (destroyScript !== undefined) await runScript(run, destroyScript, "destroy-script", run.storedOutputs);
-        let note: string | undefined;
-        if (m.spec.engine.type === "opentofu") {
-          await tofuInit(run);
-          await tofuDestroy(run);
-        } else if (m.spec.engine.type === "ansible") {
-          const playbook = await destroyPlaybookPath(run);
-          if (playbook !== undefined) await runPlaybook(run, playbook, { check: false, stepName: "destroy" });
-          else if (destroyScript === undefined) note = "the profile has no destroy.yml nor destroyScript: the engine removed nothing";
-        } else if (destroyScript === undefined) {
-          note = "the profile has no destroyScript: the engine removed nothing";
-        }
+        const { note } = await engine.destroy(run, { destroyScriptRan: destroyScript !== undefined });
         if (note !== undefined) warn(note);
         rec.outputs = {};
         rec.sensitiveOutputs = [];

@@ -1,25 +1,19 @@
 /**
- * `profile install`: run the profile's engine for real, then its
- * installScript, and store the outputs.
- *
- * OpenTofu: init, then apply the plan saved by `profile plan` when the
- * package digest and the inputs (fingerprint) are unchanged since, otherwise
- * plan again; show the counts; confirm; apply; `output -json`.
+ * `profile install`: run the profile's engine for real (its apply asks for
+ * confirmation once it knows what will change), then — unless the engine's
+ * apply is the installScript itself — spec.execution.installScript with the
+ * outputs so far, and store the outputs.
  */
-import { stat } from "node:fs/promises";
-import { log } from "@productive-k3s/pkg-format/cli";
 import { MASK } from "@productive-k3s/pkg-format/redact";
-import { playbookPath, runPlaybook } from "../engines/ansible.js";
+import type { PlanChanges } from "../engines/engine.js";
 import type { EngineRun } from "../engines/engine-run.js";
-import { type PlanChanges, tofuApply, tofuInit, tofuOutputs, tofuPlan } from "../engines/opentofu.js";
-import { emptyOutputs, mergeOutputs, type OutputSet } from "../engines/outputs-file.js";
+import { mergeOutputs, type OutputSet } from "../engines/outputs-file.js";
 import { runScript } from "../engines/script.js";
 import { type InstanceRecord, writeSensitiveOutputs } from "../state/instance-store.js";
 import { approveOrThrow, assertApprovalPossible } from "./confirm.js";
 import { withInstanceRun } from "./instance-run.js";
-import { describeChanges } from "./plan.js";
-import { type PackageCommandOptions, prepare, requireEngineTool } from "./prepare.js";
-import { inputsFingerprint } from "./resolve-inputs.js";
+import { type PackageCommandOptions, prepare } from "./prepare.js";
+import { savedPlanEntry, savedPlanForApply } from "./saved-plan.js";
 
 export interface InstallOptions extends PackageCommandOptions {
   autoApprove?: boolean;
@@ -36,29 +30,21 @@ export interface InstallResult {
   status: string;
   runId: string;
   changes?: PlanChanges;
-  /** Whether the plan saved by `profile plan` was applied (OpenTofu). */
+  /** Whether the plan saved by `profile plan` was applied (engines that save plans). */
   appliedSavedPlan?: boolean;
   outputs: Record<string, unknown>;
   recoveredFrom?: string;
 }
 
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** Plain outputs (sensitive ones masked) for results; values equal to a secret are masked too. */
-export function maskedOutputs(run: EngineRun, outputs: OutputSet): Record<string, unknown> {
+function maskedOutputs(run: EngineRun, outputs: OutputSet): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(outputs.values)) out[k] = outputs.sensitive.has(k) ? MASK : v;
   return JSON.parse(run.resolved.secrets.redact(JSON.stringify(out))) as Record<string, unknown>;
 }
 
 /** Store outputs: plain ones in instance.json (redacted), sensitive ones in outputs.sensitive.json (0600). */
-export async function storeOutputs(run: EngineRun, record: InstanceRecord, outputs: OutputSet): Promise<void> {
+async function storeOutputs(run: EngineRun, record: InstanceRecord, outputs: OutputSet): Promise<void> {
   const plain: Record<string, unknown> = {};
   const sensitive: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(outputs.values)) {
@@ -73,10 +59,10 @@ export async function storeOutputs(run: EngineRun, record: InstanceRecord, outpu
 }
 
 export async function installProfile(options: InstallOptions): Promise<InstallResult> {
-  const { profile, resolved, instance } = await prepare(options);
+  const { profile, engine, resolved, instance } = await prepare(options);
   try {
     const m = profile.manifest;
-    requireEngineTool(m);
+    engine.tool();
     const autoApprove = options.autoApprove === true;
     assertApprovalPossible(autoApprove, `install of instance ${instance}`);
     const out = await withInstanceRun(
@@ -90,58 +76,20 @@ export async function installProfile(options: InstallOptions): Promise<InstallRe
         echo: options.echo !== false,
       },
       async ({ run, record }) => {
-        let outputs = emptyOutputs();
-        let changes: PlanChanges | undefined;
-        let appliedSavedPlan: boolean | undefined;
-        const engine = m.spec.engine.type;
-        if (engine === "opentofu") {
-          await tofuInit(run);
-          const fingerprint = await inputsFingerprint(resolved, run.paths.inputsKey);
-          const saved = record.plan;
-          let planFile: string;
-          if (
-            saved !== undefined &&
-            saved.digest === profile.digest &&
-            saved.inputsHash === fingerprint &&
-            (await fileExists(saved.file))
-          ) {
-            log(`applying the plan saved by run ${saved.runId} (package and inputs unchanged)`);
-            planFile = saved.file;
-            changes = saved.changes;
-            appliedSavedPlan = true;
-            await run.recorder.event("plan.reused", { planRunId: saved.runId });
-          } else {
-            if (saved !== undefined) log("the package or the inputs changed since the saved plan: planning again");
-            const fresh = await tofuPlan(run);
-            planFile = fresh.planFile;
-            changes = fresh.changes;
-            appliedSavedPlan = false;
-            record.plan = {
-              runId: run.recorder.runId,
-              file: planFile,
-              digest: profile.digest,
-              inputsHash: fingerprint,
-              createdAt: new Date().toISOString(),
-              changes,
-            };
-          }
-          if (changes !== undefined) {
-            log(describeChanges(changes));
-            await run.recorder.event("plan.summary", { changes });
-          }
-          await approveOrThrow(autoApprove, "Apply?", "install");
-          record.plan = undefined;
-          await tofuApply(run, planFile);
-          outputs = await tofuOutputs(run);
-        } else if (engine === "ansible") {
-          await approveOrThrow(autoApprove, `Apply? (runs ${m.spec.engine.playbook ?? "playbook.yml"})`, "install");
-          outputs = await runPlaybook(run, playbookPath(run), { check: false, stepName: "apply" });
-        } else {
-          await approveOrThrow(autoApprove, `Apply? (runs ${m.spec.execution?.installScript})`, "install");
-          outputs = await runScript(run, m.spec.execution?.installScript ?? "", "install");
-        }
+        const applied = await engine.apply(run, {
+          ...(await savedPlanForApply(run, record)),
+          keepPlan: async (kept) => {
+            record.plan = await savedPlanEntry(run, kept);
+          },
+          approve: async (question) => {
+            await approveOrThrow(autoApprove, question, "install");
+            // Applying consumes the saved plan (or makes it stale).
+            record.plan = undefined;
+          },
+        });
+        const outputs = await engine.outputs(run);
         const installScript = m.spec.execution?.installScript;
-        if (engine !== "script" && installScript !== undefined) {
+        if (!engine.installScriptIsApply && installScript !== undefined) {
           for (const [k, v] of Object.entries(outputs.values))
             if (outputs.sensitive.has(k)) resolved.secrets.add(typeof v === "string" ? v : JSON.stringify(v));
           mergeOutputs(outputs, await runScript(run, installScript, "install-script", outputs.values));
@@ -149,17 +97,10 @@ export async function installProfile(options: InstallOptions): Promise<InstallRe
         await storeOutputs(run, record, outputs);
         record.installedAt = new Date().toISOString();
         record.destroyedAt = undefined;
-        return {
-          status: "installed",
-          result: {
-            outputs: maskedOutputs(run, outputs),
-            ...(changes === undefined ? {} : { changes }),
-            ...(appliedSavedPlan === undefined ? {} : { appliedSavedPlan }),
-          },
-        };
+        return { status: "installed", result: { outputs: maskedOutputs(run, outputs), ...applied } };
       },
     );
-    return { instance, profile: m.metadata.name, version: m.metadata.version, digest: profile.digest, engine: m.spec.engine.type, ...out };
+    return { instance, profile: m.metadata.name, version: m.metadata.version, digest: profile.digest, engine: engine.type, ...out };
   } finally {
     await profile.cleanup();
   }

@@ -19,10 +19,13 @@ import { isPk3sError, LockedError, UsageError } from "@productive-k3s/pkg-format
 import { acquireLock, inspectLock, type Lock } from "@productive-k3s/pkg-format/lock";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
 import type { EngineRun } from "../engines/engine-run.js";
+import type { OpenedProfile } from "../profile/opened-profile.js";
+import type { ResolvedInputs } from "../profile/resolved-inputs.js";
+import { redactError } from "../secrets.js";
 import {
   type Action,
   ensureInstanceDirs,
-  type InstanceRecord,
+  InstanceRecord,
   type InstanceStatus,
   instancePaths,
   type RunSummary,
@@ -32,8 +35,7 @@ import {
 } from "../state/instance-store.js";
 import { appendToRecord, RunRecorder } from "../state/run-record.js";
 import { ApprovalDeclinedError } from "./confirm.js";
-import type { OpenedProfile } from "./open-profile.js";
-import { type ResolvedInputs, storableInputs } from "./resolve-inputs.js";
+import { storableInputs } from "./resolve-inputs.js";
 
 export interface RunSetup {
   instance: string;
@@ -112,7 +114,7 @@ async function markInterrupted(record: InstanceRecord): Promise<string | undefin
 
 function writeRecordSync(path: string, record: InstanceRecord): void {
   const tmp = `${path}.${process.pid}.interrupt.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(InstanceRecord.parse(record), null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
 }
 
@@ -234,8 +236,7 @@ export async function withInstanceRun<T>(
       const keepsStatus = setup.action === "plan" || declined;
       const fresh: InstanceStatus = declined ? "planned" : "failed";
       finalStatus = exitCode === 130 ? "interrupted" : keepsStatus ? (existing === undefined ? fresh : previousStatus) : "failed";
-      if (err instanceof Error) err.message = setup.resolved.secrets.redact(err.message);
-      throw err;
+      throw redactError(err, setup.resolved.secrets.redact);
     } finally {
       record.status = finalStatus;
       record.current = undefined;

@@ -1,18 +1,21 @@
 /**
  * From a package + the invoking machine's env files and --set values to the
  * exact values an engine gets, with every problem found at once:
- * env merge and input rules, OpenTofu variable mapping, engine assets,
- * target compatibility.
+ * env merge and input rules, the engine's own checks (variables, assets),
+ * the package's scripts, target compatibility.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
-import { type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
-import { mapVariables, scanVariables, tfVarEnv, type VariableMapping } from "../engines/tofu-variables.js";
-import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles } from "../env/merge.js";
+import { ValidationError } from "@productive-k3s/pkg-format/errors";
+import type { Engine } from "../engines/engine.js";
+import { engineFor } from "../engines/engine-for.js";
+import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles, uncarriableValues } from "../env/merge.js";
+import { isDir, isFile } from "../path-kind.js";
+import type { OpenedProfile } from "../profile/opened-profile.js";
+import type { ResolvedInputs } from "../profile/resolved-inputs.js";
 import { SecretSet } from "../secrets.js";
-import type { OpenedProfile } from "./open-profile.js";
 import { checkTarget } from "./target.js";
 
 export interface InputOptions {
@@ -22,125 +25,100 @@ export interface InputOptions {
   stored?: Record<string, string>;
 }
 
-export interface ResolvedInputs {
-  merged: MergedEnv;
-  /** Values handed to the engine (all merged keys). */
-  env: Record<string, string>;
-  /** Extra child environment: TF_VAR_<v> for OpenTofu. */
-  engineEnv: Record<string, string>;
-  variables?: VariableMapping;
-  /** Names whose values are never stored (sensitive inputs, keys feeding sensitive tofu variables). */
-  sensitiveNames: string[];
-  secrets: SecretSet;
-  problems: Problem[];
-  warnings: Problem[];
-  workingDir: string;
+/** Keys Infra itself reads from the inputs (the target statement of remote profiles, see target.ts). */
+const RUNTIME_KEYS = new Set(["PK3S_TARGET_ARCH", "PK3S_TARGET_OS"]);
+
+/** Undeclared values shorter than this are not masked in output (`DEBUG=1` must not mask every "1"). */
+const UNDECLARED_MASK_MIN_LENGTH = 8;
+
+/**
+ * Decision (review of issue 11): a key from the invoking machine (env file,
+ * --set, or values stored by an older version) that the profile does not
+ * declare — not in spec.inputs, not in the package's profile.env, not feeding
+ * a variable the scenario declares, not a runtime key — is treated as
+ * SENSITIVE: it still reaches the engine (an env file may rightly carry
+ * AWS_PROFILE or AWS_SECRET_ACCESS_KEY for a provider), but its value is never
+ * stored in instance.json nor shown by status (only its name, with the
+ * sensitive ones), and it is masked in output when it is 8 characters or
+ * longer. Refusing such keys would break shared env files and provider
+ * credentials; dropping them would silently change what the engine gets;
+ * storing them in clear (the old behaviour) kept credentials the profile never
+ * promised to protect.
+ */
+function undeclaredKeys(profile: OpenedProfile, merged: MergedEnv, variables: Record<string, string> | undefined): string[] {
+  const declared = new Set<string>([
+    ...profile.manifest.spec.inputs.map((i) => i.name),
+    ...Object.keys(profile.env),
+    ...Object.values(variables ?? {}),
+    ...RUNTIME_KEYS,
+  ]);
+  return Object.keys(merged.values)
+    .filter((key) => !declared.has(key) && merged.origins[key]?.kind !== "package")
+    .sort();
 }
 
-async function exists(path: string, kind: "file" | "dir"): Promise<boolean> {
-  try {
-    const s = await stat(path);
-    return kind === "file" ? s.isFile() : s.isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-export async function resolveInputs(profile: OpenedProfile, options: InputOptions = {}): Promise<ResolvedInputs> {
+export async function resolveInputs(
+  profile: OpenedProfile,
+  options: InputOptions = {},
+  engine: Engine = engineFor(profile.manifest),
+): Promise<ResolvedInputs> {
   const { manifest } = profile;
   const files = await readEnvFiles(options.envFiles ?? []);
   const layers: EnvLayer[] = [{ origin: "package", values: profile.env }];
   if (options.stored !== undefined) layers.push({ origin: "stored", values: options.stored });
   layers.push(...files.layers, parseSets(options.sets ?? []));
-  const inputs = manifest.spec.inputs;
-  const merged = mergeEnv(layers, inputs);
-  const problems = [...merged.problems];
+  const merged = mergeEnv(layers, manifest.spec.inputs);
+  const problems = [...merged.problems, ...uncarriableValues(merged)];
   const warnings = [...files.warnings, ...merged.warnings];
   const secrets = new SecretSet(merged.sensitiveNames.map((n) => merged.values[n] ?? ""));
   const sensitiveNames = new Set(merged.sensitiveNames);
 
-  const engine = manifest.spec.engine;
-  const workingDir = resolve(profile.root, engine.workingDir);
-  if (!(await exists(workingDir, "dir"))) {
+  const workingDir = resolve(profile.root, manifest.spec.engine.workingDir);
+  if (!(await isDir(workingDir))) {
     problems.push({
       path: "spec.engine.workingDir",
       severity: "error",
-      message: `the engine's working directory ${engine.workingDir} is not in the package`,
+      message: `the engine's working directory ${manifest.spec.engine.workingDir} is not in the package`,
     });
   }
-
-  let variables: VariableMapping | undefined;
-  let engineEnv: Record<string, string> = {};
-  if (engine.type === "opentofu") {
-    const scanned = await scanVariables(workingDir);
-    if (scanned.files.length === 0) {
-      problems.push({
-        path: "spec.engine.workingDir",
-        severity: "error",
-        message: `no *.tf files in ${engine.workingDir} (the OpenTofu root module)`,
-      });
-    }
-    variables = mapVariables(
-      merged.values,
-      scanned.variables,
-      inputs.map((i) => i.name),
-    );
-    // A required variable fed by a missing input is already reported as that input.
-    const missingInputs = new Set(merged.problems.map((p) => p.path));
-    const prefix = variables.prefix;
-    const fedByMissing = (path: string | undefined): boolean => {
-      const name = path?.startsWith("variable.") ? path.slice("variable.".length) : undefined;
-      if (name === undefined) return false;
-      return missingInputs.has(`TF_VAR_${name}`) || (prefix !== undefined && missingInputs.has(`${prefix}${name.toUpperCase()}`));
-    };
-    for (const p of variables.problems.filter((q) => !fedByMissing(q.path)))
-      problems.push({ ...p, ...(p.file === undefined ? {} : { file: `${engine.workingDir}/${p.file}` }) });
-    for (const v of scanned.variables) {
-      const key = variables.sources[v.name];
-      if (v.sensitive && key !== undefined) {
-        sensitiveNames.add(key);
-        secrets.add(merged.values[key]);
-      }
-    }
-    engineEnv = tfVarEnv(variables);
-  } else if (engine.type === "ansible") {
-    const playbook = engine.playbook ?? "playbook.yml";
-    if (!(await exists(join(workingDir, playbook), "file"))) {
-      problems.push({
-        path: "spec.engine.playbook",
-        severity: "error",
-        message: `playbook ${engine.workingDir}/${playbook} is not in the package`,
-      });
-    }
-    if (
-      engine.inventory !== undefined &&
-      !(await exists(join(workingDir, engine.inventory), "file")) &&
-      !(await exists(join(workingDir, engine.inventory), "dir"))
-    ) {
-      problems.push({
-        path: "spec.engine.inventory",
-        severity: "error",
-        message: `inventory ${engine.workingDir}/${engine.inventory} is not in the package`,
-      });
-    }
+  const missingInputs = new Set(merged.problems.map((p) => p.path).filter((p): p is string => p !== undefined));
+  const own = await engine.variables({ workingDir, values: merged.values, missingInputs });
+  problems.push(...own.problems);
+  for (const key of own.sensitiveKeys) {
+    sensitiveNames.add(key);
+    secrets.add(merged.values[key]);
   }
+
   const exec = manifest.spec.execution ?? {};
   for (const key of ["installScript", "planScript", "statusScript", "destroyScript"] as const) {
     const script = exec[key];
-    if (script !== undefined && !(await exists(join(profile.root, script), "file"))) {
+    if (script !== undefined && !(await isFile(join(profile.root, script)))) {
       problems.push({ path: `spec.execution.${key}`, severity: "error", message: `${script} is not in the package` });
     }
   }
 
-  const target = checkTarget(manifest, merged.values);
+  const undeclared = undeclaredKeys(profile, merged, own.variables);
+  for (const key of undeclared) {
+    sensitiveNames.add(key);
+    const value = merged.values[key] ?? "";
+    if (value.length >= UNDECLARED_MASK_MIN_LENGTH) secrets.add(value);
+  }
+  if (undeclared.length > 0) {
+    warnings.push({
+      severity: "warning",
+      message: `${undeclared.join(", ")} ${undeclared.length === 1 ? "is not an input" : "are not inputs"} of profile ${manifest.metadata.name}: passed to the engine, but treated as sensitive (never stored; pass ${undeclared.length === 1 ? "it" : "them"} again for destroy)`,
+    });
+  }
+
+  const target = checkTarget(manifest, engine.target(), merged.values);
   problems.push(...target.problems);
   warnings.push(...target.warnings);
 
   return {
     merged,
     env: merged.values,
-    engineEnv,
-    ...(variables === undefined ? {} : { variables }),
+    engineEnv: own.env,
+    ...(own.variables === undefined ? {} : { variables: own.variables }),
     sensitiveNames: [...sensitiveNames].sort(),
     secrets,
     problems,

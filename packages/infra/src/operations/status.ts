@@ -1,10 +1,11 @@
 /** `profile status`, `profile outputs`, `profile list`: read the stored instance, no package needed. */
-import { readJsonFile } from "@productive-k3s/pkg-format/atomic";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { inspectLock } from "@productive-k3s/pkg-format/lock";
 import { MASK } from "@productive-k3s/pkg-format/redact";
-import { tofuPaths } from "../engines/opentofu.js";
+import { engineKind } from "../engines/engine-for.js";
+import { openProfile } from "../profile/opened-profile.js";
 import {
+  checkedInstanceName,
   type InstanceRecord,
   type InstanceStatus,
   instancePaths,
@@ -12,12 +13,10 @@ import {
   type RunSummary,
   readInstance,
   readSensitiveOutputs,
-  validateInstanceName,
 } from "../state/instance-store.js";
-import { openProfile } from "./open-profile.js";
 
 async function loadRecord(instance: string): Promise<InstanceRecord> {
-  const paths = instancePaths(validateInstanceName(instance));
+  const paths = instancePaths(checkedInstanceName(instance));
   const record = await readInstance(paths);
   if (record === undefined) {
     throw new NotFoundError(`no instance named ${instance}`, {
@@ -36,7 +35,7 @@ export async function effectiveStatus(instance: string, record: InstanceRecord):
 }
 
 export async function instanceFromOptions(options: { instance?: string | undefined; tgz?: string | undefined }): Promise<string> {
-  if (options.instance !== undefined) return options.instance;
+  if (options.instance !== undefined) return checkedInstanceName(options.instance);
   if (options.tgz === undefined) throw new UsageError("name the instance with --instance (or give --tgz to use the profile's name)");
   const profile = await openProfile(options.tgz);
   try {
@@ -88,7 +87,7 @@ async function runStatusScript(instance: string, record: InstanceRecord): Promis
     const { access, constants } = await import("node:fs/promises");
     const { join } = await import("node:path");
     const { runProcess } = await import("@productive-k3s/pkg-format/process");
-    const { SecretSet } = await import("../secrets.js");
+    const { SecretSet, redactError } = await import("../secrets.js");
     const { outputsEnv } = await import("../engines/outputs-file.js");
     const sensitive = await readSensitiveOutputs(paths);
     const secrets = new SecretSet(Object.values(sensitive).map((v) => (typeof v === "string" ? v : JSON.stringify(v))));
@@ -112,8 +111,11 @@ async function runStatusScript(instance: string, record: InstanceRecord): Promis
       redact: secrets.redact,
       timeoutMs: 60_000,
       toolName: script,
+    }).catch((err: unknown) => {
+      throw redactError(err, secrets.redact);
     });
-    return { script, exitCode: result.exitCode, output: `${result.stdout}${result.stderr}`.trimEnd() };
+    // Redacted as a whole too: a multi-line sensitive output (a kubeconfig, a PEM key) spans the captured lines.
+    return { script, exitCode: result.exitCode, output: secrets.redact(`${result.stdout}${result.stderr}`).trimEnd() };
   } finally {
     await profile.cleanup();
   }
@@ -128,11 +130,7 @@ export async function profileStatus(options: {
   const record = await loadRecord(instance);
   const status = await effectiveStatus(instance, record);
   const paths = instancePaths(instance);
-  let resources: number | undefined;
-  if (record.engine === "opentofu") {
-    const state = await readJsonFile<{ resources?: unknown[] }>(tofuPaths(paths.engineDir).state).catch(() => undefined);
-    if (state !== undefined) resources = Array.isArray(state.resources) ? state.resources.length : 0;
-  }
+  const { resources } = (await engineKind(record.engine)?.stateSummary(paths.engineDir)) ?? {};
   const outputs: Record<string, unknown> = { ...record.outputs };
   for (const name of record.sensitiveOutputs) outputs[name] = MASK;
   const lastRun = record.runs.at(-1);

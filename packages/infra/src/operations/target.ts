@@ -1,8 +1,8 @@
 /**
  * Target compatibility (spec.runtime). `runtime.os` / `runtime.architectures`
  * describe the machines the profile provisions or configures.
- * - When the target is this machine (script engine, or ansible with the
- *   generated localhost inventory), they are checked against this host
+ * - When the target is this machine (the engine says so: the script engine,
+ *   ansible with the generated localhost inventory), they are checked against this host
  *   (`process.arch` as amd64/arm64/..., `/etc/os-release` as <ID>-<VERSION_ID>,
  *   e.g. ubuntu-24.04; an entry without a version matches any version).
  * - Otherwise (remote targets), the invoking machine may state the target with
@@ -45,12 +45,11 @@ function osMatches(declared: string, actual: string): boolean {
   return declared === actual || actual.startsWith(`${declared}-`);
 }
 
-export function targetIsLocal(manifest: ProfileManifest): boolean {
-  const engine = manifest.spec.engine;
-  return engine.type === "script" || (engine.type === "ansible" && engine.inventory === undefined);
-}
-
-export function checkTarget(manifest: ProfileManifest, env: Record<string, string>): { problems: Problem[]; warnings: Problem[] } {
+export function checkTarget(
+  manifest: ProfileManifest,
+  target: "this-machine" | "remote",
+  env: Record<string, string>,
+): { problems: Problem[]; warnings: Problem[] } {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const archs = manifest.spec.runtime?.architectures;
@@ -64,7 +63,7 @@ export function checkTarget(manifest: ProfileManifest, env: Record<string, strin
       });
     }
   }
-  const local = targetIsLocal(manifest);
+  const local = target === "this-machine";
   const arch = env.PK3S_TARGET_ARCH || (local ? hostArch() : undefined);
   const os = env.PK3S_TARGET_OS || (local ? hostOs() : undefined);
   const what = env.PK3S_TARGET_ARCH || env.PK3S_TARGET_OS ? "the target (PK3S_TARGET_*)" : "this machine";

@@ -1,8 +1,9 @@
 /** `profile validate`: the package, the inputs against spec.inputs and the scenario, target compatibility. Runs nothing. */
 import type { Problem } from "@productive-k3s/pkg-format/errors";
+import { engineFor } from "../engines/engine-for.js";
 import { describeInputs } from "../env/merge.js";
-import { openProfile } from "./open-profile.js";
-import { printWarnings, requireEngineTool } from "./prepare.js";
+import { openProfile } from "../profile/opened-profile.js";
+import { printWarnings } from "./prepare.js";
 import { assertNoProblems, type InputOptions, resolveInputs } from "./resolve-inputs.js";
 
 export interface ValidateOptions extends InputOptions {
@@ -15,6 +16,7 @@ export interface ValidateResult {
   profile: string;
   version: string;
   category: string;
+  description?: string;
   digest: string;
   engine: string;
   scenario: string;
@@ -26,10 +28,11 @@ export interface ValidateResult {
 export async function validateProfile(options: ValidateOptions): Promise<ValidateResult> {
   const profile = await openProfile(options.tgz, { strict: options.strict === true });
   try {
-    const resolved = await resolveInputs(profile, options);
+    const engine = engineFor(profile.manifest);
+    const resolved = await resolveInputs(profile, options, engine);
     const warnings: Problem[] = [...profile.warnings.map((w) => ({ severity: "warning" as const, ...w })), ...resolved.warnings];
     try {
-      requireEngineTool(profile.manifest);
+      engine.tool();
     } catch (err) {
       warnings.push({ severity: "warning", message: `${(err as Error).message}: plan/install/destroy will fail until it is installed` });
     }
@@ -41,11 +44,12 @@ export async function validateProfile(options: ValidateOptions): Promise<Validat
       profile: m.metadata.name,
       version: m.metadata.version,
       category: m.metadata.category,
+      ...(m.metadata.description === undefined ? {} : { description: m.metadata.description }),
       digest: profile.digest,
       engine: m.spec.engine.type,
       scenario: m.spec.scenario.type,
       inputs: describeInputs(m.spec.inputs, resolved.merged),
-      ...(resolved.variables === undefined ? {} : { variables: resolved.variables.sources }),
+      ...(resolved.variables === undefined ? {} : { variables: resolved.variables }),
       warnings,
     };
   } finally {

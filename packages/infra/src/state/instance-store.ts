@@ -16,73 +16,19 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
-import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { ValidationError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
 import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
+import { InstanceRecord } from "./instance-schema.js";
 
-export type InstanceStatus = "planned" | "running" | "installed" | "failed" | "interrupted" | "destroyed";
-export type Action = "plan" | "install" | "destroy";
+export type { Action, CurrentRun, InstanceStatus, RunSummary, SavedPlan } from "./instance-schema.js";
+export { InstanceRecord } from "./instance-schema.js";
 
-export interface RunSummary {
-  id: string;
-  action: Action;
-  startedAt: string;
-  endedAt?: string;
-  exitCode?: number;
-  status: "running" | "succeeded" | "failed" | "interrupted";
-  record: string;
-  log: string;
-}
-
-export interface SavedPlan {
-  runId: string;
-  file: string;
-  digest: string;
-  inputsHash: string;
-  createdAt: string;
-  changes?: { add: number; change: number; destroy: number };
-}
-
-export interface CurrentRun {
-  runId: string;
-  action: Action;
-  pid: number;
-  host: string;
-  startedAt: string;
-}
-
-export interface InstanceRecord {
-  schemaVersion: 1;
-  instance: string;
-  profile: { name: string; version: string; category: string };
-  digest: string;
-  engine: string;
-  scenario: string;
-  status: InstanceStatus;
-  /** Non-sensitive input values (the merged env minus sensitive inputs). */
-  inputs: Record<string, string>;
-  /** Names only: their values are never stored. */
-  sensitiveInputs: string[];
-  outputs: Record<string, unknown>;
-  sensitiveOutputs: string[];
-  plan?: SavedPlan | undefined;
-  current?: CurrentRun | undefined;
-  runs: RunSummary[];
-  createdAt: string;
-  updatedAt: string;
-  installedAt?: string | undefined;
-  destroyedAt?: string | undefined;
-}
-
-const INSTANCE_NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 const MAX_RUNS_KEPT = 100;
 
-export function validateInstanceName(name: string): string {
-  if (!INSTANCE_NAME.test(name) || name.includes("..")) {
-    throw new UsageError(`invalid instance name ${JSON.stringify(name)}`, {
-      hint: "use 1-63 lowercase letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
-    });
-  }
-  return name;
+/** The instance name as given (--instance, or the profile's name), or a usage error (exit 2): it becomes a directory name. */
+export function checkedInstanceName(name: string): string {
+  return assertValidName("instance", name, "instance name");
 }
 
 export function instancesRoot(): string {
@@ -101,7 +47,7 @@ export interface InstancePaths {
 }
 
 export function instancePaths(instance: string): InstancePaths {
-  const dir = join(instancesRoot(), validateInstanceName(instance));
+  const dir = join(instancesRoot(), checkedInstanceName(instance));
   return {
     dir,
     record: join(dir, "instance.json"),
@@ -121,14 +67,45 @@ export async function ensureInstanceDirs(paths: InstancePaths): Promise<void> {
   await ensurePrivateDir(paths.runsDir);
 }
 
+const DAMAGED_HINT = "inspect or restore the file; `productive-k3s-infra profile destroy --instance <name> --purge` removes the instance";
+
+/** The record, `undefined` when the instance does not exist; a damaged record is an error naming the file and fields (exit 4). */
 export async function readInstance(paths: InstancePaths): Promise<InstanceRecord | undefined> {
-  return readJsonFile<InstanceRecord>(paths.record);
+  let raw: unknown;
+  try {
+    raw = await readJsonFile(paths.record);
+  } catch (err) {
+    throw new ValidationError(
+      `instance record ${paths.record} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      [],
+      {
+        where: paths.record,
+        hint: DAMAGED_HINT,
+      },
+    );
+  }
+  if (raw === undefined) return undefined;
+  const parsed = InstanceRecord.safeParse(raw);
+  if (!parsed.success) {
+    throw new ValidationError(
+      `instance record ${paths.record} is damaged`,
+      parsed.error.issues.map((i) => ({ file: paths.record, path: fieldPath(i.path), message: i.message, severity: "error" as const })),
+      { where: paths.record, hint: DAMAGED_HINT },
+    );
+  }
+  return parsed.data;
 }
 
+/** `runs[0].status` */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+}
+
+/** Validated before it is written: Infra never stores a record it could not read back. */
 export async function writeInstance(paths: InstancePaths, record: InstanceRecord): Promise<void> {
   record.updatedAt = new Date().toISOString();
   if (record.runs.length > MAX_RUNS_KEPT) record.runs = record.runs.slice(-MAX_RUNS_KEPT);
-  await writeJsonAtomic(paths.record, record);
+  await writeJsonAtomic(paths.record, InstanceRecord.parse(record));
 }
 
 export async function readSensitiveOutputs(paths: InstancePaths): Promise<Record<string, unknown>> {
@@ -147,7 +124,7 @@ export async function listInstanceNames(): Promise<string[]> {
   try {
     const entries = await readdir(instancesRoot(), { withFileTypes: true });
     return entries
-      .filter((e) => e.isDirectory() && INSTANCE_NAME.test(e.name))
+      .filter((e) => e.isDirectory() && isValidName("instance", e.name))
       .map((e) => e.name)
       .sort();
   } catch (err) {

@@ -9,9 +9,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName, isValidName, nameRuleText } from "@productive-k3s/pkg-format/names";
 import { configDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import { packageRoot } from "@productive-k3s/pkg-format/version";
-import { assertCatalogName, type CatalogAuthConfig, type CatalogSource, normaliseSourceUrl } from "./catalog-source.js";
+import { type CatalogAuthConfig, type CatalogSource, normaliseSourceUrl } from "./catalog-source.js";
 
 export interface Pk3sConfig {
   catalogs: CatalogSource[];
@@ -60,7 +61,8 @@ export async function loadConfig(): Promise<Pk3sConfig> {
     const path = `catalogs[${i}]`;
     if (typeof c !== "object" || c === null) throw invalid(file, path, "expected an object");
     const e = c as Record<string, unknown>;
-    if (typeof e.name !== "string") throw invalid(file, `${path}.name`, "expected a string");
+    if (typeof e.name !== "string" || !isValidName("catalog", e.name))
+      throw invalid(file, `${path}.name`, `expected a catalog name: ${nameRuleText("catalog")}`);
     if (typeof e.url !== "string") throw invalid(file, `${path}.url`, "expected a string");
     const priority = e.priority ?? 0;
     if (typeof priority !== "number" || !Number.isInteger(priority)) throw invalid(file, `${path}.priority`, "expected an integer");
@@ -113,7 +115,7 @@ export interface AddCatalogInput {
 }
 
 export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
-  assertCatalogName(input.name);
+  assertValidName("catalog", input.name, "catalog name");
   if (input.tokenEnv !== undefined && (input.username !== undefined || input.passwordEnv !== undefined)) {
     throw new UsageError("use either --token-env or --username/--password-env, not both");
   }

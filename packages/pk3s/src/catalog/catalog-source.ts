@@ -20,16 +20,6 @@ export interface CatalogSource {
   auth?: CatalogAuthConfig | undefined;
 }
 
-const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-export function assertCatalogName(name: string): void {
-  if (!NAME_RE.test(name)) {
-    throw new UsageError(`invalid catalog name "${name}"`, {
-      hint: "use lowercase letters, digits and '-' (like a DNS label), e.g. internal",
-    });
-  }
-}
-
 function isIndexFile(pathname: string): boolean {
   return /\.(ya?ml|json)$/i.test(pathname);
 }

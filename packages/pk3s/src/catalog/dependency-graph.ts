@@ -6,7 +6,7 @@
  */
 import { NotFoundError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import semver from "semver";
-import type { LoadedCatalog, ResolvedEntry } from "./catalog-set.js";
+import type { LoadedCatalog, ResolvedEntry } from "./loaded-catalog.js";
 import { candidatesFor, isSemver, type PackageSpec, parseSpec, resolveEntry, sortVersionsDesc } from "./resolve.js";
 
 export interface Constraint {

@@ -11,9 +11,11 @@
  *   picked when they are the package's only versions and no range is given.
  */
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
+import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import semver from "semver";
 import { byPriority } from "./catalog-config.js";
-import type { LoadedCatalog, ResolvedEntry } from "./catalog-set.js";
+import type { LoadedCatalog, ResolvedEntry } from "./loaded-catalog.js";
 
 export type PackageType = "addon" | "profile";
 
@@ -24,8 +26,7 @@ export interface PackageSpec {
   raw: string;
 }
 
-const NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-
+/** `[catalog/]name[@range]` from the command line; both names follow pkg-format's shared rules. */
 export function parseSpec(raw: string): PackageSpec {
   const at = raw.indexOf("@");
   const head = at === -1 ? raw : raw.slice(0, at);
@@ -33,10 +34,12 @@ export function parseSpec(raw: string): PackageSpec {
   const slash = head.indexOf("/");
   const catalog = slash === -1 ? undefined : head.slice(0, slash);
   const name = slash === -1 ? head : head.slice(slash + 1);
-  if (!NAME_RE.test(name) || (catalog !== undefined && !NAME_RE.test(catalog))) {
-    throw new UsageError(`invalid package reference "${raw}"`, { hint: "use name, name@range or catalog/name@range, e.g. longhorn@^1.2" });
-  }
-  if (range === "") throw new UsageError(`empty version range in "${raw}"`);
+  if (catalog !== undefined) assertValidName("catalog", catalog, "catalog name");
+  assertValidName("package", name, "package name");
+  if (range === "")
+    throw new UsageError(`empty version range in ${quoteForTerminal(raw)}`, {
+      hint: "use name, name@range or catalog/name@range, e.g. longhorn@^1.2",
+    });
   return { catalog, name, range, raw };
 }
 

@@ -1,5 +1,6 @@
 import { emit, log } from "@productive-k3s/pkg-format/cli";
 import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import { withJson } from "./options.js";
 
@@ -51,9 +52,11 @@ export function registerCatalog(program: Command): void {
           offline: o.offline,
         });
         emit(o, { ok: true, ...r }, () =>
-          r.entries === null
-            ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
-            : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
+          terminalLine(
+            r.entries === null
+              ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
+              : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
+          ),
         );
       },
     );
@@ -67,9 +70,10 @@ export function registerCatalog(program: Command): void {
         r.catalogs.length === 0
           ? "no catalogs configured; add one with: pk3s catalog add <name> <url|path>"
           : r.catalogs
-              .map(
-                (c) =>
+              .map((c) =>
+                terminalLine(
                   `${c.name}${c.isDefault ? " (default)" : ""}  ${c.url}  priority ${c.priority}${c.auth ? `  ${c.auth}` : ""}${c.lastFetched ? `  fetched ${c.lastFetched}` : ""}`,
+                ),
               )
               .join("\n"),
       );
@@ -80,7 +84,7 @@ export function registerCatalog(program: Command): void {
     .action(async (name: string, o: { json?: boolean }) => {
       const { removeCatalog } = await import("../operations/catalog-ops.js");
       const r = await removeCatalog(name);
-      emit(o, { ok: true, ...r }, () => `removed catalog ${name}`);
+      emit(o, { ok: true, ...r }, () => terminalLine(`removed catalog ${name}`));
     });
 
   withJson(catalog.command("update [name]").description("fetch catalog indexes now (conditional GET) and refresh the cache"))
@@ -88,8 +92,9 @@ export function registerCatalog(program: Command): void {
     .action(async (name: string | undefined, o: { json?: boolean }) => {
       const { updateCatalogs } = await import("../operations/catalog-ops.js");
       const r = await updateCatalogs(name);
-      if (o.json !== true) for (const c of r.catalogs) for (const w of c.warnings) log(formatProblem(w));
-      emit(o, { ok: true, ...r }, () => r.catalogs.map((c) => `${c.name}: ${c.entries} entries (${c.origin})`).join("\n"));
+      // Problems quote the index (unknown keys, kinds, URLs): made terminal-safe.
+      if (o.json !== true) for (const c of r.catalogs) for (const w of c.warnings) log(terminalLine(formatProblem(w)));
+      emit(o, { ok: true, ...r }, () => r.catalogs.map((c) => terminalLine(`${c.name}: ${c.entries} entries (${c.origin})`)).join("\n"));
     });
 
   withJson(

@@ -1,5 +1,6 @@
 /** `pk3s addon ...` and `pk3s profile ...`: show, pull and the delegating verbs. */
 import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import type { ProfileAction } from "../operations/runtime-actions.js";
 import { registerAddonLifecycle } from "./addon-lifecycle.js";
@@ -50,7 +51,9 @@ function registerShowPull(group: Command, kind: Kind): void {
     .action(async (spec: string, o: FetchOptionValues & { output?: string }) => {
       const { pull } = await import("../operations/pull.js");
       const r = await pull(spec, kind, o.output, o);
-      emit(o, { ok: true, ...r }, () => `${r.file} (${r.name}@${r.version}, ${r.digest}${r.fromCache ? ", from cache" : ""})`);
+      emit(o, { ok: true, ...r }, () =>
+        terminalLine(`${r.file} (${r.name}@${r.version}, ${r.digest}${r.fromCache ? ", from cache" : ""})`),
+      );
     });
 }
 

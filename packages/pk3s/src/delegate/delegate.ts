@@ -1,11 +1,12 @@
 /**
  * Running a runtime: stdio inherited (or stdout captured for `--json`
- * aggregation and status queries), signals forwarded, and the runtime's exit
- * code handed back verbatim.
+ * aggregation and status queries), signals relayed once (`signal-relay.ts`),
+ * and the runtime's exit code handed back verbatim.
  */
 import { spawn } from "node:child_process";
 import { MissingToolError } from "@productive-k3s/pkg-format/errors";
 import type { RuntimeCommand } from "./runtime-bin.js";
+import { relaySignals } from "./signal-relay.js";
 
 export interface RunRuntimeOptions {
   /** Capture stdout instead of inheriting it (stderr is always inherited). */
@@ -36,17 +37,7 @@ export function runRuntime(runtime: RuntimeCommand, args: readonly string[], opt
     child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
-    const forward = (signal: NodeJS.Signals) => () => {
-      child.kill(signal);
-    };
-    const onInt = forward("SIGINT");
-    const onTerm = forward("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-    const cleanup = (): void => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    };
+    const cleanup = relaySignals(child);
     child.on("error", (err: NodeJS.ErrnoException) => {
       cleanup();
       if (err.code === "ENOENT" || err.code === "EACCES") {
@@ -57,7 +48,8 @@ export function runRuntime(runtime: RuntimeCommand, args: readonly string[], opt
     });
     child.on("close", (code, signal) => {
       cleanup();
-      const exitCode = code ?? (signal === "SIGINT" || signal === "SIGTERM" ? 130 : 1);
+      // A runtime killed by a signal (not exiting with its own code): 130 for an interrupt, as the runtimes do.
+      const exitCode = code ?? (signal === "SIGINT" || signal === "SIGTERM" || signal === "SIGHUP" || signal === "SIGQUIT" ? 130 : 1);
       resolvePromise({ exitCode, stdout, stderr, signal });
     });
   });

@@ -10,7 +10,7 @@ import { createWriteStream } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { IntegrityError, NotFoundError } from "@productive-k3s/pkg-format/errors";
-import type { ResolvedEntry } from "../catalog/catalog-set.js";
+import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { displayUrl, type OriginAuth } from "../fetch/fetcher.js";
 import type { Transport } from "../fetch/transport.js";
 import { commitVerified, digestHex, readVerified, tempPackagePath } from "./package-cache.js";
@@ -67,7 +67,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
     });
   }
   const cap = entry.size ?? defaultCap();
-  return options.transport.fetch({ url, label, auth: options.auth, maxBytes: cap }, async (res) => {
+  return options.transport.fetch({ url, label, auth: options.auth, maxBytes: cap, expectedBytes: entry.size }, async (res) => {
     const temp = await tempPackagePath();
     let committed = false;
     try {

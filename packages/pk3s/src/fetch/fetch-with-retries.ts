@@ -4,7 +4,7 @@
  */
 import { StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl, type Fetcher, type FetchRequest, type FetchResponse, RetryableFetchError } from "./fetcher.js";
-import { classifyNetworkError, type TimeoutSettings } from "./network-errors.js";
+import { classifyNetworkError } from "./network-errors.js";
 
 export interface RetryPolicy {
   tries: number;
@@ -18,7 +18,6 @@ export async function fetchWithRetries<T>(
   fetcher: Fetcher,
   request: FetchRequest,
   policy: RetryPolicy,
-  timeouts: TimeoutSettings,
   consume: (response: FetchResponse) => Promise<T>,
 ): Promise<T> {
   let last: RetryableFetchError | undefined;
@@ -29,7 +28,7 @@ export async function fetchWithRetries<T>(
         return await consume(response);
       } catch (err) {
         await response.discard().catch(() => undefined);
-        throw classifyNetworkError(err, response.url, request.label, timeouts);
+        throw classifyNetworkError(err, response.url, request.label);
       }
     } catch (err) {
       if (!(err instanceof RetryableFetchError)) throw err;

@@ -23,6 +23,8 @@ export interface FetchRequest {
   lastModified?: string | undefined;
   /** Refuse bodies larger than this many bytes. */
   maxBytes?: number | undefined;
+  /** The size the caller expects (a catalog entry's `size`): scales the request's deadline. */
+  expectedBytes?: number | undefined;
 }
 
 export interface FetchResponse {

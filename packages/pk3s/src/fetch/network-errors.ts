@@ -1,23 +1,23 @@
 /**
  * Turning transport failures into the shared typed errors: what failed and
  * which URL, never a stack. Connection resets and truncated bodies become
- * retryable; timeouts and DNS failures do not (retrying a stall only
- * multiplies the wait the user configured).
+ * retryable; timeouts, TLS and DNS failures do not (retrying a stall only
+ * multiplies the wait the user configured). The fetcher's own timeouts
+ * arrive here already typed.
  */
 import { Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl, RetryableFetchError } from "./fetcher.js";
 
-const RETRYABLE_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ECONNABORTED",
-  "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ECONNABORTED", "EAI_AGAIN", "ERR_STREAM_PREMATURE_CLOSE"]);
+const TLS_TRUST_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
-const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
 
 function errorCode(err: unknown): string | undefined {
   let current: unknown = err;
@@ -29,28 +29,15 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export interface TimeoutSettings {
-  connectTimeoutMs: number;
-  idleTimeoutMs: number;
-}
-
 /**
  * Map a thrown transport error to a retryable error or a final typed error.
  * Typed errors (already classified) pass through.
  */
-export function classifyNetworkError(err: unknown, url: URL, label: string, timeouts: TimeoutSettings): Error {
+export function classifyNetworkError(err: unknown, url: URL, label: string): Error {
   if (err instanceof Pk3sError || err instanceof RetryableFetchError) return err;
   const code = errorCode(err);
   const shown = displayUrl(url);
   const detail = err instanceof Error ? err.message : String(err);
-  if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    const which = code === "UND_ERR_CONNECT_TIMEOUT" ? "connecting" : "waiting for data";
-    const limit = code === "UND_ERR_CONNECT_TIMEOUT" ? timeouts.connectTimeoutMs : timeouts.idleTimeoutMs;
-    return new StepFailedError(`${label}: timed out after ${limit / 1000}s ${which} (${shown})`, {
-      where: shown,
-      hint: "check the network or raise PK3S_HTTP_TIMEOUT / PK3S_CONNECT_TIMEOUT (seconds)",
-    });
-  }
   if (code !== undefined && RETRYABLE_CODES.has(code)) {
     return new RetryableFetchError(`${label}: connection failed (${code}: ${detail}) for ${shown}`, undefined, { cause: err });
   }
@@ -58,6 +45,18 @@ export function classifyNetworkError(err: unknown, url: URL, label: string, time
     return new StepFailedError(`${label}: host not found for ${shown}`, {
       where: shown,
       hint: "check the URL and your DNS/proxy settings",
+    });
+  }
+  if (code === "ETIMEDOUT") {
+    return new StepFailedError(`${label}: connection timed out for ${shown}: ${detail}`, {
+      where: shown,
+      hint: "check the network and proxy settings",
+    });
+  }
+  if (code !== undefined && TLS_TRUST_CODES.has(code)) {
+    return new StepFailedError(`${label}: TLS certificate not accepted for ${shown}: ${detail} (${code})`, {
+      where: shown,
+      hint: "a private CA can be trusted with NODE_EXTRA_CA_CERTS=/path/to/ca.pem",
     });
   }
   return new StepFailedError(`${label}: network failure for ${shown}: ${detail}${code ? ` (${code})` : ""}`, { where: shown });

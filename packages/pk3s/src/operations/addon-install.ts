@@ -16,11 +16,13 @@ import { join } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import semver from "semver";
-import type { ResolvedEntry } from "../catalog/catalog-set.js";
 import { type DependencyPlan, entryRef, resolveDependencyPlan } from "../catalog/dependency-graph.js";
+import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { isSemver, parseSpec } from "../catalog/resolve.js";
 import { runRuntime } from "../delegate/delegate.js";
 import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
@@ -157,9 +159,8 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
   if (input.instance !== undefined && input.kubeconfig !== undefined) {
     throw new UsageError("--instance and --kubeconfig both name a cluster; pass only one");
   }
-  if (input.instance !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(input.instance)) {
-    throw new UsageError(`invalid instance name "${input.instance}"`, { hint: "letters, digits, '.', '_' and '-'" });
-  }
+  // The instance is handed to Infra and names a file under the cache: Infra's own rule, checked before anything runs.
+  if (input.instance !== undefined) assertValidName("instance", input.instance, "--instance");
   parseSpec(input.spec); // usage errors before any network access
   return withSession({ offline: input.offline }, async (session) => {
     const catalogs = await session.catalogsReaching([parseSpec(input.spec).name]);
@@ -195,7 +196,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
       kubeconfig = fromInstance.kubeconfig;
     }
     const target = await describeTarget(kubeconfig, input.context);
-    log(formatTarget(target) + (input.instance === undefined ? "" : ` from instance ${input.instance}`));
+    log(terminalLine(formatTarget(target) + (input.instance === undefined ? "" : ` from instance ${input.instance}`)));
 
     const core = requireRuntime("core", input.coreBin);
     const cluster = clusterArgs(kubeconfig, input.context);
@@ -214,7 +215,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
         step.action = "skip";
         step.installedVersion = state.version;
         step.reason = `${entry.name}@${state.version} is already installed`;
-        log(`skipping ${entryRef(entry)}: ${step.reason}`);
+        log(terminalLine(`skipping ${entryRef(entry)}: ${step.reason}`));
         continue;
       }
       const isRoot = entry.name === plan.root.name;
@@ -351,7 +352,8 @@ export function renderInstall(r: AddonInstallResult): string {
     lines.push(`  ${i + 1}. ${s.name}@${s.version} [${s.catalog}] ${s.digest.slice(0, 19)}… ${what}`);
     if (r.dryRun && s.action === "install") for (const c of plannedCommands(s.output)) lines.push(`       would run [${c.step}] ${c.argv}`);
   });
-  return lines.join("\n");
+  // Core's answers echo package data (reasons, chart names, argv): every line is made terminal-safe.
+  return lines.map(terminalLine).join("\n");
 }
 
 /** The commands of Core's dry-run document for one package, shell-quoted. */

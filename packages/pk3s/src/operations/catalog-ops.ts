@@ -1,7 +1,7 @@
 /** `pk3s catalog add|list|remove|update`: configuration and cache refresh. */
-import { rm } from "node:fs/promises";
 import { NotFoundError, type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
-import { catalogCacheDir, readMeta } from "../catalog/catalog-cache.js";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
+import { CatalogCache } from "../catalog/catalog-cache.js";
 import {
   type AddCatalogInput,
   buildCatalogSource,
@@ -74,18 +74,19 @@ export async function addCatalog(
 export async function listCatalogs(): Promise<{ catalogs: CatalogView[] }> {
   const { sources, isDefault } = await effectiveSources();
   const out: CatalogView[] = [];
-  for (const s of byPriority(sources)) out.push(view(s, isDefault, (await readMeta(s.url))?.fetchedAt));
+  for (const s of byPriority(sources)) out.push(view(s, isDefault, (await new CatalogCache(s.url).readMeta())?.fetchedAt));
   return { catalogs: out };
 }
 
 export async function removeCatalog(name: string): Promise<{ removed: string }> {
+  assertValidName("catalog", name, "catalog name");
   const config = await loadConfig();
   const found = config.catalogs.find((c) => c.name === name);
   if (found === undefined)
     throw new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
   config.catalogs = config.catalogs.filter((c) => c.name !== name);
   await saveConfig(config);
-  await rm(catalogCacheDir(found.url), { recursive: true, force: true });
+  await new CatalogCache(found.url).remove();
   return { removed: name };
 }
 
@@ -98,6 +99,7 @@ export interface UpdatedCatalog {
 }
 
 export async function updateCatalogs(name: string | undefined): Promise<{ catalogs: UpdatedCatalog[] }> {
+  if (name !== undefined) assertValidName("catalog", name, "catalog name");
   const { sources } = await effectiveSources();
   if (sources.length === 0) throw noCatalogsError();
   const selected = name === undefined ? sources : sources.filter((s) => s.name === name);

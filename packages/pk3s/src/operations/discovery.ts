@@ -1,9 +1,11 @@
 /** `pk3s search` and `pk3s addon|profile show`: read-only views of the catalogs. */
 import { warn } from "@productive-k3s/pkg-format/cli";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
-import type { ResolvedEntry } from "../catalog/catalog-set.js";
+import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
 import { displayUrl } from "../fetch/fetcher.js";
+import { formatBytes } from "../output/byte-size.js";
 import { Session } from "./session.js";
 
 export interface SearchRow {
@@ -127,17 +129,23 @@ export async function show(rawSpec: string, input: ShowInput): Promise<PackageDe
 
 function formatSize(n: number | null): string {
   if (n === null) return "unknown";
-  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
+  return formatBytes(n);
 }
 
 export function renderSearch(rows: SearchRow[]): string {
   if (rows.length === 0) return "no packages found";
   const header = ["NAME", "TYPE", "VERSION", "CATALOG", "DESCRIPTION"];
   const lines = rows.map((r) => [r.name, r.type, r.version + (r.deprecated ? " (deprecated)" : ""), r.catalog, r.description ?? ""]);
-  return formatColumns([header, ...lines]);
+  // Every cell may come from a catalog: no control character reaches the terminal.
+  return formatColumns([header, ...lines.map((cells) => cells.map(terminalLine))]);
 }
 
+/** `show`'s text. Every field comes from a catalog, so the whole text is made terminal-safe line by line. */
 export function renderDetails(d: PackageDetails): string {
+  return detailLines(d).map(terminalLine).join("\n");
+}
+
+function detailLines(d: PackageDetails): string[] {
   const out = [
     `${d.name}@${d.version} (${d.type}, catalog ${d.catalog})${d.deprecated ? " DEPRECATED" : ""}`,
     `description: ${d.description ?? "-"}`,
@@ -165,5 +173,5 @@ export function renderDetails(d: PackageDetails): string {
       }
     }
   }
-  return out.join("\n");
+  return out;
 }

@@ -1,6 +1,6 @@
 /** Resolve one `[catalog/]name[@range]` and bring its verified bytes into the cache. */
 import { warn } from "@productive-k3s/pkg-format/cli";
-import type { ResolvedEntry } from "../catalog/catalog-set.js";
+import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { type PackageType, parseSpec, resolveEntry } from "../catalog/resolve.js";
 import { type FetchedPackage, fetchPackage } from "../download/download.js";
 import type { Session } from "./session.js";

@@ -5,6 +5,7 @@
  * pass-through options, inherits stdio, and its exit code becomes ours.
  */
 import { log } from "@productive-k3s/pkg-format/cli";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { runRuntime } from "../delegate/delegate.js";
 import { type RuntimeName, requireRuntime } from "../delegate/runtime-bin.js";
 import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
@@ -110,5 +111,7 @@ export function profileArgs(input: ProfileActionInput, tgz: string): string[] {
 }
 
 export async function runProfileAction(input: ProfileActionInput): Promise<DelegationResult> {
+  // Refused here, before a download, by the same rule Infra applies.
+  if (input.instance !== undefined) assertValidName("instance", input.instance, "--instance");
   return delegateOne(input, "profile", "infra", input.infraBin, input.action, (tgz) => profileArgs(input, tgz));
 }

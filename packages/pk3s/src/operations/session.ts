@@ -6,11 +6,12 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
-import type { CompactQuery } from "../catalog/catalog-cache.js";
 import { effectiveSources, noCatalogsError } from "../catalog/catalog-config.js";
-import { type LoadedCatalog, loadCatalogs, type ResolvedEntry } from "../catalog/catalog-set.js";
+import type { CompactQuery } from "../catalog/catalog-query.js";
+import { loadCatalogs } from "../catalog/catalog-set.js";
 import type { CatalogSource } from "../catalog/catalog-source.js";
 import { authForCatalog } from "../catalog/credentials.js";
+import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js";
 import type { PackageSpec } from "../catalog/resolve.js";
 import type { OriginAuth } from "../fetch/fetcher.js";
 import { Transport } from "../fetch/transport.js";

@@ -18,6 +18,8 @@ export interface TestServer {
   url: string;
   origin: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  readonly connections: number;
   /** Route by exact path; unknown paths are 404. */
   route(path: string, handler: Handler): void;
   close(): Promise<void>;
@@ -28,6 +30,10 @@ function wire(server: Server, scheme: "http" | "https"): Promise<TestServer> {
   const counts = new Map<string, number>();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<import("node:net").Socket>();
+  let connections = 0;
+  server.on(scheme === "https" ? "secureConnection" : "connection", () => {
+    connections++;
+  });
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -53,6 +59,9 @@ function wire(server: Server, scheme: "http" | "https"): Promise<TestServer> {
         url: `${origin}/`,
         origin,
         requests,
+        get connections() {
+          return connections;
+        },
         route: (path, handler) => routes.set(path, handler),
         close: () =>
           new Promise<void>((done) => {

@@ -13,6 +13,7 @@
  */
 import type { Command } from "commander";
 import { ExitCode, formatProblem, isPk3sError, UsageError, ValidationError } from "../errors.js";
+import { terminalBlock, terminalLine } from "./terminal-text.js";
 
 export interface GlobalFlags {
   json?: boolean;
@@ -35,7 +36,7 @@ export function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 export function warn(message: string): void {
-  process.stderr.write(`${yellow("warning:")} ${message}\n`);
+  process.stderr.write(`${yellow("warning:")} ${terminalBlock(message)}\n`);
 }
 
 /** Print a command's result: JSON on stdout with `--json`, otherwise the human text. */
@@ -48,18 +49,22 @@ export function emit(flags: GlobalFlags, result: unknown, human: () => string): 
   }
 }
 
-/** Human rendering of any error: what failed, where, what to do next. */
+/**
+ * Human rendering of any error: what failed, where, what to do next.
+ * Messages often quote remote data (catalog fields, URLs, tool output): no
+ * control character in them reaches the terminal (line breaks are kept).
+ */
 export function formatError(err: unknown): string {
   if (isPk3sError(err)) {
-    const lines = [`${red("error:")} ${err.message}`];
+    const lines = [`${red("error:")} ${terminalBlock(err.message)}`];
     if (err instanceof ValidationError) {
-      for (const p of err.problems) lines.push(`  ${formatProblem(p)}`);
+      for (const p of err.problems) lines.push(`  ${terminalBlock(formatProblem(p))}`);
     }
-    if (err.where !== undefined) lines.push(`  where: ${err.where}`);
-    if (err.hint !== undefined) lines.push(`  hint: ${err.hint}`);
+    if (err.where !== undefined) lines.push(`  where: ${terminalLine(err.where)}`);
+    if (err.hint !== undefined) lines.push(`  hint: ${terminalBlock(err.hint)}`);
     return lines.join("\n");
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = terminalBlock(err instanceof Error ? err.message : String(err));
   const stack = process.env.PK3S_DEBUG === "1" && err instanceof Error && err.stack ? `\n${err.stack}` : "";
   return `${red("internal error:")} ${message}${stack}\n  hint: this is a bug; rerun with PK3S_DEBUG=1 and report it`;
 }

@@ -2,21 +2,32 @@
  * Running external tools and package scripts (helm, kubectl, tofu,
  * ansible-playbook, hook scripts).
  *
- * - Each child gets its own process group, so a timeout or Ctrl-C kills the
- *   script *and everything it started* (SIGTERM to the group, SIGKILL after a
- *   grace period), never leaving orphans behind.
- * - Output is split into lines, redacted, optionally echoed to stderr with a
- *   step prefix, appended to a run log, and captured (bounded).
- * - The first SIGINT/SIGTERM while children run kills them and lets the
- *   caller record the run as interrupted (RunResult.interrupted); with no
- *   child running, registered handlers run and the process exits 130. A
- *   second signal exits 130 at once.
+ * - Each child gets its own process group, so a timeout or Ctrl-C reaches
+ *   the script *and everything it started*, never leaving orphans behind.
+ * - Output is redacted as a stream (a secret split across chunks or lines is
+ *   still masked, see redact.ts), then split into lines, optionally echoed to
+ *   stderr with a step prefix, appended to a run log, and captured (bounded).
+ * - Arguments and environment values holding a NUL are refused before
+ *   anything is spawned (ValidationError, exit 4), without echoing the value.
+ *
+ * Interrupts, the rule (like OpenTofu's "press Ctrl-C again to force"):
+ * - The first SIGINT/SIGTERM is forwarded, as the same signal, to the process
+ *   group of every running child, which then has the grace period
+ *   (`killGraceMs`, default 10 s) to finish (OpenTofu saves its state) before
+ *   SIGKILL. The caller sees RunResult.interrupted and unwinds normally, so
+ *   its temp directories and records are cleaned up. With no child running,
+ *   the registered `onInterrupt` handlers run and the process exits 130.
+ * - A second signal within DUPLICATE_SIGNAL_WINDOW_MS (1 s) of the first is
+ *   the same Ctrl-C delivered twice (the terminal signals the whole
+ *   foreground group, and a parent such as pk3s may forward it too): ignored.
+ * - A later second signal is an explicit "force quit": every child group gets
+ *   SIGKILL, the `onInterrupt` handlers run, and the process exits 130.
  */
 import { spawn } from "node:child_process";
 import { accessSync, constants, createWriteStream, statSync, type WriteStream } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { ExitCode, MissingToolError } from "../errors.js";
-import type { Redactor } from "./redact.js";
+import { ExitCode, MissingToolError, type Problem, ValidationError } from "../errors.js";
+import type { Redactor, RedactStream } from "./redact.js";
 
 export interface RunOptions {
   cwd?: string;
@@ -36,7 +47,7 @@ export interface RunOptions {
   echo?: boolean;
   /** Append output lines to this file (created 0600). */
   logFile?: string;
-  /** Applied to every line before it is echoed, logged or captured. */
+  /** Applied to the output streams before they are split into lines, echoed, logged or captured. */
   redact?: Redactor;
   /** Name used in "not installed" errors (defaults to the file name). */
   toolName?: string;
@@ -44,7 +55,7 @@ export interface RunOptions {
   installHint?: string;
   /** Bytes of stdout/stderr kept in the result (each); default 16 MiB. */
   maxCapture?: number;
-  /** Grace between SIGTERM and SIGKILL; default 5000 ms. */
+  /** Grace between the first signal (timeout: SIGTERM; interrupt: the signal received) and SIGKILL; default 10 000 ms. */
   killGraceMs?: number;
 }
 
@@ -58,9 +69,19 @@ export interface RunResult {
   durationMs: number;
 }
 
-const activeGroups = new Set<number>();
+/** A repeat of the interrupt signal this soon after the first is a duplicate delivery, not "force quit". */
+export const DUPLICATE_SIGNAL_WINDOW_MS = 1000;
+const DEFAULT_KILL_GRACE_MS = 10_000;
+
+interface RunningChild {
+  readonly pgid: number;
+  /** Forward an interrupt (the signal we received) and start the grace period. */
+  interrupt(signal: NodeJS.Signals): void;
+}
+
+const running = new Set<RunningChild>();
 const interruptHandlers = new Set<() => void>();
-let interrupted = false;
+let interruptedBy: { signal: NodeJS.Signals; at: number } | undefined;
 let signalsInstalled = false;
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -71,21 +92,27 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function onSignal(): void {
-  if (interrupted || activeGroups.size === 0) {
-    interrupted = true;
-    for (const handler of interruptHandlers) {
-      try {
-        handler();
-      } catch {
-        // best effort: we are exiting
-      }
+function exitInterrupted(): never {
+  for (const child of running) killGroup(child.pgid, "SIGKILL");
+  for (const handler of interruptHandlers) {
+    try {
+      handler();
+    } catch {
+      // best effort: we are exiting
     }
-    for (const pgid of activeGroups) killGroup(pgid, "SIGKILL");
-    process.exit(ExitCode.interrupted);
   }
-  interrupted = true;
-  for (const pgid of activeGroups) killGroup(pgid, "SIGTERM");
+  process.exit(ExitCode.interrupted);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const now = Date.now();
+  if (interruptedBy !== undefined) {
+    if (now - interruptedBy.at < DUPLICATE_SIGNAL_WINDOW_MS) return;
+    exitInterrupted();
+  }
+  interruptedBy = { signal, at: now };
+  if (running.size === 0) exitInterrupted();
+  for (const child of running) child.interrupt(signal);
 }
 
 function installSignalHandlers(): void {
@@ -97,14 +124,52 @@ function installSignalHandlers(): void {
 
 /** True once SIGINT/SIGTERM was received while a child ran. */
 export function isInterrupted(): boolean {
-  return interrupted;
+  return interruptedBy !== undefined;
 }
 
-/** Run `fn` (synchronously) if the process is interrupted while no child runs, just before exit 130. */
+/**
+ * Run `fn` (synchronously) when the process exits because of an interrupt:
+ * one that arrives while no child runs, or a "force quit" second Ctrl-C.
+ */
 export function onInterrupt(fn: () => void): () => void {
   installSignalHandlers();
   interruptHandlers.add(fn);
   return () => interruptHandlers.delete(fn);
+}
+
+const NUL_PROBLEM = "holds a NUL character, which no process can receive (arguments and environment values end at NUL); remove it";
+
+/**
+ * Problems for values that cannot reach a process (a NUL character), one per
+ * name, never quoting the value: for runtimes to check their inputs up front.
+ */
+export function unpassableValueProblems(values: Record<string, string | undefined>, file?: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    if (name.includes("\0") || value?.includes("\0") === true) {
+      problems.push({
+        ...(file === undefined ? {} : { file }),
+        path: name.replaceAll("\0", "\\0"),
+        message: NUL_PROBLEM,
+        severity: "error",
+      });
+    }
+  }
+  return problems;
+}
+
+function assertPassable(tool: string, file: string, args: readonly string[], env: Record<string, string | undefined>): void {
+  const problems = unpassableValueProblems(env).map((p) => ({ ...p, message: `environment variable ${p.path} ${NUL_PROBLEM}` }));
+  if (file.includes("\0")) problems.unshift({ message: `the executable path ${NUL_PROBLEM}`, severity: "error" });
+  args.forEach((arg, i) => {
+    if (arg.includes("\0")) problems.push({ path: `argv[${i + 1}]`, message: `argument ${i + 1} ${NUL_PROBLEM}`, severity: "error" });
+  });
+  const first = problems[0];
+  if (first !== undefined) {
+    throw new ValidationError(`cannot run ${tool}: ${first.message}`, problems, {
+      hint: "a value with a NUL byte (often a binary file read as text) cannot be passed to a tool",
+    });
+  }
 }
 
 function isExecutable(path: string): boolean {
@@ -153,6 +218,10 @@ export function resolveTool(name: string, envVar: string, installHint?: string):
   return found;
 }
 
+/** A line longer than this is cut (echoed and logged in pieces), so a tool that never ends a line cannot fill memory. */
+const MAX_LINE_CHARS = 256 * 1024;
+
+/** Splits (already redacted) text into lines for echo, log and capture. */
 class LineSink {
   private pending = "";
   private captured = "";
@@ -161,33 +230,61 @@ class LineSink {
     private readonly emitLine: (line: string) => void,
     private readonly max: number,
   ) {}
-  push(chunk: string): void {
-    const text = this.pending + chunk;
-    const lines = text.split("\n");
+  push(text: string): void {
+    if (text === "") return;
+    const lines = (this.pending + text).split("\n");
     this.pending = lines.pop() ?? "";
-    for (const line of lines) this.line(line);
+    for (const line of lines) this.emitLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+    while (this.pending.length > MAX_LINE_CHARS) {
+      this.emitLine(this.pending.slice(0, MAX_LINE_CHARS));
+      this.pending = this.pending.slice(MAX_LINE_CHARS);
+    }
   }
   end(): void {
-    if (this.pending !== "") this.line(this.pending);
-    this.pending = "";
+    if (this.pending !== "") this.push("\n");
   }
-  private line(raw: string): void {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    this.emitLine(line);
-  }
+  /** Keep at most `max` bytes (UTF-16 units past the first `max`, for simplicity, are never kept). */
   capture(line: string): void {
-    if (this.capturedBytes >= this.max) return;
-    this.captured += `${line}\n`;
-    this.capturedBytes += line.length + 1;
+    const room = this.max - this.capturedBytes;
+    if (room <= 0) return;
+    const kept = line.length + 1 <= room ? `${line}\n` : line.slice(0, room);
+    this.captured += kept;
+    this.capturedBytes += Buffer.byteLength(kept);
   }
   get text(): string {
     return this.captured;
   }
 }
 
+/** One output stream of the child: redacted as a stream first, then split into lines. */
+class OutputSink {
+  private readonly lines: LineSink;
+  constructor(
+    private readonly redact: RedactStream,
+    emitLine: (line: string, capture: (line: string) => void) => void,
+    max: number,
+  ) {
+    const lines: LineSink = new LineSink((line) => emitLine(line, (l) => lines.capture(l)), max);
+    this.lines = lines;
+  }
+  push(chunk: string): void {
+    this.lines.push(this.redact.push(chunk));
+  }
+  end(): void {
+    this.lines.push(this.redact.end());
+    this.lines.end();
+  }
+  get text(): string {
+    return this.lines.text;
+  }
+}
+
+const noRedaction: RedactStream = { push: (chunk) => chunk, end: () => "" };
+
 export async function runProcess(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   installSignalHandlers();
-  const redact = options.redact ?? ((s: string) => s);
+  const tool = options.toolName ?? file;
+  assertPassable(tool, file, args, options.env ?? {});
   const env: Record<string, string | undefined> = options.extendEnv === false ? {} : { ...process.env };
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
@@ -208,15 +305,16 @@ export async function runProcess(file: string, args: readonly string[], options:
   if (options.logFile !== undefined && !inherit) log = createWriteStream(options.logFile, { flags: "a", mode: 0o600 });
   const prefix = options.prefix ?? "";
   const max = options.maxCapture ?? 16 * 1024 * 1024;
-  const makeSink = (target: "stdout" | "stderr"): LineSink => {
-    const sink: LineSink = new LineSink((line) => {
-      const clean = redact(line);
-      sink.capture(clean);
-      if (options.echo === true) process.stderr.write(`${prefix}${clean}\n`);
-      log?.write(`${prefix}${target === "stderr" ? "! " : ""}${clean}\n`);
-    }, max);
-    return sink;
-  };
+  const makeSink = (target: "stdout" | "stderr"): OutputSink =>
+    new OutputSink(
+      options.redact?.stream() ?? noRedaction,
+      (line, capture) => {
+        capture(line);
+        if (options.echo === true) process.stderr.write(`${prefix}${line}\n`);
+        log?.write(`${prefix}${target === "stderr" ? "! " : ""}${line}\n`);
+      },
+      max,
+    );
   const out = makeSink("stdout");
   const err = makeSink("stderr");
   child.stdout?.setEncoding("utf8").on("data", (c: string) => out.push(c));
@@ -227,28 +325,30 @@ export async function runProcess(file: string, args: readonly string[], options:
   }
 
   let timedOut = false;
-  let killedByUs = false;
+  let signalled = false;
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
-  const grace = options.killGraceMs ?? 5000;
-  const terminate = (): void => {
-    if (child.pid === undefined || killedByUs) return;
-    killedByUs = true;
-    killGroup(child.pid, "SIGTERM");
-    graceTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, "SIGKILL"), grace);
+  const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  /** First (and only) polite signal to the group, then SIGKILL once the grace period is over. */
+  const stop = (signal: NodeJS.Signals): void => {
+    if (child.pid === undefined || signalled) return;
+    signalled = true;
+    killGroup(child.pid, signal);
+    const pgid = child.pid;
+    graceTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), grace);
     graceTimer.unref();
   };
   if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
     timer = setTimeout(() => {
       timedOut = true;
-      terminate();
+      stop("SIGTERM");
     }, options.timeoutMs);
   }
+  const entry: RunningChild | undefined = child.pid === undefined ? undefined : { pgid: child.pid, interrupt: (signal) => stop(signal) };
 
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT" || e.code === "EACCES") {
-        const tool = options.toolName ?? file;
         reject(
           new MissingToolError(tool, `${tool} could not be started (${e.code === "ENOENT" ? "not found" : "not executable"}: ${file})`, {
             hint: options.installHint ?? `install ${tool} or check the path`,
@@ -258,7 +358,11 @@ export async function runProcess(file: string, args: readonly string[], options:
         reject(e);
       }
     });
-    if (child.pid !== undefined) activeGroups.add(child.pid);
+    if (entry !== undefined) {
+      running.add(entry);
+      // Interrupted before this child started: it gets the signal too.
+      if (interruptedBy !== undefined) entry.interrupt(interruptedBy.signal);
+    }
     child.once("exit", (code, signal) => {
       // Wait briefly for the pipes to drain; a backgrounded grandchild may hold them open.
       let settled = false;
@@ -279,18 +383,12 @@ export async function runProcess(file: string, args: readonly string[], options:
         done();
       });
     });
-    // Interrupt arriving while this child runs: the signal handler sent SIGTERM to every group.
-    const poll = setInterval(() => {
-      if (interrupted) terminate();
-    }, 50);
-    child.once("exit", () => clearInterval(poll));
-    child.once("error", () => clearInterval(poll));
   }).finally(() => {
     if (timer) clearTimeout(timer);
-    if (child.pid !== undefined) activeGroups.delete(child.pid);
+    if (entry !== undefined) running.delete(entry);
   });
 
-  if (killedByUs && child.pid !== undefined) {
+  if (signalled && child.pid !== undefined) {
     // The leader is gone; make sure nothing it started survives.
     killGroup(child.pid, "SIGKILL");
     if (graceTimer) clearTimeout(graceTimer);
@@ -302,7 +400,7 @@ export async function runProcess(file: string, args: readonly string[], options:
     exitCode: outcome.code,
     signal: outcome.signal,
     timedOut,
-    interrupted: interrupted && !timedOut,
+    interrupted: interruptedBy !== undefined && !timedOut,
     stdout: out.text,
     stderr: err.text,
     durationMs: Date.now() - started,

@@ -1,10 +1,12 @@
 /**
  * Opening a profile.tgz: digest + safe extraction + manifest validation
- * (pkg-format's openPackage), refusing add-on packages.
+ * (pkg-format's openPackage), refusing add-on packages. The extraction is
+ * removed by `cleanup`, or when the process exits first (a second Ctrl-C).
  */
 import { access } from "node:fs/promises";
 import { NotFoundError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import type { ProfileManifest } from "@productive-k3s/pkg-format/schema-profile";
+import { removeOnExit } from "../private-temp.js";
 
 export interface OpenedProfile {
   tgz: string;
@@ -34,6 +36,7 @@ export async function openProfile(tgz: string, options: { strict?: boolean } = {
       hint: "add-on packages are installed with productive-k3s-core addon install --tgz",
     });
   }
+  const forget = removeOnExit(opened.dir);
   return {
     tgz,
     manifest: opened.pkg.manifest as ProfileManifest,
@@ -42,6 +45,9 @@ export async function openProfile(tgz: string, options: { strict?: boolean } = {
     digest: opened.digest,
     size: opened.size,
     warnings: opened.pkg.warnings,
-    cleanup: opened.cleanup,
+    cleanup: async () => {
+      await opened.cleanup();
+      forget();
+    },
   };
 }

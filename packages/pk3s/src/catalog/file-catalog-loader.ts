@@ -1,0 +1,33 @@
+/** Local catalogs (a path or `file://`): read where they are; an unchanged file is not even re-read. */
+import { readFile, stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { NotFoundError } from "@productive-k3s/pkg-format/errors";
+import { parseIndex, withSource } from "./indexed-entries.js";
+import type { CatalogLoader } from "./loaded-catalog.js";
+
+export const loadFileCatalog: CatalogLoader = async (source, cache, options) => {
+  const path = fileURLToPath(source.url);
+  /** A missing index (or a path through a file) is "not found"; anything else propagates. */
+  const notFound = (err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw new NotFoundError(`catalog "${source.name}": index not found at ${path}`, {
+        where: path,
+        hint: "create it with `pk3s catalog index <dir>` or fix the path with `pk3s catalog remove` + `pk3s catalog add`",
+      });
+    }
+    throw err;
+  };
+  const st = await stat(path, { bigint: true }).catch(notFound);
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  // Unchanged file (same inode, size and ns times): use the parsed cache without reading or hashing the index.
+  const known = await cache.readFileStatKey();
+  if (known?.key === key) {
+    const compact = await cache.readEntries(known.sha256, options.query);
+    if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
+  }
+  const text = await readFile(path, "utf8").catch(notFound);
+  const parsed = await parseIndex(cache, text, options.query);
+  await cache.writeFileStatKey({ key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
+  return { source, ...withSource(source, parsed), origin: "file" };
+};

@@ -1,0 +1,107 @@
+/**
+ * HTTP(S) catalogs: from the cache while it is younger than the TTL
+ * (PK3S_CATALOG_TTL seconds, default 600), revalidated with a conditional GET
+ * otherwise; `--offline` never touches the network; a network failure with an
+ * older copy at hand falls back to it, with a warning.
+ */
+import { warn } from "@productive-k3s/pkg-format/cli";
+import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { displayUrl } from "../fetch/fetcher.js";
+import type { CatalogCache, CatalogMeta } from "./catalog-cache.js";
+import type { CompactQuery } from "./catalog-query.js";
+import type { CatalogSource } from "./catalog-source.js";
+import { authForCatalog } from "./credentials.js";
+import { parseIndex, withSource } from "./indexed-entries.js";
+import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
+
+const INDEX_MAX_BYTES = 64 * 1024 * 1024;
+
+function catalogTtlMs(): number {
+  const raw = process.env.PK3S_CATALOG_TTL;
+  if (raw === undefined || raw === "") return 600_000;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`PK3S_CATALOG_TTL must be a number of seconds >= 0, got "${raw}"`);
+  return n * 1000;
+}
+
+async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > max) throw new StepFailedError(`${label}: index larger than ${max} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function fromCache(
+  source: CatalogSource,
+  cache: CatalogCache,
+  meta: CatalogMeta,
+  origin: LoadedCatalog["origin"],
+  query?: CompactQuery,
+): Promise<LoadedCatalog | undefined> {
+  // The parsed entries are keyed by the index's digest; the index text is read only when they are missing.
+  let parsed = await cache.readEntries(meta.sha256, query);
+  if (parsed === undefined) {
+    const text = await cache.readIndex(meta);
+    if (text === undefined) return undefined;
+    parsed = await parseIndex(cache, text, query);
+  }
+  return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
+}
+
+export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => {
+  const meta = await cache.readMeta();
+  if (options.offline) {
+    const cached = meta === undefined ? undefined : await fromCache(source, cache, meta, "cache", options.query);
+    if (cached === undefined) {
+      throw new NotFoundError(`catalog "${source.name}" has no cached index and --offline forbids the network`, {
+        where: displayUrl(source.url),
+        hint: "run `pk3s catalog update` while online",
+      });
+    }
+    return cached;
+  }
+  if (meta !== undefined && options.forceRefresh !== true && Date.now() - Date.parse(meta.fetchedAt) < catalogTtlMs()) {
+    const cached = await fromCache(source, cache, meta, "cache", options.query);
+    if (cached !== undefined) return cached;
+  }
+  const haveCopy = meta !== undefined && (await cache.readIndex(meta)) !== undefined;
+  const auth = await authForCatalog(source);
+  const label = `catalog "${source.name}"`;
+  try {
+    return await options.transport.fetch(
+      {
+        url: new URL(source.url),
+        label,
+        auth,
+        etag: haveCopy ? meta?.etag : undefined,
+        lastModified: haveCopy ? meta?.lastModified : undefined,
+        maxBytes: INDEX_MAX_BYTES,
+      },
+      async (res) => {
+        if (res.notModified && meta !== undefined) {
+          const next = await cache.touchMeta(meta, { etag: res.etag, lastModified: res.lastModified });
+          const cached = await fromCache(source, cache, next, "revalidated");
+          if (cached !== undefined) return cached;
+        }
+        const text = await readBody(res.body, INDEX_MAX_BYTES, label);
+        const parsed = await parseIndex(cache, text); // validate before caching
+        const written = await cache.writeFetchedIndex(text, { etag: res.etag, lastModified: res.lastModified });
+        return { source, ...withSource(source, parsed), origin: "network" as const, fetchedAt: written.fetchedAt };
+      },
+    );
+  } catch (err) {
+    // A network failure with an older copy at hand: use it, say so. Auth and 404 errors are not hidden.
+    if (err instanceof StepFailedError && meta !== undefined) {
+      const stale = await fromCache(source, cache, meta, "stale-cache");
+      if (stale !== undefined) {
+        warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
+        return stale;
+      }
+    }
+    throw err;
+  }
+};

@@ -1,0 +1,31 @@
+/** What loading a catalog gives the rest of pk3s, whatever kind of source it came from. */
+import type { Problem } from "@productive-k3s/pkg-format/errors";
+import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
+import type { Transport } from "../fetch/transport.js";
+import type { CatalogCache } from "./catalog-cache.js";
+import type { CompactQuery } from "./catalog-query.js";
+import type { CatalogSource } from "./catalog-source.js";
+
+/** A catalog entry with its catalog's name and its URL made absolute. */
+export type ResolvedEntry = CatalogEntry & { catalog: string; resolvedUrl: string };
+
+export interface LoadedCatalog {
+  source: CatalogSource;
+  entries: ResolvedEntry[];
+  warnings: Problem[];
+  /** Where the index came from this time. */
+  origin: "file" | "network" | "cache" | "revalidated" | "stale-cache";
+  fetchedAt?: string | undefined;
+}
+
+export interface LoadOptions {
+  transport: Transport;
+  offline: boolean;
+  /** Ignore the TTL and revalidate (catalog update). */
+  forceRefresh?: boolean;
+  /** Read only the cached entries matching this prefilter (search); a cold parse still returns everything. */
+  query?: CompactQuery | undefined;
+}
+
+/** One kind of catalog source (file, HTTP, later OCI): how its index is read and cached. */
+export type CatalogLoader = (source: CatalogSource, cache: CatalogCache, options: LoadOptions) => Promise<LoadedCatalog>;
