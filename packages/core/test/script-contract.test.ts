@@ -4,13 +4,13 @@
  * library they source is Core's, kubectl and helm go to the install's
  * cluster, host helpers act through the tools on PATH and only with consent.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, fixtures, k3sKubeconfig, repoRoot, type Sandbox } from "./helpers/harness.js";
-import { lifecycleFixtures, packFixture, scriptKubectl, stubHost } from "./helpers/lifecycle-fixtures.js";
+import { kubectlAnswers, lifecycleFixtures, packFixture, scriptKubectl, stubHost } from "./helpers/lifecycle-fixtures.js";
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -187,5 +187,41 @@ describe("Core's runtime library", () => {
       env: { ...process.env, ...host.env, PK3S_ALLOW_HOST_CHANGES: "y" },
     });
     expect(out).toBe("# lab\n127.0.0.1 localhost\n10.0.0.8 other\n10.0.0.5 reg.lab\n--\n# lab\n127.0.0.1 localhost\n10.0.0.8 other\n");
+  });
+
+  it("installs and removes Docker trust for a registry from its TLS secret, through kubectl and systemctl", async () => {
+    const host = await stubHost(sb);
+    const answers = await kubectlAnswers(sb, [
+      { args: ["get", "secret", "registry-tls"], stdout: Buffer.from("-----BEGIN CERTIFICATE-----\nfixture\n").toString("base64") },
+    ]);
+    const env = {
+      ...process.env,
+      ...sb.env,
+      ...host.env,
+      ...answers,
+      PK3S_ALLOW_HOST_CHANGES: "y",
+      STUB_HOST_UNITS: "docker",
+    };
+    const ca = join(host.root, "etc/docker/certs.d/registry.lab:5000/ca.crt");
+    execFileSync(
+      "bash",
+      ["-c", 'source "$1"; pk3s_install_local_docker_trust registry registry-tls registry.lab:5000 trust', "_", library],
+      { env },
+    );
+    expect(await readFile(ca, "utf8")).toBe("-----BEGIN CERTIFICATE-----\nfixture\n");
+    execFileSync("bash", ["-c", 'source "$1"; pk3s_remove_local_docker_trust registry.lab:5000', "_", library], { env });
+    expect(existsSync(ca)).toBe(false);
+    const calls = (await sb.calls()).map((c) => `${c.tool} ${c.argv.join(" ")}`);
+    expect(calls).toEqual([
+      "kubectl -n registry get secret registry-tls -o jsonpath={.data.tls\\.crt}",
+      "systemctl list-unit-files docker.service",
+      "systemctl restart docker",
+      "systemctl list-unit-files docker.service",
+      "systemctl restart docker",
+    ]);
+    // A name that is not a host name never reaches a path.
+    const bad = spawnSync("bash", ["-c", 'source "$1"; pk3s_remove_local_docker_trust ../../etc', "_", library], { env, encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("'../../etc' is not a host name");
   });
 });

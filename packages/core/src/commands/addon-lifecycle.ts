@@ -51,8 +51,8 @@ export function addLifecycleCommands(addon: Command): void {
 
   named(addon, "rollback", "Reinstall the package of an earlier revision with what it was installed with (default: the previous one)")
     .option("--to <revision|version>", "the revision number, or a version (its latest deployed revision)")
-    .option("-f, --values <file>", "values files (default: the revision's, which must still hold the same values)", collect)
-    .option("--set <key=value>", "--set values (the revision's must be given again: values are never stored)", collect)
+    .option("-f, --values <file>", "values file (repeatable; default: the revision's, which must still hold the same values)", collect)
+    .option("--set <key=value>", "Helm --set value (repeatable; the revision's must be given again: values are never stored)", collect)
     .option("--timeout <duration>", FLAG_HELP.timeout, durationOption, "10m")
     .option("--dry-run", "change nothing: check, then print what would run")
     .option("--force", "roll back even when the values given differ from the revision's")
@@ -73,7 +73,10 @@ export function addLifecycleCommands(addon: Command): void {
     .option("--timeout <duration>", FLAG_HELP.timeout, durationOption, "10m")
     .option("--break-lock", FLAG_HELP.breakLock)
     .option("--json", FLAG_HELP.json)
-    .addHelpText("after", "\nExample:\n  productive-k3s-core addon test longhorn\n")
+    .addHelpText(
+      "after",
+      "\nExample:\n  productive-k3s-core addon validate-installed longhorn\n  productive-k3s-core addon test longhorn\n",
+    )
     .action(async (name: string, flags: RunFlags) => {
       const { validateInstalled } = await import("../operations/validate-installed.js");
       const result = await validateInstalled({ ...flags, name });

@@ -5,7 +5,7 @@
  * nothing is downloaded; every option given is forwarded, Core's output
  * (its `--json` document too) is the output and its exit code ours.
  */
-import { collect, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
+import { collect, durationOption, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 import { propagateExit } from "./options.js";
 
@@ -33,9 +33,9 @@ const VERBS: Record<string, Verb> = {
     options: (c) =>
       c
         .option("--to <revision|version>", "the revision number, or a version")
-        .option("-f, --values <file>", "values files (default: the revision's)", collect)
-        .option("--set <key=value>", "--set values (the revision's must be given again)", collect)
-        .option("--timeout <duration>", FLAG_HELP.timeout)
+        .option("-f, --values <file>", "values file (repeatable; default: the revision's)", collect)
+        .option("--set <key=value>", "Helm --set value (repeatable; the revision's must be given again)", collect)
+        .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
         .option("--dry-run", "change nothing: print what would run")
         .option("--force", "roll back even when the values differ from the revision's")
         .option("--break-lock", FLAG_HELP.breakLock)
@@ -49,7 +49,7 @@ const VERBS: Record<string, Verb> = {
     options: (c) =>
       c
         .option("-o, --output <dir>", "a new or empty folder for the backup")
-        .option("--timeout <duration>", FLAG_HELP.timeout)
+        .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
         .option("--break-lock", FLAG_HELP.breakLock),
   },
   backups: {
@@ -62,7 +62,7 @@ const VERBS: Record<string, Verb> = {
     core: "validate-installed",
     description: "re-run the installed add-on's validate phase against the cluster (like helm test)",
     example: "pk3s addon test longhorn",
-    options: (c) => c.option("--timeout <duration>", FLAG_HELP.timeout).option("--break-lock", FLAG_HELP.breakLock),
+    options: (c) => c.option("--timeout <duration>", FLAG_HELP.timeout, durationOption).option("--break-lock", FLAG_HELP.breakLock),
   },
 };
 
