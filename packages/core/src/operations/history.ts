@@ -4,10 +4,9 @@
  * values fingerprint, time and result, and whether its package is still
  * kept (what `addon rollback` can go back to).
  */
-import { stat } from "node:fs/promises";
 import type { KubeOptions } from "../cluster/kubeconfig.js";
 import type { HistoryEntry } from "../records/schema.js";
-import { revisionPackageFile } from "../records/store.js";
+import { revisionPackage } from "../records/store.js";
 import { readInstalled } from "./installed-addon.js";
 
 export interface Revision extends HistoryEntry {
@@ -30,10 +29,19 @@ export interface HistoryResult {
 export async function addonHistory(options: KubeOptions & { name: string }): Promise<HistoryResult> {
   const { target, store, record } = await readInstalled(options);
   const revisions: Revision[] = [];
+  // Several revisions may share a package: ask the state backend once per digest.
+  const kept = new Map<string, Promise<boolean>>();
+  const isKept = (digest: string): Promise<boolean> => {
+    let known = kept.get(digest);
+    if (known === undefined) {
+      known = revisionPackage(store, record.name, digest).then((file) => file !== undefined);
+      kept.set(digest, known);
+    }
+    return known;
+  };
   for (const h of record.history) {
-    const kept =
-      h.action !== "uninstall" && (await stat(revisionPackageFile(store, record.name, h.digest)).catch(() => undefined)) !== undefined;
-    revisions.push({ ...h, current: h.revision !== undefined && h.revision === record.revision, packageKept: kept });
+    const packageKept = h.action !== "uninstall" && (await isKept(h.digest));
+    revisions.push({ ...h, current: h.revision !== undefined && h.revision === record.revision, packageKept });
   }
   return {
     ok: true,

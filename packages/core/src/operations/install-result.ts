@@ -33,6 +33,8 @@ export interface InstallResult {
   hostChanges?: HostChanges | undefined;
   /** Dry-run: the commands in order, run from the extracted package root. */
   commands?: PlannedCommand[] | undefined;
+  /** Dry-run of a chart, when helm is available: `Kind/name` of every object `helm template` rendered, in order. */
+  rendered?: string[] | undefined;
   /** Dry-run: the installed version would be backed up first. */
   backupFirst?: boolean | undefined;
   /** The revision this run made. */

@@ -17,7 +17,7 @@ import { type HelmTarget, planInstall } from "../lifecycle/plan.js";
 import { fingerprintValues } from "../lifecycle/values.js";
 import { keptPackages } from "../records/retention.js";
 import type { InstallRecord, StepRecord } from "../records/schema.js";
-import { keepRevisionPackage, readRecord, stageKeptPackage, writeRecord } from "../records/store.js";
+import { readRecord, revisionPackagesAfter, stageKeptPackage, writeRecord } from "../records/store.js";
 import { valuesKey } from "../records/values-key.js";
 import { runAddonSteps, withAddonLock } from "./addon-run.js";
 import { type BackupInfo, takeBackup } from "./backup.js";
@@ -169,7 +169,7 @@ export async function runInstall(
       timeout,
       helm: helmTarget,
       tempDir: opened.tempDir,
-      onInterrupt: incoming.promoteSync,
+      incoming,
       afterPrelude: async () => {
         if (session !== undefined) configured = await session.finish(key);
       },
@@ -197,9 +197,9 @@ export async function runInstall(
         attempted: { version, digest, runId: run.runId },
       });
     } else {
-      await incoming.promote();
-      await writeRecord(store, record);
-      if (run.status === "deployed") await keepRevisionPackage(store, name, digest, keptDigests(record));
+      // A deployed run's package also joins the revision packages (rollback), past the limit they go: one transaction.
+      const revision = run.status === "deployed" ? revisionPackagesAfter(record, keptDigests(record)) : undefined;
+      await writeRecord(store, record, { keep: incoming, ...(revision === undefined ? {} : { revision }) });
     }
     if (run.failed !== undefined) throw run.failed.error;
     return {

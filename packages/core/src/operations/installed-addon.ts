@@ -5,7 +5,7 @@
  * package in a run directory, and running one of its phases there with
  * the record's answers.
  */
-import { appendFile, stat } from "node:fs/promises";
+import { appendFile } from "node:fs/promises";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
@@ -16,7 +16,7 @@ import { type ExecuteOutcome, executeSteps } from "../lifecycle/execute.js";
 import type { PlannedStep } from "../lifecycle/plan.js";
 import { type OpenedAddon, openAddonPackage, validateAddonArchive } from "../package-access.js";
 import type { InstallRecord } from "../records/schema.js";
-import { type ClusterStore, clusterStore, keptPackageFile, prepareAddon, readRecord, runLogFile } from "../records/store.js";
+import { type ClusterStore, clusterStore, keptPackage, prepareAddon, readRecord, runLogFile } from "../records/store.js";
 import { newRunId } from "./addon-run.js";
 
 export interface Installed {
@@ -42,16 +42,14 @@ export async function readInstalled(options: KubeOptions & { name: string }): Pr
 
 /** The package kept at install time, opened in a fresh run directory (undefined when it was not kept). */
 export async function openKeptPackage(store: ClusterStore, name: string): Promise<OpenedAddon | undefined> {
-  const kept = keptPackageFile(store, name);
-  if ((await stat(kept).catch(() => undefined)) === undefined) return undefined;
-  return openAddonPackage(kept);
+  const kept = await keptPackage(store, name);
+  return kept === undefined ? undefined : openAddonPackage(kept);
 }
 
 /** Whether the kept package declares a backup phase (read from the archive, nothing extracted). */
 export async function keptHasBackup(store: ClusterStore, name: string): Promise<boolean> {
-  const kept = keptPackageFile(store, name);
-  if ((await stat(kept).catch(() => undefined)) === undefined) return false;
-  return (await validateAddonArchive(kept)).addon.spec.backup !== undefined;
+  const kept = await keptPackage(store, name);
+  return kept !== undefined && (await validateAddonArchive(kept)).addon.spec.backup !== undefined;
 }
 
 export interface InstalledPhase {

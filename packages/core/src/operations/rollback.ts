@@ -1,6 +1,7 @@
 /**
  * `addon rollback NAME [--to VERSION|REVISION]`: reinstall the package of an
- * earlier revision (kept beside the record) with what that revision was
+ * earlier revision (kept with the record, in the state backend: another
+ * operator sharing PostgreSQL can roll back too) with what that revision was
  * installed with, through the same lifecycle as an upgrade (backup first,
  * configure, hooks, Helm, scripts; a new revision is recorded).
  *
@@ -18,7 +19,7 @@ import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import semver from "semver";
 import { splitSets } from "../contract/answers.js";
 import type { HistoryEntry, InstallRecord } from "../records/schema.js";
-import { revisionPackageFile } from "../records/store.js";
+import { revisionPackage } from "../records/store.js";
 import { type InstallOptions, installAddon } from "./install.js";
 import type { InstallResult } from "./install-result.js";
 import { readInstalled } from "./installed-addon.js";
@@ -65,10 +66,10 @@ export function pickRevision(record: InstallRecord, to: string | undefined): Dep
 export async function rollbackAddon(options: RollbackOptions): Promise<InstallResult> {
   const { store, record } = await readInstalled(options);
   const target = pickRevision(record, options.to);
-  const tgz = revisionPackageFile(store, record.name, target.digest);
-  if ((await stat(tgz).catch(() => undefined)) === undefined) {
+  const tgz = await revisionPackage(store, record.name, target.digest);
+  if (tgz === undefined) {
     throw new NotFoundError(`the package of revision ${target.revision} (${record.name} ${target.version}) is no longer kept`, {
-      where: tgz,
+      where: target.digest,
       hint: "Core keeps the packages of the latest PK3S_KEEP_PACKAGES (default 5) revisions; install that version again instead",
     });
   }

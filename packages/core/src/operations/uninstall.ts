@@ -17,7 +17,7 @@ import { type HostChanges, hostChangesAllowed, type Impact, impactOf, settleHost
 import { type HelmTarget, planUninstall } from "../lifecycle/plan.js";
 import type { OpenedAddon } from "../package-access.js";
 import type { InstallRecord, StepRecord } from "../records/schema.js";
-import { type ClusterStore, keptPackageFile, listRecords, readRecord, removeRecord, writeRecord } from "../records/store.js";
+import { type ClusterStore, listRecords, readRecord, removeRecord, writeRecord } from "../records/store.js";
 import { runAddonSteps, withAddonLock } from "./addon-run.js";
 import { type BackupInfo, takeBackup } from "./backup.js";
 import { openKeptPackage, readInstalled } from "./installed-addon.js";
@@ -86,8 +86,7 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
 
       // The package kept at install time provides the hooks and the clean script.
       opened = await openKeptPackage(store, name);
-      if (opened === undefined)
-        addWarning(`the installed package was not kept (${keptPackageFile(store, name)}); skipping hooks and the clean script`);
+      if (opened === undefined) addWarning("the installed package was not kept; skipping hooks and the clean script");
       const addon = opened?.addon;
       const impact = addon === undefined ? undefined : impactOf(addon);
       // Shown before anything runs; the clean phase may undo what the add-on changed on this machine.

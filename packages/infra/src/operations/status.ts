@@ -1,16 +1,21 @@
 /** `profile status`, `profile outputs`, `profile list`: read the stored instance, no package needed. */
+import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { inspectLock } from "@productive-k3s/pkg-format/lock";
 import { MASK } from "@productive-k3s/pkg-format/redact";
+import type { InfraProfileStatus } from "@productive-k3s/pkg-format/runtime-documents";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { instanceKubeconfig } from "../cluster/instance-cluster.js";
 import { engineKind } from "../engines/engine-for.js";
 import { openProfile } from "../profile/opened-profile.js";
 import {
   checkedInstanceName,
   type InstanceRecord,
   type InstanceStatus,
+  inspectInstanceLock,
   instancePaths,
+  instanceWhere,
   listInstanceNames,
-  type RunSummary,
+  packageCopyFile,
   readInstance,
   readSensitiveOutputs,
 } from "../state/instance-store.js";
@@ -20,7 +25,7 @@ async function loadRecord(instance: string): Promise<InstanceRecord> {
   const record = await readInstance(paths);
   if (record === undefined) {
     throw new NotFoundError(`no instance named ${instance}`, {
-      where: paths.dir,
+      where: await instanceWhere(paths),
       hint: "list instances with: productive-k3s-infra profile list",
     });
   }
@@ -30,7 +35,7 @@ async function loadRecord(instance: string): Promise<InstanceRecord> {
 /** `running` only while the lock's holder is alive; a dead holder (or no lock) means the run was interrupted. */
 export async function effectiveStatus(instance: string, record: InstanceRecord): Promise<InstanceStatus> {
   if (record.status !== "running") return record.status;
-  const lock = await inspectLock(instancePaths(instance).lock);
+  const lock = await inspectInstanceLock(instancePaths(instance));
   return lock.state === "held" ? "running" : "interrupted";
 }
 
@@ -45,31 +50,27 @@ export async function instanceFromOptions(options: { instance?: string | undefin
   }
 }
 
-export interface StatusResult {
-  instance: string;
-  profile: string;
-  version: string;
-  digest: string;
-  engine: string;
-  scenario: string;
-  status: InstanceStatus;
-  interruptedRun?: string;
-  currentRun?: InstanceRecord["current"];
-  inputs: Record<string, string>;
-  sensitiveInputs: string[];
-  outputs: Record<string, unknown>;
-  sensitiveOutputs: string[];
-  plan?: { runId: string; createdAt: string; changes?: { add: number; change: number; destroy: number } };
-  resources?: number;
-  lastRun?: RunSummary;
-  runs: number;
-  createdAt: string;
-  updatedAt: string;
-  installedAt?: string;
-  destroyedAt?: string;
-  stateDir: string;
-  /** Result of the profile's statusScript, when it declares one and the instance is installed. */
-  check?: { script: string; exitCode: number | null; output: string };
+/** `profile status --json` without `ok`: the document pk3s reads, defined once in pkg-format (runtime-documents.ts). */
+export type StatusResult = Omit<InfraProfileStatus, "ok">;
+
+/** The add-ons Core has installed on the instance's cluster, or why they are unknown. */
+async function addonsView(kubeconfig: string): Promise<Pick<StatusResult, "addons" | "addonsNote">> {
+  const { listClusterAddons } = await import("../cluster/core-client.js");
+  const found = await listClusterAddons(kubeconfig);
+  if (found.state === "unknown") return { addonsNote: found.note };
+  return {
+    addons: {
+      cluster: found.list.cluster,
+      items: found.list.addons.map((a) => ({
+        name: a.name,
+        version: a.version,
+        status: a.status,
+        namespace: a.namespace,
+        ...(a.release === undefined ? {} : { release: a.release }),
+        dependencies: a.dependencies.map((d) => d.name),
+      })),
+    },
+  };
 }
 
 /**
@@ -79,7 +80,8 @@ export interface StatusResult {
  */
 async function runStatusScript(instance: string, record: InstanceRecord): Promise<StatusResult["check"]> {
   const paths = instancePaths(instance);
-  const profile = await openProfile(paths.packageCopy).catch(() => undefined);
+  const packageFile = await packageCopyFile(paths);
+  const profile = packageFile === undefined ? undefined : await openProfile(packageFile).catch(() => undefined);
   if (profile === undefined) return undefined;
   try {
     const script = profile.manifest.spec.execution?.statusScript;
@@ -134,6 +136,8 @@ export async function profileStatus(options: {
   const outputs: Record<string, unknown> = { ...record.outputs };
   for (const name of record.sensitiveOutputs) outputs[name] = MASK;
   const lastRun = record.runs.at(-1);
+  // The one runtime view: what Core installed on the cluster this instance provisioned.
+  const kubeconfig = status === "destroyed" ? undefined : await instanceKubeconfig(record, paths);
   return {
     instance,
     profile: record.profile.name,
@@ -170,6 +174,7 @@ export async function profileStatus(options: {
     ...(status === "installed" && options.check !== false
       ? await runStatusScript(instance, record).then((check) => (check === undefined ? {} : { check }))
       : {}),
+    ...(kubeconfig === undefined ? {} : await addonsView(kubeconfig)),
   };
 }
 
@@ -182,6 +187,16 @@ export async function profileOutputs(options: {
   if (record.sensitiveOutputs.length > 0) {
     const secret = options.showSensitive === true ? await readSensitiveOutputs(instancePaths(options.instance)) : {};
     for (const name of record.sensitiveOutputs) outputs[name] = options.showSensitive === true ? (secret[name] ?? null) : MASK;
+    const elsewhere = options.showSensitive === true ? record.sensitiveOutputs.filter((n) => !(n in secret)) : [];
+    if (elsewhere.length > 0) {
+      // Sensitive outputs never go to a shared state database: they stay on the machine whose run produced them.
+      const host = record.runs.findLast((r) => r.action === "install" && r.status === "succeeded")?.host;
+      warn(
+        terminalLine(
+          `sensitive outputs are kept only on the machine that installed the instance${host === undefined ? "" : ` (${host})`}: ${elsewhere.join(", ")}`,
+        ),
+      );
+    }
   }
   return { instance: options.instance, outputs, sensitive: record.sensitiveOutputs };
 }

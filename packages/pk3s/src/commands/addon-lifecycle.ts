@@ -1,23 +1,24 @@
 /**
  * `pk3s addon history|rollback|backup|backups|test NAME`: the installed
- * add-on's lifecycle, delegated to productive-k3s-core as it is. They work
- * from Core's install records and kept packages, so no catalog is read and
- * nothing is downloaded; every option given is forwarded, Core's output
- * (its `--json` document too) is the output and its exit code ours.
+ * add-on's lifecycle, delegated to productive-k3s-core as it is (through
+ * runAddonAction, like `addon list|status|uninstall`: the cluster from
+ * `--kubeconfig`/`--context` or an Infra `--instance`). They work from
+ * Core's install records and kept packages, so no catalog is read and
+ * nothing is downloaded; every other option given is forwarded, Core's
+ * output (its `--json` document too) is the output and its exit code ours.
  */
 import { collect, durationOption, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { propagateExit } from "./options.js";
+import type { AddonAction } from "../operations/addon-actions.js";
+import { addClusterFlags, HOST_CHANGES_HELP, propagateExit, withJson } from "./options.js";
 
 interface Verb {
   /** Core's subcommand. */
-  core: string;
+  core: AddonAction;
   description: string;
   example: string;
   options: (cmd: Command) => Command;
 }
-
-const HOST = "let an add-on whose spec.impact.host is true change this machine (else Core asks on a terminal, or stops with exit 4)";
 
 const VERBS: Record<string, Verb> = {
   history: {
@@ -39,7 +40,7 @@ const VERBS: Record<string, Verb> = {
         .option("--dry-run", "change nothing: print what would run")
         .option("--force", "roll back even when the values differ from the revision's")
         .option("--break-lock", FLAG_HELP.breakLock)
-        .option("--allow-host-changes", HOST)
+        .option("--allow-host-changes", HOST_CHANGES_HELP)
         .option("--no-backup", "do not back the installed version up first"),
   },
   backup: {
@@ -66,12 +67,15 @@ const VERBS: Record<string, Verb> = {
   },
 };
 
-/** The options given, as Core's flags (pk3s's own --core-bin left out). */
+/** pk3s's own options: the cluster (runAddonAction turns it into Core's flags), the runtimes, --json. */
+const OWN = new Set(["--kubeconfig", "--context", "--instance", "--core-bin", "--infra-bin", "--json"]);
+
+/** The other options given, as Core's flags. */
 export function forwardedFlags(cmd: Command, values: Record<string, unknown>): string[] {
   const args: string[] = [];
   for (const o of cmd.options) {
     const flag = o.long;
-    if (flag === undefined || flag === "--core-bin") continue;
+    if (flag === undefined || OWN.has(flag)) continue;
     const v = values[o.attributeName()];
     if (o.negate) {
       if (v === false) args.push(flag);
@@ -82,28 +86,40 @@ export function forwardedFlags(cmd: Command, values: Record<string, unknown>): s
   return args;
 }
 
+interface ClusterValues {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
+  coreBin?: string;
+  infraBin?: string;
+  json?: boolean;
+}
+
 export function registerAddonLifecycle(addon: Command): void {
   for (const [name, verb] of Object.entries(VERBS)) {
-    const cmd = verb
-      .options(
-        addon
-          .command(name)
-          .description(`${verb.description} (productive-k3s-core addon ${verb.core})`)
-          .argument("<name>", "installed add-on name")
-          .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
-          .option("--context <name>", FLAG_HELP.context),
-      )
-      .option("--core-bin <path>", "productive-k3s-core to run")
-      .option("--json", FLAG_HELP.json)
-      .addHelpText("after", `\nExample:\n  ${verb.example}\n`);
-    cmd.action(async (addonName: string, values: Record<string, unknown>, self: Command) => {
-      const { runCoreCommand } = await import("../operations/core-passthrough.js");
-      const r = await runCoreCommand(values.coreBin as string | undefined, [
-        "addon",
-        verb.core,
-        addonName,
-        ...forwardedFlags(self, values),
-      ]);
+    const cmd = withJson(
+      verb.options(
+        addClusterFlags(
+          addon
+            .command(name)
+            .description(`${verb.description} (productive-k3s-core addon ${verb.core})`)
+            .argument("<name>", "installed add-on name"),
+        ),
+      ),
+    ).addHelpText("after", `\nExample:\n  ${verb.example}\n`);
+    cmd.action(async (addonName: string, values: ClusterValues & Record<string, unknown>, self: Command) => {
+      const { runAddonAction } = await import("../operations/addon-actions.js");
+      const r = await runAddonAction({
+        kubeconfig: values.kubeconfig,
+        context: values.context,
+        instance: values.instance,
+        coreBin: values.coreBin,
+        infraBin: values.infraBin,
+        action: verb.core,
+        name: addonName,
+        json: values.json === true,
+        extra: forwardedFlags(self, values),
+      });
       propagateExit(r.exitCode);
     });
   }
