@@ -99,7 +99,9 @@ export interface ExpectedValues {
 export function checkExpectedValues(expect: ExpectedValues | undefined, fingerprint: string, force: boolean): void {
   if (expect === undefined || force || expect.valuesFingerprint === fingerprint) return;
   throw new ValidationError(`the values given differ from the ones revision ${expect.revision} was installed with`, [], {
-    hint: "give the same -f/--set as then (Core keeps only a fingerprint of values), or --force to roll back with these values",
+    hint:
+      "give the same -f/--set as then (Core keeps only a fingerprint of values), or --force to roll back with these values " +
+      "(a revision another operator installed never matches: their fingerprints are keyed with their own values.key)",
   });
 }
 

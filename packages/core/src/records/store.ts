@@ -19,8 +19,7 @@
  *   <state>/core/clusters/<id>/addons/<addon>/runs/<run>.log   one log per run
  *   <state>/core/clusters/<id>/addons/<addon>/backups/<run>/   backups (backup.json and what the backup
  *                                   phase wrote; possibly large), a retention limit
- *   <state>/core/values.key         the key of the values fingerprints (values-key.ts; with PostgreSQL, a
- *                                   document in the database, one key for the team)
+ *   <state>/core/values.key         the key of the values fingerprints (values-key.ts)
  *
  * Directories are 0700, files 0600, every write is atomic (a transaction in
  * PostgreSQL: a record and the package it describes are kept together). Every
