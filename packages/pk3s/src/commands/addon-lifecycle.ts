@@ -10,7 +10,7 @@
 import { collect, durationOption, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
 import type { AddonAction } from "../operations/addon-actions.js";
-import { addClusterFlags, HOST_CHANGES_HELP, propagateExit, withJson } from "./options.js";
+import { addClusterFlags, type ClusterFlags, HOST_CHANGES_HELP, propagateExit, withJson } from "./options.js";
 
 interface Verb {
   /** Core's subcommand. */
@@ -86,15 +86,6 @@ export function forwardedFlags(cmd: Command, values: Record<string, unknown>): s
   return args;
 }
 
-interface ClusterValues {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
-  coreBin?: string;
-  infraBin?: string;
-  json?: boolean;
-}
-
 export function registerAddonLifecycle(addon: Command): void {
   for (const [name, verb] of Object.entries(VERBS)) {
     const cmd = withJson(
@@ -107,7 +98,7 @@ export function registerAddonLifecycle(addon: Command): void {
         ),
       ),
     ).addHelpText("after", `\nExample:\n  ${verb.example}\n`);
-    cmd.action(async (addonName: string, values: ClusterValues & Record<string, unknown>, self: Command) => {
+    cmd.action(async (addonName: string, values: ClusterFlags & Record<string, unknown>, self: Command) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       const r = await runAddonAction({
         kubeconfig: values.kubeconfig,

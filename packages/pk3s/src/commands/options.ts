@@ -15,6 +15,16 @@ export function withJson(cmd: Command): Command {
   return cmd.option("--json", FLAG_HELP.json);
 }
 
+/** What addClusterFlags (and withJson) give a command's action. */
+export interface ClusterFlags {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
+  coreBin?: string;
+  infraBin?: string;
+  json?: boolean;
+}
+
 /** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
 export function addClusterFlags(cmd: Command): Command {
   return cmd

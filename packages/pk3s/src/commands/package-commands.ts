@@ -10,7 +10,15 @@ import type { Command } from "commander";
 import type { InstanceAction } from "../operations/instance-actions.js";
 import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
 import { registerAddonLifecycle } from "./addon-lifecycle.js";
-import { addClusterFlags, type FetchOptionValues, HOST_CHANGES_HELP, propagateExit, withFetchOptions, withJson } from "./options.js";
+import {
+  addClusterFlags,
+  type ClusterFlags,
+  type FetchOptionValues,
+  HOST_CHANGES_HELP,
+  propagateExit,
+  withFetchOptions,
+  withJson,
+} from "./options.js";
 
 type Kind = "addon" | "profile";
 
@@ -288,21 +296,12 @@ function registerInstanceVerbs(profile: Command): void {
 
 type UninstallFlags = { force?: boolean; timeout?: string; breakLock?: boolean; allowHostChanges?: boolean; backup?: boolean };
 
-interface AddonClusterFlags {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
-  coreBin?: string;
-  infraBin?: string;
-  json?: boolean;
-}
-
 function registerAddonClusterVerbs(addon: Command): void {
   withJson(
     addClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon list --instance local-lab\n")
-    .action(async (extra: string[], o: AddonClusterFlags) => {
+    .action(async (extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "list", json: o.json === true, extra })).exitCode);
     });
@@ -311,7 +310,7 @@ function registerAddonClusterVerbs(addon: Command): void {
     addClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon status longhorn --kubeconfig ~/.kube/config\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "status", name, json: o.json === true, extra })).exitCode);
     });
@@ -329,7 +328,7 @@ function registerAddonClusterVerbs(addon: Command): void {
       .option("--no-backup", "Core does not back the add-on up before uninstalling it"),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon uninstall longhorn --context prod\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags & UninstallFlags) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags & UninstallFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "uninstall", name, json: o.json === true, extra })).exitCode);
     });
