@@ -466,8 +466,15 @@ describe.skipIf(!available)("stacks from a local catalog", () => {
     const plan = await sb.run(["stack", "plan", file, ...kube], env);
     expect(plan.stdout).toContain("  not in stack extra 0.1.0 (installed by stack platform; kept; --prune removes it)");
     expect(plan.stdout).toContain("  not in stack lonely 1.0.0 (installed on its own; kept)");
-    const pruned = await sb.run(["stack", "install", file, ...kube, "--prune", "--json"], env);
+    const runs = coreRuns().length;
+    const pruned = await sb.run(["stack", "install", file, ...kube, "--prune", "--allow-host-changes", "--no-backup", "--json"], env);
     expect(pruned.code, pruned.stderr).toBe(0);
+    // Consent to host changes and --no-backup reach Core on the install run and on each removal.
+    const changing = coreRuns()
+      .slice(runs)
+      .filter((a) => a[1] === "install" || a[1] === "uninstall");
+    expect(changing.map((a) => a.slice(0, 2).join(" "))).toEqual(["addon install", "addon uninstall"]);
+    for (const a of changing) expect(a).toEqual(expect.arrayContaining(["--allow-host-changes", "--no-backup"]));
     expect(JSON.parse(pruned.stdout).pruned).toEqual([{ name: "extra", version: "0.1.0", listed: false, outcome: "removed", exitCode: 0 }]);
 
     // base (a dependency) was installed by the stack too; lonely was not.

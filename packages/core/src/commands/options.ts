@@ -19,6 +19,9 @@ export interface InstallFlags {
   stack?: string;
   stackLockDigest?: string;
   strict?: boolean;
+  allowHostChanges?: boolean;
+  /** false with --no-backup */
+  backup?: boolean;
   json?: boolean;
 }
 
@@ -68,8 +71,14 @@ export function addInstallOptions(cmd: Command): Command {
     .option("--stack-lock-digest <digest>", "with --stack: sha256 digest of the stack's lock file, kept in the records")
     .option("--break-lock", FLAG_HELP.breakLock)
     .option("--strict", FLAG_HELP.strict)
+    .option("--allow-host-changes", HOST_CHANGES_HELP)
+    .option("--no-backup", "do not back the installed version up before an upgrade or rollback")
     .option("--json", FLAG_HELP.json);
 }
+
+export const HOST_CHANGES_HELP =
+  "let an add-on whose spec.impact.host is true change the machine Core runs on (packages, services, /etc/hosts, ...); " +
+  "without it Core asks on a terminal, else stops (exit 4)";
 
 export function installOptionsFrom(flags: InstallFlags) {
   return {
@@ -87,6 +96,8 @@ export function installOptionsFrom(flags: InstallFlags) {
     strict: flags.strict === true,
     packageOptions: flags.packageOptions,
     stack: stackFrom(flags),
+    allowHostChanges: flags.allowHostChanges === true,
+    noBackup: flags.backup === false,
   };
 }
 

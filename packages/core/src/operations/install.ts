@@ -36,24 +36,27 @@ import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
+import { type Answers, givenAnswers, splitSets } from "../contract/answers.js";
 import { parseTimeout, type Timeout } from "../duration.js";
 import { type InstalledVersion, parseAssumed } from "../lifecycle/dependencies.js";
+import { impactOf, settleHostChanges } from "../lifecycle/impact.js";
 import type { UserValues } from "../lifecycle/plan.js";
 import { resolveUserValues } from "../lifecycle/values.js";
 import { readAddonPackage } from "../package-access.js";
 import type { StackRef } from "../records/schema.js";
+import { isInteractive } from "../terminal.js";
 import { type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
-import { isSkipped, requirementsOf, skipFor } from "./install-decision.js";
+import { type InstallMode, isSkipped, requirementsOf, skipFor } from "./install-decision.js";
 import { type Checked, checkMember, type Member, planMember } from "./install-plan.js";
 import type { InstallResult, PackageResult, SkippedPackage } from "./install-result.js";
-import { runInstall } from "./install-run.js";
+import { type RunExtras, runInstall } from "./install-run.js";
 import { type PackageOptions, readPackageOptions } from "./package-options.js";
 
 export interface InstallOptions {
   tgz: string;
   /** `--dependency-tgz`: installed first, in this order, in the same run. Values, namespace and force are the `--tgz` package's only. */
   dependencyTgzs?: string[] | undefined;
-  mode: "install" | "upgrade";
+  mode: InstallMode;
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
@@ -69,6 +72,14 @@ export interface InstallOptions {
   packageOptions?: string | undefined;
   /** `--stack` / `--stack-lock-digest`: every package of the run belongs to this stack (see the module header). */
   stack?: { name: string; lockDigest?: string | undefined } | undefined;
+  /** `--allow-host-changes`: add-ons whose spec.impact.host is true may change this machine. */
+  allowHostChanges?: boolean | undefined;
+  /** `--no-backup`: do not back the installed version up before an upgrade or rollback. */
+  noBackup?: boolean | undefined;
+  /** Answers under the user's (rollback: the revision's recorded ones). */
+  baseAnswers?: Answers | undefined;
+  /** Rollback: the revision whose values the run must reproduce. */
+  expect?: RunExtras["expect"];
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -101,7 +112,11 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
   const timeout = parseTimeout(options.timeout ?? "10m");
   const assumed = (options.assumeInstalled ?? []).map(parseAssumed);
   if (assumed.length > 0 && options.dryRun !== true) throw new UsageError("--assume-installed is only valid with --dry-run");
-  const values = await resolveUserValues(options.values ?? [], options.sets ?? []);
+  const checked = await resolveUserValues(options.values ?? [], options.sets ?? []);
+  const sets = splitSets(checked.sets);
+  // `--set configure.<KEY>=...` answers configure; Helm gets the other --set values.
+  const values: UserValues = { files: checked.files, sets: sets.helm };
+  const answers = await givenAnswers(checked.files, sets.configure, process.env, options.baseAnswers);
   const stack = checkStack(options.stack);
   const perPackage =
     options.packageOptions === undefined
@@ -129,7 +144,7 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
         root: f.root,
       });
     }
-    return await installMembers(members, await reading, options, timeout, values, assumed, { perPackage, stack });
+    return await installMembers(members, await reading, options, timeout, values, answers, assumed, { perPackage, stack });
   } finally {
     off();
     await Promise.all(members.map((m) => m.opened?.cleanup()));
@@ -152,6 +167,7 @@ async function installMembers(
   options: InstallOptions,
   timeout: Timeout,
   values: UserValues,
+  answers: Answers,
   assumed: { name: string; version: string }[],
   run: { perPackage: ReadonlyMap<string, PackageOptions>; stack: StackRef | undefined },
 ): Promise<InstallResult> {
@@ -204,6 +220,15 @@ async function installMembers(
     installed.push({ name, version, status: "assumed" });
   }
 
+  // Shown before anything runs; changing this machine needs consent (exit 4 without it).
+  const running = planned.filter((p): p is Checked => !isSkipped(p));
+  const hostChanges = await settleHostChanges(
+    running.map((p) => ({ ...p.member.addon.metadata, impact: impactOf(p.member.addon) })),
+    options.allowHostChanges === true,
+    dryRun,
+  );
+  const interactive = isInteractive();
+
   const results: (PackageResult | SkippedPackage)[] = [];
   for (const p of planned) {
     if (isSkipped(p)) {
@@ -213,9 +238,18 @@ async function installMembers(
     const { name, version } = p.member.addon.metadata;
     const mode = p.member.root ? options.mode : "install";
     const force = p.member.root && options.force === true;
+    const extras: RunExtras = {
+      given: p.member.root ? answers : {},
+      hostChanges,
+      interactive,
+      backup: options.noBackup !== true,
+      expect: p.member.root ? options.expect : undefined,
+    };
     results.push(
       await naming(batch ? `${name} ${version}` : undefined, () =>
-        dryRun ? planMember(p, ctx, mode, force, timeout) : runInstall(p, ctx, mode, force, options.breakLock === true, timeout, run.stack),
+        dryRun
+          ? planMember(p, ctx, mode, force, timeout, extras)
+          : runInstall(p, ctx, mode, force, options.breakLock === true, timeout, { ...extras, stack: run.stack }),
       ),
     );
   }

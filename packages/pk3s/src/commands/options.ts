@@ -1,4 +1,4 @@
-/** Options shared by the commands that read catalogs and download packages, and by those that target a cluster. */
+/** Options shared by the commands that read catalogs and download packages. */
 import { FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
@@ -11,16 +11,22 @@ export interface FetchOptionValues {
   includePrerelease?: boolean;
 }
 
-/** `--kubeconfig`/`--context`/`--instance` and the runtimes: the one cluster selection of add-on and stack commands. */
-export interface ClusterOptionValues {
+export function withJson(cmd: Command): Command {
+  return cmd.option("--json", FLAG_HELP.json);
+}
+
+/** What addClusterFlags (and withJson) give a command's action. */
+export interface ClusterFlags {
   kubeconfig?: string;
   context?: string;
   instance?: string;
-  infraBin?: string;
   coreBin?: string;
+  infraBin?: string;
+  json?: boolean;
 }
 
-export function withClusterFlags(cmd: Command): Command {
+/** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
+export function addClusterFlags(cmd: Command): Command {
   return cmd
     .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
     .option("--context <name>", FLAG_HELP.context)
@@ -29,9 +35,9 @@ export function withClusterFlags(cmd: Command): Command {
     .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
 }
 
-export function withJson(cmd: Command): Command {
-  return cmd.option("--json", FLAG_HELP.json);
-}
+/** `--allow-host-changes`, forwarded to Core by every command that may run an add-on's scripts on this machine. */
+export const HOST_CHANGES_HELP =
+  "let add-ons whose spec.impact.host is true change this machine (forwarded to Core; else Core asks on a terminal, or stops with exit 4)";
 
 /**
  * The options of every command that resolves a `[catalog/]name[@range]`

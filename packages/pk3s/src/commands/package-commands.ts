@@ -9,25 +9,34 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import type { InstanceAction } from "../operations/instance-actions.js";
 import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
+import { registerAddonLifecycle } from "./addon-lifecycle.js";
 import {
-  type ClusterOptionValues,
+  addClusterFlags,
+  type ClusterFlags,
   type FetchOptionValues,
+  HOST_CHANGES_HELP,
   propagateExit,
-  withClusterFlags,
   withFetchOptions,
   withJson,
 } from "./options.js";
 
 type Kind = "addon" | "profile";
 
-interface AddonInstallFlags extends ClusterOptionValues {
+interface AddonInstallFlags {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
   values: string[];
   set: string[];
   namespace?: string;
   timeout?: string;
   force?: boolean;
   breakLock?: boolean;
+  allowHostChanges?: boolean;
+  backup?: boolean;
   dryRun?: boolean;
+  coreBin?: string;
+  infraBin?: string;
 }
 
 interface AddonTemplateFlags {
@@ -125,17 +134,20 @@ export function registerAddon(program: Command): void {
     });
 
   registerAddonClusterVerbs(addon);
+  registerAddonLifecycle(addon);
 }
 
 /** The flags of `addon install` and `addon upgrade`. */
 function addInstallFlags(cmd: Command, force: string): Command {
-  return withClusterFlags(cmd)
+  return addClusterFlags(cmd)
     .option("-f, --values <file>", "values file for the requested add-on (repeatable)", collect, [])
     .option("--set <key=value>", "value override for the requested add-on (repeatable)", collect, [])
     .option("-n, --namespace <ns>", "namespace for the requested add-on (Core's default: the package's)")
     .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
     .option("--force", force)
     .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--allow-host-changes", HOST_CHANGES_HELP)
+    .option("--no-backup", "Core does not back an installed version up before upgrading it")
     .option("--dry-run", "change nothing: print the plan and ask Core for a dry run");
 }
 
@@ -282,41 +294,41 @@ function registerInstanceVerbs(profile: Command): void {
 // Everyday add-on verbs on a cluster: list, status, uninstall (Core, no catalog) and upgrade (resolved like install).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface AddonClusterFlags extends ClusterOptionValues {
-  json?: boolean;
-}
+type UninstallFlags = { force?: boolean; timeout?: string; breakLock?: boolean; allowHostChanges?: boolean; backup?: boolean };
 
 function registerAddonClusterVerbs(addon: Command): void {
   withJson(
-    withClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
+    addClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon list --instance local-lab\n")
-    .action(async (extra: string[], o: AddonClusterFlags) => {
+    .action(async (extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "list", json: o.json === true, extra })).exitCode);
     });
 
   withJson(
-    withClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
+    addClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon status longhorn --kubeconfig ~/.kube/config\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "status", name, json: o.json === true, extra })).exitCode);
     });
 
   withJson(
-    withClusterFlags(
+    addClusterFlags(
       addon
         .command("uninstall <name> [runtimeArgs...]")
         .description("uninstall an add-on with the package Core kept: hooks, clean script, helm uninstall (no catalog needed)"),
     )
       .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
       .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
-      .option("--break-lock", FLAG_HELP.breakLock),
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--allow-host-changes", HOST_CHANGES_HELP)
+      .option("--no-backup", "Core does not back the add-on up before uninstalling it"),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon uninstall longhorn --context prod\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags & { force?: boolean; timeout?: string; breakLock?: boolean }) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags & UninstallFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "uninstall", name, json: o.json === true, extra })).exitCode);
     });

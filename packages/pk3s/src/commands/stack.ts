@@ -1,7 +1,15 @@
 /** `pk3s stack show|plan|install|status|diff|uninstall NAME|FILE` and `pk3s lock [FILE]`. */
 import { durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { type ClusterOptionValues, type FetchOptionValues, propagateExit, withClusterFlags, withFetchOptions } from "./options.js";
+import type { CoreRunFlags } from "../delegate/core-run-flags.js";
+import {
+  addClusterFlags,
+  type ClusterFlags,
+  type FetchOptionValues,
+  HOST_CHANGES_HELP,
+  propagateExit,
+  withFetchOptions,
+} from "./options.js";
 
 const REF = "<stack>";
 const REF_HELP = "a stack file (stack.yaml, or the folder holding it) or [catalog/]name[@range] of a stack in a catalog";
@@ -25,7 +33,7 @@ export function registerStack(program: Command): void {
       emit(o, { ok: true, stack: r }, () => renderStackShow(r));
     });
 
-  withClusterFlags(
+  addClusterFlags(
     withFetchOptions(
       stack
         .command(`plan ${REF}`)
@@ -35,13 +43,13 @@ export function registerStack(program: Command): void {
     ),
   )
     .addHelpText("after", `\n${REF}: ${REF_HELP}\n\nExample:\n  pk3s stack plan ./stack.yaml --kubeconfig ~/.kube/config\n`)
-    .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { frozen?: boolean; prune?: boolean }) => {
+    .action(async (ref: string, o: FetchOptionValues & ClusterFlags & { frozen?: boolean; prune?: boolean }) => {
       const { planStack, renderPlan } = await import("../operations/stack-plan.js");
       const r = await planStack({ ...o, ref, json: o.json === true });
       emit(o, r, () => renderPlan(r, o.prune === true));
     });
 
-  withClusterFlags(
+  addClusterFlags(
     withFetchOptions(
       stack
         .command(`install ${REF}`)
@@ -49,36 +57,33 @@ export function registerStack(program: Command): void {
         .option("--frozen", FROZEN_HELP)
         .option("--prune", "then uninstall the add-ons this stack installed that it no longer lists")
         .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
-        .option("--break-lock", FLAG_HELP.breakLock),
+        .option("--break-lock", FLAG_HELP.breakLock)
+        .option("--allow-host-changes", HOST_CHANGES_HELP)
+        .option("--no-backup", "Core does not back installed versions up before upgrading them"),
     ),
   )
     .addHelpText(
       "after",
       `\n${REF}: ${REF_HELP}\nA lock file beside a stack file (<file>.lock, from pk3s lock) is used when it matches the stack; a stale one is\nrefreshed and rewritten, unless --frozen.\n\nExample:\n  pk3s stack install ./stack.yaml --frozen --kubeconfig ~/.kube/config\n`,
     )
-    .action(
-      async (
-        ref: string,
-        o: FetchOptionValues & ClusterOptionValues & { frozen?: boolean; prune?: boolean; timeout?: string; breakLock?: boolean },
-      ) => {
-        const { installStack, renderStackInstall } = await import("../operations/stack-install.js");
-        const r = await installStack({ ...o, ref, json: o.json === true });
-        emit(o, r, () => renderStackInstall(r));
-        propagateExit(r.exitCode);
-      },
-    );
+    .action(async (ref: string, o: FetchOptionValues & ClusterFlags & { frozen?: boolean; prune?: boolean } & CoreRunFlags) => {
+      const { installStack, renderStackInstall } = await import("../operations/stack-install.js");
+      const r = await installStack({ ...o, ref, json: o.json === true });
+      emit(o, r, () => renderStackInstall(r));
+      propagateExit(r.exitCode);
+    });
 
-  withClusterFlags(
+  addClusterFlags(
     withFetchOptions(stack.command(`status ${REF}`).description("the cluster's install records against the stack (no download)")),
   )
     .addHelpText("after", `\n${REF}: ${REF_HELP}\n\nExample:\n  pk3s stack status ./stack.yaml\n`)
-    .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues) => {
+    .action(async (ref: string, o: FetchOptionValues & ClusterFlags) => {
       const { stackStatus, renderStackStatus } = await import("../operations/stack-status.js");
       const r = await stackStatus({ ...o, ref });
       emit(o, r, () => renderStackStatus(r));
     });
 
-  withClusterFlags(
+  addClusterFlags(
     withFetchOptions(
       stack
         .command(`diff ${REF}`)
@@ -90,24 +95,26 @@ export function registerStack(program: Command): void {
       "after",
       `\n${REF}: ${REF_HELP}\nExit codes: 0 no drift, 1 drift (also a failing step: --json says drift: true|false), others as usual\n(3 not found, 4 a missing or stale lock with --frozen, 6 integrity). In CI, after \`pk3s lock --frozen\`:\n\nExample:\n  pk3s stack diff ./stack.yaml --frozen --kubeconfig ~/.kube/config\n`,
     )
-    .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { frozen?: boolean }) => {
+    .action(async (ref: string, o: FetchOptionValues & ClusterFlags & { frozen?: boolean }) => {
       const { diffStack, renderStackDiff } = await import("../operations/stack-diff.js");
       const r = await diffStack({ ...o, ref, json: o.json === true });
       emit(o, r, () => renderStackDiff(r));
       propagateExit(r.exitCode);
     });
 
-  withClusterFlags(
+  addClusterFlags(
     withFetchOptions(
       stack
         .command(`uninstall ${REF}`)
         .description("remove the stack's add-ons, dependents first; dependencies it did not install are kept")
         .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
-        .option("--break-lock", FLAG_HELP.breakLock),
+        .option("--break-lock", FLAG_HELP.breakLock)
+        .option("--allow-host-changes", HOST_CHANGES_HELP)
+        .option("--no-backup", "Core does not back the add-ons up before uninstalling them"),
     ),
   )
     .addHelpText("after", `\n${REF}: ${REF_HELP}\n\nExample:\n  pk3s stack uninstall ./stack.yaml --kubeconfig ~/.kube/config\n`)
-    .action(async (ref: string, o: FetchOptionValues & ClusterOptionValues & { timeout?: string; breakLock?: boolean }) => {
+    .action(async (ref: string, o: FetchOptionValues & ClusterFlags & CoreRunFlags) => {
       const { uninstallStack, renderStackUninstall } = await import("../operations/stack-uninstall.js");
       const r = await uninstallStack({ ...o, ref, json: o.json === true });
       emit(o, r, () => renderStackUninstall(r));

@@ -6,6 +6,7 @@ import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import { type DependencyPlan, entryRef, resolveDependencyPlan } from "../catalog/dependency-graph.js";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { parseSpec } from "../catalog/resolve.js";
+import { coreRunArgs } from "../delegate/core-run-flags.js";
 import { runRuntime } from "../delegate/delegate.js";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
@@ -28,6 +29,9 @@ export interface AddonInstallInput extends FetchFlags {
   timeout?: string | undefined;
   force?: boolean | undefined;
   breakLock?: boolean | undefined;
+  /** Forwarded to Core: `--allow-host-changes`, `--no-backup` (backup false). */
+  allowHostChanges?: boolean | undefined;
+  backup?: boolean | undefined;
   dryRun: boolean;
   json: boolean;
   coreBin?: string | undefined;
@@ -159,7 +163,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
         step.file,
         ...cluster,
         ...(isRoot ? rootArgs(input) : []),
-        ...everyArgs(input),
+        ...coreRunArgs(input),
       ];
       if (input.json) args.push("--json");
       log(`${isRoot && mode === "upgrade" ? "upgrading" : "installing"} ${entryRef(entry)} (${i + 1}/${plan.order.length})`);
@@ -186,14 +190,6 @@ function rootArgs(input: AddonInstallInput): string[] {
   for (const f of input.values) args.push("-f", f);
   for (const s of input.set) args.push("--set", s);
   if (input.force === true) args.push("--force");
-  return args;
-}
-
-/** Core flags for every package. */
-function everyArgs(input: AddonInstallInput): string[] {
-  const args: string[] = [];
-  if (input.timeout !== undefined) args.push("--timeout", input.timeout);
-  if (input.breakLock === true) args.push("--break-lock");
   return args;
 }
 
@@ -251,7 +247,7 @@ async function dryRunInCore(
   if (root === undefined) throw new Error("unreachable: a plan always holds the requested package");
   const deps = steps.slice(0, -1);
   const args = ["addon", mode, "--tgz", root.file, ...deps.flatMap((d) => ["--dependency-tgz", d.file])];
-  args.push(...cluster, ...rootArgs(input), ...everyArgs(input), "--dry-run", "--json");
+  args.push(...cluster, ...rootArgs(input), ...coreRunArgs(input), "--dry-run", "--json");
   log(`dry run: checking ${steps.length} package${steps.length === 1 ? "" : "s"} in one ${core.binName} run`);
   const res = await runRuntime(core, args, { captureStdout: true });
   const doc = parseCoreDoc(res.stdout);

@@ -115,6 +115,8 @@ export async function installStack(input: StackInstallInput): Promise<StackInsta
       dryRun: false,
       timeout: input.timeout,
       breakLock: input.breakLock,
+      allowHostChanges: input.allowHostChanges,
+      backup: input.backup,
     });
     const planned = new Set(resolved.packages.map((p) => p.entry.name));
     if (run.exitCode !== 0) {

@@ -5,6 +5,7 @@
  * and Core. `install` also writes a refreshed lock when the one on disk was
  * stale (like `npm install`; `--frozen` refuses instead, like `npm ci`).
  */
+import type { CoreRunFlags } from "../delegate/core-run-flags.js";
 import { type CoreStackRun, coreFailed, installRecords, runStackInCore } from "../stack/core-stack-run.js";
 import type { OpenedStack } from "../stack/opened-stack.js";
 import { openStack } from "../stack/opened-stack.js";
@@ -16,11 +17,9 @@ import { type Session, withSession } from "./session.js";
 import { checkClusterFlags, type StackClusterFlags, type StackTarget, stackTarget } from "./stack-target.js";
 import { versionInfo } from "./version-info.js";
 
-export interface StackCommandInput extends FetchFlags, StackClusterFlags {
+export interface StackCommandInput extends FetchFlags, StackClusterFlags, CoreRunFlags {
   ref: string;
   frozen?: boolean | undefined;
-  timeout?: string | undefined;
-  breakLock?: boolean | undefined;
   json: boolean;
 }
 
@@ -90,7 +89,7 @@ export async function withPreparedStack<T>(
  */
 export async function stackThroughCore(
   prepared: PreparedStack,
-  options: { dryRun: boolean; timeout?: string | undefined; breakLock?: boolean | undefined },
+  options: CoreRunFlags & { dryRun: boolean },
 ): Promise<{ records: Map<string, InstalledState>; run: CoreStackRun }> {
   const { stack, resolved, files, core, cluster } = prepared;
   const records = await installRecords(core, cluster);

@@ -8,8 +8,10 @@
  * the first failure stops, and the summary says what was removed, what failed
  * and what was not attempted.
  */
+
 import { log } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { type CoreRunFlags, coreRunArgs } from "../delegate/core-run-flags.js";
 import { runRuntime } from "../delegate/delegate.js";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import type { RuntimeCommand } from "../delegate/runtime-bin.js";
@@ -20,10 +22,8 @@ import { withSession } from "./session.js";
 import { removalOrder, stackInfo } from "./stack-plan.js";
 import { checkClusterFlags, type StackClusterFlags, stackTarget } from "./stack-target.js";
 
-export interface StackUninstallInput extends FetchFlags, StackClusterFlags {
+export interface StackUninstallInput extends FetchFlags, StackClusterFlags, CoreRunFlags {
   ref: string;
-  timeout?: string | undefined;
-  breakLock?: boolean | undefined;
   json: boolean;
 }
 
@@ -55,14 +55,12 @@ export async function removeInOrder(
   core: RuntimeCommand,
   cluster: readonly string[],
   steps: RemovalStep[],
-  options: { timeout?: string | undefined; breakLock?: boolean | undefined; json: boolean },
+  options: CoreRunFlags & { json: boolean },
   why: (step: RemovalStep) => string,
 ): Promise<void> {
   for (const step of steps) {
     log(`removing ${step.name} ${step.version ?? ""} (${why(step)})`);
-    const args = ["addon", "uninstall", step.name, ...cluster];
-    if (options.timeout !== undefined) args.push("--timeout", options.timeout);
-    if (options.breakLock === true) args.push("--break-lock");
+    const args = ["addon", "uninstall", step.name, ...cluster, ...coreRunArgs(options)];
     // Core's own report of each removal goes to stderr with its logs: stdout is pk3s's summary (or its JSON).
     const res = await runRuntime(core, args, { captureStdout: true });
     if (!options.json) process.stderr.write(res.stdout);

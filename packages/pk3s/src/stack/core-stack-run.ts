@@ -9,6 +9,7 @@
  * reach a command line). Core's own output streams to stderr; its JSON
  * document comes back per package.
  */
+
 import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { type ExitCodeValue, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { type CoreRunFlags, coreRunArgs } from "../delegate/core-run-flags.js";
 import { runRuntime } from "../delegate/delegate.js";
 import type { RuntimeCommand } from "../delegate/runtime-bin.js";
 import { type CorePackageDoc, installedStates, parseCoreDoc } from "../operations/addon-install.js";
@@ -58,12 +60,10 @@ export interface CoreStackRun {
   clusterInfo?: { version?: string; distro?: string } | undefined;
 }
 
-export interface CoreStackRunOptions {
+export interface CoreStackRunOptions extends CoreRunFlags {
   stackName: string;
   lockDigest?: string | undefined;
   dryRun: boolean;
-  timeout?: string | undefined;
-  breakLock?: boolean | undefined;
 }
 
 type Doc = CorePackageDoc & { valuesFingerprint?: unknown; warnings?: unknown; clusterInfo?: unknown };
@@ -122,8 +122,7 @@ export async function runStackInCore(
       options.stackName,
       ...(options.lockDigest === undefined ? [] : ["--stack-lock-digest", options.lockDigest]),
       ...optionArgs,
-      ...(options.timeout === undefined ? [] : ["--timeout", options.timeout]),
-      ...(options.breakLock === true ? ["--break-lock"] : []),
+      ...coreRunArgs(options),
       ...(options.dryRun ? ["--dry-run"] : []),
       "--json",
     ];
