@@ -24,3 +24,10 @@ export function withFetchOptions(cmd: Command): Command {
 export function propagateExit(code: number): void {
   if (code !== 0) process.exitCode = code;
 }
+
+/** `--ca-file` / `--plain-http` for commands that may reach an OCI registry. */
+export function withRegistryOptions(cmd: Command): Command {
+  return cmd
+    .option("--ca-file <pem>", "OCI registries: trust this CA certificate (PEM) too")
+    .option("--plain-http", "OCI registries: plain HTTP instead of HTTPS (loopback registries fall back to it by themselves)");
+}
