@@ -16,7 +16,7 @@ import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
 
-function catalogTtlMs(): number {
+export function catalogTtlMs(): number {
   const raw = process.env.PK3S_CATALOG_TTL;
   if (raw === undefined || raw === "") return 600_000;
   const n = Number(raw);
@@ -35,7 +35,7 @@ async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: str
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function fromCache(
+export async function fromCache(
   source: CatalogSource,
   cache: CatalogCache,
   meta: CatalogMeta,

@@ -118,3 +118,11 @@ export async function connectionFor(
     plainHttp: flags.plainHttp === true || entry?.plainHttp === true,
   };
 }
+
+/** Keep a command's `--ca-file` (absolute) and `--plain-http` as `registry`'s settings. */
+export async function rememberRegistryFlags(registry: string, flags: RegistryFlags): Promise<void> {
+  const next: RegistryEntry = { ...(await loadRegistrySettings())[registry] };
+  if (flags.caFile !== undefined) next.caFile = resolve(flags.caFile);
+  if (flags.plainHttp === true) next.plainHttp = true;
+  await saveRegistrySettings(registry, next);
+}
