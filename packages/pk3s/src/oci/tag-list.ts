@@ -1,20 +1,30 @@
 /**
- * Listings of a registry, paged as the distribution spec says: `?n=` asks for a page size, and a
- * `Link: <…?last=…&n=…>; rel="next"` header leads to the next page. The number of pages is bounded, and a
- * next link must stay on the registry (the client refuses another host).
+ * Listings of a registry, paged as the distribution spec says: `?n=` asks for a page size
+ * (PK3S_OCI_PAGE_SIZE, default 1000; registries may send fewer), and a `Link: <…?last=…&n=…>; rel="next"`
+ * header leads to the next page. The number of pages is bounded, and a next link must stay on the
+ * registry (the client refuses another host).
  *
  * - tags of a repository (`/v2/<name>/tags/list`): a repository that does not exist has no tags;
  * - repositories (`/v2/_catalog`): many hosted registries do not offer it, or only to administrators;
  *   then the answer is `undefined` ("not available"), not an error.
  */
-import { Pk3sError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { Pk3sError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import type { FetchResponse } from "../fetch/fetcher.js";
 import { CATALOG_SCOPE, repositoryScope } from "./registry-auth.js";
 import { headerOf, type RegistryClient, type RegistryRequest } from "./registry-client.js";
 
-const PAGE_SIZE = 1000;
 const MAX_PAGES = 100;
 const PAGE_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Entries asked for per page: PK3S_OCI_PAGE_SIZE, default 1000. */
+function pageSize(): number {
+  const raw = process.env.PK3S_OCI_PAGE_SIZE;
+  if (raw === undefined || raw === "") return 1000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new UsageError(`PK3S_OCI_PAGE_SIZE must be an integer from 1 to 10000, got "${raw}"`);
+  return n;
+}
 
 /** The `rel="next"` target of a Link header, if any. */
 export function nextLink(link: string | undefined): string | undefined {
@@ -53,8 +63,8 @@ async function pages(
   let path: string | undefined = first;
   for (let page = 0; path !== undefined; page++) {
     if (page === MAX_PAGES) {
-      throw new ValidationError(`${label}: more than ${MAX_PAGES} pages of ${PAGE_SIZE}`, [], {
-        hint: "the listing is too large for pk3s to read",
+      throw new ValidationError(`${label}: more than ${MAX_PAGES} pages`, [], {
+        hint: "the listing is too large for pk3s to read: raise PK3S_OCI_PAGE_SIZE if the registry sends small pages",
       });
     }
     const req: RegistryRequest = { path, scope, label };
@@ -83,7 +93,7 @@ async function pages(
 export async function listTags(client: RegistryClient, repository: string): Promise<string[]> {
   const tags = await pages(
     client,
-    `/v2/${repository}/tags/list?n=${PAGE_SIZE}`,
+    `/v2/${repository}/tags/list?n=${pageSize()}`,
     repositoryScope(repository),
     `tags of oci://${client.registry}/${repository}`,
     "tags",
@@ -94,7 +104,7 @@ export async function listTags(client: RegistryClient, repository: string): Prom
 /** Every repository of the registry, or undefined when the registry does not list them (to this user). */
 export async function listRepositories(client: RegistryClient): Promise<string[] | undefined> {
   try {
-    return await pages(client, `/v2/_catalog?n=${PAGE_SIZE}`, CATALOG_SCOPE, `repositories of ${client.registry}`, "repositories");
+    return await pages(client, `/v2/_catalog?n=${pageSize()}`, CATALOG_SCOPE, `repositories of ${client.registry}`, "repositories");
   } catch (err) {
     if (err instanceof Pk3sError && (err.code === "E_AUTH" || err.code === "E_REGISTRY")) return undefined;
     throw err;
