@@ -4,7 +4,7 @@
  * catalog, with skopeo as the independent client that reads what pk3s pushed, a layer corrupted in the
  * registry's own storage, and the real helm pushing a chart to the same registry.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blobDataPath, type OciRegistry, ociRegistryAvailable, startOciRegistry } from "../../../fixtures/oci-registry.js";
@@ -258,6 +258,38 @@ describe.skipIf(!available.ok || !skopeo)("pk3s and a real OCI registry (anonymo
     } finally {
       fresh.cleanup();
     }
+  });
+
+  it("a .minisig beside the package travels as a signature artifact referring to it (tag fallback), verifiable by minisign", async () => {
+    const signed = await packAddon(sb.root, "signed", "1.0.0");
+    const keys = join(sb.root, "minisign");
+    mkdirSync(keys);
+    const keygen = await run("minisign", ["-G", "-W", "-p", join(keys, "pub"), "-s", join(keys, "sec")]);
+    expect(keygen.code).toBe(0);
+    expect((await run("minisign", ["-S", "-s", join(keys, "sec"), "-m", signed.file])).code).toBe(0);
+    const minisig = readFileSync(`${signed.file}.minisig`);
+
+    const pushed = await pushJson(signed.file);
+    const tag = `${(pushed.digest as string).replace(":", "-")}.sig`;
+    expect(pushed.signature).toMatchObject({ tag, from: `${signed.file}.minisig` });
+    // distribution 2.8 has no referrers API: the signature is found under the sha256-<hex>.sig tag.
+    const raw = await skopeoRaw(`${repo}/signed:${tag}`, plain);
+    expect(sha256(raw)).toBe((pushed.signature as { digest: string }).digest);
+    const sig = JSON.parse(raw);
+    expect(sig).toMatchObject({
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      artifactType: "application/vnd.productive-k3s.signature.v1",
+      subject: { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: pushed.digest },
+      layers: [{ mediaType: "application/vnd.productive-k3s.signature.v1+minisign", digest: sha256(minisig), size: minisig.length }],
+    });
+    // The registry's copy of the signature verifies the package with the real minisign.
+    const fromRegistry = Buffer.from(await (await fetch(`${registry.url}/v2/team/addons/signed/blobs/${sha256(minisig)}`)).arrayBuffer());
+    writeFileSync(join(keys, "from-registry.minisig"), fromRegistry);
+    const verified = await run("minisign", ["-V", "-p", join(keys, "pub"), "-m", signed.file, "-x", join(keys, "from-registry.minisig")]);
+    expect(verified.stdout).toContain("Signature and comment signature verified");
+    // The signature's tag is not a version.
+    const show = await sb.run(["addon", "show", `oci://${repo}/signed:1.0.0`, "--json"]);
+    expect(JSON.parse(show.stdout).package.versions).toEqual([{ version: "1.0.0", deprecated: false }]);
   });
 
   it.skipIf(!tools.ok)("the real helm pushes a chart to the same registry; pk3s says it is not a package (exit 4)", async () => {

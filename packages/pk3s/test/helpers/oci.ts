@@ -28,6 +28,8 @@ export function run(cmd: string, args: string[], options: { env?: NodeJS.Process
       const code = err === null ? 0 : typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1;
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading stdin closes the pipe: that is not the test's failure.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(options.stdin ?? "");
   });
 }
