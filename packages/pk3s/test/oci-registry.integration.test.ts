@@ -260,6 +260,54 @@ describe.skipIf(!available.ok || !skopeo)("pk3s and a real OCI registry (anonymo
     }
   });
 
+  it("catalog entries whose url is oci://: pulled from the registry and checked against the catalog's digest (exit 6 when it differs)", async () => {
+    const folder = join(sb.root, "yaml-catalog");
+    mkdirSync(folder);
+    const pinned = sha256(await skopeoRaw(`${repo}/base:1.0.0`, plain));
+    const entry = (version: string, url: string, digest: string, size: number) => ({
+      name: "base",
+      version,
+      type: "addon",
+      url,
+      digest,
+      size,
+      description: "base from a registry",
+    });
+    writeFileSync(
+      join(folder, "index.yaml"),
+      JSON.stringify({
+        apiVersion: "catalog.productive-k3s.io/v1",
+        kind: "Catalog",
+        generated: "2026-11-30T00:00:00Z",
+        entries: [
+          entry("1.0.0", `oci://${repo}/base@${pinned}`, base100.digest, base100.bytes.length),
+          entry("1.1.0", `oci://${repo}/base:1.1.0`, base110.digest, base110.bytes.length),
+          // The registry's 2.0.0-rc.1 is other bytes than this catalog promises.
+          entry("2.0.0-rc.1", `oci://${repo}/base:2.0.0-rc.1`, app.digest, base200rc.bytes.length),
+        ],
+      }),
+    );
+    expect((await sb.run(["catalog", "add", "yaml", folder])).code).toBe(0);
+    const fresh = sandbox();
+    try {
+      expect((await fresh.run(["catalog", "add", "yaml", folder])).code).toBe(0);
+      const out = join(fresh.root, "out");
+      const byDigest = await fresh.run(["addon", "pull", "yaml/base@1.0.0", "-o", out, "--json"]);
+      expect(byDigest.stderr).toBe("");
+      expect(byDigest.code).toBe(0);
+      expect(readFileSync(JSON.parse(byDigest.stdout).file).equals(base100.bytes)).toBe(true);
+      const byTag = await fresh.run(["addon", "pull", "yaml/base@1.1.0", "-o", out, "--json"]);
+      expect(byTag.code).toBe(0);
+      expect(JSON.parse(byTag.stdout)).toMatchObject({ version: "1.1.0", digest: base110.digest });
+      const lied = await fresh.run(["addon", "pull", "yaml/base@2.0.0-rc.1", "-o", out]);
+      expect(lied.code).toBe(6);
+      expect(lied.stderr).toContain(app.digest);
+      expect(existsSync(join(out, "base-2.0.0-rc.1.tgz"))).toBe(false);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+
   it("a .minisig beside the package travels as a signature artifact referring to it (tag fallback), verifiable by minisign", async () => {
     const signed = await packAddon(sb.root, "signed", "1.0.0");
     const keys = join(sb.root, "minisign");
