@@ -340,6 +340,23 @@ describe.skipIf(!available.ok || !skopeo)("pk3s and a real OCI registry (anonymo
     expect(JSON.parse(show.stdout).package.versions).toEqual([{ version: "1.0.0", deprecated: false }]);
   });
 
+  it("a version with build metadata is tagged with _ for + and read back as that version", async () => {
+    const meta = await packAddon(sb.root, "meta", "1.0.0+build.7");
+    const pushed = await pushJson(meta.file);
+    expect(pushed.reference).toBe(`oci://${repo}/meta:1.0.0_build.7`);
+    const show = await sb.run(["addon", "show", `oci://${repo}/meta:1.0.0_build.7`, "--json"]);
+    expect(show.stderr).toBe("");
+    expect(JSON.parse(show.stdout).package).toMatchObject({
+      version: "1.0.0+build.7",
+      versions: [{ version: "1.0.0+build.7", deprecated: false }],
+    });
+    // Through the repository as a catalog, the version comes from the tag list alone.
+    expect((await sb.run(["catalog", "add", "with-meta", `oci://${repo}`])).code).toBe(0);
+    const found = await sb.run(["addon", "show", "with-meta/meta", "--json"]);
+    expect(found.stderr).toBe("");
+    expect(JSON.parse(found.stdout).package).toMatchObject({ version: "1.0.0+build.7", url: `oci://${repo}/meta@${pushed.digest}` });
+  });
+
   it.skipIf(!tools.ok)("the real helm pushes a chart to the same registry; pk3s says it is not a package (exit 4)", async () => {
     if (!tools.ok) return;
     const env = {

@@ -6,8 +6,8 @@
  * (semver build metadata, not allowed in tags) written as `_`, as Helm does.
  */
 import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { isStrictSemver } from "@productive-k3s/pkg-format/schema-common";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
-import semver from "semver";
 
 export interface OciRepositoryRef {
   /** `host[:port]`, lowercase, as the registry is addressed and credentials are keyed. */
@@ -109,10 +109,13 @@ export function versionTag(version: string): string {
   return version.replace(/\+/g, "_");
 }
 
-/** The semver version a tag stands for, or undefined for tags that are not package versions. */
+/**
+ * The semver version a tag stands for, or undefined for tags that are not package versions. Strict semver,
+ * as package manifests are (semver.valid() drops build metadata, so it cannot say whether a tag is exact).
+ */
 export function tagVersion(tag: string): string | undefined {
   const candidate = tag.replace(/_/g, "+");
-  return semver.valid(candidate) === candidate ? candidate : undefined;
+  return isStrictSemver(candidate) ? candidate : undefined;
 }
 
 /** A registry as the user names it for login and settings: `host[:port]` (an `oci://` prefix is accepted). */
