@@ -93,6 +93,12 @@ describe.skipIf(!ready)("a basic-auth registry behind TLS (htpasswd, openssl-mad
   });
 
   it("login checks the password with the registry: a wrong one is refused (exit 1) and nothing is saved", async () => {
+    // There is no way to put the password on the command line.
+    const noStdin = await run(["registry", "login", registry.host, "--username", USER]);
+    expect(noStdin.code).toBe(2);
+    expect(noStdin.stderr).toContain("error: pass the password on stdin with --password-stdin");
+    const inArgv = await run(["registry", "login", registry.host, "--username", USER, "--password", "x"]);
+    expect(inArgv.code).toBe(2);
     const wrong = await login("not-the-password");
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(`error: registry ${registry.host} rejected the credentials of user "${USER}"`);
