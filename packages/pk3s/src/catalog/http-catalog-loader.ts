@@ -52,6 +52,26 @@ export async function fromCache(
   return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
 }
 
+/**
+ * A network failure (`StepFailedError`) with an older copy at hand: use it, say so. Auth, 404 and
+ * integrity errors are not hidden: they are thrown again, as is a failure with nothing cached.
+ */
+export async function staleOrThrow(
+  err: unknown,
+  source: CatalogSource,
+  cache: CatalogCache,
+  meta: CatalogMeta | undefined,
+): Promise<LoadedCatalog> {
+  if (err instanceof StepFailedError && meta !== undefined) {
+    const stale = await fromCache(source, cache, meta, "stale-cache");
+    if (stale !== undefined) {
+      warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
+      return stale;
+    }
+  }
+  throw err;
+}
+
 export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => {
   const meta = await cache.readMeta();
   if (options.offline) {
@@ -94,14 +114,6 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
       },
     );
   } catch (err) {
-    // A network failure with an older copy at hand: use it, say so. Auth and 404 errors are not hidden.
-    if (err instanceof StepFailedError && meta !== undefined) {
-      const stale = await fromCache(source, cache, meta, "stale-cache");
-      if (stale !== undefined) {
-        warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
-        return stale;
-      }
-    }
-    throw err;
+    return staleOrThrow(err, source, cache, meta);
   }
 };

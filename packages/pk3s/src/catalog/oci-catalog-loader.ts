@@ -6,11 +6,10 @@
  * the registry cannot be reached. Rebuilding reuses the entries of the cached
  * index whose manifests did not change.
  */
-import { warn } from "@productive-k3s/pkg-format/cli";
-import { NotFoundError, StepFailedError } from "@productive-k3s/pkg-format/errors";
+import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { parseOciRepository } from "../oci/reference.js";
 import { buildRegistryIndex } from "../oci/registry-index.js";
-import { catalogTtlMs, fromCache } from "./http-catalog-loader.js";
+import { catalogTtlMs, fromCache, staleOrThrow } from "./http-catalog-loader.js";
 import { parseIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader } from "./loaded-catalog.js";
 
@@ -50,14 +49,7 @@ export const loadOciCatalog: CatalogLoader = async (source, cache, options) => {
       fetchedAt: written.fetchedAt,
     };
   } catch (err) {
-    // The registry cannot be reached, with an older copy at hand: use it, say so. Auth, 404 and integrity errors are not hidden.
-    if (err instanceof StepFailedError && meta !== undefined) {
-      const stale = await fromCache(source, cache, meta, "stale-cache");
-      if (stale !== undefined) {
-        warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
-        return stale;
-      }
-    }
-    throw err;
+    // The registry cannot be reached, with an older copy at hand: use it, say so.
+    return staleOrThrow(err, source, cache, meta);
   }
 };

@@ -9,7 +9,8 @@ import { Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl, RetryableFetchError } from "./fetcher.js";
 
 const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ECONNABORTED", "EAI_AGAIN", "ERR_STREAM_PREMATURE_CLOSE"]);
-const TLS_TRUST_CODES = new Set([
+/** Errors that mean "the server's certificate is not trusted" (a missing CA, an expired or misnamed certificate). */
+export const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",

@@ -12,7 +12,7 @@
  */
 import { ExitCode, NotFoundError, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl, type FetchRequest, type FetchResponse, type RequestBody } from "../fetch/fetcher.js";
-import { errorCode } from "../fetch/network-errors.js";
+import { errorCode, TLS_TRUST_CODES } from "../fetch/network-errors.js";
 import type { Transport } from "../fetch/transport.js";
 import { isLoopbackRegistry } from "./reference.js";
 import { authError, parseChallenge, type RegistryAuth } from "./registry-auth.js";
@@ -34,14 +34,6 @@ export interface RegistryRequest {
 
 /** Errors that mean "this https endpoint speaks plain HTTP". */
 const PLAIN_HTTP_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "EPROTO", "ERR_SSL_PACKET_LENGTH_TOO_LONG"]);
-const TLS_TRUST_CODES = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
 const ERROR_BODY_MAX = 64 * 1024;
 
 function header(res: FetchResponse, name: string): string | undefined {
