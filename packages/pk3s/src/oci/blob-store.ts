@@ -13,7 +13,7 @@ import { IntegrityError, NotFoundError } from "@productive-k3s/pkg-format/errors
 import type { FetchResponse, RequestBody } from "../fetch/fetcher.js";
 import type { Descriptor } from "./manifest.js";
 import { repositoryScope } from "./registry-auth.js";
-import { locationOf, type RegistryClient } from "./registry-client.js";
+import { locationOf, type RegistryClient, type RegistryRequest } from "./registry-client.js";
 
 function blobPath(repository: string, digest: string): string {
   return `/v2/${repository}/blobs/${digest}`;
@@ -53,19 +53,31 @@ export async function* verifiedBody(body: AsyncIterable<Uint8Array>, descriptor:
   }
 }
 
-/** Open a blob for streaming; its body throws (exit 6) unless it matches `descriptor` exactly. */
-export async function openBlob(client: RegistryClient, repository: string, descriptor: Descriptor, label: string): Promise<FetchResponse> {
+/** The GET of a blob, and the not-found error that names it. */
+function blobGet(
+  client: RegistryClient,
+  repository: string,
+  descriptor: Descriptor,
+  label: string,
+): { where: string; req: RegistryRequest; missing: () => NotFoundError } {
   const where = `oci://${client.registry}/${repository}@${descriptor.digest}`;
-  const req = {
+  const req: RegistryRequest = {
     path: blobPath(repository, descriptor.digest),
     scope: repositoryScope(repository),
     label: `${label} (blob ${descriptor.digest})`,
     maxBytes: descriptor.size,
-    expectedBytes: descriptor.size,
   };
+  const missing = (): NotFoundError => new NotFoundError(`${label}: blob ${descriptor.digest} is missing from ${where}`, { where });
+  return { where, req, missing };
+}
+
+/** Open a blob for streaming; its body throws (exit 6) unless it matches `descriptor` exactly. */
+export async function openBlob(client: RegistryClient, repository: string, descriptor: Descriptor, label: string): Promise<FetchResponse> {
+  const { where, req: get, missing } = blobGet(client, repository, descriptor, label);
+  const req: RegistryRequest = { ...get, expectedBytes: descriptor.size };
   const res = await client.open(req);
   try {
-    await client.check(res, req, () => new NotFoundError(`${label}: blob ${descriptor.digest} is missing from ${where}`, { where }));
+    await client.check(res, req, missing);
   } catch (err) {
     await res.discard();
     throw err;
@@ -86,15 +98,9 @@ export async function readBlob(
       where: `oci://${client.registry}/${repository}@${descriptor.digest}`,
     });
   }
-  const where = `oci://${client.registry}/${repository}@${descriptor.digest}`;
-  const req = {
-    path: blobPath(repository, descriptor.digest),
-    scope: repositoryScope(repository),
-    label: `${label} (blob ${descriptor.digest})`,
-    maxBytes: descriptor.size,
-  };
+  const { where, req, missing } = blobGet(client, repository, descriptor, label);
   return client.fetch(req, async (res) => {
-    await client.check(res, req, () => new NotFoundError(`${label}: blob ${descriptor.digest} is missing from ${where}`, { where }));
+    await client.check(res, req, missing);
     const chunks: Buffer[] = [];
     for await (const chunk of verifiedBody(res.body, descriptor, `${label} (${where})`)) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks);
