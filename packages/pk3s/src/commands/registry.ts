@@ -9,7 +9,7 @@ export function registerRegistry(program: Command): void {
   const registry = program.command("registry").description("log in to OCI registries and set how to reach them");
   registry.addHelpText(
     "after",
-    '\nExample:\n  printf %s "$REGISTRY_TOKEN" | pk3s registry login registry.example.com --username ci --password-stdin\n',
+    "\nExample:\n  pk3s registry login registry.example.com --username ci --password-stdin < token.txt\n  pk3s registry list\n",
   );
 
   withRegistryOptions(
