@@ -257,6 +257,53 @@ describe("productive-k3s-core --json", () => {
     });
   });
 
+  it("addon history / rollback / validate-installed / backup / backups", async () => {
+    await step({
+      command: "productive-k3s-core addon history",
+      cli: "core",
+      args: ["addon", "history", "longhorn", "--json"],
+      keys: ["name", "version", "cluster", "current", "revisions"],
+      check: (d) => expect((d.revisions as { action: string }[]).map((r) => r.action)).toEqual(["install", "upgrade"]),
+    });
+    await step({
+      command: "productive-k3s-core addon rollback",
+      cli: "core",
+      // Values are never stored: revision 1's --set is given again (it must match its fingerprint).
+      args: ["addon", "rollback", "longhorn", "--set", "replicas=2", "--json"],
+      keys: ["dryRun", "action", "name", "version", "previousVersion", "revision", "status", "steps"],
+      check: (d) => expect(d).toMatchObject({ action: "rollback", revision: 3, status: "deployed" }),
+    });
+    await step({
+      command: "productive-k3s-core addon validate-installed",
+      cli: "core",
+      args: ["addon", "validate-installed", "longhorn", "--json"],
+      keys: ["name", "version", "cluster", "passed", "steps", "runLog"],
+    });
+    // registry has a backup phase (and changes this machine: consent).
+    await step({
+      command: "productive-k3s-core addon install",
+      name: "productive-k3s-core addon install registry",
+      cli: "core",
+      args: ["addon", "install", "--tgz", join(pkgs, "registry-0.1.0.tgz"), "--allow-host-changes", "--json"],
+      keys: ["action", "impact", "hostChanges", "revision", "configure"],
+      check: (d) => expect(d).toMatchObject({ action: "install", hostChanges: "allowed" }),
+    });
+    await step({
+      command: "productive-k3s-core addon backup",
+      cli: "core",
+      args: ["addon", "backup", "registry", "--json"],
+      keys: ["name", "version", "cluster", "backup"],
+      check: (d) => expect(d.backup).toMatchObject({ reason: "manual", kept: true }),
+    });
+    await step({
+      command: "productive-k3s-core addon backups",
+      cli: "core",
+      args: ["addon", "backups", "registry", "--json"],
+      keys: ["name", "cluster", "backups"],
+      check: (d) => expect(d.backups).toHaveLength(1),
+    });
+  });
+
   it("addon uninstall / addon forget", async () => {
     await step({
       command: "productive-k3s-core addon uninstall",
@@ -454,6 +501,32 @@ describe("pk3s --json", () => {
     });
   });
 
+  it("addon history / rollback / backup / backups / test (delegated to Core)", async () => {
+    // Core's own documents are pk3s's output (registry was installed by the Core steps above).
+    await step({
+      command: "pk3s addon history",
+      cli: "pk3s",
+      args: ["addon", "history", "registry", "--json"],
+      keys: ["name", "version", "cluster", "revisions"],
+    });
+    await step({
+      command: "pk3s addon backup",
+      cli: "pk3s",
+      args: ["addon", "backup", "registry", "--output", join(root, "registry-backup"), "--json"],
+      keys: ["name", "version", "cluster", "backup"],
+      check: (d) => expect(d.backup).toMatchObject({ reason: "manual", kept: false }),
+    });
+    await step({ command: "pk3s addon backups", cli: "pk3s", args: ["addon", "backups", "registry", "--json"], keys: ["name", "backups"] });
+    await step({ command: "pk3s addon test", cli: "pk3s", args: ["addon", "test", "registry", "--json"], keys: ["name", "passed"] });
+    await step({
+      command: "pk3s addon rollback",
+      cli: "pk3s",
+      args: ["addon", "rollback", "registry", "--to", "1", "--dry-run", "--allow-host-changes", "--json"],
+      keys: ["dryRun", "action", "commands"],
+      check: (d) => expect(d).toMatchObject({ dryRun: true, action: "rollback" }),
+    });
+  });
+
   it("addon list / status / upgrade / uninstall (delegated to Core)", async () => {
     const cluster = ["--kubeconfig", kubeconfig];
     const installed = await run("pk3s", ["addon", "install", "longhorn", ...cluster]);
@@ -463,7 +536,8 @@ describe("pk3s --json", () => {
       cli: "pk3s",
       args: ["addon", "list", ...cluster, "--json"],
       keys: ["cluster", "addons"],
-      check: (d) => expect((d.addons as { name: string }[]).map((a) => a.name).sort()).toEqual(["cert-manager", "longhorn"]),
+      // registry was installed by the Core steps above.
+      check: (d) => expect((d.addons as { name: string }[]).map((a) => a.name).sort()).toEqual(["cert-manager", "longhorn", "registry"]),
     });
     await step({
       command: "pk3s addon status",

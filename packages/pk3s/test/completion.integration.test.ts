@@ -76,6 +76,11 @@ describe("bash", () => {
       "status",
       "uninstall",
       "upgrade",
+      "history",
+      "rollback",
+      "backup",
+      "backups",
+      "test",
     ]);
     // Options before the subcommand do not confuse the walk.
     expect(bashComplete("pk3s --json cat")).toEqual(["catalog"]);

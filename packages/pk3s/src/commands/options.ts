@@ -17,6 +17,30 @@ export function withJson(cmd: Command): Command {
   return cmd.option("--json", FLAG_HELP.json);
 }
 
+/** What addClusterFlags (and withJson) give a command's action. */
+export interface ClusterFlags {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
+  coreBin?: string;
+  infraBin?: string;
+  json?: boolean;
+}
+
+/** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
+export function addClusterFlags(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
+    .option("--context <name>", FLAG_HELP.context)
+    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
+    .option("--core-bin <path>", "productive-k3s-core to run")
+    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
+}
+
+/** `--allow-host-changes`, forwarded to Core by every command that may run an add-on's scripts on this machine. */
+export const HOST_CHANGES_HELP =
+  "let add-ons whose spec.impact.host is true change this machine (forwarded to Core; else Core asks on a terminal, or stops with exit 4)";
+
 /**
  * The options of every command that resolves a `[catalog/]name[@range]`
  * (its first argument) from the catalogs. `--catalog c` is the same as

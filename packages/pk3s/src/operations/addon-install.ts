@@ -27,6 +27,9 @@ export interface AddonInstallInput extends FetchFlags {
   timeout?: string | undefined;
   force?: boolean | undefined;
   breakLock?: boolean | undefined;
+  /** Forwarded to Core: `--allow-host-changes`, `--no-backup` (backup false). */
+  allowHostChanges?: boolean | undefined;
+  backup?: boolean | undefined;
   dryRun: boolean;
   json: boolean;
   coreBin?: string | undefined;
@@ -191,6 +194,8 @@ function everyArgs(input: AddonInstallInput): string[] {
   const args: string[] = [];
   if (input.timeout !== undefined) args.push("--timeout", input.timeout);
   if (input.breakLock === true) args.push("--break-lock");
+  if (input.allowHostChanges === true) args.push("--allow-host-changes");
+  if (input.backup === false) args.push("--no-backup");
   return args;
 }
 
