@@ -13,6 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOciRegistry } from "../fixtures/oci-registry.js";
 import { packPackage } from "../packages/pkg-format/dist/archive/pack.js";
 import { commandEntries } from "./cli-surface.js";
 import { BIN, FIXTURES_BIN, REPO } from "./helpers.js";
@@ -51,9 +52,9 @@ const env: NodeJS.ProcessEnv = {
   KUBECONFIG: kubeconfig,
 };
 
-function run(cli: Cli, args: readonly string[]): Promise<Result> {
+function run(cli: Cli, args: readonly string[], stdin?: string): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["--", BIN[cli], ...args],
       { env, cwd: work, timeout: 120_000, maxBuffer: 16 << 20 },
@@ -62,6 +63,8 @@ function run(cli: Cli, args: readonly string[]): Promise<Result> {
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(stdin ?? "");
   });
 }
 
@@ -89,13 +92,15 @@ interface Step {
   /** Documented top-level keys (besides `ok: true`). */
   keys: string[];
   check?: (doc: Doc) => void;
+  /** Fed to the command's stdin (a password for --password-stdin). */
+  stdin?: string;
 }
 
 const BIN_NAME: Record<Cli, string> = { pk3s: "pk3s", core: "productive-k3s-core", infra: "productive-k3s-infra" };
 
 async function step(s: Step): Promise<Doc> {
   const label = `${BIN_NAME[s.cli]} ${s.args.join(" ")}`;
-  const r = await run(s.cli, s.args);
+  const r = await run(s.cli, s.args, s.stdin);
   expect(r.code, `${label}\n${r.stderr}`).toBe(0);
   const doc = oneDocument(r, label);
   expect(doc.ok, label).toBe(true);
@@ -694,6 +699,55 @@ describe("pk3s --json", () => {
         expect(d.kept).toEqual(["cert-manager"]);
       },
     });
+  });
+
+  it("push, registry login / set / list / logout (a real OCI registry on loopback)", async () => {
+    const registry = await startOciRegistry();
+    try {
+      await step({
+        command: "pk3s push",
+        cli: "pk3s",
+        args: ["push", join(pkgs, "longhorn-1.0.0.tgz"), `oci://${registry.host}/platform/addons`, "--json"],
+        keys: ["name", "version", "kind", "reference", "pinned", "digest", "layer", "action", "signature", "namesIndex"],
+        check: (d) =>
+          expect(d).toMatchObject({
+            name: "longhorn",
+            action: "pushed",
+            reference: `oci://${registry.host}/platform/addons/longhorn:1.0.0`,
+          }),
+      });
+      await step({
+        command: "pk3s registry login",
+        cli: "pk3s",
+        args: ["registry", "login", registry.host, "--username", "ci", "--password-stdin", "--json"],
+        stdin: "example-password",
+        keys: ["registry", "username", "file", "check"],
+        check: (d) => expect(d).toMatchObject({ registry: registry.host, username: "ci", check: "not-required" }),
+      });
+      await step({
+        command: "pk3s registry set",
+        cli: "pk3s",
+        args: ["registry", "set", registry.host, "--plain-http", "--json"],
+        keys: ["registry", "settings", "file"],
+        check: (d) => expect(d.settings).toEqual({ plainHttp: true }),
+      });
+      await step({
+        command: "pk3s registry list",
+        cli: "pk3s",
+        args: ["registry", "list", "--json"],
+        keys: ["registries", "dockerConfig"],
+        check: (d) => expect(d.registries).toEqual([expect.objectContaining({ registry: registry.host, username: "ci", plainHttp: true })]),
+      });
+      await step({
+        command: "pk3s registry logout",
+        cli: "pk3s",
+        args: ["registry", "logout", registry.host, "--json"],
+        keys: ["registry", "removed", "file"],
+        check: (d) => expect(d.removed).toBe(true),
+      });
+    } finally {
+      await registry.stop();
+    }
   });
 
   it("catalog prune / remove, completion", async () => {

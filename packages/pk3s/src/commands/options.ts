@@ -9,6 +9,8 @@ export interface FetchOptionValues {
   offline?: boolean;
   allowUnverified?: boolean;
   includePrerelease?: boolean;
+  caFile?: string;
+  plainHttp?: boolean;
 }
 
 export function withJson(cmd: Command): Command {
@@ -46,7 +48,7 @@ export const HOST_CHANGES_HELP =
  * every such command gets it the same way.
  */
 export function withFetchOptions(cmd: Command): Command {
-  return withJson(cmd)
+  return withRegistryOptions(withJson(cmd))
     .option("--catalog <name>", "resolve from this catalog only (the same as <catalog>/<name>)")
     .option("--offline", "never touch the network: use cached catalogs and packages only")
     .option("--allow-unverified", "accept a catalog entry without a digest (prints a warning)")
@@ -63,6 +65,11 @@ export function withFetchOptions(cmd: Command): Command {
 
 /** `name@range` from catalog `catalog`: `catalog/name@range`; a spec that names another catalog is a usage error. */
 export function qualifySpec(spec: string, catalog: string): string {
+  if (/^oci:\/\//i.test(spec)) {
+    throw new UsageError(`--catalog does not apply to an oci:// reference: ${quoteForTerminal(spec)} names its registry itself`, {
+      where: "--catalog",
+    });
+  }
   const head = spec.split("@", 1)[0] ?? "";
   const slash = head.indexOf("/");
   if (slash === -1) return `${catalog}/${spec}`;
@@ -76,4 +83,11 @@ export function qualifySpec(spec: string, catalog: string): string {
 /** The exit code of a delegated runtime becomes ours, after the result is printed. */
 export function propagateExit(code: number): void {
   if (code !== 0) process.exitCode = code;
+}
+
+/** `--ca-file` / `--plain-http` for commands that may reach an OCI registry. */
+export function withRegistryOptions(cmd: Command): Command {
+  return cmd
+    .option("--ca-file <pem>", "OCI registries: trust this CA certificate (PEM) too")
+    .option("--plain-http", "OCI registries: plain HTTP instead of HTTPS (loopback registries fall back to it by themselves)");
 }
