@@ -62,7 +62,7 @@ describe("bash", () => {
   });
 
   it("completes subcommands at each level from the command tree", () => {
-    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "push", "registry", "completion"]);
+    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "stack", "lock", "push", "registry", "completion"]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune"]);
     expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "outputs", "destroy", "list"]);
@@ -110,11 +110,21 @@ describe("bash", () => {
     expect(bashComplete("pk3s addon install x -f val")).toEqual(["values.yaml"]);
     expect(bashComplete("pk3s addon install x --values val")).toEqual(["values.yaml"]);
     expect(bashComplete("pk3s addon pull x --output ch")).toEqual(["charts"]);
-    expect(bashComplete("pk3s search --type ")).toEqual(["addon", "profile"]);
+    expect(bashComplete("pk3s search --type ")).toEqual(["addon", "profile", "stack"]);
     expect(bashComplete("pk3s completion ")).toEqual(["bash", "zsh"]);
     expect(bashComplete("pk3s addon install x --timeout ")).toEqual([]);
     // The value of an option is not taken for a subcommand or a positional argument.
-    expect(bashComplete("pk3s --core-bin addon ")).toEqual(["catalog", "search", "addon", "profile", "push", "registry", "completion"]);
+    expect(bashComplete("pk3s --core-bin addon ")).toEqual([
+      "catalog",
+      "search",
+      "addon",
+      "profile",
+      "stack",
+      "lock",
+      "push",
+      "registry",
+      "completion",
+    ]);
   });
 
   it("completes package names of the right type from the catalogs (pk3s search --offline --json)", () => {
@@ -164,7 +174,7 @@ describe("zsh", () => {
   it.runIf(hasZsh)("completes subcommands with descriptions, options, values and package names", () => {
     expect(zshComplete("pk3s ")).toMatch(/^describe commands: catalog:manage catalog sources.* \| search:search the catalogs/);
     expect(zshComplete("pk3s addon install --k")).toContain("--kubeconfig:kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)");
-    expect(zshComplete("pk3s search --type ")).toBe("compadd addon profile");
+    expect(zshComplete("pk3s search --type ")).toBe("compadd addon profile stack");
     expect(zshComplete("pk3s addon install x -f ")).toBe("files");
     expect(zshComplete("pk3s catalog index ")).toBe("files -/");
     expect(zshComplete("pk3s addon install ")).toBe("compadd cert-manager longhorn registry");

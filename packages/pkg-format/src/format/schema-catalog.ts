@@ -11,7 +11,7 @@ export const CATALOG_V1ALPHA1_API_VERSION = "catalogs.productive-k3s.io/v1alpha1
 export const CatalogEntrySchema = z.object({
   name: packageName,
   version: profileVersion,
-  type: z.enum(["addon", "profile"]),
+  type: z.enum(["addon", "profile", "stack"]),
   url: z.string().min(1),
   digest: sha256Digest.optional(),
   size: z.number().int().nonnegative().optional(),
