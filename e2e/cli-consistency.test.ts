@@ -316,7 +316,13 @@ describe("one error format: error + where + hint", () => {
       3,
       {},
     ],
-    ["infra: missing inputs", infra, ["profile", "validate", "--tgz", join(pkgs, "aws-single-node-basic-1.0.0.tgz")], 4, {}],
+    [
+      "infra: missing inputs",
+      infra,
+      ["profile", "validate", "--tgz", join(pkgs, "aws-single-node-basic-1.0.0.tgz"), "--require-inputs"],
+      4,
+      {},
+    ],
     [
       "infra: missing tofu",
       infra,

@@ -221,8 +221,10 @@ describe("user journey", () => {
     if (!REAL_KUBECONFIG) expect(stubCalls("helm").filter((a) => a[0] === "uninstall")).toHaveLength(1);
   });
 
-  it("profile: validate refuses the package's placeholder for a local-override input", async () => {
-    const r = await pk3s(["profile", "validate", "e2e-lab"]);
+  it("profile: validate checks the contract, and with --require-inputs refuses the package's placeholder for a local-override input", async () => {
+    const contract = ok(await pk3s(["profile", "validate", "e2e-lab"]), "profile validate (contract)");
+    expect(contract.stdout).toContain("an install needs from the invoking machine (--env-file or --set): TF_VAR_owner");
+    const r = await pk3s(["profile", "validate", "e2e-lab", "--", "--require-inputs"]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("TF_VAR_owner");
   });

@@ -137,7 +137,18 @@ describe("productive-k3s-core --json", () => {
       command: "productive-k3s-core dev addon validate",
       cli: "core",
       args: ["dev", "addon", "validate", "--source", join(REPO, "fixtures/addons/longhorn"), "--json"],
-      keys: ["kind", "name", "version", "warnings"],
+      keys: ["kind", "name", "version", "chart", "warnings"],
+      check: (d) => expect(d.chart).toMatchObject({ path: "charts/longhorn", checked: true }),
+    });
+  });
+
+  it("addon template", async () => {
+    await step({
+      command: "productive-k3s-core addon template",
+      cli: "core",
+      args: ["addon", "template", "--tgz", longhorn(), "--set", "persistence.defaultClassReplicaCount=3", "--json"],
+      keys: ["name", "version", "digest", "release", "namespace", "resources", "manifest"],
+      check: (d) => expect(d).toMatchObject({ release: "longhorn", namespace: "longhorn-system" }),
     });
   });
 
@@ -146,7 +157,7 @@ describe("productive-k3s-core --json", () => {
       command: "productive-k3s-core dev addon package",
       cli: "core",
       args: ["dev", "addon", "package", "--source", join(REPO, "fixtures/addons/registry"), "--out", join(root, "dev-out"), "--json"],
-      keys: ["file", "name", "version", "digest", "size"],
+      keys: ["file", "name", "version", "digest", "size", "warnings"],
     });
   });
 
@@ -239,13 +250,20 @@ describe("productive-k3s-core --json", () => {
     });
   });
 
-  it("addon uninstall", async () => {
+  it("addon uninstall / addon forget", async () => {
     await step({
       command: "productive-k3s-core addon uninstall",
       cli: "core",
       args: ["addon", "uninstall", "longhorn", "--json"],
       keys: ["name", "version", "cluster", "removed", "steps", "runLog", "warnings"],
       check: (d) => expect(d).toMatchObject({ name: "longhorn", removed: true }),
+    });
+    await step({
+      command: "productive-k3s-core addon forget",
+      cli: "core",
+      args: ["addon", "forget", "cert-manager", "--json"],
+      keys: ["name", "version", "cluster", "forgotten"],
+      check: (d) => expect(d).toMatchObject({ name: "cert-manager", forgotten: true }),
     });
   });
 });
@@ -412,6 +430,12 @@ describe("pk3s --json", () => {
       keys: ["kind", "name", "version", "digest", "warnings"],
     });
     await step({
+      command: "pk3s addon template",
+      cli: "pk3s",
+      args: ["addon", "template", "longhorn", "--json"],
+      keys: ["name", "version", "digest", "release", "namespace", "resources", "manifest"],
+    });
+    await step({
       command: "pk3s addon install",
       cli: "pk3s",
       args: ["addon", "install", "longhorn", "--kubeconfig", kubeconfig, "--dry-run", "--json"],
@@ -470,8 +494,8 @@ describe("pk3s --json", () => {
   });
 
   it("a failure inside a delegated runtime is still ONE document: the runtime's {ok:false,error}", async () => {
-    // No env file: the aws profile's local-override inputs are missing (Infra exits 4).
-    const r = await run("pk3s", ["profile", "validate", "aws-single-node-basic", "--json"]);
+    // Values demanded without an env file: the aws profile's local-override inputs are missing (Infra exits 4).
+    const r = await run("pk3s", ["profile", "validate", "aws-single-node-basic", "--json", "--", "--require-inputs"]);
     expect(r.code).toBe(4);
     const doc = oneDocument(r, "pk3s profile validate");
     expect(doc).toMatchObject({ ok: false, error: { code: "E_VALIDATION", exitCode: 4 } });

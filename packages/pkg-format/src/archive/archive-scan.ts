@@ -140,7 +140,43 @@ export async function scanArchive(input: PackageSource, limits: ExtractLimits, s
   }
 }
 
-async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
+/** Every entry of a gzipped tar checked as a package's are, with no package layout (e.g. a Helm chart archive). */
+export interface ScannedFiles {
+  /** Paths relative to the archive root, in archive order. */
+  files: ArchiveFile[];
+  directories: string[];
+  digest: Sha256Digest;
+  size: number;
+}
+
+/**
+ * The entry rules of scanArchive (paths, entry types, collisions, limits, gzip and tar integrity) for an
+ * archive that is not a package: no manifest, no checksums file, any layout.
+ */
+export async function scanFiles(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedFiles> {
+  try {
+    const scanned = await scanEntries(input, limits, sink);
+    return {
+      files: scanned.files.map(({ path, size, mode }) => ({ path, size, mode })),
+      directories: scanned.directories,
+      digest: scanned.digest,
+      size: scanned.size,
+    };
+  } catch (err) {
+    throw withWhere(err, input);
+  }
+}
+
+interface ScannedEntries {
+  files: (ArchiveFile & { hash: string })[];
+  directories: string[];
+  /** Manifests and checksums files near the root, kept in memory for the package layout checks. */
+  captured: Map<string, Buffer>;
+  digest: Sha256Digest;
+  size: number;
+}
+
+async function scanEntries(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedEntries> {
   const files: (ArchiveFile & { hash: string })[] = [];
   const directories: string[] = [];
   const captured = new Map<string, Buffer>();
@@ -235,6 +271,11 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   };
 
   const { stats } = await readGzipped(input, limits, consume);
+  return { files, directories, captured, digest: stats.digest as Sha256Digest, size: stats.compressedBytes };
+}
+
+async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
+  const { files, directories, captured, digest, size } = await scanEntries(input, limits, sink);
 
   // Layout: manifest at the root, or everything under one top directory (DESIGN §2).
   const top = singleTopName(files, directories);
@@ -290,8 +331,8 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
     manifestText: manifestBuf.toString("utf8"),
     files: relFiles.map(({ path, size, mode }) => ({ path, size, mode })),
     directories: relDirs,
-    digest: stats.digest as Sha256Digest,
-    size: stats.compressedBytes,
+    digest,
+    size,
     checksumsVerified: hasChecksums,
   };
 }

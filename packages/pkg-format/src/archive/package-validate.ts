@@ -61,6 +61,12 @@ export interface LoadOptions {
   strict?: boolean;
   /** How files are named in problems (default: the directory as given), e.g. "longhorn-1.0.0.tgz". */
   label?: string;
+  /**
+   * An add-on source directory, not a package: spec.chart may name a remote chart (ref or repo), which
+   * `dev addon package` pulls and embeds at charts/<name> (so that path must not exist yet). A package
+   * always carries its chart.
+   */
+  allowRemoteChart?: boolean;
 }
 
 type Want = "file" | "dir" | "any";
@@ -174,7 +180,25 @@ export async function validatePackageTree(
   if (kind === "addon") {
     const m = parsed.manifest as AddonManifest;
     const spec = m.spec;
-    if (spec.chart !== undefined) {
+    if (spec.chart?.remote !== undefined) {
+      const field = ["spec", "chart", spec.chart.remote.ref !== undefined ? "ref" : "repo"];
+      if (options.allowRemoteChart !== true) {
+        problems.push(
+          at(
+            field,
+            "expected the chart inside the package (spec.chart.path): a remote chart is pulled and embedded by `productive-k3s-core dev addon package`",
+          ),
+        );
+      } else if ((await tree.kind(spec.chart.path)) !== undefined) {
+        problems.push(
+          at(
+            field,
+            `${spec.chart.path} already exists in the source: the remote chart is embedded there when packing; remove it or use path`,
+          ),
+        );
+      }
+      for (const [i, v] of spec.chart.values.entries()) await checkRef(v, ["spec", "chart", "values", i], "file", "values file");
+    } else if (spec.chart !== undefined) {
       const chartDir = await checkRef(spec.chart.path, ["spec", "chart", "path"], "dir", "chart directory");
       if (chartDir !== undefined) {
         const chartFile = display(join(spec.chart.path, "Chart.yaml"));
@@ -206,7 +230,7 @@ export async function validatePackageTree(
     if (engine.playbook !== undefined) {
       await checkRef(join(engine.workingDir, engine.playbook), ["spec", "engine", "playbook"], "file", "playbook");
     }
-    if (engine.inventory !== undefined) {
+    if (typeof engine.inventory === "string") {
       await checkRef(join(engine.workingDir, engine.inventory), ["spec", "engine", "inventory"], "any", "inventory");
     }
   }

@@ -18,6 +18,26 @@ const dbOld = pkg("db", "1.0.0");
 const app = pkg("app", "1.0.0", { dependencies: [{ name: "db", version: "^1" }] });
 const prof = pkg("lab-cluster", "594a7c9", { type: "profile" });
 
+/** Core's `addon list --json` document (pkg-format's CoreAddonList) listing these add-ons. */
+function coreList(addons: { name: string; version: string; status: string }[]): string {
+  const at = "2026-11-21T00:00:00.000Z";
+  return JSON.stringify({
+    ok: true,
+    cluster: { server: "https://127.0.0.1:6443", context: "lab" },
+    addons: addons.map((a) => ({
+      ...a,
+      digest: `sha256:${"0".repeat(64)}`,
+      namespace: a.name,
+      action: "install",
+      installedAt: at,
+      updatedAt: at,
+      runLog: `/state/${a.name}.log`,
+      steps: [],
+      dependencies: [],
+    })),
+  });
+}
+
 const cached = (p: FakePackage): string => join(sb.env.PK3S_CACHE_DIR!, "packages", "sha256", `${digestOf(p.bytes).slice(7)}.tgz`);
 
 beforeEach(async () => {
@@ -29,7 +49,7 @@ beforeEach(async () => {
     PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
     PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
     STUB_LOG: log,
-    STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [] }),
+    STUB_STDOUT_addon_list: coreList([]),
   };
   kubeconfig = join(sb.root, "kubeconfig.yaml");
   writeFileSync(
@@ -91,13 +111,10 @@ describe("pk3s addon install", () => {
   it("skips packages already installed at a satisfying version", async () => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--json"], {
       ...env,
-      STUB_STDOUT_addon_list: JSON.stringify({
-        ok: true,
-        addons: [
-          { name: "db", version: "1.0.0", status: "deployed" },
-          { name: "app", version: "1.0.0", status: "deployed" },
-        ],
-      }),
+      STUB_STDOUT_addon_list: coreList([
+        { name: "db", version: "1.0.0", status: "deployed" },
+        { name: "app", version: "1.0.0", status: "deployed" },
+      ]),
     });
     expect(r.code).toBe(0);
     // db@1.0.0 satisfies ^1 → skipped; app@1.0.0 is the requested version and installed → skipped too.
@@ -215,7 +232,7 @@ describe("pk3s addon install", () => {
   it("a failed or interrupted add-on is installed again; a dry run without a cluster still asks Core (which warns)", async () => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], {
       ...env,
-      STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [{ name: "db", version: "1.4.0", status: "failed" }] }),
+      STUB_STDOUT_addon_list: coreList([{ name: "db", version: "1.4.0", status: "failed" }]),
     });
     expect(r.code).toBe(0);
     expect(readStubLog(log).filter((c) => c.argv[1] === "install")).toHaveLength(2);
@@ -291,6 +308,55 @@ describe("pk3s addon validate and profile verbs", () => {
     const r = await sb.run(["addon", "validate", "db@1.0.0", "--json"], { ...env, STUB_EXIT_addon_validate: "4" });
     expect(r.code).toBe(4);
     expect(readStubLog(log)).toEqual([{ bin: "productive-k3s-core", argv: ["addon", "validate", "--tgz", cached(dbOld), "--json"] }]);
+  });
+
+  it("addon template hands the verified file to Core with the values in order (-f made absolute), and Core's exit code", async () => {
+    const r = await sb.run(
+      [
+        "addon",
+        "template",
+        "db@1.0.0",
+        "-f",
+        "a.yaml",
+        "-f",
+        "/abs/b.yaml",
+        "--set",
+        "x=1",
+        "-n",
+        "data",
+        "--release-name",
+        "db1",
+        "--kube-version",
+        "v1.31.0",
+        "--json",
+      ],
+      { ...env, STUB_EXIT_addon_template: "4" },
+    );
+    expect(r.code).toBe(4);
+    expect(readStubLog(log)).toEqual([
+      {
+        bin: "productive-k3s-core",
+        argv: [
+          "addon",
+          "template",
+          "--tgz",
+          cached(dbOld),
+          "-f",
+          join(sb.root, "a.yaml"),
+          "-f",
+          "/abs/b.yaml",
+          "--set",
+          "x=1",
+          "--namespace",
+          "data",
+          "--release-name",
+          "db1",
+          "--kube-version",
+          "v1.31.0",
+          "--json",
+        ],
+      },
+    ]);
   });
 
   it.each([
