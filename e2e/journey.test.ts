@@ -140,7 +140,8 @@ beforeAll(async () => {
     STUB_HELM_STATE_DIR: join(work, "helm-state"),
     NO_COLOR: "1",
   };
-  delete env.PK3S_DEFAULT_CATALOG;
+  // Only the catalog the journey publishes (not the checkout's built-in catalogs/local).
+  env.PK3S_DEFAULT_CATALOG = "none";
   if (!REAL_KUBECONFIG) {
     env.PK3S_HELM_BIN = join(FIXTURES_BIN, "helm");
     env.PK3S_KUBECTL_BIN = join(FIXTURES_BIN, "kubectl");

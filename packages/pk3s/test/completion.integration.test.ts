@@ -65,7 +65,18 @@ describe("bash", () => {
     expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "completion"]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune"]);
-    expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "destroy"]);
+    expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "outputs", "destroy", "list"]);
+    expect(bashComplete("pk3s addon ")).toEqual([
+      "show",
+      "pull",
+      "install",
+      "validate",
+      "template",
+      "list",
+      "status",
+      "uninstall",
+      "upgrade",
+    ]);
     // Options before the subcommand do not confuse the walk.
     expect(bashComplete("pk3s --json cat")).toEqual(["catalog"]);
   });

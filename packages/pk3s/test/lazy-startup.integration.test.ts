@@ -3,6 +3,7 @@
  * main file and its code cache and nothing else of ours. Not the operations file, no ESM chunk, nothing from
  * node_modules (zod, yaml, undici, tar, cli-progress, pg are all behind `import()`), and not Node's own undici
  * (fetch). A preload records every file the process reads or imports (CommonJS and ESM, through a module hook).
+ * A warm `pk3s search` (a configured catalog, its index cached) loads neither zod nor the yaml library.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
+import { sandbox } from "./helpers/cli.js";
 
 const packages = resolve(import.meta.dirname, "..", "..");
 const BINARIES = [
@@ -59,12 +62,13 @@ process.on("exit", () => note("internal " + process.moduleLoadList.filter((m) =>
 `,
 );
 
-function startupLoads(bin: string, flag: string): string[] {
+function startupLoads(bin: string, flag: string, ...rest: [string[], Record<string, string>] | []): string[] {
+  const [more = [], env = {}] = rest;
   const log = join(dir, `log-${Math.random().toString(36).slice(2)}`);
   writeFileSync(log, "");
-  const r = spawnSync(process.execPath, ["--require", preload, bin, flag], {
+  const r = spawnSync(process.execPath, ["--require", preload, bin, flag, ...more], {
     encoding: "utf8",
-    env: { ...process.env, PK3S_LAZY_LOG: log, NO_COLOR: "1" },
+    env: { ...process.env, ...env, PK3S_LAZY_LOG: log, NO_COLOR: "1" },
     timeout: 30_000,
   });
   expect(r.status, r.stderr).toBe(0);
@@ -93,4 +97,33 @@ describe("--version and --help load only the start-up files", () => {
       });
     }
   }
+});
+
+describe("a warm search loads neither zod nor yaml", () => {
+  it("pk3s search with a configured, cached catalog", async () => {
+    const box = sandbox();
+    try {
+      const index = writeLocalCatalog(join(box.root, "cat"), [pkg("longhorn", "1.0.0"), pkg("traefik", "2.0.0")]);
+      expect((await box.run(["catalog", "add", "bench", index])).code).toBe(0);
+      expect((await box.run(["search", "longhorn"])).code).toBe(0); // fills the cache
+      const lines = startupLoads(BINARIES[0][1], "search", ["longhorn"], box.env);
+      const files = lines
+        .filter((l) => l.startsWith("read ") || l.startsWith("esm file:"))
+        .map((l) => (l.startsWith("read ") ? l.slice(5) : new URL(l.slice(4)).pathname))
+        .filter((f) => /\.(c|m)?js$/.test(f));
+      expect(
+        files.some((f) => f.endsWith(".ops.cjs")),
+        "the search ran through the operations file",
+      ).toBe(true);
+      for (const f of files) {
+        const text = readFileSync(f, "utf8");
+        expect(text.includes("$ZodType"), `${f} holds zod`).toBe(false);
+        expect(text.includes("YAMLParseError"), `${f} holds the yaml library`).toBe(false);
+      }
+      // The configuration the search read holds the added catalog (the fast check, not zod, accepted it).
+      expect(readFileSync(join(box.env.PK3S_CONFIG_DIR, "config.json"), "utf8")).toContain('"bench"');
+    } finally {
+      box.cleanup();
+    }
+  });
 });

@@ -4,10 +4,11 @@
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
 import { CatalogStreamReader, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
+import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { displayUrl } from "../fetch/fetcher.js";
-import { type CatalogCache, sha256Hex } from "./catalog-cache.js";
+import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
 import type { IndexSummary, ParsedIndex } from "./entries-file.js";

@@ -1,6 +1,7 @@
 import { emit, log } from "@productive-k3s/pkg-format/cli";
 import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { Command } from "commander";
 import { withJson } from "./options.js";
 
@@ -23,8 +24,8 @@ export function registerCatalog(program: Command): void {
 
   withJson(
     catalog
-      .command("add <name> <url-or-path>")
-      .description("add a catalog source (http(s)://, file:// or a local path)")
+      .command("add <name> [url-or-path]")
+      .description("add a catalog source (http(s)://, file:// or a local path); without one, restore a removed built-in catalog")
       .option("--token-env <VAR>", "environment variable holding a bearer token")
       .option("--username <user>", "basic-auth user name")
       .option("--password-env <VAR>", "environment variable holding the basic-auth password")
@@ -33,12 +34,13 @@ export function registerCatalog(program: Command): void {
   )
     .addHelpText(
       "after",
-      "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n",
+      "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n" +
+        "  pk3s catalog add examples            # restore a built-in catalog you removed\n",
     )
     .action(
       async (
         name: string,
-        location: string,
+        location: string | undefined,
         o: { json?: boolean; tokenEnv?: string; username?: string; passwordEnv?: string; priority?: number; offline?: boolean },
       ) => {
         const { addCatalog } = await import("../operations/catalog-ops.js");
@@ -53,9 +55,11 @@ export function registerCatalog(program: Command): void {
         });
         emit(o, { ok: true, ...r }, () =>
           terminalLine(
-            r.entries === null
-              ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
-              : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
+            r.catalog.origin !== "added"
+              ? `restored the built-in catalog ${r.catalog.name} (${r.catalog.url})`
+              : r.entries === null
+                ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
+                : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
           ),
         );
       },
@@ -69,13 +73,17 @@ export function registerCatalog(program: Command): void {
       emit(o, { ok: true, ...r }, () =>
         r.catalogs.length === 0
           ? "no catalogs configured; add one with: pk3s catalog add <name> <url|path>"
-          : r.catalogs
-              .map((c) =>
-                terminalLine(
-                  `${c.name}${c.isDefault ? " (default)" : ""}  ${c.url}  priority ${c.priority}${c.auth ? `  ${c.auth}` : ""}${c.lastFetched ? `  fetched ${c.lastFetched}` : ""}`,
-                ),
-              )
-              .join("\n"),
+          : formatColumns([
+              ["NAME", "PRIORITY", "URL", "FROM"],
+              ...r.catalogs.map((c) =>
+                [
+                  c.name,
+                  String(c.priority),
+                  c.url,
+                  [c.from, c.auth, c.lastFetched === null ? "" : `fetched ${c.lastFetched}`].filter((x) => x).join("; "),
+                ].map(terminalLine),
+              ),
+            ]),
       );
     });
 
@@ -84,7 +92,11 @@ export function registerCatalog(program: Command): void {
     .action(async (name: string, o: { json?: boolean }) => {
       const { removeCatalog } = await import("../operations/catalog-ops.js");
       const r = await removeCatalog(name);
-      emit(o, { ok: true, ...r }, () => terminalLine(`removed catalog ${name}`));
+      emit(o, { ok: true, ...r }, () =>
+        terminalLine(
+          `removed catalog ${name}${r.origin === "built-in" ? ` (built in; bring it back with: pk3s catalog add ${name})` : ""}`,
+        ),
+      );
     });
 
   withJson(catalog.command("update [name]").description("fetch catalog indexes now (conditional GET) and refresh the cache"))

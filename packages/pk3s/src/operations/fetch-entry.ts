@@ -3,6 +3,7 @@ import { warn } from "@productive-k3s/pkg-format/cli";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { type PackageType, parseSpec, resolveEntry } from "../catalog/resolve.js";
 import { type FetchedPackage, fetchPackage } from "../download/download.js";
+import { suggestingNames } from "./name-suggestion.js";
 import type { Session } from "./session.js";
 
 export interface FetchFlags {
@@ -29,6 +30,8 @@ export async function downloadEntry(session: Session, entry: ResolvedEntry, flag
 export async function resolveAndFetch(session: Session, rawSpec: string, type: PackageType, flags: FetchFlags): Promise<ResolvedPackage> {
   const spec = parseSpec(rawSpec);
   const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
-  const entry = resolveEntry(catalogs, spec, { type, includePrerelease: flags.includePrerelease });
+  const entry = await suggestingNames(session, async () =>
+    resolveEntry(catalogs, spec, { type, includePrerelease: flags.includePrerelease }),
+  );
   return { entry, fetched: await downloadEntry(session, entry, flags) };
 }

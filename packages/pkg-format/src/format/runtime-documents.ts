@@ -85,6 +85,8 @@ export const InfraRunSummary = z.object({
   exitCode: z.number().int().optional(),
   record: z.string(),
   log: z.string(),
+  /** The machine that ran it (runs shared through a PostgreSQL state backend come from several). */
+  host: z.string().optional(),
 });
 
 /** The add-ons Core reports on the instance's cluster (from its `addon list --json`), as `profile status` shows them. */
