@@ -121,7 +121,7 @@ describe("a warm search loads neither zod nor yaml", () => {
         expect(text.includes("YAMLParseError"), `${f} holds the yaml library`).toBe(false);
       }
       // The configuration the search read holds the added catalog (the fast check, not zod, accepted it).
-      expect(readFileSync(join(box.env.PK3S_CONFIG_DIR, "config.json"), "utf8")).toContain('"bench"');
+      expect(readFileSync(join(box.root, "config", "config.json"), "utf8")).toContain('"bench"');
     } finally {
       box.cleanup();
     }
