@@ -1,54 +1,45 @@
 #!/usr/bin/env node
 // Bundle a CLI package's binary into dist/cli/ (run from the package directory after tsc):
-//   node ../../scripts/bundle-cli.mjs <bin-name> [--ops-max-kib <n>]
+//   node ../../scripts/bundle-cli.mjs <bin-name>
 //
 // Why: start-up is what users feel on every command (issue 19: ≤ 1.2× `node -e 0`). Measured on this machine
-// (CPU time; `node -e 0` 64-67 ms): `pk3s --help` as one ESM bundle importing 4 shared chunks 84 ms, as one
-// CommonJS file 75 ms; a warm `pk3s search` loading 14 ESM chunks 112 ms, the same code in CommonJS 94 ms. Node's
-// ESM loader costs ~4 ms more than CommonJS for the first module and ~1.5 ms per module after it.
+// (CPU time of `pk3s --help`): unbundled ESM through pnpm's symlinks ~105 ms; one ESM bundle whose entry imports
+// 4 shared chunks 84 ms; the same code as one CommonJS entry 75 ms, against 64 ms for `node -e 0`. Node's ESM
+// loader costs ~1.5 ms per module at start-up and ~4 ms more than CommonJS for the first one.
 //
-// So the binary is three kinds of file, all built from the same sources:
-// - `<bin>.main.cjs`: commander, the command tree, the CLI kit, and the lazily imported modules too small to be
-//   worth a file of their own (≤ 32 KB with what they import, e.g. `--version`'s): what every start loads.
-// - `<bin>.ops.cjs`: every other module a command loads with `await import(...)` (the operations, ≤ 320 KB each
-//   with what they import, or --ops-max-kib), loaded with the first one a command asks for. pk3s keeps zod and
-//   yaml out (a warm search needs neither); Core and Infra validate a package in nearly every command and take them
-//   in (--ops-max-kib 4096 in their build scripts: `core addon validate` of a small package 183 -> 155 ms). esbuild keeps each module's code in a
-//   function run on its first import, so loading the file runs none of them.
-// - `chunks/*.mjs`: an ESM build with code splitting, for what is larger still (zod and yaml, ~1 MB, loaded only
-//   to word the problems of an invalid catalog or to validate a package; cli-progress), each loaded on demand.
-// `<bin>.js` is a small loader that compiles the two CommonJS files with V8 code caches made here (Node 20 has no
-// compile-cache API; vm.Script's cachedData works on every version, and V8 rejects a cache from another V8): the
-// main file's from a `--version` and a `--help` run, the operations' from its compilation. Code that comes from a
-// code cache cannot use `import()` itself, so every `import()` in the two files calls the loader's (`__pk3sImport`).
-//
-// The small modules several files use (errors, the CLI kit) exist once per file: errors are recognised by their
-// brand, not by class identity (pkg-format/errors.ts `isPk3sError`), and none of those modules holds state.
+// So the binary is built twice from the same sources:
+// 1. An ESM build with code splitting (`chunks/*.mjs`): every operation a command loads with `await import(...)`
+//    becomes its own chunk, loaded only by the command that needs it.
+// 2. The entry, `dist/cli/<bin>.js`, as one CommonJS file (dist/cli/package.json says so): commander, the command
+//    tree and the CLI kit, nothing else. Its `import(...)` calls point at build 1's chunks (from build 1's
+//    metafile), so the laziness is kept.
+// The small modules both sides use (errors, the CLI kit) exist once in the entry and once in the chunks: errors
+// are recognised by their brand, not by class identity (pkg-format/errors.ts `isPk3sError`), and those modules
+// hold no state.
+// 3. V8's code cache: `<bin>.js` is a small loader that compiles `<bin>.main.cjs` with the cached code of a
+//    `--version` run made here (`<bin>.main.cache`), ~4 ms less per start. The entry's `import()` calls become
+//    calls of the loader's `import` (code from a V8 code cache cannot use its own). (Node >= 22.1 has
+//    module.enableCompileCache(); Node 20 has only vm.Script's cachedData, which works on every version.) A
+//    cache from another Node or V8 version is rejected by V8 and the file is compiled as without it.
 // dist/cli/ sits at the same depth as tsc's dist/<dir>/ modules, so `import.meta.url`-relative paths (package.json
-// lookups, the repository's local catalog) resolve the same from every file.
+// lookups, the repository's local catalog) resolve the same from both builds.
 import { spawnSync } from "node:child_process";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
-const [bin, ...flags] = process.argv.slice(2);
-const opsMaxIndex = flags.indexOf("--ops-max-kib");
-const opsMaxKib = opsMaxIndex === -1 ? 320 : Number(flags[opsMaxIndex + 1]);
-if (bin === undefined || bin.startsWith("-") || !(opsMaxKib > 0)) {
-  process.stderr.write("usage: node scripts/bundle-cli.mjs <bin-name> [--ops-max-kib <n>] (run in the package directory)\n");
+const [bin] = process.argv.slice(2);
+if (bin === undefined) {
+  process.stderr.write("usage: node scripts/bundle-cli.mjs <bin-name> (run in the package directory)\n");
   process.exit(2);
 }
 const pkgDir = process.cwd();
 const entry = join(pkgDir, "dist", "bin", `${bin}.js`);
 const outdir = join(pkgDir, "dist", "cli");
 const common = { bundle: true, platform: "node", target: "node20", legalComments: "none", logLevel: "warning" };
-const MAIN_MAX_BYTES = 32 * 1024;
-/** What an operation's own lazy import may add to the operations file (e.g. the 10 KB local state backend). */
-const NESTED_MAX_BYTES = 16 * 1024;
-const OPS_MAX_BYTES = opsMaxKib * 1024;
 await rm(outdir, { recursive: true, force: true });
 
-// 1. ESM with code splitting: the chunks, and the map of what each lazily imported module costs.
+// 1. ESM with code splitting: the chunks. (Its own entry is only a way to reach them; it is removed below.)
 const esm = await build({
   ...common,
   entryPoints: { [`${bin}.esm`]: entry },
@@ -62,196 +53,121 @@ const esm = await build({
   metafile: true,
   write: true,
 });
-const outputInfo = (file) => esm.metafile.outputs[relative(process.cwd(), file)];
+
 /** Source module (absolute) → its chunk, for every module build 1 split out (the targets of `import(...)`). */
 const chunkOf = new Map();
 for (const [out, info] of Object.entries(esm.metafile.outputs)) {
   if (info.entryPoint !== undefined && out.includes("/chunks/")) chunkOf.set(resolve(info.entryPoint), resolve(out));
 }
-/** A chunk and every chunk it imports statically: what loading it loads. */
-const closureOf = (chunk) => {
+/** Bytes of a chunk and every chunk it imports: what loading it costs. */
+const closureBytes = (chunk) => {
   const seen = new Set();
   const walk = (file) => {
-    if (seen.has(file)) return;
+    if (seen.has(file)) return 0;
     seen.add(file);
-    for (const i of outputInfo(file)?.imports ?? []) if (!i.external && i.kind === "import-statement") walk(resolve(i.path));
+    const info = esm.metafile.outputs[relative(process.cwd(), file)];
+    return (info?.bytes ?? 0) + (info?.imports ?? []).filter((i) => !i.external).reduce((n, i) => n + walk(resolve(i.path)), 0);
   };
-  walk(chunk);
-  return seen;
+  return walk(chunk);
 };
-const bytesOf = (files) => [...files].reduce((n, f) => n + (outputInfo(f)?.bytes ?? 0), 0);
-const closureBytes = (chunk) => bytesOf(closureOf(chunk));
+// A lazily loaded module this small is cheaper inside the entry (still evaluated only when imported: esbuild
+// wraps it) than as ESM files loaded at run time (~1.5 ms each): e.g. `--version`'s five small chunks.
+const INLINE_MAX_BYTES = 32 * 1024;
 
-/** Where a lazily imported module goes: "main", "ops" or its ESM chunk. */
-const placements = new Map();
-function placementOf(module) {
-  let placement = placements.get(module);
-  if (placement === undefined) {
-    const chunk = chunkOf.get(module);
-    if (chunk === undefined) throw new Error(`${module}: no chunk for this dynamic import in the ESM build`);
-    const bytes = closureBytes(chunk);
-    placement = bytes <= MAIN_MAX_BYTES ? "main" : bytes <= OPS_MAX_BYTES ? "ops" : chunk;
-    placements.set(module, placement);
-  }
-  return placement;
-}
-/** What the operations file holds (filled in as the main file sends operations there). */
-const opsCode = new Set();
-function nestedPlacementOf(module) {
-  const chunk = chunkOf.get(module);
-  if (chunk === undefined) throw new Error(`${module}: no chunk for this dynamic import in the ESM build`);
-  const closure = [...closureOf(chunk)];
-  const extra = bytesOf(closure.filter((f) => !opsCode.has(f)));
-  const shared = bytesOf(closure.filter((f) => opsCode.has(f)));
-  // As a chunk it would load a second copy of what it shares with the operations file: worth it only when that copy
-  // is clearly larger (4x) than the module's own code. Core's packing (21 KB on top of 1.2 MB of zod and yaml) comes
-  // in; Infra's PostgreSQL backend (21 KB, sharing 21 KB) stays a chunk, so no command that does not use it parses it.
-  return extra <= NESTED_MAX_BYTES || shared > 4 * extra ? "ops" : chunk;
-}
-const opsModules = new Set();
-const externalChunks = new Set();
-
-/** esbuild plugin for a CommonJS file: each `import()` bundled here, sent to the operations file, or to a chunk. */
-const routeDynamicImports = (self) => ({
-  name: "route-dynamic-imports",
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.kind !== "dynamic-import" || args.pluginData === "inner") return undefined;
-      const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "inner" });
-      if (found.errors.length > 0) return { errors: found.errors };
-      if (found.external) return found; // a Node built-in: imported as it is (through the loader, below)
-      const module = resolve(found.path);
-      if (self === "ops" && args.importer.endsWith(".ops-entry.js")) return found; // the table of operations itself
-      // A module an operation imports lazily itself stays lazy (the PostgreSQL backend, 27 KB + the pg driver; in
-      // pk3s the catalog parser with zod) unless it adds at most 16 KB to the operations file or shares more with
-      // it clearly more than it adds (in Core, packing: 21 KB of its own on top of zod and yaml, which an ESM chunk
-      // would load a second time).
-      const placement = self === "ops" ? nestedPlacementOf(module) : placementOf(module);
-      if (placement === self || (placement === "main" && self === "ops")) return found; // bundled into this file
-      if (placement === "ops") {
-        opsModules.add(module);
-        for (const f of closureOf(chunkOf.get(module))) opsCode.add(f);
-        return { path: `ops:${relative(pkgDir, module)}`, external: true };
-      }
-      externalChunks.add(placement);
-      return { path: `./${relative(outdir, placement)}`, external: true };
-    });
-  },
-});
-
-const cjs = {
-  ...common,
-  format: "cjs",
-  // `import.meta.url` of these files: the file URL of the one they are in (package.json lookups walk up from it).
-  define: { "import.meta.url": "__pk3sImportMetaUrl" },
-};
+// 2. The CommonJS entry. Its source: the same two lines as src/bin/<bin>.ts, without top-level await (and without
+//    the hashbang: the loader below has it).
+const stub = join(pkgDir, "dist", "bin", `.${bin}.cjs-entry.js`);
+await writeFile(
+  stub,
+  `import { runCli } from "@productive-k3s/pkg-format/cli";\nimport { buildProgram } from "../program.js";\nrunCli(buildProgram());\n`,
+);
 const metaUrlShim = join(pkgDir, "dist", "bin", `.${bin}.meta-url.js`);
-const mainStub = join(pkgDir, "dist", "bin", `.${bin}.cjs-entry.js`);
-const opsStub = join(pkgDir, "dist", "bin", `.${bin}.ops-entry.js`);
-const mainFile = join(outdir, `${bin}.main.cjs`);
-const opsFile = join(outdir, `${bin}.ops.cjs`);
+await writeFile(metaUrlShim, 'export const __pk3sImportMetaUrl = require("node:url").pathToFileURL(__filename).href;\n');
+const outfile = join(outdir, `${bin}.main.cjs`);
+const loaderFile = join(outdir, `${bin}.js`);
+const cacheFile = join(outdir, `${bin}.main.cache`);
+const external = new Set();
 try {
-  await writeFile(metaUrlShim, 'export const __pk3sImportMetaUrl = require("node:url").pathToFileURL(__filename).href;\n');
-  // 2. The main file. Its source: the two lines of src/bin/<bin>.ts, without top-level await (and without the
-  //    hashbang: the loader has it).
-  await writeFile(
-    mainStub,
-    `import { runCli } from "@productive-k3s/pkg-format/cli";\nimport { buildProgram } from "../program.js";\nrunCli(buildProgram());\n`,
-  );
-  await build({ ...cjs, entryPoints: [mainStub], outfile: mainFile, inject: [metaUrlShim], plugins: [routeDynamicImports("main")] });
-  // 3. The operations file: a table of the modules the main file sends there, each loaded on its first import
-  //    (an operation importing another one has it bundled in this same file).
-  const table = [...opsModules].map((m) => `  ${JSON.stringify(relative(pkgDir, m))}: () => import(${JSON.stringify(m)}),`).join("\n");
-  await writeFile(opsStub, `export const modules = {\n${table}\n};\n`);
-  await build({ ...cjs, entryPoints: [opsStub], outfile: opsFile, inject: [metaUrlShim], plugins: [routeDynamicImports("ops")] });
+  await build({
+    ...common,
+    entryPoints: [stub],
+    outfile,
+    format: "cjs",
+    // `import.meta.url` of the entry: its own file URL (package.json lookups walk up from it).
+    inject: [metaUrlShim],
+    define: { "import.meta.url": "__pk3sImportMetaUrl" },
+    plugins: [
+      {
+        name: "dynamic-imports-to-chunks",
+        setup(b) {
+          b.onResolve({ filter: /.*/ }, async (args) => {
+            if (args.kind !== "dynamic-import" || args.pluginData === "inner") return undefined;
+            const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "inner" });
+            const chunk = chunkOf.get(resolve(found.path));
+            if (chunk === undefined) return { errors: [{ text: `${args.path}: no chunk for this dynamic import in the ESM build` }] };
+            if (closureBytes(chunk) <= INLINE_MAX_BYTES) return found; // bundled into the entry
+            external.add(chunk);
+            return { path: `./${relative(outdir, chunk)}`, external: true };
+          });
+        },
+      },
+    ],
+  });
 } finally {
-  for (const f of [metaUrlShim, mainStub, opsStub]) await rm(f, { force: true });
+  await rm(stub, { force: true });
+  await rm(metaUrlShim, { force: true });
 }
 await writeFile(join(outdir, "package.json"), '{ "type": "commonjs" }\n');
+// Code compiled by vm.Script cannot use `import()` once it comes from a code cache (V8 drops the host options that
+// route it to Node's loader): the entry's lazy imports call the loader's own `import` instead.
+const mainText = await readFile(outfile, "utf8");
+const rewritten = mainText.replaceAll('import("./chunks/', '__pk3sImport("./chunks/');
+if (/\bimport\(/.test(rewritten.replace(/__pk3sImport\(/g, ""))) throw new Error(`${outfile}: an import() the loader does not route`);
+await writeFile(outfile, rewritten);
 
-// Every `import()` left in the two CommonJS files goes through the loader (see the top of this file).
-for (const file of [mainFile, opsFile]) {
-  // Only calls with a literal specifier are rewritten (an `import(` after a backtick or quote is text in a comment or
-  // string of a bundled library); a call with a computed specifier would fail at run time, so it fails the build.
-  const text = (await readFile(file, "utf8")).replace(/(?<![\w$.`'"])import\((?=["'])/g, "__pk3sImport(");
-  if (/(?<![\w$.`'"])import\(/.test(text)) throw new Error(`${file}: an import() with a computed specifier`);
-  await writeFile(file, text);
-}
-
-/**
- * The loader's source. It compiles each CommonJS file with its code cache and runs it as a module; `ops:<module>`
- * imports load the operations file once and run that module. With `makeCache`, it also writes each file's cache
- * when the process exits (used below, never shipped).
- */
-const loaderSource = (makeCache) => `"use strict";
-const { readFileSync${makeCache ? ", writeFileSync" : ""} } = require("node:fs");
-const { join } = require("node:path");
+/** Compiles the entry with its code cache and runs it as a CommonJS module (shared by the loader and the cache maker). */
+const compileEntry = (main, cache) => `const { readFileSync } = require("node:fs");
 const vm = require("node:vm");
-function load(name) {
-  const file = join(__dirname, name + ".cjs");
-  let cachedData;
-  try {
-    cachedData = readFileSync(join(__dirname, name + ".cache"));
-  } catch {}
-  const script = new vm.Script(
-    "(function (exports, require, module, __filename, __dirname, __pk3sImport) {" + readFileSync(file, "utf8") + "\\n})",
-    { filename: file, cachedData },
-  );${makeCache ? `\n  process.once("exit", () => writeFileSync(join(__dirname, name + ".cache"), script.createCachedData()));` : ""}
-  const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require, mod, file, __dirname, importer);
-  return mod.exports;
-}
-let ops;
-function importer(specifier) {
-  if (!specifier.startsWith("ops:")) return import(specifier);
-  ops ??= load(${JSON.stringify(`${bin}.ops`)});
-  return ops.modules[specifier.slice(4)]();
-}
-load(${JSON.stringify(`${bin}.main`)});
-`;
-const loaderFile = join(outdir, `${bin}.js`);
+const file = ${main};
+let cachedData;
+try {
+  cachedData = readFileSync(${cache});
+} catch {}
+const script = new vm.Script(\`(function (exports, require, module, __filename, __dirname, __pk3sImport) {\${readFileSync(file, "utf8")}\n})\`, {
+  filename: file,
+  cachedData,
+});`;
 await writeFile(
   loaderFile,
-  `#!/usr/bin/env -S node --\n// ${bin}: runs ${bin}.main.cjs (and ${bin}.ops.cjs when a command needs it) with V8 code caches: scripts/bundle-cli.mjs.\n${loaderSource(false)}`,
+  `#!/usr/bin/env -S node --
+// ${bin}: runs ${bin}.main.cjs with V8's code cache (${bin}.main.cache, made when it was built: scripts/bundle-cli.mjs).
+"use strict";
+${compileEntry(`require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cjs`)})`, `require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cache`)})`)}
+script.runInThisContext()(exports, require, module, file, __dirname, (specifier) => import(specifier));
+`,
 );
 await chmod(loaderFile, 0o755);
+// The cache: what V8 compiled for a `--version` run (the command tree, option parsing, output).
+const maker = `${compileEntry(JSON.stringify(outfile), JSON.stringify(`${cacheFile}.none`))}
+process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(cacheFile)}, script.createCachedData()));
+process.argv = [process.argv[0], file, "--version"];
+script.runInThisContext()(exports, require, module, file, require("node:path").dirname(file), (specifier) => import(specifier));
+`;
+const made = spawnSync(process.execPath, ["-e", maker], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, NO_COLOR: "1" } });
+if (made.status !== 0) throw new Error(`making the code cache of ${bin} failed (exit ${made.status})`);
 
-// The code caches. The main file's: what V8 compiled for `--version` then `--help` (a cache consumed and made
-// again keeps what it had). The operations file's: its compilation (the functions an operation runs differ).
-const maker = join(outdir, ".make-cache.js");
-await writeFile(maker, loaderSource(true));
-const run = (args, env = {}) => {
-  const r = spawnSync(process.execPath, [maker, ...args], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, NO_COLOR: "1", ...env },
-  });
-  if (r.status !== 0) throw new Error(`making the code cache of ${bin} (${args.join(" ")}) failed (exit ${r.status}): ${r.stderr}`);
-};
-try {
-  run(["--version"]);
-  run(["--help"]);
-  const vm = await import("node:vm");
-  const source = await readFile(opsFile, "utf8");
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __pk3sImport) {${source}\n})`, {
-    filename: opsFile,
-  });
-  await writeFile(join(outdir, `${bin}.ops.cache`), script.createCachedData());
-} finally {
-  await rm(maker, { force: true });
-}
-
-// Remove build 1's entry and whatever only it used: what remains is what the CommonJS files can reach.
+// Remove build 1's entry and whatever only it used: what remains is what the CommonJS entry can reach.
 const reachable = new Set();
 const visit = (file) => {
   if (reachable.has(file)) return;
   reachable.add(file);
-  for (const imp of outputInfo(file)?.imports ?? []) if (!imp.external) visit(resolve(imp.path));
+  for (const imp of esm.metafile.outputs[relative(process.cwd(), file)]?.imports ?? []) {
+    if (!imp.external) visit(resolve(imp.path));
+  }
 };
-for (const chunk of externalChunks) visit(chunk);
+for (const chunk of external) visit(chunk);
 for (const out of Object.keys(esm.metafile.outputs)) {
   const file = resolve(out);
   if (!reachable.has(file)) await rm(file, { force: true });
 }
-process.stdout.write(
-  `bundled ${resolve(entry)} → ${relative(pkgDir, loaderFile)}, ${relative(pkgDir, mainFile)}, ${relative(pkgDir, opsFile)} (${opsModules.size} operations), ${reachable.size} chunks\n`,
-);
+process.stdout.write(`bundled ${resolve(entry)} → ${loaderFile} + ${outfile} (+ ${reachable.size} lazily loaded chunks)\n`);
