@@ -14,8 +14,9 @@
 //    tree and the CLI kit, nothing else. Its `import(...)` calls point at build 1's chunks (from build 1's
 //    metafile), so the laziness is kept.
 // The small modules both sides use (errors, the CLI kit) exist once in the entry and once in the chunks: errors
-// are recognised by their brand, not by class identity (pkg-format/errors.ts `isPk3sError`), and those modules
-// hold no state.
+// are recognised by their brand, not by class identity (pkg-format/errors.ts `isPk3sError`), and the one such
+// module that holds state (pkg-format/state/selection.ts: the --state-backend choice) keeps it on globalThis.
+// So: no `instanceof` on a class the main file and a chunk both hold, and no module-level state in them.
 // 3. V8's code cache: `<bin>.js` is a small loader that compiles `<bin>.main.cjs` with the cached code of a
 //    `--version` run made here (`<bin>.main.cache`), ~4 ms less per start. The entry's `import()` calls become
 //    calls of the loader's `import` (code from a V8 code cache cannot use its own). (Node >= 22.1 has
