@@ -30,7 +30,9 @@ interface Selection {
  * flag, a lazily loaded chunk opens the backend: scripts/bundle-cli.mjs), and both copies must see one choice.
  */
 const SELECTION = Symbol.for("@productive-k3s/pkg-format/state-selection");
-const selection: Selection = ((globalThis as { [SELECTION]?: Selection })[SELECTION] ??= { captured: false });
+const shared = globalThis as { [SELECTION]?: Selection };
+shared[SELECTION] ??= { captured: false };
+const selection: Selection = shared[SELECTION];
 
 /** Read PK3S_STATE_BACKEND once and remove it from process.env (children must not inherit a password). */
 export function captureStateBackendEnv(): void {
