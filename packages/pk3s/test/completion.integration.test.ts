@@ -62,7 +62,7 @@ describe("bash", () => {
   });
 
   it("completes subcommands at each level from the command tree", () => {
-    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "completion"]);
+    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "push", "registry", "completion"]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune"]);
     expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "outputs", "destroy", "list"]);
@@ -76,6 +76,11 @@ describe("bash", () => {
       "status",
       "uninstall",
       "upgrade",
+      "history",
+      "rollback",
+      "backup",
+      "backups",
+      "test",
     ]);
     // Options before the subcommand do not confuse the walk.
     expect(bashComplete("pk3s --json cat")).toEqual(["catalog"]);
@@ -85,7 +90,19 @@ describe("bash", () => {
     expect(bashComplete("pk3s addon install --k")).toEqual(["--kubeconfig"]);
     expect(bashComplete("pk3s profile install aws --a")).toEqual(["--allow-unverified", "--auto-approve"]);
     const all = bashComplete("pk3s profile destroy x -");
-    expect(all).toEqual(expect.arrayContaining(["--json", "--env-file", "--instance", "--yes", "--auto-approve", "--purge", "--help"]));
+    expect(all).toEqual(
+      expect.arrayContaining([
+        "--json",
+        "--env-file",
+        "--instance",
+        "--yes",
+        "--auto-approve",
+        "--purge",
+        "--with-addons",
+        "--forget-addons",
+        "--help",
+      ]),
+    );
     expect(all).not.toContain("--kubeconfig");
   });
 
@@ -97,7 +114,7 @@ describe("bash", () => {
     expect(bashComplete("pk3s completion ")).toEqual(["bash", "zsh"]);
     expect(bashComplete("pk3s addon install x --timeout ")).toEqual([]);
     // The value of an option is not taken for a subcommand or a positional argument.
-    expect(bashComplete("pk3s --core-bin addon ")).toEqual(["catalog", "search", "addon", "profile", "completion"]);
+    expect(bashComplete("pk3s --core-bin addon ")).toEqual(["catalog", "search", "addon", "profile", "push", "registry", "completion"]);
   });
 
   it("completes package names of the right type from the catalogs (pk3s search --offline --json)", () => {

@@ -197,7 +197,13 @@ export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
         : undefined;
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority)) throw new UsageError(`--priority must be an integer, got ${priority}`);
-  return { name: input.name, url: normaliseSourceUrl(input.location), priority, auth };
+  const url = normaliseSourceUrl(input.location);
+  if (auth !== undefined && url.startsWith("oci:")) {
+    throw new UsageError("--token-env/--username/--password-env are for HTTP catalogs; a registry has its own login", {
+      hint: "pk3s registry login HOST --username U --password-stdin (or an existing docker login) covers every repository of the registry",
+    });
+  }
+  return { name: input.name, url, priority, auth };
 }
 
 /** Sources sorted by priority (higher first), then in configuration order. */

@@ -13,6 +13,7 @@ import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { stringify } from "yaml";
+import { entryFieldsFromManifest } from "./manifest-entry.js";
 import { sortVersionsDesc } from "./resolve.js";
 
 export interface IndexInput {
@@ -29,17 +30,6 @@ export interface IndexResult {
   entries: number;
   added: number;
   merged: number;
-}
-
-/** The manifest fields the index copies; the rest of the manifest stays in the package. */
-interface ManifestView {
-  metadata: { name: string; version: string; category?: string | undefined; description?: string | undefined };
-  spec?: {
-    dependencies?: { name: string; version?: string | undefined }[] | undefined;
-    compatibility?: CatalogEntry["compatibility"];
-    inputs?: CatalogEntry["inputs"];
-    engine?: { type?: string | undefined } | undefined;
-  };
 }
 
 export async function listPackageFiles(dir: string): Promise<string[]> {
@@ -92,30 +82,16 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
   const seen = new Map<string, string>();
   for (const file of await listPackageFiles(dir)) {
     const inspected = await inspectPackage(file);
-    const manifest = inspected.manifest as unknown as ManifestView;
-    const { name, version, category, description } = manifest.metadata;
-    const key = `${inspected.kind}/${name}@${version}`;
+    const entry = entryFieldsFromManifest(inspected.kind, inspected.manifest, {
+      url: entryUrl(file, dirname(out), input.baseUrl, dir),
+      digest: inspected.digest,
+      size: inspected.size,
+    });
+    const key = `${inspected.kind}/${entry.name}@${entry.version}`;
     const previous = seen.get(key);
     if (previous !== undefined)
       throw new UsageError(`${key} is in both ${previous} and ${file}`, { hint: "keep one file per package version" });
     seen.set(key, file);
-    const spec = manifest.spec ?? {};
-    const entry: CatalogEntry = {
-      name,
-      version,
-      type: inspected.kind,
-      url: entryUrl(file, dirname(out), input.baseUrl, dir),
-      digest: inspected.digest,
-      size: inspected.size,
-      ...(description === undefined ? {} : { description }),
-      ...(category === undefined ? {} : { category }),
-      ...(inspected.kind === "addon" && spec.dependencies !== undefined && spec.dependencies.length > 0
-        ? { dependencies: spec.dependencies.map((d) => ({ name: d.name, version: d.version ?? "*" })) }
-        : {}),
-      ...(inspected.kind === "addon" && spec.compatibility !== undefined ? { compatibility: spec.compatibility } : {}),
-      ...(inspected.kind === "profile" && spec.inputs !== undefined && spec.inputs.length > 0 ? { inputs: spec.inputs } : {}),
-      ...(inspected.kind === "profile" && spec.engine?.type !== undefined ? { engine: spec.engine.type } : {}),
-    } as CatalogEntry;
     entries.push(entry);
   }
   const added = entries.length;

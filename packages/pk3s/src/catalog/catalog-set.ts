@@ -10,11 +10,13 @@ import { loadFileCatalog } from "./file-catalog-loader.js";
 import { loadHttpCatalog } from "./http-catalog-loader.js";
 import type { CatalogLoader, LoadedCatalog, LoadOptions } from "./loaded-catalog.js";
 
-/** By URL scheme: sources are normalised to file:, http: or https: URLs (catalog-source.ts). */
+/** By URL scheme: sources are normalised to file:, http:, https: or oci: URLs (catalog-source.ts). */
 const LOADERS: Readonly<Record<string, CatalogLoader>> = {
   "file:": loadFileCatalog,
   "http:": loadHttpCatalog,
   "https:": loadHttpCatalog,
+  // The registry client loads only for a configured registry catalog.
+  "oci:": (source, cache, options) => import("./oci-catalog-loader.js").then((m) => m.loadOciCatalog(source, cache, options)),
 };
 
 export function loadCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {

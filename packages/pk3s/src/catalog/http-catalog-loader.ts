@@ -16,7 +16,7 @@ import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
 
-function catalogTtlMs(): number {
+export function catalogTtlMs(): number {
   const raw = process.env.PK3S_CATALOG_TTL;
   if (raw === undefined || raw === "") return 600_000;
   const n = Number(raw);
@@ -35,7 +35,7 @@ async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: str
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function fromCache(
+export async function fromCache(
   source: CatalogSource,
   cache: CatalogCache,
   meta: CatalogMeta,
@@ -50,6 +50,26 @@ async function fromCache(
     parsed = await parseIndex(cache, text, query);
   }
   return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
+}
+
+/**
+ * A network failure (`StepFailedError`) with an older copy at hand: use it, say so. Auth, 404 and
+ * integrity errors are not hidden: they are thrown again, as is a failure with nothing cached.
+ */
+export async function staleOrThrow(
+  err: unknown,
+  source: CatalogSource,
+  cache: CatalogCache,
+  meta: CatalogMeta | undefined,
+): Promise<LoadedCatalog> {
+  if (err instanceof StepFailedError && meta !== undefined) {
+    const stale = await fromCache(source, cache, meta, "stale-cache");
+    if (stale !== undefined) {
+      warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
+      return stale;
+    }
+  }
+  throw err;
 }
 
 export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => {
@@ -94,14 +114,6 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
       },
     );
   } catch (err) {
-    // A network failure with an older copy at hand: use it, say so. Auth and 404 errors are not hidden.
-    if (err instanceof StepFailedError && meta !== undefined) {
-      const stale = await fromCache(source, cache, meta, "stale-cache");
-      if (stale !== undefined) {
-        warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
-        return stale;
-      }
-    }
-    throw err;
+    return staleOrThrow(err, source, cache, meta);
   }
 };

@@ -3,7 +3,7 @@ import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { Command } from "commander";
-import { withJson } from "./options.js";
+import { withJson, withRegistryOptions } from "./options.js";
 
 function int(flag: string): (value: string) => number {
   return (value) => {
@@ -22,26 +22,40 @@ export function registerCatalog(program: Command): void {
     "\nExample:\n  pk3s catalog add internal https://catalog.example.com/ --token-env INTERNAL_CATALOG_TOKEN --priority 10\n",
   );
 
-  withJson(
-    catalog
-      .command("add <name> [url-or-path]")
-      .description("add a catalog source (http(s)://, file:// or a local path); without one, restore a removed built-in catalog")
-      .option("--token-env <VAR>", "environment variable holding a bearer token")
-      .option("--username <user>", "basic-auth user name")
-      .option("--password-env <VAR>", "environment variable holding the basic-auth password")
-      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority"))
-      .option("--offline", "save it without fetching the index now (by default the index is fetched and checked first)"),
+  withRegistryOptions(
+    withJson(
+      catalog
+        .command("add <name> [url-or-path]")
+        .description(
+          "add a catalog source (http(s)://, file://, a local path, or an oci:// registry repository); without one, restore a removed built-in catalog",
+        )
+        .option("--token-env <VAR>", "environment variable holding a bearer token")
+        .option("--username <user>", "basic-auth user name")
+        .option("--password-env <VAR>", "environment variable holding the basic-auth password")
+        .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority"))
+        .option("--offline", "save it without fetching the index now (by default the index is fetched and checked first)"),
+    ),
   )
     .addHelpText(
       "after",
       "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n" +
+        "  pk3s catalog add platform oci://registry.example.com/platform/addons\n" +
         "  pk3s catalog add examples            # restore a built-in catalog you removed\n",
     )
     .action(
       async (
         name: string,
         location: string | undefined,
-        o: { json?: boolean; tokenEnv?: string; username?: string; passwordEnv?: string; priority?: number; offline?: boolean },
+        o: {
+          json?: boolean;
+          tokenEnv?: string;
+          username?: string;
+          passwordEnv?: string;
+          priority?: number;
+          offline?: boolean;
+          caFile?: string;
+          plainHttp?: boolean;
+        },
       ) => {
         const { addCatalog } = await import("../operations/catalog-ops.js");
         const r = await addCatalog({
@@ -52,6 +66,8 @@ export function registerCatalog(program: Command): void {
           username: o.username,
           passwordEnv: o.passwordEnv,
           offline: o.offline,
+          caFile: o.caFile,
+          plainHttp: o.plainHttp,
         });
         emit(o, { ok: true, ...r }, () =>
           terminalLine(

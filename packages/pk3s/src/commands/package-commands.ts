@@ -9,7 +9,16 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import type { InstanceAction } from "../operations/instance-actions.js";
 import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
-import { type FetchOptionValues, propagateExit, withFetchOptions, withJson } from "./options.js";
+import { registerAddonLifecycle } from "./addon-lifecycle.js";
+import {
+  addClusterFlags,
+  type ClusterFlags,
+  type FetchOptionValues,
+  HOST_CHANGES_HELP,
+  propagateExit,
+  withFetchOptions,
+  withJson,
+} from "./options.js";
 
 type Kind = "addon" | "profile";
 
@@ -23,6 +32,8 @@ interface AddonInstallFlags {
   timeout?: string;
   force?: boolean;
   breakLock?: boolean;
+  allowHostChanges?: boolean;
+  backup?: boolean;
   dryRun?: boolean;
   coreBin?: string;
   infraBin?: string;
@@ -46,7 +57,7 @@ function registerShowPull(group: Command, kind: Kind): void {
     .addHelpText("after", `\nExample:\n  pk3s ${kind} show ${kind === "addon" ? "longhorn@^1" : "aws-single-node-basic"}\n`)
     .action(async (spec: string, o: FetchOptionValues) => {
       const { show, renderDetails } = await import("../operations/discovery.js");
-      const r = await show(spec, { type: kind, offline: o.offline, includePrerelease: o.includePrerelease });
+      const r = await show(spec, { ...o, type: kind });
       emit(o, { ok: true, package: r }, () => renderDetails(r));
     });
 
@@ -123,16 +134,7 @@ export function registerAddon(program: Command): void {
     });
 
   registerAddonClusterVerbs(addon);
-}
-
-/** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
-function addClusterFlags(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
-    .option("--context <name>", FLAG_HELP.context)
-    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
-    .option("--core-bin <path>", "productive-k3s-core to run")
-    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
+  registerAddonLifecycle(addon);
 }
 
 /** The flags of `addon install` and `addon upgrade`. */
@@ -144,10 +146,12 @@ function addInstallFlags(cmd: Command, force: string): Command {
     .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
     .option("--force", force)
     .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--allow-host-changes", HOST_CHANGES_HELP)
+    .option("--no-backup", "Core does not back an installed version up before upgrading it")
     .option("--dry-run", "change nothing: print the plan and ask Core for a dry run");
 }
 
-type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck" | "showSensitive";
+type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck" | "showSensitive" | "addons";
 
 /** Which Infra options each verb takes (pk3s mirrors productive-k3s-infra's surface). */
 const PROFILE_VERBS: Record<ProfileAction, { description: string; flags: ProfileFlag[]; example: string }> = {
@@ -179,6 +183,14 @@ function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
     if (f === "breakLock") cmd.option("--break-lock", FLAG_HELP.breakLock);
     if (f === "noCheck") cmd.option("--no-check", "do not run the profile's statusScript");
     if (f === "showSensitive") cmd.option("--show-sensitive", "print sensitive outputs in clear");
+    if (f === "addons") {
+      cmd
+        .option(
+          "--with-addons",
+          "first uninstall the add-ons Core installed on the instance's cluster (Infra checks the two exclude each other)",
+        )
+        .option("--forget-addons", "drop Core's records of the add-ons on the instance's cluster (they go with the cluster)");
+    }
   }
   return cmd;
 }
@@ -197,6 +209,8 @@ function passThrough(o: Record<string, unknown>): ProfilePassThrough & { infraBi
     breakLock: o.breakLock as boolean | undefined,
     check: o.check as boolean | undefined,
     showSensitive: o.showSensitive as boolean | undefined,
+    withAddons: o.withAddons as boolean | undefined,
+    forgetAddons: o.forgetAddons as boolean | undefined,
   };
 }
 
@@ -236,8 +250,8 @@ const INSTANCE_VERBS: Record<InstanceAction, { description: string; flags: Profi
   },
   destroy: {
     description: "tear down what an instance provisioned (with the package it was installed from)",
-    flags: ["envFile", "set", "approve", "purge", "breakLock"],
-    example: "pk3s profile destroy local-lab --auto-approve",
+    flags: ["envFile", "set", "approve", "purge", "breakLock", "addons"],
+    example: "pk3s profile destroy local-lab --with-addons --auto-approve",
   },
 };
 
@@ -280,21 +294,14 @@ function registerInstanceVerbs(profile: Command): void {
 // Everyday add-on verbs on a cluster: list, status, uninstall (Core, no catalog) and upgrade (resolved like install).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface AddonClusterFlags {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
-  coreBin?: string;
-  infraBin?: string;
-  json?: boolean;
-}
+type UninstallFlags = { force?: boolean; timeout?: string; breakLock?: boolean; allowHostChanges?: boolean; backup?: boolean };
 
 function registerAddonClusterVerbs(addon: Command): void {
   withJson(
     addClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon list --instance local-lab\n")
-    .action(async (extra: string[], o: AddonClusterFlags) => {
+    .action(async (extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "list", json: o.json === true, extra })).exitCode);
     });
@@ -303,7 +310,7 @@ function registerAddonClusterVerbs(addon: Command): void {
     addClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon status longhorn --kubeconfig ~/.kube/config\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "status", name, json: o.json === true, extra })).exitCode);
     });
@@ -316,10 +323,12 @@ function registerAddonClusterVerbs(addon: Command): void {
     )
       .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
       .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
-      .option("--break-lock", FLAG_HELP.breakLock),
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--allow-host-changes", HOST_CHANGES_HELP)
+      .option("--no-backup", "Core does not back the add-on up before uninstalling it"),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon uninstall longhorn --context prod\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags & { force?: boolean; timeout?: string; breakLock?: boolean }) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags & UninstallFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "uninstall", name, json: o.json === true, extra })).exitCode);
     });

@@ -18,6 +18,7 @@ import {
 import { loadCatalog } from "../catalog/catalog-set.js";
 import type { CatalogAuthConfig } from "../catalog/catalog-source.js";
 import { displayUrl } from "../fetch/fetcher.js";
+import type { RegistryFlags } from "../oci/registry-settings.js";
 import { withSession } from "./session.js";
 
 export interface CatalogView {
@@ -64,7 +65,7 @@ function notFound(name: string): NotFoundError {
  * location, a built-in catalog that was removed is restored.
  */
 export async function addCatalog(
-  input: Omit<AddCatalogInput, "location"> & { location?: string | undefined; offline?: boolean | undefined },
+  input: Omit<AddCatalogInput, "location"> & { location?: string | undefined; offline?: boolean | undefined } & RegistryFlags,
 ): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
   assertValidName("catalog", input.name, "catalog name");
   const { sources, config } = await effectiveSources();
@@ -78,13 +79,20 @@ export async function addCatalog(
   const source = buildCatalogSource({ ...input, location: input.location });
   let entries: number | null = null;
   if (input.offline !== true) {
-    const loaded = await withSession({}, (session) =>
+    const registry = { caFile: input.caFile, plainHttp: input.plainHttp };
+    const loaded = await withSession({ registry }, (session) =>
       loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true }),
     );
     entries = loaded.entries.length;
   }
   config.catalogs.push(source);
   await saveConfig(config);
+  // A registry catalog reached with --ca-file/--plain-http needs them on every later command too.
+  if (source.url.startsWith("oci:") && (input.caFile !== undefined || input.plainHttp === true)) {
+    const { rememberRegistryFlags } = await import("../oci/registry-settings.js");
+    const { parseOciRepository } = await import("../oci/reference.js");
+    await rememberRegistryFlags(parseOciRepository(source.url, "catalog").registry, input);
+  }
   return {
     catalog: view({ ...source, origin: "added", from: "added with pk3s catalog add" }, undefined),
     configFile: configFile(),

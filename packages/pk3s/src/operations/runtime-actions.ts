@@ -11,7 +11,7 @@ import { log } from "@productive-k3s/pkg-format/cli";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { runRuntime } from "../delegate/delegate.js";
 import { type RuntimeName, requireRuntime } from "../delegate/runtime-bin.js";
-import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
+import { type FetchFlags, resolveAndFetch, sessionOptions } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 
 export type ProfileAction = "validate" | "plan" | "install";
@@ -44,7 +44,7 @@ async function delegateOne(
   verb: string,
   argsFor: (tgz: string) => string[],
 ): Promise<DelegationResult> {
-  return withSession({ offline: input.offline }, async (session) => {
+  return withSession(sessionOptions(input), async (session) => {
     const { entry, fetched } = await resolveAndFetch(session, input.spec, kind, input);
     const runtime = requireRuntime(runtimeName, bin);
     const args = argsFor(fetched.file);
@@ -115,6 +115,8 @@ export interface ProfilePassThrough {
   /** commander's negated `--no-check`: false when given. */
   check?: boolean | undefined;
   showSensitive?: boolean | undefined;
+  withAddons?: boolean | undefined;
+  forgetAddons?: boolean | undefined;
 }
 
 export interface ProfileActionInput extends FetchFlags, ProfilePassThrough {
@@ -142,6 +144,8 @@ export function passThroughArgs(input: ProfilePassThrough & { json: boolean; ext
   if (input.breakLock === true) args.push("--break-lock");
   if (input.check === false) args.push("--no-check");
   if (input.showSensitive === true) args.push("--show-sensitive");
+  if (input.withAddons === true) args.push("--with-addons");
+  if (input.forgetAddons === true) args.push("--forget-addons");
   if (input.json) args.push("--json");
   args.push(...input.extra);
   return args;

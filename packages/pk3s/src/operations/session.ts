@@ -15,9 +15,12 @@ import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js"
 import type { PackageSpec } from "../catalog/resolve.js";
 import type { OriginAuth } from "../fetch/fetcher.js";
 import { Transport } from "../fetch/transport.js";
+import type { RegistryFlags } from "../oci/registry-settings.js";
 
 export interface SessionOptions {
   offline?: boolean | undefined;
+  /** `--ca-file` / `--plain-http` for OCI registries. */
+  registry?: RegistryFlags | undefined;
 }
 
 export class Session {
@@ -28,6 +31,7 @@ export class Session {
     this.transport = new Transport({
       userAgent: `pk3s/${packageVersion(import.meta.url)} node/${process.versions.node}`,
       onRetry: (message, attempt, delayMs) => warn(`${message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})`),
+      registry: options.registry,
     });
   }
 
