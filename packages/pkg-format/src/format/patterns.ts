@@ -23,3 +23,8 @@ export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Longest package name: a DNS-1123 label that is also a Helm release name. */
 export const PACKAGE_NAME_MAX = 53;
+
+/** A strict semantic version (no zod: pk3s checks OCI tags with it on its start-up path). */
+export function isStrictSemver(v: string): boolean {
+  return SEMVER.test(v);
+}

@@ -15,9 +15,7 @@ export const dnsLabel = (max: number, what = "a DNS-1123 label") => {
 
 export const packageName = dnsLabel(PACKAGE_NAME_MAX, "a package name: a DNS-1123 label");
 
-export function isStrictSemver(v: string): boolean {
-  return SEMVER.test(v);
-}
+export { isStrictSemver } from "./patterns.js";
 
 export const strictSemver = z.string().regex(SEMVER, { error: "expected a semantic version such as 1.2.3" });
 
