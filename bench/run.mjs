@@ -10,7 +10,17 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import os, { cpus, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { addonSource, bigCatalog, bigPackage, downloadCatalog, GiB, graphPackages, MiB, manyFilesPackage } from "./lib/inputs.mjs";
+import {
+  addonSource,
+  bigCatalog,
+  bigPackage,
+  catalogPair,
+  downloadCatalog,
+  GiB,
+  graphPackages,
+  MiB,
+  manyFilesPackage,
+} from "./lib/inputs.mjs";
 import { compare, measure } from "./lib/measure.mjs";
 import { renderMarkdown, renderTable } from "./lib/report.mjs";
 
@@ -77,6 +87,19 @@ const env = {
 };
 const KUBECONFIG = join(REPO, "fixtures/kubeconfig/k3s.yaml");
 
+/** The real helm (scripts/real-tools.mjs; PATH above holds the repository's stub helm), or why there is none. */
+const REAL_TOOLS = JSON.parse(spawnSync(NODE, [join(REPO, "scripts/real-tools.mjs"), "--json"], { encoding: "utf8" }).stdout || "{}");
+const HELM = REAL_TOOLS.helm;
+if (HELM === undefined)
+  process.stderr.write(`bench: no real helm (${REAL_TOOLS.skip ?? "scripts/real-tools.mjs failed"}): no helm column\n`);
+// helm's repositories and caches live in the sandbox too.
+const helmHome = join(SANDBOX, "helm");
+Object.assign(env, {
+  HELM_CONFIG_HOME: join(helmHome, "config"),
+  HELM_CACHE_HOME: join(helmHome, "cache"),
+  HELM_DATA_HOME: join(helmHome, "data"),
+});
+
 function run(argv) {
   const r = spawnSync(argv[0], argv.slice(1), { env, encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`setup command failed (exit ${r.status}): ${argv.join(" ")}\n${r.stderr}`);
@@ -112,23 +135,28 @@ async function startServer(root) {
 const rows = [];
 function row(r) {
   rows.push(r);
-  say(`${r.case}: ours ${r.ours} baseline ${r.baseline} ratio ${r.ratio} → ${r.pass ? "pass" : "FAIL"}`);
+  const helm = r.helm === undefined ? "" : ` helm ${r.helm} (${r.vsHelm})`;
+  say(`${r.case}: ours ${r.ours} baseline ${r.baseline} ratio ${r.ratio}${helm} → ${r.pass ? "pass" : "FAIL"}`);
 }
 const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 const fmtMiBs = (bytes, ms) => `${(bytes / MiB / (ms / 1000)).toFixed(0)} MiB/s`;
 
 /** A time case: lower is better, ratio = ours / baseline. */
-function timeRow(id, label, result, max) {
+function timeRow(id, label, result, max, { helmMax, rss = false } = {}) {
   const ratio = result.oursMs / result.baselineMs;
+  const vsHelm = result.helmMs ? result.oursMs / result.helmMs : undefined;
+  const withRss = (ms, kib) => (rss && kib ? `${fmtMs(ms)}, ${Math.round(kib / 1024)} MiB` : fmtMs(ms));
   row({
     id,
     case: label,
-    ours: fmtMs(result.oursMs),
+    ours: withRss(result.oursMs, result.oursRssKiB),
     baseline: fmtMs(result.baselineMs),
     ratio: `${ratio.toFixed(2)}×${result.overBudget ? ` (${result.runs} run${result.runs === 1 ? "" : "s"})` : ""}`,
-    target: `≤ ${max}×`,
-    pass: ratio <= max,
-    raw: { ...result, ratio },
+    helm: result.helmMs ? withRss(result.helmMs, result.helmRssKiB) : undefined,
+    vsHelm: vsHelm === undefined ? undefined : `${vsHelm.toFixed(2)}×`,
+    target: helmMax === undefined ? `≤ ${max}×` : `≤ ${helmMax}× helm`,
+    pass: helmMax === undefined ? ratio <= max : vsHelm !== undefined && vsHelm <= helmMax,
+    raw: { ...result, ratio, vsHelm },
   });
 }
 
@@ -198,17 +226,73 @@ async function main() {
 
   // ---- CLI start-up ----
   if (selected("startup")) {
-    for (const [label, argv] of [
-      ["pk3s --version", pk3s("--version")],
-      ["pk3s --help", pk3s("--help")],
-      ["productive-k3s-core --help", core("--help")],
-      ["productive-k3s-infra --help", infra("--help")],
+    const helmVersion = HELM && [HELM, "version"];
+    const helmHelp = HELM && [HELM, "--help"];
+    for (const [label, argv, helm] of [
+      ["pk3s --version", pk3s("--version"), helmVersion],
+      ["pk3s --help", pk3s("--help"), helmHelp],
+      ["productive-k3s-core --version", core("--version"), helmVersion],
+      ["productive-k3s-core --help", core("--help"), helmHelp],
+      ["productive-k3s-infra --version", infra("--version"), helmVersion],
+      ["productive-k3s-infra --help", infra("--help"), helmHelp],
     ]) {
-      attempt("startup", `start-up: ${label}`, "≤ 1.5×", () => {
+      // Issue 19 item 6: ≤ 1.2× `node -e 0`, the physical floor of a Node CLI.
+      attempt("startup", `start-up: ${label}`, "≤ 1.2×", () => {
         // ~0.1 s processes on a shared machine are noisy: 3× the runs (still well inside the budget).
-        const r = compare({ ours: argv, baseline: NODE_E0, runs: RUNS * 3, env, budgetMs: budget(10) });
-        timeRow("startup", `start-up: ${label}`, r, 1.5);
+        const r = compare({ ours: argv, baseline: NODE_E0, helm, runs: RUNS * 3, env, budgetMs: budget(15) });
+        timeRow("startup", `start-up: ${label}`, r, 1.2);
       });
+    }
+  }
+
+  // ---- beside helm: the same entries as a pk3s catalog and a helm repository, served from loopback ----
+  if (selected("helm-catalog") && HELM !== undefined) {
+    const catServer = await startServer(join(OUT, "catalog"));
+    try {
+      const catalogCache = join(dirs.cache, "catalogs");
+      const quiet = (argv) => spawnSync(argv[0], argv.slice(1), { env, stdio: "ignore" });
+      for (const count of [1_000, 10_000, 100_000]) {
+        const pair = await catalogPair(OUT, graph, count);
+        const name = `bench${count}`;
+        const pk3sUrl = `${catServer.url}/pk3s-${count}/index.yaml`;
+        const helmUrl = `${catServer.url}/helm-${count}`;
+        const label = `catalog add, cold: ${count.toLocaleString("en")} entries (floor: curl the index)`;
+        attempt("helm-catalog-cold", label, "≤ 1.0× helm", () => {
+          const r = compare({
+            ours: pk3s("catalog", "add", name, pk3sUrl),
+            baseline: ["curl", "-sf", "-o", "/dev/null", pk3sUrl],
+            helm: [HELM, "repo", "add", name, helmUrl],
+            runs: RUNS,
+            env,
+            budgetMs: budget(count >= 100_000 ? 150 : 30),
+            warmup: () => measure(["cat", pair.pk3sIndex, pair.helmIndex], { env }),
+            before: (side) => {
+              if (side === "ours") {
+                quiet(pk3s("catalog", "remove", name));
+                rmSync(catalogCache, { recursive: true, force: true });
+              } else if (side === "helm") rmSync(helmHome, { recursive: true, force: true });
+            },
+          });
+          timeRow("helm-catalog-cold", label, r, Number.POSITIVE_INFINITY, { helmMax: 1, rss: true });
+        });
+        if (count === 100_000) continue; // warm search at 100k: the big-catalog case below
+        // Both sides now hold the catalog (the last cold run of each left it in place): warm search.
+        const warmLabel = `search, warm: ${count.toLocaleString("en")} entries (floor: node -e 0)`;
+        attempt("helm-catalog-warm", warmLabel, count >= 10_000 ? "≤ 0.3× helm" : "≤ 1.0× helm", () => {
+          const r = compare({
+            ours: pk3s("search", "pkg-42"),
+            baseline: NODE_E0,
+            helm: [HELM, "search", "repo", "pkg-42"],
+            runs: RUNS,
+            env,
+            budgetMs: budget(20),
+          });
+          timeRow("helm-catalog-warm", warmLabel, r, Number.POSITIVE_INFINITY, { helmMax: count >= 10_000 ? 0.3 : 1 });
+        });
+        quiet(pk3s("catalog", "remove", name));
+      }
+    } finally {
+      catServer.stop();
     }
   }
 

@@ -92,6 +92,23 @@ export async function graphPackages(outDir, repoDir) {
   return done(marker, entries);
 }
 
+/** A digest-shaped value that differs per entry (the catalogs' filler entries point at no real file). */
+const fillerDigest = (i) => createHash("sha256").update(`filler-${i}`).digest("hex");
+
+/** The filler entries of the generated catalogs: one package per name, a third of them profiles. */
+function* fillerEntries(count) {
+  for (let i = 0; i < count; i++) {
+    yield {
+      name: `pkg-${i}`,
+      version: `${i % 7}.${i % 13}.${i % 5}`,
+      type: i % 3 === 0 ? "profile" : "addon",
+      digest: fillerDigest(i),
+      size: 1000 + i,
+      description: `generated package number ${i} for the large-catalog benchmark`,
+    };
+  }
+}
+
 /**
  * A v1 catalog with `count` entries: `longhorn`, the 51 graph packages (real digests, served from the same
  * folder) and generated filler entries.
@@ -117,6 +134,49 @@ export async function bigCatalog(outDir, graph, count = 100_000) {
   await writeChunks(file, lines());
   await done(marker, { key });
   return file;
+}
+
+/**
+ * The same `count` entries twice, in `catalog/pk3s-<count>/index.yaml` (a v1 catalog: `longhorn`, the 51 graph
+ * packages with their real digests, filler entries) and `catalog/helm-<count>/index.yaml` (a Helm repository
+ * index holding the same names, versions, digests and descriptions), so pk3s and helm read the same content.
+ */
+export async function catalogPair(outDir, graph, count) {
+  const pk3sDir = join(outDir, "catalog", `pk3s-${count}`);
+  const helmDir = join(outDir, "catalog", `helm-${count}`);
+  const marker = join(outDir, "catalog", `pair-${count}.done`);
+  const key = createHash("sha256").update(JSON.stringify(graph)).update("v2").digest("hex");
+  const result = { count, pk3sIndex: join(pk3sDir, "index.yaml"), helmIndex: join(helmDir, "index.yaml"), pk3sDir, helmDir };
+  if (cached(marker)?.key === key) return result;
+  await mkdir(pk3sDir, { recursive: true });
+  await mkdir(helmDir, { recursive: true });
+  const fillers = count - 1 - graph.length;
+  function* v1() {
+    yield "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\ngenerated: 2026-11-21T00:00:00Z\nentries:\n";
+    yield `  - name: longhorn\n    version: 1.0.0\n    type: addon\n    url: packages/longhorn-1.0.0.tgz\n    digest: ${DIGEST_ZERO}\n    size: 1000\n    description: Distributed block storage\n    category: storage\n`;
+    for (const g of graph) {
+      const deps = g.deps.length
+        ? `    dependencies:\n${g.deps.map((d) => `      - name: ${d}\n        version: "^1.0.0"\n`).join("")}`
+        : "";
+      yield `  - name: ${g.name}\n    version: 1.0.0\n    type: addon\n    url: ../${g.url}\n    digest: ${g.digest}\n    size: ${g.size}\n    category: bench\n${deps}`;
+    }
+    for (const e of fillerEntries(fillers)) {
+      yield `  - name: ${e.name}\n    version: ${e.version}\n    type: ${e.type}\n    url: packages/${e.name}-${e.version}.tgz\n    digest: sha256:${e.digest}\n    size: ${e.size}\n    description: ${e.description}\n    category: bench\n`;
+    }
+  }
+  function* helm() {
+    const chart = (name, version, description, digest) =>
+      `  ${name}:\n  - apiVersion: v2\n    created: "2026-11-21T00:00:00Z"\n    description: ${description}\n    digest: ${digest}\n    name: ${name}\n    type: application\n    urls:\n    - charts/${name}-${version}.tgz\n    version: ${version}\n`;
+    yield "apiVersion: v1\nentries:\n";
+    yield chart("longhorn", "1.0.0", "Distributed block storage", "0".repeat(64));
+    for (const g of graph) yield chart(g.name, "1.0.0", `benchmark add-on ${g.name}`, g.digest.slice("sha256:".length));
+    for (const e of fillerEntries(fillers)) yield chart(e.name, e.version, e.description, e.digest);
+    yield 'generated: "2026-11-21T00:00:00Z"\n';
+  }
+  await writeChunks(result.pk3sIndex, v1());
+  await writeChunks(result.helmIndex, helm());
+  await done(marker, { key });
+  return result;
 }
 
 /** An add-on source tree of `files` files totalling `bytes` of incompressible data (each file distinct). */

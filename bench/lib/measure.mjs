@@ -63,35 +63,39 @@ export function median(values) {
 }
 
 /**
- * Run `ours` and `baseline` alternately after `warmup` runs of each (or a warm-up function), then `runs` measured runs,
+ * Run `ours`, `baseline` and (when given) `helm` alternately after `warmup` runs of each (or a warm-up function), then `runs` measured runs,
  * with `before(side)` (e.g. clearing a cache) ahead of every single run (not timed).
  * `budgetMs` bounds the measured runs: when the warm-up shows that `runs` iterations would take longer,
  * fewer are made (at least one) and `overBudget` says so; a case within its target always fits.
  * Returns medians, every sample and the largest peak RSS seen for each side.
  */
-export function compare({ ours, baseline, runs = 5, warmup = 1, budgetMs = Number.POSITIVE_INFINITY, before = () => {}, env, cwd }) {
+export function compare({ ours, baseline, helm, runs = 5, warmup = 1, budgetMs = Number.POSITIVE_INFINITY, before = () => {}, env, cwd }) {
   const one = (side, argv) => {
     before(side);
     return measure(argv, { env, cwd });
   };
   const o = [];
   const b = [];
+  const h = [];
   if (typeof warmup === "function") {
     warmup(); // a case-specific warm-up, e.g. reading the inputs into the page cache
   } else {
     for (let i = 0; i < warmup; i++) {
       one("ours", ours);
       if (baseline) one("baseline", baseline);
+      if (helm) one("helm", helm);
     }
   }
   // The first measured iteration sizes the budget.
   o.push(one("ours", ours));
   if (baseline) b.push(one("baseline", baseline));
-  const perIteration = o[0].ms + (b[0]?.ms ?? 0);
+  if (helm) h.push(one("helm", helm));
+  const perIteration = o[0].ms + (b[0]?.ms ?? 0) + (h[0]?.ms ?? 0);
   const planned = perIteration * runs > budgetMs ? Math.max(1, Math.floor(budgetMs / perIteration)) : runs;
   while (o.length < planned) {
     o.push(one("ours", ours));
     if (baseline) b.push(one("baseline", baseline));
+    if (helm) h.push(one("helm", helm));
   }
   const maxRss = (rs) => Math.max(...rs.map((r) => r.rssKiB ?? 0)) || null;
   return {
@@ -103,5 +107,8 @@ export function compare({ ours, baseline, runs = 5, warmup = 1, budgetMs = Numbe
     baselineSamplesMs: b.map((r) => Math.round(r.ms)),
     oursRssKiB: maxRss(o),
     baselineRssKiB: baseline ? maxRss(b) : null,
+    helmMs: helm ? median(h.map((r) => r.ms)) : null,
+    helmSamplesMs: h.map((r) => Math.round(r.ms)),
+    helmRssKiB: helm ? maxRss(h) : null,
   };
 }

@@ -4,12 +4,14 @@ const COLUMNS = [
   ["ours", "ours"],
   ["baseline", "baseline"],
   ["ratio", "ratio"],
+  ["helm", "helm"],
+  ["vsHelm", "÷ helm"],
   ["target", "target"],
   ["pass", "pass/fail"],
 ];
 
 function cells(r) {
-  return COLUMNS.map(([key]) => (key === "pass" ? (r.pass ? "pass" : "FAIL") : String(r[key])));
+  return COLUMNS.map(([key]) => (key === "pass" ? (r.pass ? "pass" : "FAIL") : String(r[key] ?? "—")));
 }
 
 export function renderTable(rows) {
@@ -32,7 +34,8 @@ export function renderMarkdown(rows, meta) {
     `Produced by \`${meta.command}\` on ${meta.date} (Node ${meta.node}, ${meta.cpus} × ${meta.cpuModel}, load average ${meta.loadStart} at the`,
     `start, ${meta.loadEnd} at the end); harness time ${meta.totalSeconds} s. Median of ${meta.runs} measured runs (${meta.runs * 3} for start-up) after a warm-up, ours and baseline`,
     'alternating; "(n runs)" marks a case cut short by its time budget. Time rows: ratio = ours ÷ baseline (lower is better);',
-    "throughput rows: ratio = our throughput ÷ the baseline's (higher is better). Raw samples: bench/out/results.json.",
+    "throughput rows: ratio = our throughput ÷ the baseline's (higher is better). helm: the real helm (scripts/real-tools.mjs)",
+    'in the same alternation, ÷ helm = ours ÷ helm; a target written "× helm" is checked against that column. Raw samples: bench/out/results.json.',
     "",
     ...markdownTable(head, rows.map(cells)),
     "",

@@ -2,17 +2,18 @@
  * Start-up never pays for the PostgreSQL state backend: in the bundled CLIs,
  * the `pg` driver and the backend are reachable only through dynamic
  * `import()` (loaded when PK3S_STATE_BACKEND / --state-backend names a
- * postgres:// URL), never from the entry file's static imports.
+ * postgres:// URL), never from what every command loads: the loader, the
+ * main file it runs (scripts/bundle-cli.mjs) and their static imports.
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./helpers.js";
 
-/** Files the entry loads before its first line runs: its static imports, transitively. */
+/** Files every command loads before any lazy import: the loader, its CommonJS main file, their static imports. */
 async function staticGraph(entry: string): Promise<Map<string, string>> {
   const seen = new Map<string, string>();
-  const queue = [entry];
+  const queue = [entry, entry.replace(/\.js$/, ".main.cjs")];
   while (queue.length > 0) {
     const file = queue.shift() as string;
     if (seen.has(file)) continue;

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CatalogCache } from "../src/catalog/catalog-cache.js";
 import type { CompactQuery } from "../src/catalog/catalog-query.js";
 import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/loaded-catalog.js";
+import { forgetLookup } from "../src/catalog/lookup-file.js";
 import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 
@@ -78,17 +79,26 @@ describe("CatalogCache.readEntries with a needle", () => {
     expect(both?.entries).toEqual([]);
   });
 
-  it("the lookup file holds the searched fields lowercased, one line per entry, pointing at its entry line", () => {
+  it("the lookup file holds the summary, then the searched fields lowercased, one line per entry, pointing at its entry line", () => {
     const dir = new CatalogCache(url).dir;
     const lookup = readFileSync(join(dir, `lookup-${"a".repeat(64)}.tsv`), "utf8").split("\n");
     const entries = readFileSync(join(dir, `entries-${"a".repeat(64)}.ndjson`));
-    expect(lookup[0]).toBe(`pk3s-lookup 4 ${"a".repeat(64)} ${entries.length}`);
-    expect(lookup).toHaveLength(ENTRIES.length + 2); // header, entries, final newline
-    expect(lookup.slice(1, -1).map((l) => l.split("\t")[2])).toEqual(["cert-manager", "longhorn", "plain", "Ünïcode-tool"]); // by name bytes
-    const [offset, length, name, ...fields] = lookup[4]!.split("\t");
+    expect(lookup[0]).toBe(`pk3s-lookup 6 ${"a".repeat(64)} ${entries.length}`);
+    expect(JSON.parse(lookup[1]!)).toEqual({ warnings: [], generated: "2026-11-21T00:00:00Z", total: ENTRIES.length });
+    expect(lookup).toHaveLength(ENTRIES.length + 3); // header, summary, entries, final newline
+    expect(lookup.slice(2, -1).map((l) => l.split("\t")[2])).toEqual(["cert-manager", "longhorn", "plain", "Ünïcode-tool"]); // by name bytes
+    const [offset, length, name, ...fields] = lookup[5]!.split("\t");
     expect(name).toBe("Ünïcode-tool");
     expect(fields).toEqual(["ünïcode-tool", 'i̇stanbul edition with quotes "inside"', "misc"]);
     expect(JSON.parse(entries.toString("utf8", Number(offset), Number(offset) + Number(length)))).toEqual(ENTRIES[2]);
+    // The entries file holds the entries only, one per line, in index order.
+    expect(
+      entries
+        .toString("utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual(ENTRIES);
   });
 
   it("a lookup by name finds every version of exactly the names asked for, among many", async () => {
@@ -107,24 +117,28 @@ describe("CatalogCache.readEntries with a needle", () => {
   it.each([
     ["missing", (file: string) => unlinkSync(file)],
     ["from another entries file", (file: string) => writeFileSync(file, readFileSync(file, "utf8").replace(/ (\d+)\n/, " 1$1\n"))],
-  ])("a %s lookup file falls back to scanning the entries (same answers)", async (_what, damage) => {
+    ["cut short", (file: string) => writeFileSync(file, readFileSync(file, "utf8").split("\n")[0]!)],
+  ])("a %s lookup file is a miss: the pair is rebuilt, never half used", async (_what, damage) => {
     const dir = new CatalogCache(url).dir;
-    damage(join(dir, readdirSync(dir).find((n) => n.startsWith("lookup-"))!));
-    expect((await new CatalogCache(url).readEntries("a".repeat(64), { needle: "cert" }))?.entries.map((e) => e.name)).toEqual([
-      "cert-manager",
-    ]);
-    expect((await new CatalogCache(url).readEntries("a".repeat(64), { names: new Set(["plain"]) }))?.entries.map((e) => e.name)).toEqual([
-      "plain",
-    ]);
+    const lookupFile = join(dir, `lookup-${"a".repeat(64)}.tsv`);
+    damage(lookupFile);
+    forgetLookup(lookupFile); // as in a fresh process
+    expect(await new CatalogCache(url).readEntries("a".repeat(64), { needle: "cert" })).toBeUndefined();
   });
 
-  it("without a lookup file, a needle that every entry matches still returns them all (150,000 entries)", async () => {
+  it("an entries file that does not match its lookup (cut short) is a miss", async () => {
+    const dir = new CatalogCache(url).dir;
+    const file = join(dir, `entries-${"a".repeat(64)}.ndjson`);
+    writeFileSync(file, readFileSync(file).subarray(0, 10));
+    expect(await new CatalogCache(url).readEntries("a".repeat(64), { names: new Set(["plain"]) })).toBeUndefined();
+  });
+
+  it("a needle that every entry matches returns them all (150,000 entries)", async () => {
     const many = Array.from(
       { length: 150_000 },
       (_, i) => ({ name: `p${i}`, version: "1.0.0", type: "addon", url: "p.tgz" }) as CatalogEntry,
     );
     await new CatalogCache(url).writeEntries({ sha256: "f".repeat(64), entries: many, warnings: [] });
-    unlinkSync(join(new CatalogCache(url).dir, `lookup-${"f".repeat(64)}.tsv`));
     expect((await new CatalogCache(url).readEntries("f".repeat(64), { needle: "p" }))?.entries).toHaveLength(150_000);
   });
 

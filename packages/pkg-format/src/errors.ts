@@ -42,6 +42,12 @@ export interface Pk3sErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks every Pk3sError, whichever copy of this module made it: a bundled CLI holds one copy in its entry and
+ * one in its lazily loaded chunks (scripts/bundle-cli.mjs), so class identity cannot be relied on there.
+ */
+const BRAND = Symbol.for("@productive-k3s/pkg-format/Pk3sError");
+
 export class Pk3sError extends Error {
   readonly exitCode: ExitCodeValue;
   /** Stable machine-readable code, e.g. `E_VALIDATION`. */
@@ -56,6 +62,10 @@ export class Pk3sError extends Error {
     this.exitCode = exitCode;
     this.hint = options.hint;
     this.where = options.where;
+  }
+
+  get [BRAND](): true {
+    return true;
   }
 
   toJSON(): Record<string, unknown> {
@@ -154,8 +164,14 @@ export class InterruptedError extends Pk3sError {
   }
 }
 
+/** A Pk3sError from any copy of this module (see BRAND). */
 export function isPk3sError(value: unknown): value is Pk3sError {
-  return value instanceof Pk3sError;
+  return value instanceof Pk3sError || (typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true);
+}
+
+/** A ValidationError from any copy of this module: it carries its problems. */
+export function isValidationError(value: unknown): value is ValidationError {
+  return isPk3sError(value) && value.code === "E_VALIDATION" && Array.isArray((value as { problems?: unknown }).problems);
 }
 
 /** Render problems as `file:line:col: path: message` lines. */

@@ -14,7 +14,7 @@ import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@productive-k3s/
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import type { CompactQuery } from "./catalog-query.js";
-import { entriesFileTexts, type ParsedIndex, readEntriesFile } from "./entries-file.js";
+import { EntriesWriter, type IndexSummary, type ParsedIndex, readEntriesFile } from "./entries-file.js";
 
 export interface CatalogMeta {
   url: string;
@@ -88,19 +88,36 @@ export class CatalogCache {
     return readEntriesFile(this.entriesFile(sha256), this.lookupFile(sha256), sha256, query);
   }
 
-  async writeEntries(parsed: ParsedIndex): Promise<void> {
+  /** A writer for the parsed entries of a new index: nothing is visible until `commitEntries`. */
+  async entriesWriter(): Promise<{ writer: EntriesWriter; commit: (sha256: string, summary: IndexSummary) => Promise<void> }> {
     await ensurePrivateDir(this.dir);
-    const texts = entriesFileTexts(parsed);
-    // Entries first, then the lookup that points into them: a lookup file always describes a complete entries file.
-    const entriesFile = this.entriesFile(parsed.sha256);
-    const lookupFile = this.lookupFile(parsed.sha256);
-    await writeFileAtomic(entriesFile, texts.entries);
-    await writeFileAtomic(lookupFile, texts.lookup);
+    // Written under a provisional name, renamed to the index's digest (known only at the end of a streamed index).
+    const provisional = `${process.pid}-${Date.now()}`;
+    const writer = new EntriesWriter(this.entriesFile(provisional), this.lookupFile(provisional));
+    const commit = async (sha256: string, summary: IndexSummary): Promise<void> => {
+      writer.commitAs(this.entriesFile(sha256), this.lookupFile(sha256), sha256, summary);
+      await this.removeOtherEntries(sha256);
+    };
+    return { writer, commit };
+  }
+
+  async writeEntries(parsed: ParsedIndex): Promise<void> {
+    const { writer, commit } = await this.entriesWriter();
+    try {
+      for (const e of parsed.entries) writer.add(e);
+      await commit(parsed.sha256, { warnings: parsed.warnings, generated: parsed.generated });
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+  }
+
+  /** Entries and lookup files of other indexes (older fetches): removed once a newer pair is in place. */
+  private async removeOtherEntries(sha256: string): Promise<void> {
+    const keep = new Set([this.entriesFile(sha256), this.lookupFile(sha256)]);
     for (const name of await readdir(this.dir)) {
       const path = join(this.dir, name);
-      if ((name.startsWith("entries-") || name.startsWith("lookup-")) && path !== entriesFile && path !== lookupFile) {
-        await unlink(path).catch(() => undefined);
-      }
+      if ((name.startsWith("entries-") || name.startsWith("lookup-")) && !keep.has(path)) await unlink(path).catch(() => undefined);
     }
   }
 

@@ -22,9 +22,15 @@ import { configDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import { jsonIssuesToProblems } from "@productive-k3s/pkg-format/schema-problems";
 import { packageRoot } from "@productive-k3s/pkg-format/version";
 import { type CatalogAuthConfig, type CatalogSource, normaliseSourceUrl } from "./catalog-source.js";
-import { ENV_NAME_RE, Pk3sConfig } from "./config-schema.js";
+import { ENV_NAME_RE, plainConfig } from "./config-check.js";
+import type { Pk3sConfig } from "./config-schema.js";
 
 export type { Pk3sConfig } from "./config-schema.js";
+
+/** The schema, loaded only for a configuration the fast check (config-check.ts) leaves to it: zod costs ~40 ms. */
+async function configSchema(): Promise<typeof import("./config-schema.js").Pk3sConfig> {
+  return (await import("./config-schema.js")).Pk3sConfig;
+}
 
 /** The public Productive K3S catalog (v1alpha1, no digests). */
 export const PUBLIC_CATALOG_URL = "https://catalogs.productive-k3s.io/catalogs/index.yaml";
@@ -58,7 +64,7 @@ export async function loadConfig(): Promise<Pk3sConfig> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return Pk3sConfig.parse({});
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { catalogs: [], removedBuiltins: [] };
     throw err;
   }
   let raw: unknown;
@@ -67,14 +73,16 @@ export async function loadConfig(): Promise<Pk3sConfig> {
   } catch (err) {
     throw invalid(file, [], `: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const parsed = Pk3sConfig.safeParse(raw);
+  const plain = plainConfig(raw);
+  if (plain !== undefined) return plain;
+  const parsed = (await configSchema()).safeParse(raw);
   if (!parsed.success) throw invalid(file, jsonIssuesToProblems(parsed.error.issues, raw, file));
   return parsed.data;
 }
 
 /** Validated before it is written: pk3s never saves a configuration it could not read back. */
 export async function saveConfig(config: Pk3sConfig): Promise<void> {
-  const checked = Pk3sConfig.parse(config);
+  const checked = plainConfig(config) ?? (await configSchema()).parse(config);
   await ensurePrivateDir(configDir());
   await writeJsonAtomic(configFile(), checked, { mode: 0o600 });
 }

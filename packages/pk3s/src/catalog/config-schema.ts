@@ -15,8 +15,7 @@
  */
 import { isValidName, nameRuleText } from "@productive-k3s/pkg-format/names";
 import { z } from "zod";
-
-export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { ENV_NAME_RE } from "./config-check.js";
 
 const envName = z.string().regex(ENV_NAME_RE, { error: "expected the NAME of an environment variable (letters, digits and _)" });
 

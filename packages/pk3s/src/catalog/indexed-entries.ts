@@ -3,32 +3,67 @@
  * source: parsed once per digest (then read from the cache), entry URLs made
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
-
+import { CatalogStreamReader, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
+import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { displayUrl } from "../fetch/fetcher.js";
 import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
-import type { ParsedIndex } from "./entries-file.js";
+import type { IndexSummary, ParsedIndex } from "./entries-file.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
 
+/** The slow checks of a catalog read (zod and the yaml library), loaded only for an entry that needs them. */
+export async function loadSlowChecks(): Promise<SlowCatalogChecks> {
+  return (await import("@productive-k3s/pkg-format/catalog-parse")).slowCatalogChecks;
+}
+
 /**
- * The entries of an index's text: from the parsed-entries cache when it has this digest, else parsed and
- * cached whole. With a query only the selected entries are returned either way, so a cold search does not
- * resolve and copy 100,000 entries it is about to filter out.
+ * The entries of an index's text: from the parsed-entries cache when it has this digest, else read line by
+ * line (`catalog-read.ts`) straight into the cache, never holding a document tree. With a query only the
+ * selected entries are returned either way, so a cold search does not keep 100,000 entries it is about to
+ * filter out.
  */
 export async function parseIndex(cache: CatalogCache, text: string, query?: CompactQuery): Promise<ParsedIndex> {
   const sha256 = sha256Hex(text);
   const compact = await cache.readEntries(sha256, query);
   if (compact !== undefined) return compact;
+  const file = displayUrl(cache.url);
+  const selected: CatalogEntry[] = [];
+  const ingest = async (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>): Promise<IndexSummary | undefined> => {
+    const { writer, commit } = await cache.entriesWriter();
+    selected.length = 0;
+    try {
+      const summary = await fill((e) => {
+        writer.add(e);
+        if (query === undefined || selects(query, e)) selected.push(e);
+      });
+      if (summary === undefined) writer.abort();
+      else await commit(sha256, summary).catch(() => writer.abort()); // the cache is an optimisation only
+      return summary;
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+  };
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
-  // The parser (yaml + zod, a megabyte of code) loads only on a cache miss: a warm search never compiles it.
-  const { parseCatalog } = await import("@productive-k3s/pkg-format/catalog-parse");
-  const parsed = parseCatalog(text, displayUrl(cache.url), { skipInvalidEntries: true });
-  const result: ParsedIndex = { sha256, entries: parsed.entries, warnings: parsed.warnings, generated: parsed.generated };
-  await cache.writeEntries(result).catch(() => undefined); // the cache is an optimisation only
-  return query === undefined ? result : { ...result, entries: result.entries.filter((e) => selects(query, e)) };
+  const read = await ingest(async (add) => {
+    const reader = new CatalogStreamReader(file, { skipInvalidEntries: true, onEntry: add, loadSlow: loadSlowChecks });
+    await reader.push(text);
+    const result = await reader.end();
+    return result && { warnings: result.warnings, generated: result.generated };
+  });
+  // A document the line reader cannot split: the whole-document parse decides (and reports).
+  const summary =
+    read ??
+    (await ingest(async (add) => {
+      const { parseCatalogDocument } = await import("@productive-k3s/pkg-format/catalog-parse");
+      const parsed = parseCatalogDocument(text, file, { skipInvalidEntries: true });
+      for (const e of parsed.entries) add(e);
+      return { warnings: parsed.warnings, generated: parsed.generated };
+    }));
+  return { sha256, entries: [...selected], warnings: summary?.warnings ?? [], generated: summary?.generated };
 }
 
 /** A relative path of plain segments (no scheme, query, escapes or dot segments): it resolves by appending. */

@@ -1,15 +1,18 @@
 /**
- * The lookup file beside a cached catalog's entries file: a header line
- * (`pk3s-lookup <format> <sha256> <entries bytes>`), then one line per entry:
- * `<byte offset>\t<byte length>\t<name>\t<name, description and category
- * lowercased, tab-separated>`, sorted by name (bytes) for a binary search by
- * name. A search scans these few megabytes instead of the whole entries file
- * and parses only the lines it hits. Tabs and line breaks inside the fields
- * become spaces, so a needle with one of them takes the full path.
+ * The lookup file beside a cached catalog's entries file. Line 1:
+ * `pk3s-lookup <format> <sha256> <entries bytes>`; line 2: what was learnt
+ * about the index as a whole (JSON: warnings, generated, entry count); then
+ * one line per entry: `<byte offset>\t<byte length>\t<name>\t<name,
+ * description and category lowercased, tab-separated>`, sorted by name (bytes)
+ * for a binary search by name. A search scans these few megabytes instead of
+ * the whole entries file and parses only the lines it hits. Tabs and line
+ * breaks inside the fields become spaces, so a needle with one of them takes
+ * the full path.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import type { CompactQuery } from "./catalog-query.js";
+import type { IndexSummary } from "./entries-file.js";
 
 const NL = 0x0a;
 const TAB = 0x09;
@@ -20,44 +23,84 @@ function header(format: number, sha256: string, entriesSize: number): string {
   return `pk3s-lookup ${format} ${sha256} ${entriesSize}`;
 }
 
-/** One entry's place in the entries file. */
-export interface LookupRow {
-  entry: CatalogEntry;
-  offset: number;
-  length: number;
+/** What the first two lines say. */
+export interface LookupSummary {
+  format: number;
+  sha256: string;
+  entriesBytes: number;
+  summary: IndexSummary;
 }
 
-/** The lookup file's text for entries laid out as `rows` in an entries file of `entriesSize` bytes. */
-export function lookupText(format: number, sha256: string, entriesSize: number, rows: readonly LookupRow[]): string {
-  const lines = rows.map(({ entry: e, offset, length }) => ({
-    name: Buffer.from(e.name, "utf8"),
-    line: `${offset}\t${length}\t${e.name}\t${searchable(e.name)}\t${searchable(e.description)}\t${searchable(e.category)}\n`,
-  }));
-  lines.sort((x, y) => Buffer.compare(x.name, y.name)); // stable: one name's lines stay in entry order
-  return `${header(format, sha256, entriesSize)}\n${lines.map((l) => l.line).join("")}`;
+/** The rows of a lookup file, collected as entries are written, sorted and written at the end. */
+export class LookupRows {
+  private readonly rows: { name: Buffer; line: string }[] = [];
+
+  get count(): number {
+    return this.rows.length;
+  }
+
+  add(e: CatalogEntry, offset: number, length: number): void {
+    this.rows.push({
+      name: Buffer.from(e.name, "utf8"),
+      line: `${offset}\t${length}\t${e.name}\t${searchable(e.name)}\t${searchable(e.description)}\t${searchable(e.category)}\n`,
+    });
+  }
+
+  /** Write the whole lookup file to `fd`. */
+  write(fd: number, lookup: LookupSummary): void {
+    this.rows.sort((x, y) => Buffer.compare(x.name, y.name)); // stable: one name's lines stay in entry order
+    let chunk = `${header(lookup.format, lookup.sha256, lookup.entriesBytes)}\n${JSON.stringify(lookup.summary)}\n`;
+    for (const row of this.rows) {
+      chunk += row.line;
+      if (chunk.length >= 1 << 20) {
+        writeSync(fd, chunk);
+        chunk = "";
+      }
+    }
+    writeSync(fd, chunk);
+  }
+}
+
+/** A lookup file as read: its bytes, where the rows start, and its summary. */
+export interface Lookup extends LookupSummary {
+  data: Buffer;
+  rowsStart: number;
 }
 
 /**
  * Lookup files read by this process, by path: dependency resolution asks again for every new layer of names,
  * and a lookup file never changes under its digest-named path.
  */
-const memo = new Map<string, Buffer | null>();
+const memo = new Map<string, Buffer>();
 
-function readLookup(file: string, expectedHeader: string): { data: Buffer; headerEnd: number } | undefined {
+/** The lookup file of the entries of index `sha256`, or undefined (missing, another index or format, corrupt). */
+export function readLookup(file: string, format: number, sha256: string): Lookup | undefined {
   let data = memo.get(file);
   if (data === undefined) {
     try {
       // One synchronous read of a few MB beats a threadpool round trip per 512 KiB chunk.
       data = readFileSync(file);
     } catch {
-      data = null;
+      return undefined;
     }
     memo.set(file, data);
   }
-  if (data === null) return undefined;
   const headerEnd = data.indexOf(NL);
-  if (headerEnd < 0 || data.toString("utf8", 0, headerEnd) !== expectedHeader) return undefined;
-  return { data, headerEnd };
+  const summaryEnd = headerEnd < 0 ? -1 : data.indexOf(NL, headerEnd + 1);
+  if (summaryEnd < 0) return undefined;
+  const [magic, f, sha, bytes] = data.toString("utf8", 0, headerEnd).split(" ");
+  if (magic !== "pk3s-lookup" || Number(f) !== format || sha !== sha256 || !/^\d+$/.test(bytes ?? "")) return undefined;
+  try {
+    const summary = JSON.parse(data.toString("utf8", headerEnd + 1, summaryEnd)) as IndexSummary;
+    return { format, sha256, entriesBytes: Number(bytes), summary, data, rowsStart: summaryEnd + 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Forget what was read from `file` (it is being replaced). */
+export function forgetLookup(file: string): void {
+  memo.delete(file);
 }
 
 /** The name field of the lookup line starting at `lineStart` (the third tab-separated field). */
@@ -72,7 +115,7 @@ function firstLineNamed(data: Buffer, from: number, name: Buffer): number {
   let lo = from;
   let hi = data.length;
   while (lo < hi) {
-    const lineStart = data.lastIndexOf(NL, ((lo + hi) >>> 1) - 1) + 1;
+    const lineStart = Math.max(from, data.lastIndexOf(NL, ((lo + hi) >>> 1) - 1) + 1);
     if (Buffer.compare(nameAt(data, lineStart), name) < 0) lo = data.indexOf(NL, lineStart) + 1;
     else hi = lineStart;
   }
@@ -80,21 +123,13 @@ function firstLineNamed(data: Buffer, from: number, name: Buffer): number {
 }
 
 /**
- * [offset, length] of each entry line the query selects, in file order; undefined when the lookup file
- * cannot be used (missing, or describing another entries file).
+ * [offset, length] of each entry line the query selects, in file order; undefined when the lookup cannot
+ * answer the query (a needle with a tab or line break in it).
  */
-export function selectFromLookup(
-  file: string,
-  format: number,
-  sha256: string,
-  entriesSize: number,
-  query: CompactQuery,
-): [number, number][] | undefined {
+export function selectFromLookup(lookup: Lookup, query: CompactQuery): [number, number][] | undefined {
   const needle = query.needle;
   if (needle !== undefined && /[\t\n\r]/.test(needle)) return undefined;
-  const lookup = readLookup(file, header(format, sha256, entriesSize));
-  if (lookup === undefined) return undefined;
-  const { data, headerEnd } = lookup;
+  const { data, rowsStart } = lookup;
   const ranges: [number, number][] = [];
   const take = (lineStart: number): number => {
     const nl = data.indexOf(NL, lineStart);
@@ -110,18 +145,18 @@ export function selectFromLookup(
     // Binary search per name: a handful of names out of 100,000 lines costs microseconds.
     for (const name of query.names) {
       const bytes = Buffer.from(name, "utf8");
-      for (let at = firstLineNamed(data, headerEnd + 1, bytes); at < data.length && nameAt(data, at).equals(bytes); ) at = take(at);
+      for (let at = firstLineNamed(data, rowsStart, bytes); at < data.length && nameAt(data, at).equals(bytes); ) at = take(at);
     }
   } else if (needle !== undefined && needle !== "") {
     // The bytes are searched as they are (UTF-8 is self-synchronising: a byte match is a character match);
     // only the lines with a hit are decoded, and a line is taken once however often the needle occurs in it.
     const bytes = Buffer.from(needle, "utf8");
-    let from = headerEnd + 1;
+    let from = rowsStart;
     for (let hit = data.indexOf(bytes, from); hit !== -1; hit = data.indexOf(bytes, from)) {
-      from = take(data.lastIndexOf(NL, hit) + 1);
+      from = take(Math.max(rowsStart, data.lastIndexOf(NL, hit) + 1));
     }
   } else {
-    for (let from = headerEnd + 1; from < data.length; ) from = take(from);
+    for (let from = rowsStart; from < data.length; ) from = take(from);
   }
   return ranges.sort((x, y) => x[0] - y[0]);
 }

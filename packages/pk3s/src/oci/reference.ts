@@ -6,7 +6,7 @@
  * (semver build metadata, not allowed in tags) written as `_`, as Helm does.
  */
 import { UsageError } from "@productive-k3s/pkg-format/errors";
-import { isStrictSemver } from "@productive-k3s/pkg-format/schema-common";
+import { isStrictSemver } from "@productive-k3s/pkg-format/patterns";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 
 export interface OciRepositoryRef {

@@ -12,7 +12,7 @@
  * - colour only when stderr is a TTY and NO_COLOR is unset.
  */
 import type { Command } from "commander";
-import { ExitCode, formatProblem, isPk3sError, UsageError, ValidationError } from "../errors.js";
+import { ExitCode, formatProblem, isPk3sError, isValidationError, UsageError } from "../errors.js";
 import { didYouMean } from "./did-you-mean.js";
 import { terminalBlock, terminalLine } from "./terminal-text.js";
 
@@ -58,7 +58,7 @@ export function emit(flags: GlobalFlags, result: unknown, human: () => string): 
 export function formatError(err: unknown): string {
   if (isPk3sError(err)) {
     const lines = [`${red("error:")} ${terminalBlock(err.message)}`];
-    if (err instanceof ValidationError) {
+    if (isValidationError(err)) {
       for (const p of err.problems) lines.push(`  ${terminalBlock(formatProblem(p))}`);
     }
     if (err.where !== undefined) lines.push(`  where: ${terminalLine(err.where)}`);

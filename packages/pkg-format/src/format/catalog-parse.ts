@@ -1,7 +1,16 @@
 /**
  * Reading a catalog index (v1 or the published v1alpha1) into normalised entries.
+ *
+ * An index is first read line by line (`catalog-read.ts`: no document tree,
+ * zod only for the entries that need it); this module's whole-document parse
+ * runs only when that reader cannot split the document, and gives the same
+ * answers. It also provides the reader's slow checks: one entry's lines parsed
+ * by the `yaml` library and validated by zod, every problem located in the index.
  */
 import { type Problem, ValidationError } from "../errors.js";
+import { alphaEntryToV1, PACKAGE_TYPES } from "./catalog-fast-check.js";
+import type { EntryBlock } from "./catalog-lines.js";
+import { type EntryCheck, readCatalogText, type SlowCatalogChecks } from "./catalog-read.js";
 import { problemCountMessage, sortProblems } from "./manifest-parse.js";
 import {
   CATALOG_API_VERSION,
@@ -13,7 +22,7 @@ import {
   CatalogV1Schema,
 } from "./schema-catalog.js";
 import { findUnknownFields, issuesToProblems, unknownFieldProblem } from "./schema-problems.js";
-import { formatFieldPath, parseYamlSource, type YamlSource } from "./yaml-source.js";
+import { type FieldPath, formatFieldPath, type Location, parseYamlSource, type YamlSource } from "./yaml-source.js";
 
 export interface ParsedCatalog {
   apiVersion: string;
@@ -28,6 +37,13 @@ export interface CatalogParseOptions {
 }
 
 export function parseCatalog(text: string, file: string, options: CatalogParseOptions = {}): ParsedCatalog {
+  const read = readCatalogText(text, file, options, slowCatalogChecks);
+  if (read !== undefined) return { apiVersion: read.apiVersion, entries: read.list, generated: read.generated, warnings: read.warnings };
+  return parseCatalogDocument(text, file, options);
+}
+
+/** The whole-document parse (the `yaml` library's tree, zod on every entry): the reference the line reader matches. */
+export function parseCatalogDocument(text: string, file: string, options: CatalogParseOptions = {}): ParsedCatalog {
   const source = parseYamlSource(text, file);
   const problems: Problem[] = [...source.problems];
   const fail = (): never => {
@@ -109,10 +125,6 @@ export function parseCatalog(text: string, file: string, options: CatalogParseOp
   return { apiVersion: String(doc.apiVersion), entries, generated, warnings: problems };
 }
 
-const ENGINE_TAGS = new Set(["opentofu", "ansible", "script", "shell"]);
-/** The v1alpha1 kinds that are package types (the published `kind: stack` entries are stacks). */
-const ALPHA_KINDS: ReadonlySet<string> = new Set<CatalogEntry["type"]>(["addon", "profile", "stack"]);
-
 interface EntryResult {
   entry?: CatalogEntry;
   skipped?: string;
@@ -133,7 +145,7 @@ function parseV1Entry(raw: unknown, i: number, source: YamlSource, file: string)
 
 function normaliseAlphaEntry(raw: unknown, i: number, source: YamlSource, file: string): EntryResult {
   const kind = (raw as { kind?: unknown } | null)?.kind;
-  if (typeof kind === "string" && !ALPHA_KINDS.has(kind)) {
+  if (typeof kind === "string" && !PACKAGE_TYPES.has(kind)) {
     const name = (raw as { name?: unknown }).name;
     return {
       skipped: `entry ${JSON.stringify(name)} has kind ${JSON.stringify(kind)}: only addon, profile and stack entries are supported (left out)`,
@@ -148,21 +160,56 @@ function normaliseAlphaEntry(raw: unknown, i: number, source: YamlSource, file: 
     const issues = r.error.issues.map((iss) => ({ ...iss, path: ["entries", i, ...iss.path] }));
     return { problems: [...problems, ...issuesToProblems(issues, { entries: { [i]: raw } }, source, file)] };
   }
-  const e = r.data;
-  // v1alpha1 has no engine field; the published index tags profiles with it.
-  const engine = e.kind === "profile" ? e.tags?.find((t) => ENGINE_TAGS.has(t)) : undefined;
-  const entry: CatalogEntry = {
-    name: e.name,
-    version: e.version,
-    type: e.kind as CatalogEntry["type"],
-    url: e.artifact.url,
-    ...(e.artifact.digest === undefined ? {} : { digest: e.artifact.digest }),
-    ...(e.artifact.size === undefined ? {} : { size: e.artifact.size }),
-    ...(e.description === undefined ? {} : { description: e.description }),
-    ...(e.category === undefined ? {} : { category: e.category }),
-    ...(e.deprecated === undefined ? {} : { deprecated: e.deprecated }),
-    ...(e.install?.inputs === undefined ? {} : { inputs: e.install.inputs }),
-    ...(engine === undefined ? {} : { engine }),
-  };
-  return { entry, problems };
+  return { entry: alphaEntryToV1(r.data), problems };
 }
+
+/** One entry block of an index as a document of its own (`entries:` + its lines), located in the index. */
+function blockSource(block: EntryBlock, file: string): { raw: unknown; source: YamlSource } | undefined {
+  const parsed = parseYamlSource(`entries:\n${block.lines.join("\n")}\n`, file);
+  if (parsed.problems.length > 0) return undefined; // e.g. an alias to an anchor elsewhere: the whole document decides
+  const shift = block.line - 2;
+  const moved = (loc: Location | undefined): Location | undefined => loc && { line: loc.line + shift, column: loc.column };
+  const local = (path: FieldPath): FieldPath =>
+    path[0] === "entries" && path[1] === block.index ? ["entries", 0, ...path.slice(2)] : path;
+  const source: YamlSource = {
+    value: parsed.value,
+    problems: [],
+    locate: (path) => moved(parsed.locate(local(path))),
+    locateKey: (path) => moved(parsed.locateKey(local(path))),
+  };
+  return { raw: (parsed.value as { entries?: unknown[] } | null)?.entries?.[0], source };
+}
+
+/** A source that places every field of an NDJSON entry on its line. */
+function lineSource(value: unknown, line: number): YamlSource {
+  const at = (): Location => ({ line, column: 1 });
+  return { value, problems: [], locate: at, locateKey: at };
+}
+
+function entryCheck(result: EntryResult, index: number, source: YamlSource, file: string): EntryCheck {
+  if (result.skipped === undefined) return result;
+  const path: FieldPath = ["entries", index, "kind"];
+  return {
+    problems: [
+      ...result.problems,
+      { file, ...source.locate(path), path: formatFieldPath(path), message: result.skipped, severity: "warning" },
+    ],
+  };
+}
+
+/** The checks `catalog-read.ts` needs zod (and the `yaml` library) for. */
+export const slowCatalogChecks: SlowCatalogChecks = {
+  yamlEntry(block, alpha, file) {
+    const parsed = blockSource(block, file);
+    if (parsed === undefined) return { problems: [], wholeDocument: true };
+    const check = alpha ? normaliseAlphaEntry : parseV1Entry;
+    return entryCheck(check(parsed.raw, block.index, parsed.source, file), block.index, parsed.source, file);
+  },
+  yamlVersionLocation(block, file) {
+    return blockSource(block, file)?.source.locate(["entries", block.index, "version"]);
+  },
+  jsonEntry(value, index, line, file) {
+    const source = lineSource(value, line);
+    return entryCheck(parseV1Entry(value, index, source, file), index, source, file);
+  },
+};

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { type Problem, ValidationError } from "../errors.js";
+import { problemCountMessage, sortProblems } from "./problem-list.js";
 import { type AddonManifest, AddonManifestSchema } from "./schema-addon.js";
 import { isStrictSemver } from "./schema-common.js";
 import { findUnknownFields, issuesToProblems, unknownFieldProblem } from "./schema-problems.js";
@@ -11,6 +12,8 @@ import { duplicateInputNames, type ProfileManifest, ProfileManifestSchema } from
 import { type StackManifest, StackManifestSchema } from "./schema-stack.js";
 import { type StackLock, StackLockSchema } from "./schema-stack-lock.js";
 import { type FieldPath, formatFieldPath, type Location, parseYamlSource, type YamlSource } from "./yaml-source.js";
+
+export { problemCountMessage, sortProblems };
 
 export interface ParseOptions {
   /** Unknown fields become errors instead of warnings. */
@@ -22,11 +25,6 @@ export interface ParsedDocument<T> {
   warnings: Problem[];
   /** Source location of a field path (for problems found after parsing, e.g. missing files). */
   locate(path: FieldPath): Location | undefined;
-}
-
-export function problemCountMessage(file: string, problems: readonly Problem[]): string {
-  const errors = problems.filter((p) => p.severity === "error").length;
-  return `${file} is invalid: ${errors} problem${errors === 1 ? "" : "s"}`;
 }
 
 /**
@@ -78,10 +76,6 @@ export function parseYamlWithSchema<S extends z.ZodType>(
     });
   }
   return { manifest: result.data, warnings: problems, locate: source.locate, source };
-}
-
-export function sortProblems(problems: Problem[]): void {
-  problems.sort((a, b) => (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 export function parseAddonManifest(text: string, file: string, options: ParseOptions = {}): ParsedDocument<AddonManifest> {

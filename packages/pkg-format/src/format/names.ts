@@ -15,7 +15,7 @@
 
 import { quoteForTerminal } from "../cli/terminal-text.js";
 import { UsageError } from "../errors.js";
-import { DNS_LABEL } from "./schema-common.js";
+import { DNS_LABEL } from "./patterns.js";
 
 export type NameKind = "package" | "instance" | "catalog" | "namespace";
 

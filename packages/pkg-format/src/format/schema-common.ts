@@ -3,8 +3,9 @@
  */
 import semver from "semver";
 import { z } from "zod";
+import { DNS_LABEL, ENV_NAME, PACKAGE_NAME_MAX, PROFILE_VERSION, SEMVER, SHA256_DIGEST } from "./patterns.js";
 
-export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export { DNS_LABEL, ENV_NAME, PROFILE_VERSION, SEMVER };
 
 /** DNS-1123 label of at most `max` characters: safe as a file name, release name and namespace. */
 export const dnsLabel = (max: number, what = "a DNS-1123 label") => {
@@ -12,15 +13,9 @@ export const dnsLabel = (max: number, what = "a DNS-1123 label") => {
   return z.string().max(max, { error, abort: true }).regex(DNS_LABEL, { error });
 };
 
-export const packageName = dnsLabel(53, "a package name: a DNS-1123 label");
+export const packageName = dnsLabel(PACKAGE_NAME_MAX, "a package name: a DNS-1123 label");
 
-/** Strict semver `1.2.3[-pre][+build]` (the regex from semver.org), no leading `v`. */
-export const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-
-export function isStrictSemver(v: string): boolean {
-  return SEMVER.test(v);
-}
+export { isStrictSemver } from "./patterns.js";
 
 export const strictSemver = z.string().regex(SEMVER, { error: "expected a semantic version such as 1.2.3" });
 
@@ -77,8 +72,6 @@ export const compatibility = z.object({
     .optional(),
 });
 
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 export const profileInput = z.object({
   name: z.string().regex(ENV_NAME, { error: "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)" }),
   required: z.boolean().default(false),
@@ -87,9 +80,8 @@ export const profileInput = z.object({
   description: z.string().optional(),
 });
 
-export const PROFILE_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+-]*$/;
 export const profileVersion = z
   .string()
   .regex(PROFILE_VERSION, { error: "expected a version: semver such as 1.2.3, or a revision such as 594a7c9" });
 
-export const sha256Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: "expected sha256:<64 lowercase hex digits>" });
+export const sha256Digest = z.string().regex(SHA256_DIGEST, { error: "expected sha256:<64 lowercase hex digits>" });

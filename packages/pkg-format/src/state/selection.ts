@@ -19,23 +19,34 @@ export const STATE_BACKEND_FLAG = "--state-backend";
 
 export type StateBackendSpec = { kind: "local" } | { kind: "postgres"; url: string; origin: string };
 
-let captured = false;
-let fromEnv: string | undefined;
-let fromFlag: string | undefined;
+interface Selection {
+  captured: boolean;
+  fromEnv?: string | undefined;
+  fromFlag?: string | undefined;
+}
+
+/**
+ * The choice, kept on globalThis: a bundled runtime holds this module twice (its CommonJS main file applies the
+ * flag, a lazily loaded chunk opens the backend: scripts/bundle-cli.mjs), and both copies must see one choice.
+ */
+const SELECTION = Symbol.for("@productive-k3s/pkg-format/state-selection");
+const shared = globalThis as { [SELECTION]?: Selection };
+shared[SELECTION] ??= { captured: false };
+const selection: Selection = shared[SELECTION];
 
 /** Read PK3S_STATE_BACKEND once and remove it from process.env (children must not inherit a password). */
 export function captureStateBackendEnv(): void {
-  if (captured) return;
-  captured = true;
+  if (selection.captured) return;
+  selection.captured = true;
   const value = process.env[STATE_BACKEND_ENV];
   delete process.env[STATE_BACKEND_ENV];
-  fromEnv = value === undefined || value.trim() === "" ? undefined : value.trim();
+  selection.fromEnv = value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
 /** The command's `--state-backend` value (undefined: not given); it wins over the environment. */
 export function chooseStateBackend(flag: string | undefined): void {
   captureStateBackendEnv();
-  if (flag !== undefined) fromFlag = flag.trim();
+  if (flag !== undefined) selection.fromFlag = flag.trim();
 }
 
 /**
@@ -49,8 +60,8 @@ export function useStateBackendOption(program: Command): Command {
 /** The backend this process uses. A malformed value is a usage error (exit 2) that never prints it. */
 export function stateBackendSpec(): StateBackendSpec {
   captureStateBackendEnv();
-  if (fromFlag !== undefined) return parseStateBackend(fromFlag, STATE_BACKEND_FLAG);
-  return parseStateBackend(fromEnv, STATE_BACKEND_ENV);
+  if (selection.fromFlag !== undefined) return parseStateBackend(selection.fromFlag, STATE_BACKEND_FLAG);
+  return parseStateBackend(selection.fromEnv, STATE_BACKEND_ENV);
 }
 
 /** Environment for another runtime this one runs (Infra running Core): the same state backend. */

@@ -1,0 +1,184 @@
+/**
+ * A catalog index read line by line, as its text arrives: the top-level
+ * fields go to `yaml-lines.ts` as one small block; each item of `entries` is
+ * cut out as its own block of lines (with its first line number) and handed
+ * on as soon as the next one starts, so no document tree of the whole index is
+ * ever built and memory stays flat however many entries there are.
+ *
+ * Anything this reader cannot split with certainty (a directive, several
+ * documents, `entries` written in flow style, odd indentation, a second
+ * `entries`) makes the whole document UNSUPPORTED: the caller then parses the
+ * text with the `yaml` library, as before, and gets its exact answers and
+ * errors. A single entry outside the simple subset only sends that entry's
+ * lines to the `yaml` library (`catalog-read.ts`).
+ */
+import { isUnsupported, lineOf, parseSimpleYaml, UNSUPPORTED } from "./yaml-lines.js";
+
+/** One item of `entries`, as lines of the index. */
+export interface EntryBlock {
+  /** Its position in `entries` (counting every item, also those left out later). */
+  index: number;
+  /** 1-based line number of its first line. */
+  line: number;
+  /** The lines, as in the index (the first starts with its `-`). */
+  lines: string[];
+  /** The parsed value, or UNSUPPORTED when the block is outside the simple subset. */
+  value: unknown;
+}
+
+type State = "top" | "entries-start" | "entries" | "failed";
+
+const isItem = (text: string): boolean => text === "-" || text.startsWith("- ");
+const TOP_KEY = /^([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)/;
+
+export class CatalogLineSplitter {
+  private state: State = "top";
+  private carry = "";
+  private lineNo = 0;
+  private sawContent = false;
+  private readonly header: string[] = [];
+  private entriesSeen = false;
+  private emptyEntries = false;
+  private dashIndent = 0;
+  private block: { index: number; line: number; lines: string[] } | undefined;
+  private nextIndex = 0;
+  /** The value of `apiVersion` as soon as its line has been read. */
+  apiVersion: unknown;
+
+  /** `onBlock` gets each entry as soon as it is complete. */
+  constructor(private readonly onBlock: (block: EntryBlock) => void) {}
+
+  get failed(): boolean {
+    return this.state === "failed";
+  }
+
+  push(chunk: string): void {
+    if (this.state === "failed") return;
+    const text = this.carry + chunk;
+    let start = 0;
+    for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
+      this.line(text.slice(start, nl));
+      if (this.failed) return;
+      start = nl + 1;
+    }
+    this.carry = text.slice(start);
+  }
+
+  /** The top-level fields (`entries` as `[]`: the entries went to `onBlock`), or UNSUPPORTED. */
+  end(): Record<string, unknown> | typeof UNSUPPORTED {
+    if (this.carry !== "") {
+      this.line(this.carry);
+      this.carry = "";
+    }
+    this.flush();
+    if (this.state === "failed") return UNSUPPORTED;
+    const header = parseSimpleYaml(this.header);
+    if (header === UNSUPPORTED || header === null || typeof header !== "object" || Array.isArray(header)) return UNSUPPORTED;
+    const fields = header as Record<string, unknown>;
+    if (this.entriesSeen) {
+      if (Object.hasOwn(fields, "entries")) return UNSUPPORTED;
+      // `entries:` with no items is null, as YAML reads it; with items (or `[]`) a list.
+      fields.entries = this.emptyEntries || this.nextIndex > 0 ? [] : null;
+    }
+    return fields;
+  }
+
+  private fail(): void {
+    this.state = "failed";
+    this.block = undefined;
+  }
+
+  private line(rawLine: string): void {
+    this.lineNo++;
+    const raw = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;
+    if (!this.sawContent && (raw === "---" || raw.startsWith("--- #"))) {
+      this.sawContent = true;
+      return;
+    }
+    let parsed: ReturnType<typeof lineOf>;
+    try {
+      parsed = lineOf(raw);
+    } catch (err) {
+      if (isUnsupported(err)) {
+        this.fail();
+        return;
+      }
+      throw err;
+    }
+    if (parsed === undefined) {
+      // Blank or comment: kept with the entry it sits in (its lines keep their numbers).
+      if (this.state === "entries") this.block?.lines.push(raw);
+      return;
+    }
+    this.sawContent = true;
+    if (this.state === "entries-start") {
+      if (isItem(parsed.text)) {
+        this.state = "entries";
+        this.dashIndent = parsed.indent;
+      } else if (parsed.indent === 0) this.state = "top";
+      else {
+        this.fail(); // `entries:` holding a mapping
+        return;
+      }
+    }
+    if (this.state === "entries") {
+      if (parsed.indent === this.dashIndent && isItem(parsed.text)) {
+        this.flush();
+        this.block = { index: this.nextIndex++, line: this.lineNo, lines: [raw] };
+        return;
+      }
+      if (parsed.indent > this.dashIndent) {
+        this.block?.lines.push(raw);
+        return;
+      }
+      if (parsed.indent !== 0) {
+        this.fail();
+        return;
+      }
+      this.flush();
+      this.state = "top";
+    }
+    this.topLine(raw, parsed.indent, parsed.text);
+  }
+
+  private topLine(raw: string, indent: number, text: string): void {
+    if (indent > 0) {
+      if (this.header.length === 0) {
+        this.fail(); // the document does not start with a mapping key
+        return;
+      }
+      this.header.push(raw);
+      return;
+    }
+    const key = TOP_KEY.exec(text);
+    if (key === null) {
+      this.fail();
+      return;
+    }
+    if (key[1] === "apiVersion") {
+      const v = parseSimpleYaml([raw]);
+      this.apiVersion = v === UNSUPPORTED ? undefined : (v as { apiVersion?: unknown }).apiVersion;
+    }
+    if (key[1] !== "entries") {
+      this.header.push(raw);
+      return;
+    }
+    if (this.entriesSeen) {
+      this.fail(); // a second `entries`: the `yaml` library reports it
+      return;
+    }
+    this.entriesSeen = true;
+    const value = text.slice(key[0].length).trim();
+    if (value === "" || value.startsWith("#")) this.state = "entries-start";
+    else if (/^\[\s*\](?:\s+#.*)?$/.test(value)) this.emptyEntries = true;
+    else this.fail(); // flow-style entries
+  }
+
+  private flush(): void {
+    const block = this.block;
+    if (block === undefined) return;
+    this.block = undefined;
+    const value = parseSimpleYaml(block.lines);
+    this.onBlock({ ...block, value: value === UNSUPPORTED || !Array.isArray(value) || value.length !== 1 ? UNSUPPORTED : value[0] });
+  }
+}

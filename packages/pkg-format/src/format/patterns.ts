@@ -1,0 +1,30 @@
+/**
+ * The value patterns of the schemas, in a module without zod: the zod schemas
+ * (`schema-common.ts`) and the fast catalog checks (`catalog-fast-check.ts`)
+ * test values with the same expressions, and a command that only reads a
+ * catalog never loads zod.
+ */
+
+/** DNS-1123 label (the length limit is the caller's). */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Strict semver `1.2.3[-pre][+build]` (the regex from semver.org), no leading `v`. */
+export const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** An environment variable name. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A package version: semver such as 1.2.3, or an opaque revision such as 594a7c9. */
+export const PROFILE_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+-]*$/;
+
+/** `sha256:<64 lowercase hex digits>`. */
+export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** Longest package name: a DNS-1123 label that is also a Helm release name. */
+export const PACKAGE_NAME_MAX = 53;
+
+/** A strict semantic version (no zod: pk3s checks OCI tags with it on its start-up path). */
+export function isStrictSemver(v: string): boolean {
+  return SEMVER.test(v);
+}

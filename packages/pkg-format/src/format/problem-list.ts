@@ -1,0 +1,12 @@
+/** Ordering and summing up a list of problems, for every parser (and without zod or yaml). */
+import type { Problem } from "../errors.js";
+
+export function problemCountMessage(file: string, problems: readonly Problem[]): string {
+  const errors = problems.filter((p) => p.severity === "error").length;
+  return `${file} is invalid: ${errors} problem${errors === 1 ? "" : "s"}`;
+}
+
+/** By file, then line, then column. */
+export function sortProblems(problems: Problem[]): void {
+  problems.sort((a, b) => (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
