@@ -21,6 +21,14 @@ if ! command -v ansible-playbook >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ansible-core >/dev/null
 fi
 
+if ! command -v minisign >/dev/null 2>&1; then
+  step "installing minisign (Debian) for the signature interoperability tests"
+  SUDO=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq minisign >/dev/null
+fi
+
 step "installing locked dependencies"
 pnpm install --frozen-lockfile
 
