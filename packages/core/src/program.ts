@@ -1,4 +1,4 @@
-import { withRootOptions } from "@productive-k3s/pkg-format/cli";
+import { withPackageSignatureCheck, withRootOptions } from "@productive-k3s/pkg-format/cli";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
 import { addonCommand } from "./commands/addon.js";
@@ -11,5 +11,5 @@ export function buildProgram(): Command {
   ).addHelpText("after", "\nExample:\n  productive-k3s-core addon install --tgz ./longhorn-1.0.0.tgz --kubeconfig ~/.kube/config\n");
   program.addCommand(addonCommand());
   program.addCommand(devCommand());
-  return program;
+  return withPackageSignatureCheck(program);
 }

@@ -1,4 +1,4 @@
-import { withRootOptions } from "@productive-k3s/pkg-format/cli";
+import { withPackageSignatureCheck, withRootOptions } from "@productive-k3s/pkg-format/cli";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
 import { registerDevCommands } from "./commands/dev.js";
@@ -13,5 +13,5 @@ export function buildProgram(): Command {
   ).addHelpText("after", "\nExample:\n  productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env\n");
   registerProfileCommands(program);
   registerDevCommands(program);
-  return program;
+  return withPackageSignatureCheck(program);
 }

@@ -62,7 +62,7 @@ describe("bash", () => {
   });
 
   it("completes subcommands at each level from the command tree", () => {
-    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "completion"]);
+    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "key", "sign", "verify", "completion"]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune"]);
     expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "destroy"]);
@@ -86,7 +86,16 @@ describe("bash", () => {
     expect(bashComplete("pk3s completion ")).toEqual(["bash", "zsh"]);
     expect(bashComplete("pk3s addon install x --timeout ")).toEqual([]);
     // The value of an option is not taken for a subcommand or a positional argument.
-    expect(bashComplete("pk3s --core-bin addon ")).toEqual(["catalog", "search", "addon", "profile", "completion"]);
+    expect(bashComplete("pk3s --core-bin addon ")).toEqual([
+      "catalog",
+      "search",
+      "addon",
+      "profile",
+      "key",
+      "sign",
+      "verify",
+      "completion",
+    ]);
   });
 
   it("completes package names of the right type from the catalogs (pk3s search --offline --json)", () => {

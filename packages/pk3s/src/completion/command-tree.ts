@@ -50,7 +50,7 @@ function positionalKind(path: string[], name: string, choices: readonly string[]
   const group = path[0];
   if (name === "spec" && (group === "addon" || group === "profile")) return { kind: "package", type: group };
   if (name === "dir") return { kind: "dir" };
-  if (name === "url-or-path") return { kind: "file" };
+  if (name === "url-or-path" || name === "file") return { kind: "file" };
   return { kind: "any" };
 }
 

@@ -32,3 +32,4 @@ export {
   type VerifiedSignature,
   verifyContent,
 } from "./signature.js";
+export { readPublicKeys, verifySignedFile } from "./signed-file.js";
