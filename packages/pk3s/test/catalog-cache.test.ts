@@ -82,7 +82,7 @@ describe("CatalogCache.readEntries with a needle", () => {
     const dir = new CatalogCache(url).dir;
     const lookup = readFileSync(join(dir, `lookup-${"a".repeat(64)}.tsv`), "utf8").split("\n");
     const entries = readFileSync(join(dir, `entries-${"a".repeat(64)}.ndjson`));
-    expect(lookup[0]).toBe(`pk3s-lookup 3 ${"a".repeat(64)} ${entries.length}`);
+    expect(lookup[0]).toBe(`pk3s-lookup 4 ${"a".repeat(64)} ${entries.length}`);
     expect(lookup).toHaveLength(ENTRIES.length + 2); // header, entries, final newline
     expect(lookup.slice(1, -1).map((l) => l.split("\t")[2])).toEqual(["cert-manager", "longhorn", "plain", "Ünïcode-tool"]); // by name bytes
     const [offset, length, name, ...fields] = lookup[4]!.split("\t");

@@ -13,6 +13,7 @@ import { readdir, readFile, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import type { TrustRecord } from "../trust/catalog-trust.js";
 import type { CompactQuery } from "./catalog-query.js";
 import { entriesFileTexts, type ParsedIndex, readEntriesFile } from "./entries-file.js";
 
@@ -24,6 +25,8 @@ export interface CatalogMeta {
   fetchedAt: string;
   /** sha256 hex of index.yaml. */
   sha256: string;
+  /** For a catalog with trusted keys: what was verified about this index (signing key, serial, expiry). */
+  trust?: TrustRecord | undefined;
 }
 
 /** Identity of a local index file: unchanged device, inode, size and times mean unchanged content. */
@@ -72,17 +75,17 @@ export class CatalogCache {
     }
   }
 
-  async writeFetchedIndex(text: string, validators: Validators): Promise<CatalogMeta> {
+  async writeFetchedIndex(text: string, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
     await ensurePrivateDir(this.dir);
-    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256: sha256Hex(text) };
+    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256: sha256Hex(text), trust };
     await writeFileAtomic(join(this.dir, "index.yaml"), text);
     await writeJsonAtomic(join(this.dir, "meta.json"), meta);
     return meta;
   }
 
-  /** A 304: the same index, fetched now, with the server's current validators. */
-  async touchMeta(meta: CatalogMeta, validators: Validators): Promise<CatalogMeta> {
-    const next: CatalogMeta = { ...meta, ...validators, fetchedAt: new Date().toISOString() };
+  /** A 304: the same index, fetched now, with the server's current validators (and its signature checked again). */
+  async touchMeta(meta: CatalogMeta, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
+    const next: CatalogMeta = { ...meta, ...validators, fetchedAt: new Date().toISOString(), trust };
     await writeJsonAtomic(join(this.dir, "meta.json"), next);
     return next;
   }

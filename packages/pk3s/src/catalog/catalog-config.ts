@@ -16,10 +16,14 @@ import { type CatalogAuthConfig, type CatalogSource, normaliseSourceUrl } from "
 
 export interface Pk3sConfig {
   catalogs: CatalogSource[];
+  /** Refuse every catalog without trusted keys (also `--require-signatures`, PK3S_REQUIRE_SIGNATURES=1). */
+  requireSignatures?: boolean | undefined;
 }
 
 export const DEFAULT_CATALOG_NAME = "local";
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A minisign public key's base64 line (checked in full where it is used). */
+const PUBLIC_KEY_LINE_RE = /^RW[A-Za-z0-9+/]{54}$/;
 
 export function configFile(): string {
   return join(configDir(), "config.json");
@@ -66,15 +70,37 @@ export async function loadConfig(): Promise<Pk3sConfig> {
     if (typeof e.url !== "string") throw invalid(file, `${path}.url`, "expected a string");
     const priority = e.priority ?? 0;
     if (typeof priority !== "number" || !Number.isInteger(priority)) throw invalid(file, `${path}.priority`, "expected an integer");
-    catalogs.push({ name: e.name, url: e.url, priority, auth: parseAuth(e.auth, file, `${path}.auth`) });
+    const trustedKeys = e.trustedKeys ?? [];
+    if (!Array.isArray(trustedKeys) || !trustedKeys.every((k) => typeof k === "string" && PUBLIC_KEY_LINE_RE.test(k)))
+      throw invalid(file, `${path}.trustedKeys`, "expected a list of minisign public keys (RW... base64 lines)");
+    catalogs.push({
+      name: e.name,
+      url: e.url,
+      priority,
+      auth: parseAuth(e.auth, file, `${path}.auth`),
+      ...(trustedKeys.length > 0 ? { trustedKeys: trustedKeys as string[] } : {}),
+    });
   });
-  return { catalogs };
+  const requireSignatures = (raw as { requireSignatures?: unknown }).requireSignatures;
+  if (requireSignatures !== undefined && typeof requireSignatures !== "boolean")
+    throw invalid(file, "requireSignatures", "expected true or false");
+  return { catalogs, ...(requireSignatures === true ? { requireSignatures } : {}) };
 }
 
 export async function saveConfig(config: Pk3sConfig): Promise<void> {
   await ensurePrivateDir(configDir());
-  const catalogs = config.catalogs.map((c) => ({ name: c.name, url: c.url, priority: c.priority, ...(c.auth ? { auth: c.auth } : {}) }));
-  await writeJsonAtomic(configFile(), { catalogs }, { mode: 0o600 });
+  const catalogs = config.catalogs.map((c) => ({
+    name: c.name,
+    url: c.url,
+    priority: c.priority,
+    ...(c.auth ? { auth: c.auth } : {}),
+    ...(c.trustedKeys !== undefined && c.trustedKeys.length > 0 ? { trustedKeys: c.trustedKeys } : {}),
+  }));
+  await writeJsonAtomic(
+    configFile(),
+    { catalogs, ...(config.requireSignatures === true ? { requireSignatures: true } : {}) },
+    { mode: 0o600 },
+  );
 }
 
 /** The repository's local catalog, when pk3s runs from a checkout: <repo>/catalogs/local/ beside packages/pk3s/. */
@@ -112,6 +138,8 @@ export interface AddCatalogInput {
   tokenEnv?: string | undefined;
   username?: string | undefined;
   passwordEnv?: string | undefined;
+  /** Public keys' base64 lines (already read from `--trust-key` files or lines). */
+  trustedKeys?: string[] | undefined;
 }
 
 export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
@@ -137,7 +165,14 @@ export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
         : undefined;
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority)) throw new UsageError(`--priority must be an integer, got ${priority}`);
-  return { name: input.name, url: normaliseSourceUrl(input.location), priority, auth };
+  const trustedKeys = input.trustedKeys !== undefined && input.trustedKeys.length > 0 ? [...new Set(input.trustedKeys)] : undefined;
+  return { name: input.name, url: normaliseSourceUrl(input.location), priority, auth, ...(trustedKeys ? { trustedKeys } : {}) };
+}
+
+/** Whether catalogs without trusted keys are refused: the flag, PK3S_REQUIRE_SIGNATURES=1, or the configuration. */
+export async function requireSignatures(flag: boolean | undefined): Promise<boolean> {
+  if (flag === true || process.env.PK3S_REQUIRE_SIGNATURES === "1") return true;
+  return (await loadConfig()).requireSignatures === true;
 }
 
 /** Sources sorted by priority (higher first), then in configuration order. */

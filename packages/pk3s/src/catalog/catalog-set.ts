@@ -4,6 +4,7 @@
  * catalog's own cache (`catalog-cache.ts`). The choice of loader is made here
  * and nowhere else.
  */
+import { unsignedCatalogError } from "../trust/catalog-trust.js";
 import { CatalogCache } from "./catalog-cache.js";
 import type { CatalogSource } from "./catalog-source.js";
 import { loadFileCatalog } from "./file-catalog-loader.js";
@@ -18,6 +19,7 @@ const LOADERS: Readonly<Record<string, CatalogLoader>> = {
 };
 
 export function loadCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
+  if (options.requireSignatures === true && (source.trustedKeys ?? []).length === 0) return Promise.reject(unsignedCatalogError(source));
   const loader = LOADERS[new URL(source.url).protocol] ?? loadHttpCatalog;
   return loader(source, new CatalogCache(source.url), options);
 }

@@ -18,6 +18,11 @@ export interface CatalogSource {
   /** Higher wins when a package name is in several catalogs. */
   priority: number;
   auth?: CatalogAuthConfig | undefined;
+  /**
+   * minisign public keys (their base64 lines, `RW...`) trusted to sign this catalog's index and packages.
+   * With at least one, everything from the catalog must carry a valid signature (DESIGN §8).
+   */
+  trustedKeys?: string[] | undefined;
 }
 
 function isIndexFile(pathname: string): boolean {

@@ -12,7 +12,7 @@ import { type CompactQuery, isSelective, selects } from "./catalog-query.js";
 import { type LookupRow, lookupText, selectFromLookup } from "./lookup-file.js";
 
 /** Bumped whenever the entries or lookup layout changes: older files are then misses. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** An index as parsed: its digest, normalised entries and the parser's warnings. */
 export interface ParsedIndex {
@@ -20,6 +20,9 @@ export interface ParsedIndex {
   entries: CatalogEntry[];
   warnings: Problem[];
   generated?: string | undefined;
+  /** The signing fields of the index, checked for catalogs with trusted keys. */
+  serial?: number | undefined;
+  expires?: string | undefined;
 }
 
 interface Header {
@@ -27,6 +30,8 @@ interface Header {
   sha256: string;
   warnings: Problem[];
   generated?: string | undefined;
+  serial?: number | undefined;
+  expires?: string | undefined;
 }
 
 function parseLines(text: string, from: number, into: CatalogEntry[]): void {
@@ -40,7 +45,14 @@ function parseLines(text: string, from: number, into: CatalogEntry[]): void {
 
 /** The entries file and its lookup file for `parsed`. */
 export function entriesFileTexts(parsed: ParsedIndex): { entries: string; lookup: string } {
-  const header: Header = { format: FORMAT, sha256: parsed.sha256, warnings: parsed.warnings, generated: parsed.generated };
+  const header: Header = {
+    format: FORMAT,
+    sha256: parsed.sha256,
+    warnings: parsed.warnings,
+    generated: parsed.generated,
+    serial: parsed.serial,
+    expires: parsed.expires,
+  };
   const headerLine = `${JSON.stringify(header)}\n`;
   const lines: string[] = [headerLine];
   const rows: LookupRow[] = [];
@@ -100,7 +112,7 @@ export async function readEntriesFile(
       // No usable lookup file: the same selection, made on the parsed entries.
       if (selective) entries = entries.filter((e) => selects(query, e));
     }
-    return { sha256, entries, warnings: header.warnings, generated: header.generated };
+    return { sha256, entries, warnings: header.warnings, generated: header.generated, serial: header.serial, expires: header.expires };
   } catch {
     return undefined; // a corrupt cache is just a miss
   } finally {

@@ -13,18 +13,35 @@ import type { ResolvedEntry } from "./loaded-catalog.js";
 
 /**
  * The entries of an index's text: from the parsed-entries cache when it has this digest, else parsed and
- * cached whole. With a query only the selected entries are returned either way, so a cold search does not
+ * cached whole; `admit` (a signed catalog's checks) runs on the parse before it is cached, and throws to refuse. With a query only the selected entries are returned either way, so a cold search does not
  * resolve and copy 100,000 entries it is about to filter out.
  */
-export async function parseIndex(cache: CatalogCache, text: string, query?: CompactQuery): Promise<ParsedIndex> {
+export async function parseIndex(
+  cache: CatalogCache,
+  text: string,
+  query?: CompactQuery,
+  admit?: (parsed: ParsedIndex) => Promise<void>,
+): Promise<ParsedIndex> {
   const sha256 = sha256Hex(text);
   const compact = await cache.readEntries(sha256, query);
-  if (compact !== undefined) return compact;
+  if (compact !== undefined) {
+    await admit?.(compact);
+    return compact;
+  }
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
   // The parser (yaml + zod, a megabyte of code) loads only on a cache miss: a warm search never compiles it.
   const { parseCatalog } = await import("@productive-k3s/pkg-format/catalog-parse");
   const parsed = parseCatalog(text, displayUrl(cache.url), { skipInvalidEntries: true });
-  const result: ParsedIndex = { sha256, entries: parsed.entries, warnings: parsed.warnings, generated: parsed.generated };
+  const result: ParsedIndex = {
+    sha256,
+    entries: parsed.entries,
+    warnings: parsed.warnings,
+    generated: parsed.generated,
+    serial: parsed.serial,
+    expires: parsed.expires,
+  };
+  // A catalog with trusted keys admits the index (serial, expiry) before anything of it is cached.
+  await admit?.(result);
   await cache.writeEntries(result).catch(() => undefined); // the cache is an optimisation only
   return query === undefined ? result : { ...result, entries: result.entries.filter((e) => selects(query, e)) };
 }

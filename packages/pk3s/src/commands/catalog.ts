@@ -1,4 +1,4 @@
-import { emit, log } from "@productive-k3s/pkg-format/cli";
+import { collect, emit, log } from "@productive-k3s/pkg-format/cli";
 import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
@@ -29,17 +29,32 @@ export function registerCatalog(program: Command): void {
       .option("--username <user>", "basic-auth user name")
       .option("--password-env <VAR>", "environment variable holding the basic-auth password")
       .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority"))
+      .option(
+        "--trust-key <key>",
+        "minisign public key (file, or its RW... line) that must sign the index and every package; repeatable",
+        collect,
+        [],
+      )
       .option("--offline", "save it without fetching the index now (by default the index is fetched and checked first)"),
   )
     .addHelpText(
       "after",
-      "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n",
+      "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n" +
+        "  pk3s catalog add internal https://catalog.example.com/ --trust-key ./internal-release.pub\n",
     )
     .action(
       async (
         name: string,
         location: string,
-        o: { json?: boolean; tokenEnv?: string; username?: string; passwordEnv?: string; priority?: number; offline?: boolean },
+        o: {
+          json?: boolean;
+          tokenEnv?: string;
+          username?: string;
+          passwordEnv?: string;
+          priority?: number;
+          trustKey: string[];
+          offline?: boolean;
+        },
       ) => {
         const { addCatalog } = await import("../operations/catalog-ops.js");
         const r = await addCatalog({
@@ -49,6 +64,7 @@ export function registerCatalog(program: Command): void {
           tokenEnv: o.tokenEnv,
           username: o.username,
           passwordEnv: o.passwordEnv,
+          trustKeys: o.trustKey,
           offline: o.offline,
         });
         emit(o, { ok: true, ...r }, () =>
@@ -72,7 +88,7 @@ export function registerCatalog(program: Command): void {
           : r.catalogs
               .map((c) =>
                 terminalLine(
-                  `${c.name}${c.isDefault ? " (default)" : ""}  ${c.url}  priority ${c.priority}${c.auth ? `  ${c.auth}` : ""}${c.lastFetched ? `  fetched ${c.lastFetched}` : ""}`,
+                  `${c.name}${c.isDefault ? " (default)" : ""}  ${c.url}  priority ${c.priority}  ${c.signed ? `signed (key ${c.keyIds.join(", ")})` : "unsigned"}${c.auth ? `  ${c.auth}` : ""}${c.lastFetched ? `  fetched ${c.lastFetched}` : ""}`,
                 ),
               )
               .join("\n"),
@@ -135,6 +151,61 @@ export function registerCatalog(program: Command): void {
           ...r.removed.map((f) => `${r.dryRun ? "would remove" : "removed"} ${f.file} (${f.name}@${f.version})`),
           `${r.removed.length} file(s) ${r.dryRun ? "would be " : ""}removed, ${r.kept.length} kept${r.removed.length > 0 && !r.dryRun ? "; regenerate the index with pk3s catalog index" : ""}`,
         ].join("\n"),
+      );
+    });
+  registerTrust(catalog);
+}
+
+function renderTrust(r: { catalog: string; keys: { keyId: string; publicKey: string }[] }): string {
+  return r.keys.length === 0
+    ? `catalog ${r.catalog} trusts no key: it is used on digests alone (unsigned)`
+    : [
+        `catalog ${r.catalog} trusts ${r.keys.length} key${r.keys.length === 1 ? "" : "s"}:`,
+        ...r.keys.map((k) => `  ${k.keyId}  ${k.publicKey}`),
+      ]
+        .map(terminalLine)
+        .join("\n");
+}
+
+/** `pk3s catalog trust add|remove|list|require`. */
+function registerTrust(catalog: Command): void {
+  const trust = catalog.command("trust").description("the minisign keys a catalog must be signed with (several during a key rotation)");
+  trust.addHelpText(
+    "after",
+    "\nExample:\n  pk3s catalog trust add internal ./release-2027.pub\n  pk3s catalog trust remove internal 54F5F617565A7536\n",
+  );
+
+  withJson(trust.command("add <name> <key>").description("trust one more key (a public key file or its RW... line)"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog trust add internal ./release-2027.pub\n")
+    .action(async (name: string, key: string, o: { json?: boolean }) => {
+      const { trustKey } = await import("../operations/catalog-trust-ops.js");
+      const r = await trustKey(name, key);
+      emit(o, { ok: true, ...r }, () => `${r.added ? "" : "already trusted; "}${renderTrust(r)}`);
+    });
+
+  withJson(trust.command("remove <name> <key>").description("stop trusting a key (its id as listed, its RW... line or its file)"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog trust remove internal 54F5F617565A7536\n")
+    .action(async (name: string, key: string, o: { json?: boolean }) => {
+      const { untrustKey } = await import("../operations/catalog-trust-ops.js");
+      const r = await untrustKey(name, key);
+      emit(o, { ok: true, ...r }, () => `removed key ${r.removed}; ${renderTrust(r)}`);
+    });
+
+  withJson(trust.command("list <name>").description("the keys a catalog trusts"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog trust list internal --json\n")
+    .action(async (name: string, o: { json?: boolean }) => {
+      const { listTrust } = await import("../operations/catalog-trust-ops.js");
+      const r = await listTrust(name);
+      emit(o, { ok: true, ...r }, () => renderTrust(r));
+    });
+
+  withJson(trust.command("require <on|off>").description("refuse (on) or allow (off) catalogs without trusted keys, for every command"))
+    .addHelpText("after", "\nExample:\n  pk3s catalog trust require on\n")
+    .action(async (value: string, o: { json?: boolean }) => {
+      const { setRequireSignatures } = await import("../operations/catalog-trust-ops.js");
+      const r = await setRequireSignatures(value);
+      emit(o, { ok: true, ...r }, () =>
+        r.requireSignatures ? "catalogs without trusted keys are now refused" : "catalogs without trusted keys are allowed (digests only)",
       );
     });
 }

@@ -31,7 +31,12 @@ function registerShowPull(group: Command, kind: Kind): void {
     .addHelpText("after", `\nExample:\n  pk3s ${kind} show ${kind === "addon" ? "longhorn@^1" : "aws-single-node-basic"}\n`)
     .action(async (spec: string, o: FetchOptionValues) => {
       const { show, renderDetails } = await import("../operations/discovery.js");
-      const r = await show(spec, { type: kind, offline: o.offline, includePrerelease: o.includePrerelease });
+      const r = await show(spec, {
+        type: kind,
+        offline: o.offline,
+        includePrerelease: o.includePrerelease,
+        requireSignatures: o.requireSignatures,
+      });
       emit(o, { ok: true, package: r }, () => renderDetails(r));
     });
 

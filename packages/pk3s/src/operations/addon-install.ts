@@ -159,7 +159,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
   // The instance is handed to Infra and names a file under the cache: Infra's own rule, checked before anything runs.
   if (input.instance !== undefined) assertValidName("instance", input.instance, "--instance");
   parseSpec(input.spec); // usage errors before any network access
-  return withSession({ offline: input.offline }, async (session) => {
+  return withSession({ offline: input.offline, requireSignatures: input.requireSignatures }, async (session) => {
     const catalogs = await session.catalogsReaching([parseSpec(input.spec).name]);
     const plan = resolveDependencyPlan(catalogs, input.spec, { includePrerelease: input.includePrerelease });
     log(`Resolved ${plan.order.map(entryRef).join(", ")}`);

@@ -1,5 +1,6 @@
-/** `pk3s catalog add|list|remove|update`: configuration and cache refresh. */
+/** `pk3s catalog add|list|remove|update`: configuration and cache refresh (trusted keys: catalog-trust-ops.ts). */
 import { NotFoundError, type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
+import { parsePublicKey, readPublicKeys } from "@productive-k3s/pkg-format/minisign";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { CatalogCache } from "../catalog/catalog-cache.js";
 import {
@@ -10,6 +11,7 @@ import {
   effectiveSources,
   loadConfig,
   noCatalogsError,
+  requireSignatures,
   saveConfig,
 } from "../catalog/catalog-config.js";
 import { loadCatalog } from "../catalog/catalog-set.js";
@@ -25,6 +27,10 @@ export interface CatalogView {
   auth: string | null;
   isDefault: boolean;
   lastFetched: string | null;
+  /** Whether the catalog has trusted keys (then everything from it must be signed by one of them). */
+  signed: boolean;
+  /** The trusted keys' ids, as minisign prints them. */
+  keyIds: string[];
 }
 
 export function describeAuth(auth: CatalogAuthConfig | undefined): string | null {
@@ -42,6 +48,8 @@ function view(source: CatalogSource, isDefault: boolean, lastFetched: string | u
     auth: describeAuth(source.auth),
     isDefault,
     lastFetched: lastFetched ?? null,
+    signed: (source.trustedKeys ?? []).length > 0,
+    keyIds: (source.trustedKeys ?? []).map((line) => parsePublicKey(line, `catalog "${source.name}" trusted key`).id),
   };
 }
 
@@ -52,17 +60,19 @@ function view(source: CatalogSource, isDefault: boolean, lastFetched: string | u
  * check (for a catalog that is only reachable later, e.g. from CI).
  */
 export async function addCatalog(
-  input: AddCatalogInput & { offline?: boolean | undefined },
+  input: Omit<AddCatalogInput, "trustedKeys"> & { offline?: boolean | undefined; trustKeys?: string[] | undefined },
 ): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
-  const source = buildCatalogSource(input);
+  const keys = await readPublicKeys(input.trustKeys ?? [], "--trust-key");
+  const source = buildCatalogSource({ ...input, trustedKeys: keys.map((k) => k.base64) });
   const config = await loadConfig();
   if (config.catalogs.some((c) => c.name === source.name)) {
     throw new UsageError(`catalog "${source.name}" already exists`, { hint: `remove it first: pk3s catalog remove ${source.name}` });
   }
   let entries: number | null = null;
   if (input.offline !== true) {
+    const required = await requireSignatures(undefined);
     const loaded = await withSession({}, (session) =>
-      loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true }),
+      loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true, requireSignatures: required }),
     );
     entries = loaded.entries.length;
   }
@@ -105,10 +115,16 @@ export async function updateCatalogs(name: string | undefined): Promise<{ catalo
   const selected = name === undefined ? sources : sources.filter((s) => s.name === name);
   if (selected.length === 0)
     throw new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
+  const required = await requireSignatures(undefined);
   return withSession({}, async (session) => {
     const out: UpdatedCatalog[] = [];
     for (const source of selected) {
-      const loaded = await loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true });
+      const loaded = await loadCatalog(source, {
+        transport: session.transport,
+        offline: false,
+        forceRefresh: true,
+        requireSignatures: required,
+      });
       out.push({
         name: source.name,
         url: displayUrl(source.url),

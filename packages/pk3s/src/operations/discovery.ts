@@ -22,10 +22,11 @@ export interface SearchRow {
 export interface SearchOptions {
   type?: PackageType | undefined;
   offline?: boolean | undefined;
+  requireSignatures?: boolean | undefined;
 }
 
 export async function search(term: string | undefined, options: SearchOptions): Promise<{ results: SearchRow[] }> {
-  const session = new Session({ offline: options.offline });
+  const session = new Session({ offline: options.offline, requireSignatures: options.requireSignatures });
   try {
     const needle = term?.toLowerCase();
     const catalogs = await session.catalogs(undefined, false, { needle });
@@ -64,6 +65,7 @@ export interface ShowInput {
   type: PackageType;
   offline?: boolean | undefined;
   includePrerelease?: boolean | undefined;
+  requireSignatures?: boolean | undefined;
 }
 
 export interface PackageDetails {
@@ -93,7 +95,7 @@ export interface PackageDetails {
 
 export async function show(rawSpec: string, input: ShowInput): Promise<PackageDetails> {
   const spec = parseSpec(rawSpec);
-  const session = new Session({ offline: input.offline });
+  const session = new Session({ offline: input.offline, requireSignatures: input.requireSignatures });
   try {
     const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
     const entry = resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease });

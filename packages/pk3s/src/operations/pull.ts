@@ -17,7 +17,7 @@ export interface PullResult {
 }
 
 export async function pull(rawSpec: string, type: PackageType, outputDir: string | undefined, flags: FetchFlags): Promise<PullResult> {
-  return withSession({ offline: flags.offline }, async (session) => {
+  return withSession({ offline: flags.offline, requireSignatures: flags.requireSignatures }, async (session) => {
     const { entry, fetched } = await resolveAndFetch(session, rawSpec, type, flags);
     // The file name comes from the catalog entry: its name must be a package name, never a path.
     assertValidName("package", entry.name, "package name");

@@ -41,7 +41,7 @@ async function delegateOne(
   verb: string,
   argsFor: (tgz: string) => string[],
 ): Promise<DelegationResult> {
-  return withSession({ offline: input.offline }, async (session) => {
+  return withSession({ offline: input.offline, requireSignatures: input.requireSignatures }, async (session) => {
     const { entry, fetched } = await resolveAndFetch(session, input.spec, kind, input);
     const runtime = requireRuntime(runtimeName, bin);
     const args = argsFor(fetched.file);

@@ -6,7 +6,7 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
-import { effectiveSources, noCatalogsError } from "../catalog/catalog-config.js";
+import { effectiveSources, noCatalogsError, requireSignatures } from "../catalog/catalog-config.js";
 import type { CompactQuery } from "../catalog/catalog-query.js";
 import { loadCatalogs } from "../catalog/catalog-set.js";
 import type { CatalogSource } from "../catalog/catalog-source.js";
@@ -15,14 +15,19 @@ import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js"
 import type { PackageSpec } from "../catalog/resolve.js";
 import type { OriginAuth } from "../fetch/fetcher.js";
 import { Transport } from "../fetch/transport.js";
+import { CatalogTrust } from "../trust/catalog-trust.js";
 
 export interface SessionOptions {
   offline?: boolean | undefined;
+  /** `--require-signatures` (the configuration and PK3S_REQUIRE_SIGNATURES can also require them). */
+  requireSignatures?: boolean | undefined;
 }
 
 export class Session {
   readonly transport: Transport;
   private sourcesCache: CatalogSource[] | undefined;
+  private readonly trusts = new Map<string, Promise<CatalogTrust | undefined>>();
+  private requireSignaturesSetting: Promise<boolean> | undefined;
 
   constructor(readonly options: SessionOptions = {}) {
     this.transport = new Transport({
@@ -53,7 +58,13 @@ export class Session {
       }
     }
     try {
-      return await loadCatalogs(sources, { transport: this.transport, offline: this.options.offline === true, forceRefresh, query });
+      return await loadCatalogs(sources, {
+        transport: this.transport,
+        offline: this.options.offline === true,
+        forceRefresh,
+        query,
+        requireSignatures: await this.signaturesRequired(),
+      });
     } catch (err) {
       // Fail closed: resolving from the catalogs that did load could let a lower-priority catalog supply a
       // name the unreadable one would have won (dependency confusion). Say so, and how to get past it.
@@ -104,6 +115,25 @@ export class Session {
   async authFor(entry: ResolvedEntry): Promise<OriginAuth | undefined> {
     const source = (await this.sources()).find((s) => s.name === entry.catalog);
     return source === undefined ? undefined : authForCatalog(source);
+  }
+
+  /** The flag, the environment or the configuration (read once). */
+  private signaturesRequired(): Promise<boolean> {
+    this.requireSignaturesSetting ??= requireSignatures(this.options.requireSignatures);
+    return this.requireSignaturesSetting;
+  }
+
+  /** The trust policy of the entry's catalog (undefined for a catalog without trusted keys). */
+  trustFor(entry: ResolvedEntry): Promise<CatalogTrust | undefined> {
+    let trust = this.trusts.get(entry.catalog);
+    if (trust === undefined) {
+      trust = this.sources().then((sources) => {
+        const source = sources.find((s) => s.name === entry.catalog);
+        return source === undefined ? undefined : CatalogTrust.of(source);
+      });
+      this.trusts.set(entry.catalog, trust);
+    }
+    return trust;
   }
 
   async close(): Promise<void> {
