@@ -5,7 +5,7 @@ import { registerCatalog } from "./commands/catalog.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerAddon, registerProfile } from "./commands/package-commands.js";
 import { registerSearch } from "./commands/search.js";
-import { registerSigning } from "./commands/signing.js";
+import { registerPack, registerSigning } from "./commands/signing.js";
 
 export function buildProgram(): Command {
   const program = new Command("pk3s")
@@ -42,6 +42,7 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerAddon(program);
   registerProfile(program);
+  registerPack(program);
   registerSigning(program);
   registerCompletion(program);
   return program;

@@ -62,10 +62,10 @@ describe("bash", () => {
   });
 
   it("completes subcommands at each level from the command tree", () => {
-    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "key", "sign", "verify", "completion"]);
+    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "pack", "key", "sign", "verify", "completion"]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune", "trust"]);
-    expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "destroy"]);
+    expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "contents", "validate", "plan", "install", "status", "destroy"]);
     // Options before the subcommand do not confuse the walk.
     expect(bashComplete("pk3s --json cat")).toEqual(["catalog"]);
   });
@@ -91,6 +91,7 @@ describe("bash", () => {
       "search",
       "addon",
       "profile",
+      "pack",
       "key",
       "sign",
       "verify",

@@ -3,6 +3,7 @@ import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import { withJson } from "./options.js";
+import { PASSPHRASE_HELP, SIGN_KEY_HELP } from "./signing.js";
 
 function int(flag: string): (value: string) => number {
   return (value) => {
@@ -116,43 +117,114 @@ export function registerCatalog(program: Command): void {
   withJson(
     catalog
       .command("index <dir>")
-      .description("publisher: build a v1 catalog index from a folder of .tgz packages (like helm repo index)")
+      .description("publisher: build a v1 catalog index from a folder of .tgz packages (like helm repo index); sign it with --sign-key")
       .option("--base-url <url>", "absolute URL prefix for the entries (default: paths relative to the index)")
       .option("--merge <index.yaml>", "keep the entries of an existing index that are not in <dir>")
-      .option("--out <file>", "where to write the index (default <dir>/index.yaml)"),
+      .option("--out <file>", "where to write the index (default <dir>/index.yaml)")
+      .option("--sign-key <file>", `${SIGN_KEY_HELP}; signs every package in <dir> and then the index`)
+      .option("--passphrase-stdin", PASSPHRASE_HELP)
+      .option("--serial <n>", "the index's serial (default: the previous index's + 1)", int("--serial"))
+      .option("--expires-in <duration>", "how long the signed index stays valid: 30d (default), 72h, ...")
+      .option(
+        "--maintainer <text>",
+        "entry metadata for the packages in <dir> (repeatable; default: kept from the previous index)",
+        collect,
+        [],
+      )
+      .option("--license <spdx>", "entry metadata: licence of the packages in <dir>")
+      .option("--homepage <url>", "entry metadata: home page")
+      .option("--source <url>", "entry metadata: source repository"),
   )
     .addHelpText(
       "after",
-      "\nExample:\n  pk3s catalog index ./packages --base-url https://downloads.example.com/addons/ --out ./index.yaml\n",
+      "\nExample:\n  pk3s catalog index ./packages --base-url https://downloads.example.com/addons/ --out ./index.yaml\n" +
+        '  PK3S_SIGNING_KEY="$RELEASE_KEY" pk3s catalog index ./public --expires-in 30d --license Apache-2.0\n',
     )
-    .action(async (dir: string, o: { json?: boolean; baseUrl?: string; merge?: string; out?: string }) => {
-      const { buildCatalogIndex } = await import("../catalog/catalog-index.js");
-      const r = await buildCatalogIndex({ dir, baseUrl: o.baseUrl, merge: o.merge, out: o.out });
-      emit(
-        o,
-        { ok: true, ...r },
-        () => `wrote ${r.out}: ${r.entries} entries (${r.added} from ${dir}${o.merge ? `, ${r.merged} kept from ${o.merge}` : ""})`,
-      );
-    });
+    .action(
+      async (
+        dir: string,
+        o: {
+          json?: boolean;
+          baseUrl?: string;
+          merge?: string;
+          out?: string;
+          signKey?: string;
+          passphraseStdin?: boolean;
+          serial?: number;
+          expiresIn?: string;
+          maintainer: string[];
+          license?: string;
+          homepage?: string;
+          source?: string;
+        },
+      ) => {
+        const { buildCatalogIndex } = await import("../catalog/catalog-index.js");
+        const r = await buildCatalogIndex({ ...o, dir, keyFile: o.signKey, maintainers: o.maintainer });
+        emit(o, { ok: true, ...r }, () =>
+          [
+            `wrote ${r.out}: ${r.entries} entries (${r.added} from ${dir}${o.merge ? `, ${r.merged} kept from ${o.merge}` : ""})`,
+            ...(r.serial === undefined ? [] : [`serial ${r.serial}, expires ${r.expires}`]),
+            ...(r.signed === undefined
+              ? []
+              : [`signed with key ${r.signed.keyId}: ${r.signed.signature}, ${r.signed.packagesSigned} package signature(s) written`]),
+          ]
+            .map(terminalLine)
+            .join("\n"),
+        );
+      },
+    );
 
   withJson(
     catalog
       .command("prune <dir>")
-      .description("publisher: delete all but the newest N versions of each package in a folder")
-      .requiredOption("--keep-latest <n>", "versions to keep per package", int("--keep-latest"))
+      .description("publisher: delete all but the newest N versions of each package in a folder, and rewrite its index")
+      .requiredOption(
+        "--keep-latest <n>",
+        "releases to keep per package (prereleases newer than the newest release are kept too)",
+        int("--keep-latest"),
+      )
+      .option("--include-prerelease", "count prereleases among the newest N like releases")
+      .option("--index <file>", "the index to rewrite (default <dir>/index.yaml when it exists)")
+      .option("--sign-key <file>", `${SIGN_KEY_HELP}; required when the index is signed`)
+      .option("--passphrase-stdin", PASSPHRASE_HELP)
+      .option("--expires-in <duration>", "validity of the re-signed index: 30d (default), 72h, ...")
       .option("--dry-run", "change nothing: only list what would be deleted"),
   )
     .addHelpText("after", "\nExample:\n  pk3s catalog prune ./packages --keep-latest 3 --dry-run\n")
-    .action(async (dir: string, o: { json?: boolean; keepLatest: number; dryRun?: boolean }) => {
-      const { pruneCatalogDir } = await import("../catalog/catalog-prune.js");
-      const r = await pruneCatalogDir({ dir, keepLatest: o.keepLatest, dryRun: o.dryRun === true });
-      emit(o, { ok: true, ...r }, () =>
-        [
-          ...r.removed.map((f) => `${r.dryRun ? "would remove" : "removed"} ${f.file} (${f.name}@${f.version})`),
-          `${r.removed.length} file(s) ${r.dryRun ? "would be " : ""}removed, ${r.kept.length} kept${r.removed.length > 0 && !r.dryRun ? "; regenerate the index with pk3s catalog index" : ""}`,
-        ].join("\n"),
-      );
-    });
+    .action(
+      async (
+        dir: string,
+        o: {
+          json?: boolean;
+          keepLatest: number;
+          includePrerelease?: boolean;
+          index?: string;
+          signKey?: string;
+          passphraseStdin?: boolean;
+          expiresIn?: string;
+          dryRun?: boolean;
+        },
+      ) => {
+        const { pruneCatalogDir } = await import("../catalog/catalog-prune.js");
+        const r = await pruneCatalogDir({ ...o, dir, keyFile: o.signKey, dryRun: o.dryRun === true });
+        const would = r.dryRun ? "would be " : "";
+        emit(o, { ok: true, ...r }, () =>
+          [
+            ...r.removed.map((f) => `${r.dryRun ? "would remove" : "removed"} ${f.file} (${f.name}@${f.version})`),
+            `${r.removed.length} file(s) ${would}removed, ${r.kept.length} kept`,
+            ...(r.index === undefined
+              ? []
+              : [
+                  `${r.index.file} ${would}rewritten: ${r.index.removedEntries} entr${r.index.removedEntries === 1 ? "y" : "ies"} dropped` +
+                    `${r.index.serial === undefined ? "" : `, serial ${r.index.serial}`}${r.index.signed ? ", signed" : ""}`,
+                ]),
+          ]
+            .map(terminalLine)
+            .join("\n"),
+        );
+      },
+    );
+
   registerTrust(catalog);
 }
 

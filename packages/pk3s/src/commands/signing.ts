@@ -1,11 +1,34 @@
-/** `pk3s key generate`, `pk3s sign`, `pk3s verify`: minisign-compatible keys and signatures for publishers and users. */
-import { collect, emit } from "@productive-k3s/pkg-format/cli";
+/**
+ * Publisher and verification commands: `pk3s pack`, `pk3s key generate`, `pk3s sign`, `pk3s verify`
+ * (minisign-compatible keys and signatures).
+ */
+import { collect, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import { withJson } from "./options.js";
 
-const PASSPHRASE_HELP = "read the secret key's passphrase from the first line of stdin (default: $PK3S_SIGNING_PASSPHRASE)";
+export const PASSPHRASE_HELP = "read the secret key's passphrase from the first line of stdin (default: $PK3S_SIGNING_PASSPHRASE)";
 export const SIGN_KEY_HELP = "secret key file, mode 0600 (default: the key in $PK3S_SIGNING_KEY); never the key itself";
+
+/** `pk3s pack SRC... --out DIR`: publisher's packing of many sources at once. */
+export function registerPack(program: Command): void {
+  withJson(
+    program
+      .command("pack <source...>")
+      .description("publisher: pack add-on and profile source folders (detected by their manifest) into deterministic .tgz files")
+      .requiredOption("--out <dir>", "folder for the packages")
+      .option("--version <version>", "release builds: this version for every package (written into the packed manifest)")
+      .option("--strict", FLAG_HELP.strict),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s pack addons/* profiles/* --out ./public --version 1.4.0\n")
+    .action(async (sources: string[], o: { json?: boolean; out: string; version?: string; strict?: boolean }) => {
+      const { packSources } = await import("../operations/pack-sources.js");
+      const r = await packSources({ ...o, sources });
+      emit(o, { ok: true, ...r }, () =>
+        r.packages.map((p) => terminalLine(`${p.file} (${p.kind} ${p.name}@${p.version}, ${p.digest})`)).join("\n"),
+      );
+    });
+}
 
 export function registerSigning(program: Command): void {
   const key = program.command("key").description("publisher: signing keys (minisign format)");
