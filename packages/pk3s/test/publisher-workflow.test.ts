@@ -127,6 +127,8 @@ describe("a signed catalog, published with pk3s and consumed with a pinned key",
     expect((await sb.run(["catalog", "add", "acme", url, "--trust-key", pub])).code).toBe(0);
     const pulled = await sb.run(["addon", "pull", "app", "-o", join(sb.root, "got"), "--json"]);
     expect(pulled.code, pulled.stderr).toBe(0);
+    const shown = await sb.run(["addon", "show", "app"]);
+    expect(shown.stdout).toContain("maintainers: Platform Team <platform@example.test>\nlicense:     Apache-2.0\ncreated:     ");
     const contents = await sb.run(["addon", "inspect", "app", "--json"]);
     expect(JSON.parse(contents.stdout)).toMatchObject({ name: "app", version: "1.0.0", catalog: "acme" });
 

@@ -91,6 +91,12 @@ export interface PackageDetails {
     /** Has to be supplied by the invoking machine's --env-file. */
     fromEnvFile: boolean;
   }[];
+  /** Publisher metadata from the catalog entry (null when the entry has none). */
+  maintainers: string[] | null;
+  license: string | null;
+  homepage: string | null;
+  source: string | null;
+  created: string | null;
 }
 
 export async function show(rawSpec: string, input: ShowInput): Promise<PackageDetails> {
@@ -123,6 +129,11 @@ export async function show(rawSpec: string, input: ShowInput): Promise<PackageDe
         description: i.description ?? null,
         fromEnvFile: i.source === "local-override",
       })),
+      maintainers: entry.maintainers ?? null,
+      license: entry.license ?? null,
+      homepage: entry.homepage ?? null,
+      source: entry.source ?? null,
+      created: entry.created ?? null,
     };
   } finally {
     await session.close();
@@ -156,6 +167,11 @@ function detailLines(d: PackageDetails): string[] {
     `digest:      ${d.digest ?? "none (unverifiable: needs --allow-unverified)"}`,
     `size:        ${formatSize(d.size)}`,
     `versions:    ${d.versions.map((v) => v.version + (v.deprecated ? " (deprecated)" : "")).join(", ")}`,
+    ...(d.maintainers === null ? [] : [`maintainers: ${d.maintainers.join(", ")}`]),
+    ...(d.license === null ? [] : [`license:     ${d.license}`]),
+    ...(d.homepage === null ? [] : [`homepage:    ${d.homepage}`]),
+    ...(d.source === null ? [] : [`source:      ${d.source}`]),
+    ...(d.created === null ? [] : [`created:     ${d.created}`]),
   ];
   if (d.type === "addon") {
     out.push(`dependencies: ${d.dependencies.length === 0 ? "none" : d.dependencies.map((x) => `${x.name}@${x.version}`).join(", ")}`);
