@@ -133,7 +133,7 @@ export function registerCatalog(program: Command): void {
       )
       .option("--license <spdx>", "entry metadata: licence of the packages in <dir>")
       .option("--homepage <url>", "entry metadata: home page")
-      .option("--source <url>", "entry metadata: source repository"),
+      .option("--source-url <url>", "entry metadata: source repository"),
   )
     .addHelpText(
       "after",
@@ -155,11 +155,11 @@ export function registerCatalog(program: Command): void {
           maintainer: string[];
           license?: string;
           homepage?: string;
-          source?: string;
+          sourceUrl?: string;
         },
       ) => {
         const { buildCatalogIndex } = await import("../catalog/catalog-index.js");
-        const r = await buildCatalogIndex({ ...o, dir, keyFile: o.signKey, maintainers: o.maintainer });
+        const r = await buildCatalogIndex({ ...o, dir, keyFile: o.signKey, maintainers: o.maintainer, source: o.sourceUrl });
         emit(o, { ok: true, ...r }, () =>
           [
             `wrote ${r.out}: ${r.entries} entries (${r.added} from ${dir}${o.merge ? `, ${r.merged} kept from ${o.merge}` : ""})`,

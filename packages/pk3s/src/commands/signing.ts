@@ -32,6 +32,7 @@ export function registerPack(program: Command): void {
 
 export function registerSigning(program: Command): void {
   const key = program.command("key").description("publisher: signing keys (minisign format)");
+  key.addHelpText("after", "\nExample:\n  pk3s key generate --out ./release\n");
   withJson(
     key
       .command("generate")
@@ -68,7 +69,11 @@ export function registerSigning(program: Command): void {
       .option("--legacy", "sign the file itself (minisign -l) instead of its BLAKE2b-512 hash")
       .option("--trusted-comment <text>", "signed one-line comment (default: timestamp and file name, as minisign)"),
   )
-    .addHelpText("after", '\nExample:\n  PK3S_SIGNING_KEY="$(cat release.key)" pk3s sign dist/longhorn-1.0.0.tgz\n')
+    .addHelpText(
+      "after",
+      "\nExample:\n  pk3s sign dist/longhorn-1.0.0.tgz --sign-key ./release.key\n\nIn CI, with the key's text in a secret variable:\n" +
+        '  PK3S_SIGNING_KEY="$RELEASE_KEY" pk3s sign dist/*.tgz\n',
+    )
     .action(
       async (
         files: string[],
