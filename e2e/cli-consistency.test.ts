@@ -60,6 +60,7 @@ const SHARED: Record<string, keyof typeof FLAG_HELP> = {
   "--yes": "yes",
   "--break-lock": "breakLock",
   "--strict": "strict",
+  "--state-backend": "stateBackend",
 };
 
 /**

@@ -137,7 +137,18 @@ describe("productive-k3s-core --json", () => {
       command: "productive-k3s-core dev addon validate",
       cli: "core",
       args: ["dev", "addon", "validate", "--source", join(REPO, "fixtures/addons/longhorn"), "--json"],
-      keys: ["kind", "name", "version", "warnings"],
+      keys: ["kind", "name", "version", "chart", "warnings"],
+      check: (d) => expect(d.chart).toMatchObject({ path: "charts/longhorn", checked: true }),
+    });
+  });
+
+  it("addon template", async () => {
+    await step({
+      command: "productive-k3s-core addon template",
+      cli: "core",
+      args: ["addon", "template", "--tgz", longhorn(), "--set", "persistence.defaultClassReplicaCount=3", "--json"],
+      keys: ["name", "version", "digest", "release", "namespace", "resources", "manifest"],
+      check: (d) => expect(d).toMatchObject({ release: "longhorn", namespace: "longhorn-system" }),
     });
   });
 
@@ -146,7 +157,7 @@ describe("productive-k3s-core --json", () => {
       command: "productive-k3s-core dev addon package",
       cli: "core",
       args: ["dev", "addon", "package", "--source", join(REPO, "fixtures/addons/registry"), "--out", join(root, "dev-out"), "--json"],
-      keys: ["file", "name", "version", "digest", "size"],
+      keys: ["file", "name", "version", "digest", "size", "warnings"],
     });
   });
 
@@ -410,6 +421,12 @@ describe("pk3s --json", () => {
       cli: "pk3s",
       args: ["addon", "validate", "longhorn", "--json"],
       keys: ["kind", "name", "version", "digest", "warnings"],
+    });
+    await step({
+      command: "pk3s addon template",
+      cli: "pk3s",
+      args: ["addon", "template", "longhorn", "--json"],
+      keys: ["name", "version", "digest", "release", "namespace", "resources", "manifest"],
     });
     await step({
       command: "pk3s addon install",

@@ -97,6 +97,7 @@ const groups = [
       "pk3s addon pull",
       "pk3s addon install",
       "pk3s addon validate",
+      "pk3s addon template",
       "pk3s profile show",
       "pk3s profile pull",
       "pk3s profile validate",
@@ -117,6 +118,7 @@ const groups = [
       "productive-k3s-core addon uninstall",
       "productive-k3s-core addon status",
       "productive-k3s-core addon list",
+      "productive-k3s-core addon template",
       "productive-k3s-core dev addon validate",
       "productive-k3s-core dev addon install",
       "productive-k3s-core dev addon package",
@@ -143,6 +145,7 @@ const groups = [
 ];
 const notes = {
   "pk3s addon validate": "Delegated: this is productive-k3s-core's `addon validate` document.",
+  "pk3s addon template": "Delegated: this is productive-k3s-core's `addon template` document.",
   "pk3s profile validate": "Delegated: pk3s prints productive-k3s-infra's document (here and for plan/install/status/destroy).",
   "pk3s addon install":
     "One step per package, dependencies first; `output` is Core's own document for that package (a dry run is one Core run: its `dependencyPackages` entries and the rest of its document).",

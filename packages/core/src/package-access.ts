@@ -49,8 +49,9 @@ export async function openAddonPackage(tgz: string, options: { strict?: boolean 
 
 /**
  * A package for `addon install`: `opened` (extracted) unless `extract` is false
- * and nothing is read from its files (no chart values to fingerprint): a dry
- * run then takes validateAddonArchive's verdict, read from the stream.
+ * and nothing is read from its files (no chart values to fingerprint, no chart
+ * to render when `render` is set): a dry run then takes validateAddonArchive's
+ * verdict, read from the stream.
  */
 export interface AddonPackage {
   tgz: string;
@@ -60,10 +61,14 @@ export interface AddonPackage {
   opened: OpenedAddon | undefined;
 }
 
-export async function readAddonPackage(tgz: string, options: { strict?: boolean; extract: boolean }): Promise<AddonPackage> {
+export async function readAddonPackage(
+  tgz: string,
+  options: { strict?: boolean; extract: boolean; render?: boolean },
+): Promise<AddonPackage> {
   if (!options.extract) {
     const v = await validateAddonArchive(tgz, options);
-    if ((v.addon.spec.chart?.values ?? []).length === 0)
+    const chart = v.addon.spec.chart;
+    if (chart === undefined || ((chart.values ?? []).length === 0 && options.render !== true))
       return { tgz, addon: v.addon, digest: v.digest, warnings: v.warnings, opened: undefined };
   }
   const opened = await openAddonPackage(tgz, options);
@@ -82,12 +87,13 @@ export async function validateAddonArchive(
   return { addon, digest: validated.digest, size: validated.size, warnings: validated.pkg.warnings };
 }
 
+/** An add-on source directory: spec.chart may name a remote chart, embedded when it is packed (operations/source-stage.ts). */
 export async function loadAddonSource(
   dir: string,
   options: { strict?: boolean } = {},
 ): Promise<{ addon: AddonView; warnings: import("@productive-k3s/pkg-format/errors").Problem[] }> {
   const { loadPackageDir } = await import("@productive-k3s/pkg-format/package-validate");
-  const pkg = await loadPackageDir(dir, { strict: options.strict === true });
+  const pkg = await loadPackageDir(dir, { strict: options.strict === true, allowRemoteChart: true });
   if (pkg.kind !== "addon") throw notAnAddon(dir, pkg.kind);
   const addon: AddonView = pkg.manifest;
   return { addon, warnings: pkg.warnings };

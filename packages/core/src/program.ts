@@ -1,4 +1,5 @@
 import { withPackageSignatureCheck, withRootOptions } from "@productive-k3s/pkg-format/cli";
+import { useStateBackendOption } from "@productive-k3s/pkg-format/state-selection";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
 import { addonCommand } from "./commands/addon.js";
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     new Command("productive-k3s-core").description("Productive K3S add-on runtime: installs addon.tgz packages onto a cluster"),
     packageVersion(import.meta.url),
   ).addHelpText("after", "\nExample:\n  productive-k3s-core addon install --tgz ./longhorn-1.0.0.tgz --kubeconfig ~/.kube/config\n");
+  useStateBackendOption(program);
   program.addCommand(addonCommand());
   program.addCommand(devCommand());
   return withPackageSignatureCheck(program);

@@ -1,4 +1,5 @@
 import { withPackageSignatureCheck, withRootOptions } from "@productive-k3s/pkg-format/cli";
+import { useStateBackendOption } from "@productive-k3s/pkg-format/state-selection";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
 import { registerDevCommands } from "./commands/dev.js";
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     ),
     packageVersion(import.meta.url),
   ).addHelpText("after", "\nExample:\n  productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env\n");
+  useStateBackendOption(program);
   registerProfileCommands(program);
   registerDevCommands(program);
   return withPackageSignatureCheck(program);

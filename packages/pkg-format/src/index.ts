@@ -78,4 +78,5 @@ export * from "./format/schema-addon.js";
 export * from "./format/schema-catalog.js";
 export * from "./format/schema-common.js";
 export * from "./format/schema-profile.js";
+export { type SatisfiesOptions, versionSatisfies } from "./format/version-range.js";
 export { type FieldPath, formatFieldPath, type Location } from "./format/yaml-source.js";

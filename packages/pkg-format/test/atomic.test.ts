@@ -2,7 +2,14 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { copyFileAtomic, readJsonFile, writeFileAtomic, writeJsonAtomic } from "../src/host/atomic.js";
+import {
+  copyFileAtomic,
+  readJsonFile,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeJsonAtomic,
+  writeJsonAtomicSync,
+} from "../src/host/atomic.js";
 import { ensurePrivateDir } from "../src/host/paths.js";
 import { createRedactor } from "../src/host/redact.js";
 
@@ -40,6 +47,16 @@ describe("atomic writes", () => {
   it("leaves nothing when the target directory is missing", async () => {
     await expect(writeFileAtomic(join(dir, "missing", "f"), "x")).rejects.toThrow();
     expect(await readdir(dir)).toEqual([]);
+  });
+  it("the sync variant (interrupt path) writes the same way: 0600, replaced, no temp file left", async () => {
+    const file = join(dir, "record.json");
+    writeJsonAtomicSync(file, { a: 1 });
+    writeJsonAtomicSync(file, { a: 2 });
+    expect(await readFile(file, "utf8")).toBe('{\n  "a": 2\n}\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(["record.json"]);
+    expect(() => writeFileAtomicSync(join(dir, "missing", "f"), "x")).toThrow();
+    expect(await readdir(dir)).toEqual(["record.json"]);
   });
   it("readJsonFile returns undefined for a missing file", async () => {
     expect(await readJsonFile(join(dir, "none.json"))).toBeUndefined();

@@ -5,7 +5,7 @@
 import { StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { runProcess } from "@productive-k3s/pkg-format/process";
 import { z } from "zod";
-import { describeTarget, type KubeTarget } from "./kubeconfig.js";
+import { describeTarget, type KubeTarget, kubeconfigArgs } from "./kubeconfig.js";
 
 export interface ClusterInfo {
   /** e.g. `v1.31.4+k3s1` */
@@ -42,7 +42,7 @@ export function distroOf(gitVersion: string): string {
 
 /** kubectl's global flags selecting the target. */
 export function kubectlTargetArgs(target: Pick<KubeTarget, "kubeconfig" | "context">): string[] {
-  return ["--kubeconfig", target.kubeconfig, "--context", target.context];
+  return [...kubeconfigArgs(target.kubeconfig), "--context", target.context];
 }
 
 async function kubectlJson(kubectl: string, target: KubeTarget, args: string[]): Promise<unknown> {

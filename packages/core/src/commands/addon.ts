@@ -1,4 +1,4 @@
-import { durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
+import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
 import { addInstallOptions, addKubeOptions, type InstallFlags, installOptionsFrom, type KubeFlags } from "./options.js";
 
@@ -93,5 +93,53 @@ export function addonCommand(): Command {
       const { renderList } = await import("./render.js");
       emit(flags, result, () => renderList(result));
     });
+
+  addon.addCommand(templateCommand());
   return addon;
+}
+
+/* --- addon template (issue 13): the manifests install would apply ------------------------------- */
+
+interface TemplateFlags {
+  tgz: string;
+  values?: string[];
+  set?: string[];
+  namespace?: string;
+  releaseName?: string;
+  kubeVersion?: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+function templateCommand(): Command {
+  return new Command("template")
+    .description(
+      "Print the manifests `addon install` would apply: helm template of the package's chart with install's values, in install's order",
+    )
+    .requiredOption("--tgz <file>", "the addon.tgz package")
+    .option("-f, --values <file>", "extra Helm values file, after the package's own (repeatable)", collect)
+    .option("--set <key=value>", "Helm --set value, after all values files (repeatable)", collect)
+    .option("-n, --namespace <ns>", "namespace (default: spec.chart.namespace, then the add-on name)")
+    .option("--release-name <name>", "release name (default: spec.chart.releaseName, then the add-on name)")
+    .option("--kube-version <version>", "Kubernetes version the chart sees as .Capabilities.KubeVersion (default: helm's)")
+    .option("--strict", FLAG_HELP.strict)
+    .option("--json", FLAG_HELP.json)
+    .addHelpText(
+      "after",
+      "\nExample:\n  productive-k3s-core addon template --tgz ./longhorn-1.0.0.tgz -f my-values.yaml --set replicas=2 > longhorn.yaml\n",
+    )
+    .action(async (flags: TemplateFlags) => {
+      const { templateAddon } = await import("../operations/template.js");
+      const result = await templateAddon({
+        tgz: flags.tgz,
+        values: flags.values,
+        sets: flags.set,
+        namespace: flags.namespace,
+        releaseName: flags.releaseName,
+        kubeVersion: flags.kubeVersion,
+        strict: flags.strict,
+      });
+      const { renderTemplate } = await import("./render.js");
+      emit(flags, result, () => renderTemplate(result));
+    });
 }

@@ -24,8 +24,12 @@ export interface KubeFlags {
   json?: boolean;
 }
 
+/** Cluster selection, and where the cluster's install records live. */
 export function addKubeOptions(cmd: Command): Command {
-  return cmd.option("--kubeconfig <file>", FLAG_HELP.kubeconfig).option("--context <name>", FLAG_HELP.context);
+  return cmd
+    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
+    .option("--context <name>", FLAG_HELP.context)
+    .option("--state-backend <backend>", FLAG_HELP.stateBackend);
 }
 
 export function addInstallOptions(cmd: Command): Command {

@@ -5,21 +5,31 @@
  */
 import { formatProblem } from "@productive-k3s/pkg-format/errors";
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
-import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { terminalBlock, terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
+import { describeRemote } from "../manifest-view.js";
 import type { InstallResult, PackageResult, SkippedPackage } from "../operations/install-result.js";
 import type { HelmReleaseStatus, ListResult, StatusResult } from "../operations/status.js";
+import type { TemplateResult } from "../operations/template.js";
 import type { UninstallResult } from "../operations/uninstall.js";
-import type { ValidateResult } from "../operations/validate.js";
-import type { PackedAddon } from "../package-access.js";
+import type { ChartReport, PackedSource, ValidateResult } from "../operations/validate.js";
 import type { InstallRecord } from "../records/schema.js";
 
 export function renderValidate(r: ValidateResult): string {
   const lines = [`ok: ${r.kind} ${terminalLine(r.name)} ${terminalLine(r.version)}${r.digest === undefined ? "" : ` (${r.digest})`}`];
   if (r.category !== undefined) lines.push(`  category: ${terminalLine(r.category)}`);
   if (r.description !== undefined) lines.push(`  description: ${terminalLine(r.description)}`);
+  if (r.chart !== undefined) lines.push(chartLine(r.chart));
   for (const w of r.warnings) lines.push(`  ${terminalLine(formatProblem(w))}`);
   return lines.join("\n");
+}
+
+/** `  chart: charts/x (from oci://… 1.2.3, sha256:…): helm lint and helm template ok, 4 objects`. */
+function chartLine(c: ChartReport): string {
+  const t = terminalLine;
+  const from = c.embedded === undefined ? "" : ` (from ${t(describeRemote(c.embedded))}, ${t(c.embedded.digest)})`;
+  const verdict = c.checked ? `helm lint and helm template ok, ${c.resources?.length ?? 0} objects` : "not checked (no helm)";
+  return `  chart: ${t(c.path)}${from}: ${verdict}`;
 }
 
 /** Human summary of an install/upgrade result (dependencies first, then the `--tgz` package). */
@@ -56,6 +66,10 @@ function formatPackage(r: PackageResult | SkippedPackage, target: string, cluste
       lines.push(`Action: ${r.action}${r.previousVersion === undefined ? "" : ` (installed: ${t(r.previousVersion)})`}`);
       lines.push("Would run, in order, from the extracted package root:");
       for (const [i, c] of (r.commands ?? []).entries()) lines.push(`  ${i + 1}. [${c.step}] ${t(formatArgv(c.argv))}`);
+      if (r.rendered !== undefined) {
+        lines.push(`The chart renders ${r.rendered.length} object${r.rendered.length === 1 ? "" : "s"} (helm template):`);
+        for (const o of r.rendered) lines.push(`  ${t(o)}`);
+      }
     }
     return lines.join("\n");
   }
@@ -116,6 +130,14 @@ export function renderList(r: ListResult): string {
 }
 
 /** `dev addon package`. */
-export function renderPackage(r: PackedAddon): string {
-  return `${r.file}\n  name: ${r.name}\n  version: ${r.version}\n  digest: ${r.digest}\n  size: ${r.size}`;
+export function renderPackage(r: PackedSource): string {
+  const lines = [`${r.file}`, `  name: ${r.name}`, `  version: ${r.version}`, `  digest: ${r.digest}`, `  size: ${r.size}`];
+  if (r.chart !== undefined) lines.push(chartLine(r.chart));
+  for (const w of r.warnings) lines.push(`  ${terminalLine(formatProblem(w))}`);
+  return lines.join("\n");
+}
+
+/** `addon template`: the manifests as helm printed them (made terminal-safe only when a terminal reads them). */
+export function renderTemplate(r: TemplateResult): string {
+  return process.stdout.isTTY === true ? terminalBlock(r.manifest) : r.manifest;
 }

@@ -7,6 +7,7 @@
 import { type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
+import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import semver from "semver";
 import type { AddonDependency } from "../manifest-view.js";
 import type { InstallRecord } from "../records/schema.js";
@@ -49,9 +50,7 @@ export function checkDependencies(
   for (const [i, dep] of dependencies.entries()) {
     const range = dep.version === "" ? "*" : dep.version;
     const candidates = installed.filter((r) => r.name === dep.name);
-    const good = candidates.find(
-      (r) => (r.status === "deployed" || r.status === "assumed") && semver.satisfies(r.version, range, { includePrerelease: true }),
-    );
+    const good = candidates.find((r) => (r.status === "deployed" || r.status === "assumed") && versionSatisfies(r.version, range));
     results.push({ name: dep.name, range, satisfiedBy: good?.version, ok: good !== undefined });
     if (good !== undefined) continue;
     const found = candidates[0];

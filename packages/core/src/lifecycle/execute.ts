@@ -15,7 +15,16 @@ import { isInterrupted, type RunResult, runProcess } from "@productive-k3s/pkg-f
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { HELM_INSTALL_HINT } from "../cluster/tools.js";
 import type { StepRecord } from "../records/schema.js";
-import { displayArgv, formatArgv, type HelmTarget, helmTargetArgs, type PlannedStep, type StepName } from "./plan.js";
+import {
+  displayArgv,
+  formatArgv,
+  type HelmTarget,
+  helmRollbackArgs,
+  helmStatusArgs,
+  helmUninstallArgs,
+  type PlannedStep,
+  type StepName,
+} from "./plan.js";
 
 export interface ExecuteOptions {
   cwd: string;
@@ -68,7 +77,7 @@ interface HelmRelease {
 }
 
 async function helmStatus(step: PlannedStep, h: HelmTarget, opts: ExecuteOptions): Promise<HelmRelease | undefined> {
-  const result = await runProcess(h.helm, ["status", h.release, "--namespace", h.namespace, "-o", "json", ...helmTargetArgs(h)], {
+  const result = await runProcess(h.helm, helmStatusArgs(h), {
     cwd: opts.cwd,
     env: opts.env(step.name),
     timeoutMs: 120_000,
@@ -93,7 +102,6 @@ async function helmAux(step: PlannedStep, opts: ExecuteOptions, args: string[]):
 async function runHelmInstall(step: PlannedStep, opts: ExecuteOptions): Promise<RunResult> {
   const h = opts.helm;
   if (h === undefined) return run(step, step.file, step.args, opts, opts.timeoutMs + HELM_GRACE_MS);
-  const wait = ["--wait", "--timeout", opts.timeoutText];
   const before = await helmStatus(step, h, opts);
   if (isInterrupted())
     return { exitCode: null, signal: "SIGINT", timedOut: false, interrupted: true, stdout: "", stderr: "", durationMs: 0 };
@@ -103,13 +111,13 @@ async function runHelmInstall(step: PlannedStep, opts: ExecuteOptions): Promise<
       process.stderr.write(
         `[${step.name}] release ${h.release} was left ${terminalLine(before.status)} by an earlier install; removing it first\n`,
       );
-      await helmAux(step, opts, ["uninstall", h.release, "--namespace", h.namespace, ...wait, ...helmTargetArgs(h)]);
+      await helmAux(step, opts, helmUninstallArgs(h, opts.timeoutText));
       previous = undefined;
     } else if (before.status.startsWith("pending-")) {
       process.stderr.write(
         `[${step.name}] release ${h.release} is ${terminalLine(before.status)}; rolling back to the last deployed revision first\n`,
       );
-      await helmAux(step, opts, ["rollback", h.release, "--namespace", h.namespace, ...wait, ...helmTargetArgs(h)]);
+      await helmAux(step, opts, helmRollbackArgs(h, opts.timeoutText));
     }
   }
   await logLine(opts.logFile, `==> [${step.name}] ${formatArgv(displayArgv(step, true))}`);
@@ -117,18 +125,10 @@ async function runHelmInstall(step: PlannedStep, opts: ExecuteOptions): Promise<
   if (result.exitCode === 0 || result.interrupted) return result;
   if (previous !== undefined && previous.revision > 0) {
     process.stderr.write(`[${step.name}] helm failed; rolling back ${h.release} to revision ${previous.revision}\n`);
-    await helmAux(step, opts, [
-      "rollback",
-      h.release,
-      String(previous.revision),
-      "--namespace",
-      h.namespace,
-      ...wait,
-      ...helmTargetArgs(h),
-    ]);
+    await helmAux(step, opts, helmRollbackArgs(h, opts.timeoutText, previous.revision));
   } else {
     process.stderr.write(`[${step.name}] helm failed on a first install; removing the failed release ${h.release}\n`);
-    await helmAux(step, opts, ["uninstall", h.release, "--namespace", h.namespace, ...wait, ...helmTargetArgs(h)]);
+    await helmAux(step, opts, helmUninstallArgs(h, opts.timeoutText));
   }
   return result;
 }

@@ -7,7 +7,7 @@
  * `values.yaml`, `bash scripts/install.sh`), so the same package makes the
  * same tool calls wherever it was extracted. User `-f` files are absolute.
  */
-import type { KubeTarget } from "../cluster/kubeconfig.js";
+import { type KubeTarget, kubeconfigArgs } from "../cluster/kubeconfig.js";
 import type { Timeout } from "../duration.js";
 import type { AddonView } from "../manifest-view.js";
 
@@ -54,8 +54,42 @@ export function chartPathArg(path: string): string {
   return path.startsWith("./") || path.startsWith("/") ? path : `./${path}`;
 }
 
+/*
+ * Every helm argv Core runs is built here, so one test (core/test/helm-real.test.ts) can run them all
+ * through the real helm (v4) and prove each flag parses. Only flags that Helm 3 and Helm 4 both accept:
+ * bare `--wait` (a bool in Helm 3, `--wait=watcher` in Helm 4), no `--atomic` (Helm 4:
+ * `--rollback-on-failure`) and no `--force` (Helm 4: `--force-replace`); Core does its own rollback.
+ */
+
+/** `--kubeconfig FILE --kube-context CTX`; a KUBECONFIG list reaches helm through the environment instead. */
 export function helmTargetArgs(t: Pick<HelmTarget, "kubeconfig" | "context">): string[] {
-  return ["--kubeconfig", t.kubeconfig, "--kube-context", t.context];
+  return [...kubeconfigArgs(t.kubeconfig), "--kube-context", t.context];
+}
+
+type HelmRelease = Pick<HelmTarget, "release" | "namespace" | "kubeconfig" | "context">;
+
+/** `helm status <release> -o json`: Core reads `version` and `info.status`/`info.last_deployed`. */
+export function helmStatusArgs(t: HelmRelease): string[] {
+  return ["status", t.release, "--namespace", t.namespace, "-o", "json", ...helmTargetArgs(t)];
+}
+
+export function helmUninstallArgs(t: HelmRelease, timeoutText: string): string[] {
+  return ["uninstall", t.release, "--namespace", t.namespace, "--wait", "--timeout", timeoutText, ...helmTargetArgs(t)];
+}
+
+/** `helm rollback <release> [revision]`: without a revision, Helm goes back to the previous one. */
+export function helmRollbackArgs(t: HelmRelease, timeoutText: string, revision?: number): string[] {
+  return [
+    "rollback",
+    t.release,
+    ...(revision === undefined ? [] : [String(revision)]),
+    "--namespace",
+    t.namespace,
+    "--wait",
+    "--timeout",
+    timeoutText,
+    ...helmTargetArgs(t),
+  ];
 }
 
 /** `helm upgrade --install` argv: package values files first, then the user's -f, then --set, then the cluster. */
@@ -73,11 +107,53 @@ export function helmInstallArgs(addon: AddonView, t: HelmTarget, timeout: Timeou
     "--wait",
     "--timeout",
     timeout.text,
-    ...(chart.values ?? []).flatMap((f) => ["-f", f]),
-    ...values.files.flatMap((f) => ["-f", f]),
-    ...values.sets.flatMap((s) => ["--set", s]),
+    ...helmValuesArgs(addon, values),
     ...helmTargetArgs(t),
   ];
+}
+
+/**
+ * The values of an install, in the one order every helm call that renders the chart uses (install,
+ * template, lint): the package's values files, then the user's -f files, then --set.
+ */
+export function helmValuesArgs(addon: AddonView, values: UserValues): string[] {
+  return [
+    ...(addon.spec.chart?.values ?? []).flatMap((f) => ["-f", f]),
+    ...values.files.flatMap((f) => ["-f", f]),
+    ...values.sets.flatMap((s) => ["--set", s]),
+  ];
+}
+
+/**
+ * `helm template` of exactly what `helm upgrade --install` would apply: same chart, release, namespace
+ * and values (helmValuesArgs), CRDs included (install applies the chart's crds/ folder too). Without a
+ * cluster, `kubeVersion` (the probed cluster's, when known) stands in for `.Capabilities.KubeVersion`.
+ */
+export function helmTemplateArgs(
+  addon: AddonView,
+  t: Pick<HelmTarget, "release" | "namespace">,
+  values: UserValues,
+  kubeVersion?: string,
+): string[] {
+  const chart = addon.spec.chart;
+  if (chart === undefined) throw new Error("helmTemplateArgs called for an add-on without spec.chart");
+  return [
+    "template",
+    t.release,
+    chartPathArg(chart.path),
+    "--namespace",
+    t.namespace,
+    "--include-crds",
+    ...(kubeVersion === undefined ? [] : ["--kube-version", kubeVersion]),
+    ...helmValuesArgs(addon, values),
+  ];
+}
+
+/** `helm lint` of the chart with the package's own values files (the authoring check; no user values). */
+export function helmLintArgs(addon: AddonView, namespace: string): string[] {
+  const chart = addon.spec.chart;
+  if (chart === undefined) throw new Error("helmLintArgs called for an add-on without spec.chart");
+  return ["lint", chartPathArg(chart.path), "--namespace", namespace, ...helmValuesArgs(addon, { files: [], sets: [] })];
 }
 
 function script(name: StepName, path: string | undefined): PlannedStep[] {
@@ -104,7 +180,7 @@ export function planUninstall(addon: AddonView | undefined, helm: HelmTarget | u
       name: "helm-uninstall",
       kind: "helm-uninstall",
       file: helm.helm,
-      args: ["uninstall", helm.release, "--namespace", helm.namespace, "--wait", "--timeout", timeout.text, ...helmTargetArgs(helm)],
+      args: helmUninstallArgs(helm, timeout.text),
     });
   }
   steps.push(...script("postUninstall", addon?.spec.hooks?.postUninstall));

@@ -1,7 +1,27 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { readRegularFile } from "@productive-k3s/pkg-format/regular-file";
+import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import type { UserValues } from "./plan.js";
+
+/** The user's `-f` files (made absolute, each must exist) and `--set` arguments (each `key=value`), in order. */
+export async function resolveUserValues(files: readonly string[], sets: readonly string[]): Promise<UserValues> {
+  const resolved: string[] = [];
+  for (const f of files) {
+    const abs = resolve(f);
+    const st = await stat(abs).catch(() => undefined);
+    if (st === undefined || !st.isFile())
+      throw new NotFoundError(`values file ${f} not found`, { where: abs, hint: "check the -f/--values path" });
+    resolved.push(abs);
+  }
+  for (const s of sets) {
+    if (!/^[^=]+=/.test(s))
+      throw new UsageError(`invalid --set ${quoteForTerminal(s.split("=")[0] ?? "")}: expected key=value (Helm --set syntax)`);
+  }
+  return { files: resolved, sets: [...sets] };
+}
 
 /**
  * HMAC-SHA256, keyed with the installation's values key
@@ -25,8 +45,8 @@ export async function fingerprintValues(
     mac.update(`${kind}:${bytes.length}\n`);
     mac.update(bytes);
   };
-  for (const f of packageFiles) part("package", await readFile(join(pkgDir, f)));
-  for (const f of user.files) part("file", await readFile(f));
+  for (const f of packageFiles) part("package", await readRegularFile(join(pkgDir, f), "values file"));
+  for (const f of user.files) part("file", await readRegularFile(f, "values file"));
   for (const s of user.sets) part("set", s);
   return `hmac-sha256:${mac.digest("hex")}`;
 }

@@ -3,26 +3,38 @@
  * upgrade, uninstall), as Infra's withInstanceRun is for profiles:
  *
  *  - `withAddonLock`: one lock per cluster and add-on (a second run exits 7
- *    naming the holder), released however the command ends.
+ *    naming the holder), released however the command ends — a lock file,
+ *    or a PostgreSQL advisory lock that the server frees if the run dies.
  *  - `runAddonSteps`: a run id, the run log with its headline, the record the
  *    run leaves for each way it can end (with its history entry), the
  *    planned steps executed, and Ctrl-C between steps handled: the record is
- *    written `interrupted` synchronously, the lock and the extraction removed,
- *    and the process exits 130.
+ *    written `interrupted` synchronously (local state; PostgreSQL cannot be
+ *    written synchronously, so there the record stays as the run found it
+ *    and the run log says where it stopped), the lock and the extraction
+ *    removed, and the process exits 130.
  *
  * What a finished run means for the record (keep it, roll it back, remove
  * it) stays with the operation.
  */
 import { randomBytes } from "node:crypto";
-import { rmSync, unlinkSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
-import type { Lock } from "@productive-k3s/pkg-format/lock";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { type StateLock, stateBackend } from "@productive-k3s/pkg-format/state-backend";
 import type { Timeout } from "../duration.js";
 import { type ExecuteOutcome, executeSteps } from "../lifecycle/execute.js";
 import type { HelmTarget, PlannedStep, StepName } from "../lifecycle/plan.js";
 import type { Action, HistoryEntry, InstallRecord, StepRecord } from "../records/schema.js";
-import { type ClusterStore, lockFile, prepareAddon, prepareCluster, runLogFile, writeRecord, writeRecordSync } from "../records/store.js";
+import {
+  addonLockRef,
+  type ClusterStore,
+  type IncomingPackage,
+  prepareAddon,
+  prepareCluster,
+  runLogFile,
+  writeRecord,
+  writeRecordOnExit,
+} from "../records/store.js";
 
 /** Run ids sort by time: 20261121T130501Z-1a2b3c. */
 export function newRunId(now: Date = new Date()): string {
@@ -38,12 +50,12 @@ export async function withAddonLock<T>(
   store: ClusterStore,
   name: string,
   options: { command: string; breakLock: boolean },
-  body: (lock: Lock) => Promise<T>,
+  body: (lock: StateLock) => Promise<T>,
 ): Promise<T> {
-  const { acquireLock } = await import("@productive-k3s/pkg-format/lock");
-  await prepareCluster(store);
-  const lock = await acquireLock(lockFile(store, name), options);
+  const backend = await stateBackend();
+  const lock = await backend.lock(addonLockRef(store, name), options);
   try {
+    await prepareCluster(store);
     return await body(lock);
   } finally {
     await lock.release();
@@ -56,7 +68,7 @@ export type RecordBase = Omit<InstallRecord, RunFields>;
 
 export interface AddonRunSpec {
   store: ClusterStore;
-  lock: Lock;
+  lock: StateLock;
   action: Action;
   /** The record apart from the run's fields; `version`/`digest` are the ones the run is about, `history` the one before it. */
   base: RecordBase;
@@ -78,8 +90,8 @@ export interface AddonRunSpec {
   continueOnError?: boolean | undefined;
   /** Removed on Ctrl-C (the operation removes it on every other way out). */
   tempDir?: string | undefined;
-  /** More synchronous work for Ctrl-C, after the record is written. */
-  onInterrupt?: (() => void) | undefined;
+  /** The package this run installs, kept with the record a Ctrl-C leaves. */
+  incoming?: IncomingPackage | undefined;
 }
 
 export interface AddonRunOutcome {
@@ -95,6 +107,7 @@ export interface AddonRunOutcome {
 
 export async function runAddonSteps(spec: AddonRunSpec): Promise<AddonRunOutcome> {
   const { store, base } = spec;
+  const backend = await stateBackend();
   const runId = newRunId();
   await prepareAddon(store, base.name);
   const logFile = runLogFile(store, base.name, runId);
@@ -135,13 +148,8 @@ export async function runAddonSteps(spec: AddonRunSpec): Promise<AddonRunOutcome
   const done: StepRecord[] = [];
   // Ctrl-C between steps (no child running): record and release synchronously, the process exits 130 next.
   const off = onInterrupt(() => {
-    writeRecordSync(store, recordFor("interrupted", done, spec.steps[done.length]?.name));
-    spec.onInterrupt?.();
-    try {
-      unlinkSync(spec.lock.file);
-    } catch {
-      // best effort
-    }
+    writeRecordOnExit(backend, store, recordFor("interrupted", done, spec.steps[done.length]?.name), spec.incoming);
+    spec.lock.releaseOnExit();
     if (spec.tempDir !== undefined) rmSync(spec.tempDir, { recursive: true, force: true });
   });
   let outcome: ExecuteOutcome;

@@ -4,7 +4,7 @@
  * `--dependency-tgz` packages the cluster already satisfies (skipFor).
  */
 import { NotFoundError, ValidationError } from "@productive-k3s/pkg-format/errors";
-import semver from "semver";
+import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import type { AddonView } from "../manifest-view.js";
 import type { InstallRecord } from "../records/schema.js";
 import type { InstallContext } from "./install-context.js";
@@ -91,7 +91,7 @@ export function skipFor(
   const { name, version } = member.addon.metadata;
   const deployed = ctx.records.find((r) => r.name === name && r.status === "deployed");
   if (deployed === undefined) return undefined;
-  if (!required.every((r) => semver.satisfies(deployed.version, r.range, { includePrerelease: true }))) return undefined;
+  if (!required.every((r) => versionSatisfies(deployed.version, r.range))) return undefined;
   const ranges = required.map((r) => `${r.range} (${r.by})`).join(", ");
   return {
     ok: true,

@@ -3,9 +3,12 @@
  * (compatibility with Core and the cluster, dependencies), and the dry run's
  * answer for one package: what would be done, and the exact commands.
  */
+
+import { basename } from "node:path";
 import { warn } from "@productive-k3s/pkg-format/cli";
-import { formatProblem, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { formatProblem, type Problem, StepFailedError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { type Rendered, renderChart } from "../chart/template.js";
 import { checkClusterCompatibility, checkCoreCompatibility } from "../cluster/compatibility.js";
 import { describeTarget } from "../cluster/kubeconfig.js";
 import { coreVersion } from "../core-version.js";
@@ -118,6 +121,7 @@ export async function planMember(
           context: ctx.target?.context ?? UNRESOLVED.context,
         };
   const steps = decision.action === "none" ? [] : planInstall(addon, helmTarget, timeout, p.values);
+  const rendered = decision.action === "none" ? undefined : await dryRender(p, ctx);
   return {
     ok: true,
     dryRun: true,
@@ -125,5 +129,33 @@ export async function planMember(
     previousVersion: decision.previousVersion,
     ...p.base,
     commands: steps.map((s) => ({ step: s.name, argv: displayArgv(s, false) })),
+    ...(rendered === undefined ? {} : { rendered: rendered.resources }),
   };
+}
+
+/**
+ * The chart rendered as install would render it (`helm template`, the cluster's version when known):
+ * a template error stops the dry run (exit 4); a helm that cannot run is a warning, like a missing one.
+ */
+async function dryRender(p: Checked, ctx: InstallContext): Promise<Rendered | undefined> {
+  const { addon, opened } = p.member;
+  if (p.release === undefined || opened === undefined || ctx.tools.helm === undefined) return undefined;
+  try {
+    return await renderChart({
+      helm: ctx.tools.helm,
+      pkgDir: opened.dir,
+      addon,
+      release: p.release,
+      namespace: p.namespace,
+      values: p.values,
+      kubeVersion: ctx.clusterInfo?.version,
+      label: basename(p.member.tgz),
+    });
+  } catch (err) {
+    if (!(err instanceof StepFailedError)) throw err;
+    const note = `chart not rendered: ${err.message}`;
+    p.base.warnings.push(note);
+    warn(note);
+    return undefined;
+  }
 }

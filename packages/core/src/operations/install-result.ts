@@ -27,6 +27,8 @@ export interface InstallResult {
   dependencies: DependencyResult[];
   /** Dry-run: the commands in order, run from the extracted package root. */
   commands?: PlannedCommand[] | undefined;
+  /** Dry-run of a chart, when helm is available: `Kind/name` of every object `helm template` rendered, in order. */
+  rendered?: string[] | undefined;
   status?: InstallRecord["status"] | undefined;
   steps?: StepRecord[] | undefined;
   runLog?: string | undefined;

@@ -98,7 +98,7 @@ export async function runInstall(
       timeout,
       helm: helmTarget,
       tempDir: opened.tempDir,
-      onInterrupt: incoming.promoteSync,
+      incoming,
     });
     const record = run.recordFor(run.status, run.steps, run.failed?.step);
     if (run.status === "failed" && action === "upgrade" && existing !== undefined) {
@@ -115,8 +115,7 @@ export async function runInstall(
         attempted: { version, digest, runId: run.runId },
       });
     } else {
-      await incoming.promote();
-      await writeRecord(store, record);
+      await writeRecord(store, record, { keep: incoming });
     }
     if (run.failed !== undefined) throw run.failed.error;
     return {

@@ -28,10 +28,10 @@ import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
-import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import { parseTimeout, type Timeout } from "../duration.js";
 import { type InstalledVersion, parseAssumed } from "../lifecycle/dependencies.js";
 import type { UserValues } from "../lifecycle/plan.js";
+import { resolveUserValues } from "../lifecycle/values.js";
 import { readAddonPackage } from "../package-access.js";
 import { type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
 import { isSkipped, requirementsOf, skipFor } from "./install-decision.js";
@@ -55,22 +55,6 @@ export interface InstallOptions {
   breakLock?: boolean | undefined;
   assumeInstalled?: string[] | undefined;
   strict?: boolean | undefined;
-}
-
-export async function resolveUserValues(files: readonly string[], sets: readonly string[]): Promise<UserValues> {
-  const resolved: string[] = [];
-  for (const f of files) {
-    const abs = resolve(f);
-    const st = await stat(abs).catch(() => undefined);
-    if (st === undefined || !st.isFile())
-      throw new NotFoundError(`values file ${f} not found`, { where: abs, hint: "check the -f/--values path" });
-    resolved.push(abs);
-  }
-  for (const s of sets) {
-    if (!/^[^=]+=/.test(s))
-      throw new UsageError(`invalid --set ${quoteForTerminal(s.split("=")[0] ?? "")}: expected key=value (Helm --set syntax)`);
-  }
-  return { files: resolved, sets: [...sets] };
 }
 
 async function packageFile(file: string, flag: string): Promise<string> {
@@ -107,9 +91,13 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
     for (const m of members) if (m.opened !== undefined) rmSync(m.opened.tempDir, { recursive: true, force: true });
   });
   try {
-    // Every package is verified before anything is checked or run; a dry run extracts only what it reads files from.
+    // Every package is verified before anything is checked or run; a dry run extracts only what it reads files from
+    // (values to fingerprint, a chart to render).
     for (const f of files) {
-      members.push({ ...(await readAddonPackage(f.tgz, { strict: options.strict === true, extract: !dryRun })), root: f.root });
+      members.push({
+        ...(await readAddonPackage(f.tgz, { strict: options.strict === true, extract: !dryRun, render: dryRun })),
+        root: f.root,
+      });
     }
     return await installMembers(members, await reading, options, timeout, values, assumed);
   } finally {

@@ -7,7 +7,7 @@ import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
 import { resolveTools, type Tools } from "../cluster/tools.js";
-import { helmTargetArgs } from "../lifecycle/plan.js";
+import { helmStatusArgs } from "../lifecycle/plan.js";
 import type { InstallRecord } from "../records/schema.js";
 import { clusterStore, listRecords, readRecord } from "../records/store.js";
 
@@ -57,7 +57,7 @@ async function helmStatus(record: InstallRecord, target: KubeTarget, tools: Tool
   if (record.release === undefined) return undefined;
   if (tools.helm === undefined) return { error: tools.helmError instanceof Error ? tools.helmError.message : String(tools.helmError) };
   const { runProcess } = await import("@productive-k3s/pkg-format/process");
-  const args = ["status", record.release, "--namespace", record.namespace, "-o", "json", ...helmTargetArgs(target)];
+  const args = helmStatusArgs({ release: record.release, namespace: record.namespace, ...target });
   const result = await runProcess(tools.helm, args, { timeoutMs: 60_000, toolName: "helm" });
   if (result.exitCode !== 0) {
     const last = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;

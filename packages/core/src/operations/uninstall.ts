@@ -4,7 +4,6 @@
  * preUninstall → clean script → helm uninstall → postUninstall from the
  * package kept at install time, and removes the record.
  */
-import { stat } from "node:fs/promises";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
@@ -15,7 +14,7 @@ import { parseTimeout } from "../duration.js";
 import { type HelmTarget, planUninstall, scriptEnv } from "../lifecycle/plan.js";
 import { type OpenedAddon, openAddonPackage } from "../package-access.js";
 import type { InstallRecord, StepRecord } from "../records/schema.js";
-import { type ClusterStore, clusterStore, keptPackageFile, listRecords, readRecord, removeRecord, writeRecord } from "../records/store.js";
+import { type ClusterStore, clusterStore, keptPackage, listRecords, readRecord, removeRecord, writeRecord } from "../records/store.js";
 import { runAddonSteps, withAddonLock } from "./addon-run.js";
 
 export interface UninstallOptions extends KubeOptions {
@@ -80,9 +79,9 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
       if (despite !== undefined) addWarning(despite);
 
       // The package kept at install time provides the hooks and the clean script.
-      const kept = keptPackageFile(store, name);
-      if (await stat(kept).catch(() => undefined)) opened = await openAddonPackage(kept);
-      else addWarning(`the installed package was not kept (${kept}); skipping hooks and the clean script`);
+      const kept = await keptPackage(store, name);
+      if (kept !== undefined) opened = await openAddonPackage(kept);
+      else addWarning("the installed package was not kept; skipping hooks and the clean script");
       const addon = opened?.addon;
       const pkgDir = opened?.dir;
 

@@ -1,33 +1,48 @@
 /**
- * Where Core keeps install records for a cluster:
+ * Core's install records (DESIGN.md §5), through the state backend
+ * (pkg-format/state-backend: local files by default, or PostgreSQL shared by
+ * a team):
  *
- *   <state>/core/clusters/<sha256(server)[0:16]>/
- *     cluster.json                    {server, context}
- *     locks/<addon>.lock              one lock per cluster and add-on
- *     addons/<addon>/record.json      InstallRecord
- *     addons/<addon>/package.tgz      the installed package (uninstall runs its hooks)
- *     addons/<addon>/runs/<run>.log   one log per run
+ *   install record   one per cluster and add-on (InstallRecord):
+ *                    <state>/core/clusters/<sha256(server)[0:16]>/addons/<addon>/record.json, or a row
+ *   cluster entry    {server, context}: .../clusters/<id>/cluster.json, or a row
+ *   kept package     the installed package (uninstall runs its hooks): .../addons/<addon>/package.tgz,
+ *                    or a PostgreSQL blob (bytea with its digest)
+ *   lock             one per cluster and add-on: .../clusters/<id>/locks/<addon>.lock, or a PostgreSQL
+ *                    advisory lock held by the run's connection
  *
+ * On the machine that ran, in both backends:
+ *
+ *   <state>/core/clusters/<id>/addons/<addon>/runs/<run>.log   one log per run
  *   <state>/core/values.key         the key of the values fingerprints (values-key.ts)
  *
- * Directories are 0700, files 0600, every write is atomic. Every add-on name
- * is checked (pkg-format's names) before it becomes a path: a name from the
- * command line, a record or a directory listing never leaves the cluster's
- * directory.
+ * Directories are 0700, files 0600, every write is atomic (a transaction in
+ * PostgreSQL: a record and the package it describes are kept together). Every
+ * add-on name is checked (pkg-format's names) before it becomes a path or a
+ * key: a name from the command line, a record or a listing never leaves the
+ * cluster's directory.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { readdir, rename, rm, unlink } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { copyFileAtomic, readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { copyFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
 import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
+import {
+  type BlobSlot,
+  type LockRef,
+  type StateBackend,
+  type StateCollection,
+  type StateRef,
+  stateBackend,
+} from "@productive-k3s/pkg-format/state-backend";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { KubeTarget } from "../cluster/kubeconfig.js";
-import { InstallRecord } from "./schema.js";
+import { ClusterFile, InstallRecord } from "./schema.js";
 
 export interface ClusterStore {
+  /** The cluster's local directory (run logs; with local state, the records too). */
   dir: string;
   target: Pick<KubeTarget, "server" | "context" | "clusterId">;
 }
@@ -39,121 +54,125 @@ export function clusterStore(target: Pick<KubeTarget, "server" | "context" | "cl
 /** Core's part of the state directory (cluster stores, the values key). */
 export const coreStateDir = (): string => join(stateDir(), "core");
 
-export const addonDir = (store: ClusterStore, name: string): string =>
-  join(store.dir, "addons", assertValidName("package", name, "add-on name"));
-export const recordFile = (store: ClusterStore, name: string): string => join(addonDir(store, name), "record.json");
-export const keptPackageFile = (store: ClusterStore, name: string): string => join(addonDir(store, name), "package.tgz");
-export const lockFile = (store: ClusterStore, name: string): string =>
-  join(store.dir, "locks", `${assertValidName("package", name, "add-on name")}.lock`);
+const checkedName = (name: string): string => assertValidName("package", name, "add-on name");
+const clusterPath = (clusterId: string): string => join("core", "clusters", clusterId);
+
+/** Install records: scope = the cluster id, name = the add-on. */
+export const RECORDS: StateCollection<InstallRecord> = {
+  id: "core.install-records",
+  label: "install record",
+  schema: InstallRecord,
+  damagedHint: "inspect or remove it; it is recreated by the next install",
+  localFile: (ref) => join(clusterPath(ref.scope), "addons", ref.name, "record.json"),
+  localNamesDir: (scope) => join(clusterPath(scope), "addons"),
+};
+
+/** Which server a cluster id stands for: scope "", name = the cluster id. */
+export const CLUSTERS: StateCollection<ClusterFile> = {
+  id: "core.clusters",
+  label: "cluster entry",
+  schema: ClusterFile,
+  damagedHint: "remove it; it is rewritten by the next install",
+  localFile: (ref) => join(clusterPath(ref.name), "cluster.json"),
+  localNamesDir: () => join("core", "clusters"),
+};
+
+/** The package an add-on was installed from. */
+export const KEPT_PACKAGES: BlobSlot = {
+  id: "core.kept-packages",
+  localFile: (ref) => join(clusterPath(ref.scope), "addons", ref.name, "package.tgz"),
+};
+
+const refOf = (store: ClusterStore, name: string): StateRef => ({ scope: store.target.clusterId, name: checkedName(name) });
+
+export const addonDir = (store: ClusterStore, name: string): string => join(store.dir, "addons", checkedName(name));
 export const runLogFile = (store: ClusterStore, name: string, runId: string): string => join(addonDir(store, name), "runs", `${runId}.log`);
 
-/** Create the cluster's directories and cluster.json. */
-export async function prepareCluster(store: ClusterStore): Promise<void> {
-  await ensurePrivateDir(join(store.dir, "addons"));
-  await ensurePrivateDir(join(store.dir, "locks"));
-  await writeJsonAtomic(join(store.dir, "cluster.json"), { server: store.target.server, context: store.target.context });
+export function addonLockRef(store: ClusterStore, name: string): LockRef {
+  return {
+    key: `core/clusters/${store.target.clusterId}/addons/${checkedName(name)}`,
+    localFile: join(store.dir, "locks", `${checkedName(name)}.lock`),
+  };
 }
 
+/** Record which server the cluster id stands for. */
+export async function prepareCluster(store: ClusterStore): Promise<void> {
+  const entry: ClusterFile = { server: store.target.server, context: store.target.context };
+  await (await stateBackend()).transaction((tx) => tx.write(CLUSTERS, { scope: "", name: store.target.clusterId }, entry));
+}
+
+/** The local directory of the add-on's run logs. */
 export async function prepareAddon(store: ClusterStore, name: string): Promise<void> {
   await ensurePrivateDir(join(addonDir(store, name), "runs"));
 }
 
 export async function readRecord(store: ClusterStore, name: string): Promise<InstallRecord | undefined> {
-  const file = recordFile(store, name);
-  let raw: unknown;
-  try {
-    raw = await readJsonFile(file);
-  } catch (err) {
-    throw new ValidationError(`install record ${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, [], {
-      where: file,
-    });
-  }
-  if (raw === undefined) return undefined;
-  const parsed = InstallRecord.safeParse(raw);
-  const problems = parsed.success
-    ? parsed.data.name === name
-      ? []
-      : [{ file, path: "name", message: `expected ${name}, the add-on this record is kept for`, severity: "error" as const }]
-    : parsed.error.issues.map((i) => ({ file, path: i.path.join("."), message: i.message, severity: "error" as const }));
-  if (!parsed.success || problems.length > 0) {
-    throw new ValidationError(`install record ${file} is damaged`, problems, {
-      where: file,
-      hint: "inspect or remove the file; it is recreated by the next install",
-    });
-  }
-  return parsed.data;
-}
-
-export async function writeRecord(store: ClusterStore, record: InstallRecord): Promise<void> {
-  await prepareAddon(store, record.name);
-  await writeJsonAtomic(recordFile(store, record.name), InstallRecord.parse(record));
+  const backend = await stateBackend();
+  const ref = refOf(store, name);
+  const record = await backend.read(RECORDS, ref);
+  if (record === undefined || record.name === name) return record;
+  const where = backend.describe(RECORDS, ref);
+  throw new ValidationError(
+    `install record ${where} is damaged`,
+    [{ file: where, path: "name", message: `expected ${name}, the add-on this record is kept for`, severity: "error" }],
+    { where, hint: RECORDS.damagedHint },
+  );
 }
 
 /**
- * Synchronous variant for the interrupt path (the process exits right after).
- * Still atomic: temp file + rename.
- */
-export function writeRecordSync(store: ClusterStore, record: InstallRecord): void {
-  const file = recordFile(store, record.name);
-  const tmp = `${file}.${process.pid}.interrupt.tmp`;
-  try {
-    writeFileSync(tmp, `${JSON.stringify(InstallRecord.parse(record), null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean
-    }
-  }
-}
-
-/**
- * The package a run installs, copied (atomically) beside the kept one before
- * any step runs, and promoted to the kept copy only once the run knows it
- * describes what is on the cluster (a failed upgrade that Helm rolled back
- * keeps the previous one).
+ * The package a run installs, copied beside the add-on's run logs before any step runs (the bytes that were
+ * checked, whatever happens to the original file), and kept with the record only once the run knows the
+ * record describes what is on the cluster (a failed upgrade that Helm rolled back keeps the previous one).
  */
 export interface IncomingPackage {
-  promote(): Promise<void>;
-  /** For the interrupt path (the process exits right after); best effort. */
-  promoteSync(): void;
+  readonly file: string;
   discard(): Promise<void>;
 }
 
 export async function stageKeptPackage(store: ClusterStore, name: string, tgz: string): Promise<IncomingPackage> {
   await prepareAddon(store, name);
-  const kept = keptPackageFile(store, name);
-  const incoming = `${kept}.incoming`;
-  await copyFileAtomic(tgz, incoming);
-  return {
-    promote: () => rename(incoming, kept),
-    promoteSync: () => {
-      try {
-        renameSync(incoming, kept);
-      } catch {
-        // best effort: the record says the run was interrupted
-      }
-    },
-    discard: () => unlink(incoming).catch(() => undefined),
-  };
+  const file = join(addonDir(store, name), "package.tgz.incoming");
+  await copyFileAtomic(tgz, file);
+  return { file, discard: () => rm(file, { force: true }) };
 }
 
-/** Remove the record and the kept package; run logs stay for inspection. */
+/** One transaction: the record and, with `keep`, the package it was installed from (the staged copy is moved). */
+export async function writeRecord(store: ClusterStore, record: InstallRecord, options: { keep?: IncomingPackage } = {}): Promise<void> {
+  const ref = refOf(store, record.name);
+  await (await stateBackend()).transaction(async (tx) => {
+    await tx.write(RECORDS, ref, record);
+    if (options.keep !== undefined) await tx.putBlob(KEPT_PACKAGES, ref, options.keep.file, { move: true });
+  });
+}
+
+/** Interrupt path (synchronous, the process exits next); see StateBackend.writeOnExit. */
+export function writeRecordOnExit(backend: StateBackend, store: ClusterStore, record: InstallRecord, keep?: IncomingPackage): void {
+  backend.writeOnExit(
+    RECORDS,
+    refOf(store, record.name),
+    record,
+    keep === undefined ? undefined : { slot: KEPT_PACKAGES, file: keep.file },
+  );
+}
+
+/** A local file with the package the add-on was installed from, `undefined` when none was kept. */
+export async function keptPackage(store: ClusterStore, name: string): Promise<string | undefined> {
+  return (await stateBackend()).blobFile(KEPT_PACKAGES, refOf(store, name));
+}
+
+/** Remove the record and the kept package (one transaction); run logs stay for inspection. */
 export async function removeRecord(store: ClusterStore, name: string): Promise<void> {
-  await unlink(recordFile(store, name)).catch(() => undefined);
-  await rm(keptPackageFile(store, name), { force: true });
+  const ref = refOf(store, name);
+  await (await stateBackend()).transaction(async (tx) => {
+    await tx.remove(RECORDS, ref);
+    await tx.removeBlob(KEPT_PACKAGES, ref);
+  });
 }
 
 export async function listRecords(store: ClusterStore): Promise<InstallRecord[]> {
-  let names: string[];
-  try {
-    names = await readdir(join(store.dir, "addons"));
-  } catch {
-    return [];
-  }
+  const backend = await stateBackend();
   const records: InstallRecord[] = [];
-  for (const name of names.sort()) {
+  for (const name of await backend.listNames(RECORDS, store.target.clusterId)) {
     if (!isValidName("package", name)) {
       warn(`ignoring ${terminalLine(join(store.dir, "addons", name))}: not an add-on name`);
       continue;

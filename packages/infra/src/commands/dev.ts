@@ -33,7 +33,10 @@ function withInputs(cmd: Command): Command {
 }
 
 function withRunFlags(cmd: Command): Command {
-  return withInputs(cmd).option("--instance <name>", FLAG_HELP.instance).option("--break-lock", FLAG_HELP.breakLock);
+  return withInputs(cmd)
+    .option("--instance <name>", FLAG_HELP.instance)
+    .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--state-backend <backend>", FLAG_HELP.stateBackend);
 }
 
 async function withPackage<T>(flags: DevFlags, fn: (tgz: string) => Promise<T>): Promise<T> {

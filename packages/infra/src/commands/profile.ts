@@ -50,6 +50,7 @@ export function registerProfileCommands(program: Command): void {
       .requiredOption("--tgz <file>", "profile package")
       .option("--instance <name>", FLAG_HELP.instance)
       .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--state-backend <backend>", FLAG_HELP.stateBackend)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile plan --tgz ./aws-single-node-basic-1.0.0.tgz --env-file ./aws.env --instance staging",
   ).action(async (flags: PackageFlags) => {
@@ -66,6 +67,7 @@ export function registerProfileCommands(program: Command): void {
       .option("--auto-approve", FLAG_HELP.autoApprove)
       .option("--yes", FLAG_HELP.yes)
       .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--state-backend <backend>", FLAG_HELP.stateBackend)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local-lab.env --auto-approve",
   ).action(async (flags: PackageFlags) => {
@@ -82,6 +84,7 @@ export function registerProfileCommands(program: Command): void {
       .option("--tgz <file>", "use the package's profile name as the instance name")
       .option("--instance <name>", "productive-k3s-infra instance name (default with --tgz: the profile's name)")
       .option("--no-check", "do not run the profile's statusScript")
+      .option("--state-backend <backend>", FLAG_HELP.stateBackend)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile status --instance staging --json",
   ).action(async (flags: { tgz?: string; instance?: string; json?: boolean; check?: boolean }) => {
@@ -97,6 +100,7 @@ export function registerProfileCommands(program: Command): void {
       .description("the outputs of an instance (sensitive ones masked)")
       .requiredOption("--instance <name>", "productive-k3s-infra instance name")
       .option("--show-sensitive", "print sensitive outputs in clear")
+      .option("--state-backend <backend>", FLAG_HELP.stateBackend)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile outputs --instance local-lab --json",
   ).action(async (flags: { instance: string; showSensitive?: boolean; json?: boolean }) => {
@@ -114,6 +118,7 @@ export function registerProfileCommands(program: Command): void {
       .option("--yes", FLAG_HELP.yes)
       .option("--purge", "also remove the instance's state")
       .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--state-backend <backend>", FLAG_HELP.stateBackend)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile destroy --instance staging --auto-approve --purge",
   ).action(async (flags: Omit<PackageFlags, "tgz"> & { tgz?: string; purge?: boolean }) => {
@@ -131,7 +136,11 @@ export function registerProfileCommands(program: Command): void {
   });
 
   example(
-    profile.command("list").description("list instances").option("--json", FLAG_HELP.json),
+    profile
+      .command("list")
+      .description("list instances")
+      .option("--state-backend <backend>", FLAG_HELP.stateBackend)
+      .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile list --json",
   ).action(async (flags: { json?: boolean }) => {
     const { listInstances } = await import("../operations/status.js");

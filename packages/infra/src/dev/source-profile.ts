@@ -20,12 +20,13 @@
  * terraform/ holding *.tf; ansible: ansible/ holding the playbook), else
  * the scenario itself.
  */
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, lstat, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { isValidName, nameRuleText } from "@productive-k3s/pkg-format/names";
+import { fileTypeName, notRegularFileError, readRegularText } from "@productive-k3s/pkg-format/regular-file";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { engineKind } from "../engines/engine-for.js";
@@ -59,8 +60,9 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   const envFile = resolve(profileEnv);
   let envText: string;
   try {
-    envText = await readFile(envFile, "utf8");
-  } catch {
+    envText = await readRegularText(envFile, "profile env file");
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
     throw new NotFoundError(`profile env file ${profileEnv} does not exist`, {
       where: profileEnv,
       hint: "pass --profile-env ./profiles/<category>/<scenario>/<name>.env",
@@ -114,7 +116,7 @@ export async function readSourceProfile(profileEnv: string, options: { root?: st
   let sidecar: Record<string, unknown> = {};
   let sidecarFound: string | undefined;
   try {
-    const text = await readFile(sidecarFile, "utf8");
+    const text = await readRegularText(sidecarFile, "sidecar");
     sidecarFound = sidecarFile;
     const parsed: unknown = parseYaml(text);
     if (parsed !== null && parsed !== undefined) {
@@ -181,6 +183,13 @@ export async function generateManifest(src: SourceProfile): Promise<Record<strin
   return { apiVersion: "infra.productive-k3s.io/v1", kind: "Profile", metadata, spec };
 }
 
+/** A FIFO, socket or device in the source is a validation error naming it (the packer's rule), before any copy of it. */
+async function refuseSpecialFiles(source: string): Promise<boolean> {
+  const st = await lstat(source);
+  if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) throw notRegularFileError(source, fileTypeName(st));
+  return true;
+}
+
 /** Write the package source dir for a source profile into a fresh temp dir. */
 export async function writePackageSource(src: SourceProfile): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "pk3s-profile-src-"));
@@ -191,8 +200,9 @@ export async function writePackageSource(src: SourceProfile): Promise<{ dir: str
       `# generated from ${basename(src.envFile)} and its .package.yaml sidecar\n${stringifyYaml(await generateManifest(src))}`,
     );
     await writeFile(join(dir, "profile.env"), src.envText);
-    await cp(src.scenarioDir, join(dir, "scenario"), { recursive: true });
-    if (await isDir(join(src.root, "shared"))) await cp(join(src.root, "shared"), join(dir, "shared"), { recursive: true });
+    await cp(src.scenarioDir, join(dir, "scenario"), { recursive: true, filter: refuseSpecialFiles });
+    if (await isDir(join(src.root, "shared")))
+      await cp(join(src.root, "shared"), join(dir, "shared"), { recursive: true, filter: refuseSpecialFiles });
     return { dir, cleanup };
   } catch (err) {
     await cleanup();
@@ -201,9 +211,20 @@ export async function writePackageSource(src: SourceProfile): Promise<{ dir: str
 }
 
 /** Point problems found in the generated profile.yaml at the sidecar / env file they come from. */
-function relocate(err: unknown, src: SourceProfile): unknown {
+function relocate(err: unknown, src: SourceProfile, stagedDir: string): unknown {
   if (!(err instanceof ValidationError)) return err;
-  const problems = err.problems.map((p) => {
+  // Files copied into the staging dir are named where they really are.
+  const sourceOf = (file: string | undefined): string | undefined => {
+    for (const [staged, real] of [
+      [join(stagedDir, "scenario"), src.scenarioDir],
+      [join(stagedDir, "shared"), join(src.root, "shared")],
+    ] as const) {
+      if (file === staged || file?.startsWith(`${staged}${sep}`)) return real + file.slice(staged.length);
+    }
+    return file;
+  };
+  const problems = err.problems.map((p0) => {
+    const p = { ...p0, file: sourceOf(p0.file) };
     if (p.path?.startsWith("spec.inputs") && src.sidecarFile !== undefined) {
       return { ...p, file: src.sidecarFile, line: undefined, column: undefined, path: p.path.replace(/^spec\./, "") };
     }
@@ -211,7 +232,11 @@ function relocate(err: unknown, src: SourceProfile): unknown {
       return { ...p, file: `${src.envFile} (generated profile.yaml)`, line: undefined, column: undefined };
     return p;
   });
-  return new ValidationError(err.message.replace(/\S*profile\.yaml/g, `${basename(src.envFile)}`), problems, {
+  const message = err.message
+    .split(stagedDir)
+    .join(src.envFile)
+    .replace(/\S*profile\.yaml/g, `${basename(src.envFile)}`);
+  return new ValidationError(message, problems, {
     where: src.envFile,
     hint: err.hint,
   });
@@ -238,7 +263,7 @@ export async function packSourceProfile(
     const { mkdir } = await import("node:fs/promises");
     await mkdir(outDir, { recursive: true });
     const packed = await packPackage(staged.dir, outDir).catch((err: unknown) => {
-      throw relocate(err, src);
+      throw relocate(err, src, staged.dir);
     });
     return { file: packed.file, name: packed.name, version: packed.version, digest: packed.digest, size: packed.size, source: src };
   } finally {

@@ -5,6 +5,7 @@
  */
 import { InterruptedError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { type RunResult, runProcess } from "@productive-k3s/pkg-format/process";
+import type { EngineDatabase } from "@productive-k3s/pkg-format/state-backend";
 import { terminalBlock } from "@productive-k3s/pkg-format/terminal-text";
 import type { OpenedProfile } from "../profile/opened-profile.js";
 import type { ResolvedInputs } from "../profile/resolved-inputs.js";
@@ -22,6 +23,8 @@ export interface EngineRun {
   storedOutputs: Record<string, unknown>;
   /** Echo tool output to stderr. */
   echo: boolean;
+  /** The team's PostgreSQL state database (OpenTofu keeps its state there too); undefined with local state. */
+  database: EngineDatabase | undefined;
 }
 
 export interface StepOptions {

@@ -6,14 +6,24 @@
  * engine/plan.tfplan. Inputs reach tofu only as TF_VAR_<v> in the child's
  * environment, never on argv (variables: tofu-variables.ts).
  *
+ * Team state (PK3S_STATE_BACKEND=postgres://…): the scenario state goes to
+ * the same database through OpenTofu's `pg` backend, one schema per instance
+ * (tofuSchemaName). Infra writes a `backend "pg" {}` block into an override
+ * file in the working copy (pk3s_backend_override.tf, replacing whatever
+ * backend the module declares) and the settings into engine/pg.tfbackend
+ * (conn_str without the password, schema_name), handed to `init
+ * -backend-config=<file>`; the password reaches tofu only as PGPASSWORD in
+ * its environment. `-state=` is then not passed (it is for the local backend).
+ *
  * plan = init, `plan -out`, `show -json` (counts), the plan kept for install.
  * apply = init, the saved plan when package and inputs are unchanged (else a
  * fresh plan), counts, confirmation, `apply <planfile>`. outputs = `output
  * -json`. destroy = init, `destroy -auto-approve`.
  */
-import { chmod, copyFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, copyFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile } from "@productive-k3s/pkg-format/atomic";
+import { readJsonFile, writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { resolveTool } from "@productive-k3s/pkg-format/process";
@@ -40,12 +50,66 @@ function tofuBin(): string {
   return resolveTool("tofu", "PK3S_TOFU_BIN", INSTALL_HINT);
 }
 
-function tofuPaths(engineDir: string): { dataDir: string; state: string; planFile: string } {
-  return { dataDir: join(engineDir, "tf-data"), state: join(engineDir, "terraform.tfstate"), planFile: join(engineDir, "plan.tfplan") };
+function tofuPaths(engineDir: string): { dataDir: string; state: string; planFile: string; backendConfig: string } {
+  return {
+    dataDir: join(engineDir, "tf-data"),
+    state: join(engineDir, "terraform.tfstate"),
+    planFile: join(engineDir, "plan.tfplan"),
+    backendConfig: join(engineDir, "pg.tfbackend"),
+  };
 }
 
 function env(run: EngineRun): Record<string, string | undefined> {
-  return { ...baseEnv(run), TF_DATA_DIR: tofuPaths(run.paths.engineDir).dataDir, TF_IN_AUTOMATION: "1", TF_INPUT: "0" };
+  return {
+    ...baseEnv(run),
+    TF_DATA_DIR: tofuPaths(run.paths.engineDir).dataDir,
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    ...run.database?.env,
+  };
+}
+
+export const BACKEND_OVERRIDE_FILE = "pk3s_backend_override.tf";
+
+/**
+ * The PostgreSQL schema holding an instance's OpenTofu state: `pk3s_tofu_`, the instance name with
+ * anything but [a-z0-9_] as `_`, and 8 hex digits of its sha256 (so `a-b` and `a_b` differ), ≤ 63 bytes.
+ */
+export function tofuSchemaName(instance: string): string {
+  const hash = createHash("sha256").update(instance).digest("hex").slice(0, 8);
+  return `pk3s_tofu_${instance.replace(/[^a-z0-9_]/g, "_").slice(0, 44)}_${hash}`;
+}
+
+/** An HCL string literal (no template sequences). */
+function hclString(value: string): string {
+  return JSON.stringify(value)
+    .replace(/\$\{/g, () => "$${")
+    .replace(/%\{/g, () => "%%{");
+}
+
+/** `-state=…` for the local backend; nothing when the state is in PostgreSQL. */
+function stateArgs(run: EngineRun): string[] {
+  return run.database === undefined ? [`-state=${tofuPaths(run.paths.engineDir).state}`] : [];
+}
+
+/** With team state: the pg backend override in the working copy and its settings file; the extra init arguments. */
+async function configureBackend(run: EngineRun): Promise<string[]> {
+  const db = run.database;
+  if (db === undefined) return [];
+  await writeFile(
+    join(run.resolved.workingDir, BACKEND_OVERRIDE_FILE),
+    '# written by productive-k3s-infra: team state\nterraform {\n  backend "pg" {}\n}\n',
+    {
+      mode: 0o600,
+    },
+  );
+  const { backendConfig } = tofuPaths(run.paths.engineDir);
+  await writeFileAtomic(
+    backendConfig,
+    `conn_str    = ${hclString(db.connString)}\nschema_name = ${hclString(tofuSchemaName(run.instance))}\n`,
+    { mode: 0o600 },
+  );
+  return ["-reconfigure", `-backend-config=${backendConfig}`];
 }
 
 function step(run: EngineRun, name: string, args: string[], record = true): ReturnType<typeof runStep> {
@@ -67,7 +131,7 @@ async function tofuInit(run: EngineRun): Promise<void> {
   const kept = join(run.paths.engineDir, LOCK_FILE);
   const inModule = join(run.resolved.workingDir, LOCK_FILE);
   if (!(await isFile(inModule)) && (await isFile(kept))) await copyFile(kept, inModule);
-  await step(run, "init", ["init", "-input=false", "-no-color"]);
+  await step(run, "init", ["init", "-input=false", "-no-color", ...(await configureBackend(run))]);
   if (await isFile(inModule)) {
     await copyFile(inModule, `${kept}.tmp`);
     await chmod(`${kept}.tmp`, 0o600);
@@ -92,9 +156,9 @@ export function countChanges(showJson: string): PlanChanges {
 
 /** `plan -out` into the engine dir, then the counts from `show -json` (not echoed or logged: it holds variable values). */
 async function tofuPlan(run: EngineRun): Promise<{ planFile: string; changes: PlanChanges }> {
-  const { state, planFile } = tofuPaths(run.paths.engineDir);
+  const { planFile } = tofuPaths(run.paths.engineDir);
   await rm(planFile, { force: true });
-  await step(run, "plan", ["plan", "-input=false", "-no-color", `-state=${state}`, `-out=${planFile}`]);
+  await step(run, "plan", ["plan", "-input=false", "-no-color", ...stateArgs(run), `-out=${planFile}`]);
   const shown = await step(run, "show", ["show", "-json", "-no-color", planFile], false);
   let changes: PlanChanges;
   try {
@@ -106,9 +170,8 @@ async function tofuPlan(run: EngineRun): Promise<{ planFile: string; changes: Pl
 }
 
 async function tofuApply(run: EngineRun, planFile: string): Promise<void> {
-  const { state } = tofuPaths(run.paths.engineDir);
   try {
-    await step(run, "apply", ["apply", "-input=false", "-no-color", `-state=${state}`, planFile]);
+    await step(run, "apply", ["apply", "-input=false", "-no-color", ...stateArgs(run), planFile]);
   } finally {
     // A saved plan is consumed (or stale) once apply ran.
     await rm(planFile, { force: true });
@@ -117,8 +180,7 @@ async function tofuApply(run: EngineRun, planFile: string): Promise<void> {
 
 /** `output -json`: neither echoed nor logged (sensitive outputs are in it). */
 async function tofuOutputs(run: EngineRun): Promise<OutputSet> {
-  const { state } = tofuPaths(run.paths.engineDir);
-  const result = await step(run, "output", ["output", "-json", "-no-color", `-state=${state}`], false);
+  const result = await step(run, "output", ["output", "-json", "-no-color", ...stateArgs(run)], false);
   try {
     return parseTofuOutputs(result.stdout);
   } catch (err) {
@@ -127,8 +189,7 @@ async function tofuOutputs(run: EngineRun): Promise<OutputSet> {
 }
 
 async function tofuDestroy(run: EngineRun): Promise<void> {
-  const { state } = tofuPaths(run.paths.engineDir);
-  await step(run, "destroy", ["destroy", "-auto-approve", "-input=false", "-no-color", `-state=${state}`]);
+  await step(run, "destroy", ["destroy", "-auto-approve", "-input=false", "-no-color", ...stateArgs(run)]);
 }
 
 class OpenTofuEngine implements Engine {

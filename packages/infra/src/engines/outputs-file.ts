@@ -7,9 +7,9 @@
  * - KEY=VALUE lines (the env-file grammar: data, never executed).
  * Infra stores them like OpenTofu outputs (sensitive ones apart, 0600).
  */
-import { readFile } from "node:fs/promises";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import { StepFailedError } from "@productive-k3s/pkg-format/errors";
+import { readRegularText } from "@productive-k3s/pkg-format/regular-file";
 
 export interface OutputSet {
   values: Record<string, unknown>;
@@ -61,7 +61,7 @@ export function parseOutputsText(text: string, file: string): OutputSet {
 export async function readOutputsFile(path: string): Promise<OutputSet> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readRegularText(path, "PK3S_OUTPUTS_FILE");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return emptyOutputs();
     throw err;

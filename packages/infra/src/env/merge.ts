@@ -15,10 +15,10 @@
  * - `required` inputs that end up missing or empty are reported together
  *   (exit 4), each with its description and where it must come from.
  */
-import { readFile } from "node:fs/promises";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
-import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { readRegularText } from "@productive-k3s/pkg-format/regular-file";
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { closestName } from "./did-you-mean.js";
@@ -68,8 +68,9 @@ export async function readEnvFiles(files: readonly string[]): Promise<{ layers: 
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = await readRegularText(file, "env file");
     } catch (err) {
+      if (err instanceof ValidationError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       throw new NotFoundError(`env file ${file} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code})`}`, {
         where: file,

@@ -7,11 +7,19 @@
 import { access } from "node:fs/promises";
 import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { acquireLock } from "@productive-k3s/pkg-format/lock";
 import { engineFor } from "../engines/engine-for.js";
 import { runScript } from "../engines/script.js";
 import { openProfile } from "../profile/opened-profile.js";
-import { checkedInstanceName, instancePaths, purgeInstance, readInstance, writeSensitiveOutputs } from "../state/instance-store.js";
+import {
+  checkedInstanceName,
+  instancePaths,
+  instanceWhere,
+  lockInstanceState,
+  packageCopyFile,
+  purgeInstance,
+  readInstance,
+  writeSensitiveOutputs,
+} from "../state/instance-store.js";
 import { approveOrThrow, assertApprovalPossible } from "./confirm.js";
 import { withInstanceRun } from "./instance-run.js";
 import { printWarnings } from "./prepare.js";
@@ -39,12 +47,12 @@ export interface DestroyResult {
 
 async function purge(instance: string, breakLock: boolean): Promise<void> {
   const paths = instancePaths(instance);
-  const lock = await acquireLock(paths.lock, { command: "profile destroy --purge", breakLock });
+  const lock = await lockInstanceState(paths, { command: "profile destroy --purge", breakLock });
   try {
     await purgeInstance(paths);
-  } catch (err) {
+  } finally {
+    // The local lock file went with the directory; a PostgreSQL lock is released here.
     await lock.release();
-    throw err;
   }
 }
 
@@ -54,7 +62,7 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
   const record = await readInstance(paths);
   if (record === undefined) {
     throw new NotFoundError(`no instance named ${instance}`, {
-      where: paths.dir,
+      where: await instanceWhere(paths),
       hint: "list instances with: productive-k3s-infra profile list",
     });
   }
@@ -81,12 +89,16 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
     };
   }
   assertApprovalPossible(autoApprove, `destroy of instance ${instance}`);
-  const tgz = options.tgz ?? paths.packageCopy;
-  try {
-    await access(tgz);
-  } catch {
-    throw new NotFoundError(`the package of instance ${instance} is not in its state (${tgz})`, {
-      where: paths.dir,
+  const tgz = options.tgz ?? (await packageCopyFile(paths));
+  const found =
+    tgz !== undefined &&
+    (await access(tgz).then(
+      () => true,
+      () => false,
+    ));
+  if (tgz === undefined || !found) {
+    throw new NotFoundError(`the package of instance ${instance} is not in its state${tgz === undefined ? "" : ` (${tgz})`}`, {
+      where: await instanceWhere(paths),
       hint: "pass the package with --tgz",
     });
   }

@@ -5,19 +5,21 @@
  * the run record, and always leave a final status behind.
  *
  * Interrupted runs: a run killed even with `kill -9` leaves status `running`
- * and a lock whose holder pid is dead. `status` reports that as
- * `interrupted`. `install` recovers automatically: it takes over the lock
- * ONLY when the holder's pid is dead on this host (a live holder, or one on
- * another host, is never taken over: exit 7), marks the old run interrupted
- * and proceeds. plan/destroy need `--break-lock` for that.
+ * and a lock nobody holds any more — with local files, a lock file whose
+ * holder pid is dead; with PostgreSQL, no lock at all (the server freed it
+ * when the run's session ended). `status` reports that as `interrupted`.
+ * The next run that takes the lock marks the old run interrupted and
+ * proceeds. A local lock file left by a dead holder is only taken over by
+ * `install` (automatically, and only when the pid is dead on this host: a
+ * live holder, or one on another host, is never taken over: exit 7);
+ * plan/destroy need `--break-lock` for that.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { chmod, copyFile, rename } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { hostname } from "node:os";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { isPk3sError, LockedError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { acquireLock, inspectLock, type Lock } from "@productive-k3s/pkg-format/lock";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { type StateLock, stateBackend } from "@productive-k3s/pkg-format/state-backend";
 import type { EngineRun } from "../engines/engine-run.js";
 import type { OpenedProfile } from "../profile/opened-profile.js";
 import type { ResolvedInputs } from "../profile/resolved-inputs.js";
@@ -25,13 +27,18 @@ import { redactError } from "../secrets.js";
 import {
   type Action,
   ensureInstanceDirs,
-  InstanceRecord,
+  type InstancePaths,
+  type InstanceRecord,
   type InstanceStatus,
+  inspectInstanceLock,
   instancePaths,
+  instanceWhere,
+  lockInstanceState,
   type RunSummary,
   readInstance,
   readSensitiveOutputs,
   writeInstance,
+  writeInstanceOnExit,
 } from "../state/instance-store.js";
 import { appendToRecord, RunRecorder } from "../state/run-record.js";
 import { ApprovalDeclinedError } from "./confirm.js";
@@ -57,16 +64,16 @@ export interface RunContext {
   recoveredFrom?: string;
 }
 
-async function lockInstance(file: string, setup: RunSetup): Promise<{ lock: Lock; brokeStale: boolean }> {
+async function lockInstance(paths: InstancePaths, setup: RunSetup): Promise<StateLock> {
   const command = `profile ${setup.action}`;
   try {
-    return { lock: await acquireLock(file, { command, breakLock: setup.breakLock === true }), brokeStale: setup.breakLock === true };
+    return await lockInstanceState(paths, { command, breakLock: setup.breakLock === true });
   } catch (err) {
     if (!(err instanceof LockedError) || setup.autoRecover !== true) throw err;
-    const state = await inspectLock(file);
+    const state = await inspectInstanceLock(paths);
     if (state.state !== "stale") throw err;
     warn(`the previous run (pid ${state.holder.pid}, started ${state.holder.startedAt}) is no longer alive; taking over its lock`);
-    return { lock: await acquireLock(file, { command, breakLock: true }), brokeStale: true };
+    return lockInstanceState(paths, { command, breakLock: true });
   }
 }
 
@@ -99,6 +106,12 @@ async function markInterrupted(record: InstanceRecord): Promise<string | undefin
   summary.status = "interrupted";
   summary.endedAt = new Date().toISOString();
   summary.exitCode = 130;
+  // The run record is a file on the machine that ran (another operator's run: nothing to append to here).
+  const here = await access(summary.record).then(
+    () => true,
+    () => false,
+  );
+  if (!here) return summary.id;
   await appendToRecord(summary.record, {
     event: "command.completed",
     ts: summary.endedAt,
@@ -112,19 +125,14 @@ async function markInterrupted(record: InstanceRecord): Promise<string | undefin
   return summary.id;
 }
 
-function writeRecordSync(path: string, record: InstanceRecord): void {
-  const tmp = `${path}.${process.pid}.interrupt.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(InstanceRecord.parse(record), null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
 export async function withInstanceRun<T>(
   setup: RunSetup,
   body: (ctx: RunContext) => Promise<{ status: InstanceStatus; result: T }>,
 ): Promise<T & { runId: string; status: InstanceStatus; recoveredFrom?: string }> {
   const paths = instancePaths(setup.instance);
+  const backend = await stateBackend();
   await ensureInstanceDirs(paths);
-  const { lock } = await lockInstance(paths.lock, setup);
+  const lock = await lockInstance(paths, setup);
   let recorder: RunRecorder | undefined;
   let unregister: (() => void) | undefined;
   try {
@@ -132,7 +140,7 @@ export async function withInstanceRun<T>(
     const m = setup.profile.manifest;
     if (existing !== undefined && existing.profile.name !== m.metadata.name) {
       throw new UsageError(`instance ${setup.instance} belongs to profile ${existing.profile.name}, not ${m.metadata.name}`, {
-        where: paths.dir,
+        where: await instanceWhere(paths),
         hint: `choose another --instance, or remove it first: productive-k3s-infra profile destroy --instance ${setup.instance} --purge`,
       });
     }
@@ -160,6 +168,7 @@ export async function withInstanceRun<T>(
       status: "running",
       record: recorder.recordFile,
       log: recorder.logFile,
+      host: hostname(),
     };
     // A plan does not change what the instance runs: version, digest and package copy follow install/destroy.
     const adopt = setup.action !== "plan" || existing === undefined;
@@ -178,12 +187,7 @@ export async function withInstanceRun<T>(
     record.current = { runId: recorder.runId, action: setup.action, pid: process.pid, host: hostname(), startedAt: summary.startedAt };
     record.status = "running";
     record.runs.push(summary);
-    await writeInstance(paths, record);
-    if (adopt) {
-      await copyFile(setup.profile.tgz, `${paths.packageCopy}.tmp`);
-      await chmod(`${paths.packageCopy}.tmp`, 0o600);
-      await rename(`${paths.packageCopy}.tmp`, paths.packageCopy);
-    }
+    await writeInstance(paths, record, adopt ? { packageFrom: setup.profile.tgz } : {});
 
     unregister = onInterrupt(() => {
       record.status = "interrupted";
@@ -191,13 +195,10 @@ export async function withInstanceRun<T>(
       summary.status = "interrupted";
       summary.exitCode = 130;
       summary.endedAt = new Date().toISOString();
-      try {
-        writeRecordSync(paths.record, record);
-        // Exiting now (Ctrl-C outside a tool run): leave no lock behind.
-        unlinkSync(lock.file);
-      } catch {
-        // exiting anyway; status will report the run as interrupted from the lock
-      }
+      // Exiting now (Ctrl-C outside a tool run): leave no lock behind. A backend that cannot write
+      // synchronously (PostgreSQL) leaves `running` with a freed lock, which reads as interrupted.
+      writeInstanceOnExit(backend, paths, record);
+      lock.releaseOnExit();
     });
 
     await recorder.event("command.started", {
@@ -209,6 +210,9 @@ export async function withInstanceRun<T>(
     // Stored sensitive outputs reach destroy steps (env, extra vars): mask them like inputs.
     for (const v of Object.values(sensitiveOutputs)) setup.resolved.secrets.add(typeof v === "string" ? v : JSON.stringify(v));
     const storedOutputs = { ...record.outputs, ...sensitiveOutputs };
+    const database = backend.engineDatabase();
+    // The database password reaches OpenTofu in its environment: masked like an input if a tool echoes it.
+    for (const v of Object.values(database?.env ?? {})) setup.resolved.secrets.add(v);
     const run: EngineRun = {
       profile: setup.profile,
       resolved: setup.resolved,
@@ -218,6 +222,7 @@ export async function withInstanceRun<T>(
       action: setup.action,
       storedOutputs,
       echo: setup.echo !== false,
+      database,
     };
     let exitCode = 0;
     let finalStatus: InstanceStatus = previousStatus;

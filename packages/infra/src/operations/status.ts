@@ -1,15 +1,19 @@
 /** `profile status`, `profile outputs`, `profile list`: read the stored instance, no package needed. */
+import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { inspectLock } from "@productive-k3s/pkg-format/lock";
 import { MASK } from "@productive-k3s/pkg-format/redact";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { engineKind } from "../engines/engine-for.js";
 import { openProfile } from "../profile/opened-profile.js";
 import {
   checkedInstanceName,
   type InstanceRecord,
   type InstanceStatus,
+  inspectInstanceLock,
   instancePaths,
+  instanceWhere,
   listInstanceNames,
+  packageCopyFile,
   type RunSummary,
   readInstance,
   readSensitiveOutputs,
@@ -20,7 +24,7 @@ async function loadRecord(instance: string): Promise<InstanceRecord> {
   const record = await readInstance(paths);
   if (record === undefined) {
     throw new NotFoundError(`no instance named ${instance}`, {
-      where: paths.dir,
+      where: await instanceWhere(paths),
       hint: "list instances with: productive-k3s-infra profile list",
     });
   }
@@ -30,7 +34,7 @@ async function loadRecord(instance: string): Promise<InstanceRecord> {
 /** `running` only while the lock's holder is alive; a dead holder (or no lock) means the run was interrupted. */
 export async function effectiveStatus(instance: string, record: InstanceRecord): Promise<InstanceStatus> {
   if (record.status !== "running") return record.status;
-  const lock = await inspectLock(instancePaths(instance).lock);
+  const lock = await inspectInstanceLock(instancePaths(instance));
   return lock.state === "held" ? "running" : "interrupted";
 }
 
@@ -79,7 +83,8 @@ export interface StatusResult {
  */
 async function runStatusScript(instance: string, record: InstanceRecord): Promise<StatusResult["check"]> {
   const paths = instancePaths(instance);
-  const profile = await openProfile(paths.packageCopy).catch(() => undefined);
+  const packageFile = await packageCopyFile(paths);
+  const profile = packageFile === undefined ? undefined : await openProfile(packageFile).catch(() => undefined);
   if (profile === undefined) return undefined;
   try {
     const script = profile.manifest.spec.execution?.statusScript;
@@ -182,6 +187,16 @@ export async function profileOutputs(options: {
   if (record.sensitiveOutputs.length > 0) {
     const secret = options.showSensitive === true ? await readSensitiveOutputs(instancePaths(options.instance)) : {};
     for (const name of record.sensitiveOutputs) outputs[name] = options.showSensitive === true ? (secret[name] ?? null) : MASK;
+    const elsewhere = options.showSensitive === true ? record.sensitiveOutputs.filter((n) => !(n in secret)) : [];
+    if (elsewhere.length > 0) {
+      // Sensitive outputs never go to a shared state database: they stay on the machine whose run produced them.
+      const host = record.runs.findLast((r) => r.action === "install" && r.status === "succeeded")?.host;
+      warn(
+        terminalLine(
+          `sensitive outputs are kept only on the machine that installed the instance${host === undefined ? "" : ` (${host})`}: ${elsewhere.join(", ")}`,
+        ),
+      );
+    }
   }
   return { instance: options.instance, outputs, sensitive: record.sensitiveOutputs };
 }

@@ -23,9 +23,11 @@ export const RunSummary = z.object({
   endedAt: timestamp.optional(),
   exitCode: z.number().int().optional(),
   status: z.enum(["running", "succeeded", "failed", "interrupted"]),
-  /** The run record (NDJSON) and the run log. */
+  /** The run record (NDJSON) and the run log: files on the machine that ran. */
   record: z.string(),
   log: z.string(),
+  /** That machine (runs shared through PostgreSQL come from several). */
+  host: z.string().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

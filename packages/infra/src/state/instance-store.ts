@@ -1,24 +1,44 @@
 /**
- * Runtime state of profile instances (DESIGN.md §5):
+ * Runtime state of profile instances (DESIGN.md §5), through the state
+ * backend (pkg-format/state-backend: local files by default, or PostgreSQL
+ * shared by a team):
+ *
+ *   instance record   profile, version, digest, engine, status, NON-sensitive inputs, sensitive
+ *                     input NAMES, plain outputs, saved plan, run summaries (InstanceRecord):
+ *                     <stateDir>/infra/instances/<instance>/instance.json, or a PostgreSQL row
+ *   package copy      the package used (status/outputs/destroy work without the original):
+ *                     .../<instance>/package.tgz, or a PostgreSQL blob
+ *   lock              held while a command runs: .../<instance>/lock, or a PostgreSQL advisory lock
+ *
+ * What stays on the machine that ran, in both backends:
  *
  *   <stateDir>/infra/instances/<instance>/
- *     instance.json            profile, version, digest, engine, status, NON-sensitive inputs,
- *                              sensitive input NAMES, plain outputs, saved plan, runs
- *     package.tgz              copy of the package used (status/outputs/destroy work without the original)
- *     outputs.sensitive.json   outputs marked sensitive (0600), masked everywhere else
- *     engine/                  engine state: tofu TF_DATA_DIR (tf-data/), terraform.tfstate, plan.tfplan;
- *                              ansible/script engines get it as PK3S_ENGINE_STATE_DIR
+ *     outputs.sensitive.json   outputs marked sensitive (0600), masked everywhere else; never in a
+ *                              shared database, so other operators see their names only
+ *     engine/                  engine state: tofu TF_DATA_DIR (tf-data/), terraform.tfstate (local
+ *                              backend only: with PostgreSQL, OpenTofu's pg backend keeps it in the
+ *                              same database), plan.tfplan; ansible/script engines get it as
+ *                              PK3S_ENGINE_STATE_DIR
  *     runs/<run-id>.ndjson     run record events
  *     runs/<run-id>.log        tool output (redacted)
- *     lock                     held while a command runs
- * Directories 0700, files 0600, every write atomic.
+ * Directories 0700, files 0600, every write atomic (a transaction in PostgreSQL).
  */
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
-import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName, isValidName } from "@productive-k3s/pkg-format/names";
 import { ensurePrivateDir, stateDir } from "@productive-k3s/pkg-format/paths";
+import {
+  type BlobSlot,
+  type LockOptions,
+  type LockRef,
+  type LockState,
+  type StateBackend,
+  type StateCollection,
+  type StateLock,
+  type StateRef,
+  stateBackend,
+} from "@productive-k3s/pkg-format/state-backend";
 import { InstanceRecord } from "./instance-schema.js";
 
 export type { Action, CurrentRun, InstanceStatus, RunSummary, SavedPlan } from "./instance-schema.js";
@@ -35,27 +55,25 @@ export function instancesRoot(): string {
   return join(stateDir(), "infra", "instances");
 }
 
+/** The instance's local directory (what stays on this machine), by name. */
 export interface InstancePaths {
+  instance: string;
   dir: string;
-  record: string;
-  packageCopy: string;
   sensitiveOutputs: string;
   engineDir: string;
   runsDir: string;
-  lock: string;
   inputsKey: string;
 }
 
 export function instancePaths(instance: string): InstancePaths {
-  const dir = join(instancesRoot(), checkedInstanceName(instance));
+  const name = checkedInstanceName(instance);
+  const dir = join(instancesRoot(), name);
   return {
+    instance: name,
     dir,
-    record: join(dir, "instance.json"),
-    packageCopy: join(dir, "package.tgz"),
     sensitiveOutputs: join(dir, "outputs.sensitive.json"),
     engineDir: join(dir, "engine"),
     runsDir: join(dir, "runs"),
-    lock: join(dir, "lock"),
     inputsKey: join(dir, "engine", "inputs.key"),
   };
 }
@@ -69,43 +87,71 @@ export async function ensureInstanceDirs(paths: InstancePaths): Promise<void> {
 
 const DAMAGED_HINT = "inspect or restore the file; `productive-k3s-infra profile destroy --instance <name> --purge` removes the instance";
 
-/** The record, `undefined` when the instance does not exist; a damaged record is an error naming the file and fields (exit 4). */
+/** Instance records, in every backend. */
+export const INSTANCES: StateCollection<InstanceRecord> = {
+  id: "infra.instances",
+  label: "instance record",
+  schema: InstanceRecord,
+  damagedHint: DAMAGED_HINT,
+  localFile: (ref) => join("infra", "instances", ref.name, "instance.json"),
+  localNamesDir: () => join("infra", "instances"),
+};
+
+/** The package an instance runs. */
+export const PACKAGE_COPY: BlobSlot = {
+  id: "infra.instance-packages",
+  localFile: (ref) => join("infra", "instances", ref.name, "package.tgz"),
+};
+
+const refOf = (paths: InstancePaths): StateRef => ({ scope: "", name: paths.instance });
+
+export function instanceLockRef(paths: InstancePaths): LockRef {
+  return { key: `infra/instances/${paths.instance}`, localFile: join(paths.dir, "lock") };
+}
+
+/** Where the record is, for messages: its file, or the database and its key. */
+export async function instanceWhere(paths: InstancePaths): Promise<string> {
+  return (await stateBackend()).describe(INSTANCES, refOf(paths));
+}
+
+/** The record, `undefined` when the instance does not exist; a damaged record is an error naming where it is and the fields (exit 4). */
 export async function readInstance(paths: InstancePaths): Promise<InstanceRecord | undefined> {
-  let raw: unknown;
-  try {
-    raw = await readJsonFile(paths.record);
-  } catch (err) {
-    throw new ValidationError(
-      `instance record ${paths.record} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
-      [],
-      {
-        where: paths.record,
-        hint: DAMAGED_HINT,
-      },
-    );
-  }
-  if (raw === undefined) return undefined;
-  const parsed = InstanceRecord.safeParse(raw);
-  if (!parsed.success) {
-    throw new ValidationError(
-      `instance record ${paths.record} is damaged`,
-      parsed.error.issues.map((i) => ({ file: paths.record, path: fieldPath(i.path), message: i.message, severity: "error" as const })),
-      { where: paths.record, hint: DAMAGED_HINT },
-    );
-  }
-  return parsed.data;
+  return (await stateBackend()).read(INSTANCES, refOf(paths));
 }
 
-/** `runs[0].status` */
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
-}
-
-/** Validated before it is written: Infra never stores a record it could not read back. */
-export async function writeInstance(paths: InstancePaths, record: InstanceRecord): Promise<void> {
+function trimmed(record: InstanceRecord): InstanceRecord {
   record.updatedAt = new Date().toISOString();
   if (record.runs.length > MAX_RUNS_KEPT) record.runs = record.runs.slice(-MAX_RUNS_KEPT);
-  await writeJsonAtomic(paths.record, InstanceRecord.parse(record));
+  return record;
+}
+
+/**
+ * One transaction: the record (validated before it is written: Infra never stores a record it could not
+ * read back) and, with `packageFrom`, the package copy the instance now runs.
+ */
+export async function writeInstance(paths: InstancePaths, record: InstanceRecord, options: { packageFrom?: string } = {}): Promise<void> {
+  await (await stateBackend()).transaction(async (tx) => {
+    await tx.write(INSTANCES, refOf(paths), trimmed(record));
+    if (options.packageFrom !== undefined) await tx.putBlob(PACKAGE_COPY, refOf(paths), options.packageFrom);
+  });
+}
+
+/** Interrupt path (synchronous, the process exits next); see StateBackend.writeOnExit. */
+export function writeInstanceOnExit(backend: StateBackend, paths: InstancePaths, record: InstanceRecord): void {
+  backend.writeOnExit(INSTANCES, refOf(paths), trimmed(record));
+}
+
+/** A local file with the package the instance runs, `undefined` when none is kept. */
+export async function packageCopyFile(paths: InstancePaths): Promise<string | undefined> {
+  return (await stateBackend()).blobFile(PACKAGE_COPY, refOf(paths));
+}
+
+export async function lockInstanceState(paths: InstancePaths, options: LockOptions): Promise<StateLock> {
+  return (await stateBackend()).lock(instanceLockRef(paths), options);
+}
+
+export async function inspectInstanceLock(paths: InstancePaths): Promise<LockState> {
+  return (await stateBackend()).inspectLock(instanceLockRef(paths));
 }
 
 export async function readSensitiveOutputs(paths: InstancePaths): Promise<Record<string, unknown>> {
@@ -121,18 +167,14 @@ export async function writeSensitiveOutputs(paths: InstancePaths, outputs: Recor
 }
 
 export async function listInstanceNames(): Promise<string[]> {
-  try {
-    const entries = await readdir(instancesRoot(), { withFileTypes: true });
-    return entries
-      .filter((e) => e.isDirectory() && isValidName("instance", e.name))
-      .map((e) => e.name)
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
+  return (await (await stateBackend()).listNames(INSTANCES, "")).filter((n) => isValidName("instance", n));
 }
 
+/** Remove the record and the package copy (one transaction), then the local directory. */
 export async function purgeInstance(paths: InstancePaths): Promise<void> {
+  await (await stateBackend()).transaction(async (tx) => {
+    await tx.remove(INSTANCES, refOf(paths));
+    await tx.removeBlob(PACKAGE_COPY, refOf(paths));
+  });
   await rm(paths.dir, { recursive: true, force: true });
 }

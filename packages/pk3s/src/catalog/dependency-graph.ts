@@ -5,9 +5,10 @@
  * A cycle or two incompatible ranges is an error naming the packages.
  */
 import { NotFoundError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import semver from "semver";
 import type { LoadedCatalog, ResolvedEntry } from "./loaded-catalog.js";
-import { candidatesFor, isSemver, type PackageSpec, parseSpec, resolveEntry, sortVersionsDesc } from "./resolve.js";
+import { candidatesFor, type PackageSpec, parseSpec, resolveEntry, sortVersionsDesc } from "./resolve.js";
 
 export interface Constraint {
   range: string;
@@ -27,14 +28,6 @@ const MAX_RESTARTS = 25;
 
 export function entryRef(e: { name: string; version: string }): string {
   return `${e.name}@${e.version}`;
-}
-
-function satisfies(version: string, range: string, includePrerelease: boolean): boolean {
-  if (range === version) return true;
-  if (!isSemver(version)) return range === "*" || range === "";
-  if (range === "*" || range === "") return includePrerelease || semver.prerelease(version) === null;
-  if (semver.validRange(range) === null) return false;
-  return semver.satisfies(version, range, { includePrerelease });
 }
 
 function dependenciesOf(e: ResolvedEntry): { name: string; version: string }[] {
@@ -63,7 +56,7 @@ function pickSatisfyingAll(
     }
     throw err;
   }
-  const pick = sortVersionsDesc(pool).find((e) => constraints.every((c) => satisfies(e.version, c.range, includePrerelease)));
+  const pick = sortVersionsDesc(pool).find((e) => constraints.every((c) => versionSatisfies(e.version, c.range, { includePrerelease })));
   if (pick !== undefined) return pick;
   const available = sortVersionsDesc(pool)
     .map((e) => e.version)
@@ -104,7 +97,13 @@ export function resolveDependencyPlan(
         constraints.set(dep.name, list);
         const existing = picked.get(dep.name);
         if (existing !== undefined) {
-          if (list.every((c) => satisfies(existing.version, c.range, includePrerelease || semver.prerelease(existing.version) !== null)))
+          if (
+            list.every((c) =>
+              versionSatisfies(existing.version, c.range, {
+                includePrerelease: includePrerelease || semver.prerelease(existing.version) !== null,
+              }),
+            )
+          )
             continue;
           if (dep.name === root.name) {
             throw new ValidationError(
@@ -122,7 +121,7 @@ export function resolveDependencyPlan(
         }
         const choice = pinned.get(dep.name);
         const next =
-          choice !== undefined && list.every((c) => satisfies(choice.version, c.range, includePrerelease))
+          choice !== undefined && list.every((c) => versionSatisfies(choice.version, c.range, { includePrerelease }))
             ? choice
             : pickSatisfyingAll(catalogs, dep.name, list, includePrerelease);
         pinned.set(dep.name, next);

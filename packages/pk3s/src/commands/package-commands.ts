@@ -22,6 +22,15 @@ interface AddonInstallFlags {
   infraBin?: string;
 }
 
+interface AddonTemplateFlags {
+  values: string[];
+  set: string[];
+  namespace?: string;
+  releaseName?: string;
+  kubeVersion?: string;
+  coreBin?: string;
+}
+
 function registerShowPull(group: Command, kind: Kind): void {
   withFetchOptions(
     group
@@ -123,6 +132,24 @@ export function registerAddon(program: Command): void {
     .action(async (spec: string, extra: string[], o: FetchOptionValues & { coreBin?: string; strict?: boolean }) => {
       const { validateAddon } = await import("../operations/runtime-actions.js");
       const r = await validateAddon({ ...o, spec, json: o.json === true, extra });
+      propagateExit(r.exitCode);
+    });
+
+  withFetchOptions(
+    addon
+      .command("template <spec>")
+      .description("verify a package and print the manifests `addon install` would apply (productive-k3s-core addon template)")
+      .option("-f, --values <file>", "values file, after the package's own (repeatable)", collect, [])
+      .option("--set <key=value>", "value override, after all values files (repeatable)", collect, [])
+      .option("-n, --namespace <ns>", "namespace (Core's default: the package's)")
+      .option("--release-name <name>", "release name (Core's default: the package's)")
+      .option("--kube-version <version>", "Kubernetes version the chart sees as .Capabilities.KubeVersion")
+      .option("--core-bin <path>", "productive-k3s-core to run"),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon template longhorn@^1 -f values.yaml --set replicas=2 > longhorn.yaml\n")
+    .action(async (spec: string, o: FetchOptionValues & AddonTemplateFlags) => {
+      const { templateAddon } = await import("../operations/runtime-actions.js");
+      const r = await templateAddon({ ...o, spec, json: o.json === true });
       propagateExit(r.exitCode);
     });
 }

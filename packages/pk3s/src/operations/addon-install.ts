@@ -20,10 +20,10 @@ import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
-import semver from "semver";
+import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import { type DependencyPlan, entryRef, resolveDependencyPlan } from "../catalog/dependency-graph.js";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
-import { isSemver, parseSpec } from "../catalog/resolve.js";
+import { parseSpec } from "../catalog/resolve.js";
 import { runRuntime } from "../delegate/delegate.js";
 import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
@@ -118,12 +118,7 @@ function clusterArgs(kubeconfig: string | undefined, context: string | undefined
 }
 
 function satisfiesAll(version: string, ranges: string[]): boolean {
-  return ranges.every(
-    (r) =>
-      r === version ||
-      r === "*" ||
-      (isSemver(version) && semver.validRange(r) !== null && semver.satisfies(version, r, { includePrerelease: true })),
-  );
+  return ranges.every((r) => versionSatisfies(version, r));
 }
 
 /**

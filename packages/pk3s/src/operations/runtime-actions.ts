@@ -4,6 +4,7 @@
  * resolved and verified first; the runtime gets `--tgz <cached file>` plus the
  * pass-through options, inherits stdio, and its exit code becomes ours.
  */
+import { resolve } from "node:path";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { runRuntime } from "../delegate/delegate.js";
@@ -69,6 +70,33 @@ export async function validateAddon(input: AddonValidateInput): Promise<Delegati
     ...(input.strict === true ? ["--strict"] : []),
     ...(input.json ? ["--json"] : []),
     ...input.extra,
+  ]);
+}
+
+export interface AddonTemplateInput extends FetchFlags {
+  spec: string;
+  json: boolean;
+  values?: string[] | undefined;
+  set?: string[] | undefined;
+  namespace?: string | undefined;
+  releaseName?: string | undefined;
+  kubeVersion?: string | undefined;
+  coreBin?: string | undefined;
+}
+
+/** `productive-k3s-core addon template` on the verified file: Core renders it with install's values order. */
+export async function templateAddon(input: AddonTemplateInput): Promise<DelegationResult> {
+  return delegateOne(input, "addon", "core", input.coreBin, "rendering", (tgz) => [
+    "addon",
+    "template",
+    "--tgz",
+    tgz,
+    ...(input.values ?? []).flatMap((f) => ["-f", resolve(f)]),
+    ...(input.set ?? []).flatMap((kv) => ["--set", kv]),
+    ...(input.namespace === undefined ? [] : ["--namespace", input.namespace]),
+    ...(input.releaseName === undefined ? [] : ["--release-name", input.releaseName]),
+    ...(input.kubeVersion === undefined ? [] : ["--kube-version", input.kubeVersion]),
+    ...(input.json ? ["--json"] : []),
   ]);
 }
 

@@ -2,9 +2,10 @@
  * Validating every entry of an untrusted package archive while it streams,
  * shared by extraction (which writes) and inspection (which does not).
  *
- * Rejected (IntegrityError, `reason` in parentheses): absolute paths
- * (absolute-path), `..` (path-traversal), NUL/backslash/overlong/empty names
- * (invalid-path), symlinks (symlink), hardlinks (hardlink), character and
+ * Rejected (IntegrityError, `reason` in parentheses), the path rules being
+ * those of entry-path.ts (which the packer applies too): absolute paths
+ * (absolute-path), `..` (path-traversal), NUL/control character/backslash/
+ * overlong/empty names (invalid-path), symlinks (symlink), hardlinks (hardlink), character and
  * block devices (device), FIFOs (fifo), other entry types
  * (unsupported-entry-type), the same path twice (duplicate-entry), names
  * equal up to case (case-collision) or Unicode normalisation
@@ -22,6 +23,7 @@ import { IntegrityError } from "../errors.js";
 import { type CompressedStats, type PackageSource, readGzipped } from "./archive-input.js";
 import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyChecksums } from "./checksums.js";
 import type { Sha256Digest } from "./digest.js";
+import { checkEntryPath, PathRegistry } from "./entry-path.js";
 import type { ExtractLimits } from "./extract-limits.js";
 import { readTar, type TarEntry, TarFormatError } from "./tar-read.js";
 
@@ -76,77 +78,16 @@ function rejectPath(raw: string, reason: string, why: string): never {
   });
 }
 
-/** A UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no byte count. */
-const tooLong = (s: string, max: number): boolean => s.length * 3 > max && Buffer.byteLength(s) > max;
-
+/** An entry's name, checked by the package path rules (entry-path.ts) and normalised. */
 export function normaliseEntryPath(raw: string, isDirectory: boolean): string {
-  if (raw.includes("\0")) rejectPath(raw, "invalid-path", "contains a NUL byte");
-  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) rejectPath(raw, "absolute-path", "has an absolute path");
-  if (raw.includes("\\")) rejectPath(raw, "invalid-path", "contains a backslash");
-  const parts = raw.split("/");
-  // Already normal unless some segment is empty or "." (a leading "./", "a//b", a trailing "/").
-  let normal = true;
-  for (const s of parts) {
-    if (s === "..") rejectPath(raw, "path-traversal", "contains '..'");
-    if (s === "" || s === ".") normal = false;
-  }
-  for (const s of parts) if (tooLong(s, 255)) rejectPath(raw, "invalid-path", "has a name that is too long");
-  if (tooLong(raw, 4096)) rejectPath(raw, "invalid-path", "has a name that is too long");
-  const path = normal ? raw : parts.filter((s) => s !== "" && s !== ".").join("/");
-  if (path === "" && !isDirectory) rejectPath(raw, "invalid-path", "has an empty path");
-  return path;
+  const checked = checkEntryPath(raw, isDirectory);
+  if ("why" in checked) rejectPath(raw, checked.reason, checked.why);
+  return checked.path;
 }
 
-const foldKey = (p: string): string => p.normalize("NFC").toLowerCase();
-
-interface Seen {
-  path: string;
-  kind: "file" | "dir";
-  explicit: boolean;
-}
-
-class PathRegistry {
-  readonly #seen = new Map<string, Seen>();
-  /** Exact paths registered as directories: their ancestors are registered too, so re-registering them is a no-op. */
-  readonly #dirs = new Set<string>();
-
-  add(path: string, kind: "file" | "dir", raw: string): void {
-    const slash = path.lastIndexOf("/");
-    if (slash > 0 && !this.#dirs.has(path.slice(0, slash))) {
-      const segments = path.split("/");
-      for (let i = 1; i < segments.length; i++) this.#register(segments.slice(0, i).join("/"), "dir", false, raw);
-    }
-    this.#register(path, kind, true, raw);
-  }
-
-  #register(path: string, kind: "file" | "dir", explicit: boolean, raw: string): void {
-    const key = foldKey(path);
-    const prev = this.#seen.get(key);
-    if (prev === undefined) {
-      this.#seen.set(key, { path, kind, explicit });
-      if (kind === "dir") this.#dirs.add(path);
-      return;
-    }
-    const fail = (reason: string, why: string): never => {
-      throw new IntegrityError(reason, `archive entry ${JSON.stringify(raw)} ${why}`, {
-        entry: raw,
-        hint: "the archive is hostile or corrupt; it was not extracted",
-      });
-    };
-    if (prev.path !== path) {
-      if (prev.path.normalize("NFC") === path.normalize("NFC")) {
-        fail("unicode-collision", `differs from ${JSON.stringify(prev.path)} only by Unicode normalisation`);
-      }
-      fail("case-collision", `differs from ${JSON.stringify(prev.path)} only by letter case`);
-    }
-    if (prev.kind !== kind)
-      fail(
-        "path-conflict",
-        `uses ${JSON.stringify(path)} as a ${kind === "dir" ? "directory" : "file"}, but it is also a ${prev.kind === "dir" ? "directory" : "file"}`,
-      );
-    if (explicit && prev.explicit) fail("duplicate-entry", "appears more than once");
-    if (explicit) prev.explicit = true;
-  }
+function registerPath(registry: PathRegistry, path: string, kind: "file" | "dir", raw: string): void {
+  const broken = registry.add(path, kind);
+  if (broken !== undefined) rejectPath(raw, broken.reason, broken.why);
 }
 
 function rejectType(entry: TarEntry): never {
@@ -199,7 +140,43 @@ export async function scanArchive(input: PackageSource, limits: ExtractLimits, s
   }
 }
 
-async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
+/** Every entry of a gzipped tar checked as a package's are, with no package layout (e.g. a Helm chart archive). */
+export interface ScannedFiles {
+  /** Paths relative to the archive root, in archive order. */
+  files: ArchiveFile[];
+  directories: string[];
+  digest: Sha256Digest;
+  size: number;
+}
+
+/**
+ * The entry rules of scanArchive (paths, entry types, collisions, limits, gzip and tar integrity) for an
+ * archive that is not a package: no manifest, no checksums file, any layout.
+ */
+export async function scanFiles(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedFiles> {
+  try {
+    const scanned = await scanEntries(input, limits, sink);
+    return {
+      files: scanned.files.map(({ path, size, mode }) => ({ path, size, mode })),
+      directories: scanned.directories,
+      digest: scanned.digest,
+      size: scanned.size,
+    };
+  } catch (err) {
+    throw withWhere(err, input);
+  }
+}
+
+interface ScannedEntries {
+  files: (ArchiveFile & { hash: string })[];
+  directories: string[];
+  /** Manifests and checksums files near the root, kept in memory for the package layout checks. */
+  captured: Map<string, Buffer>;
+  digest: Sha256Digest;
+  size: number;
+}
+
+async function scanEntries(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedEntries> {
   const files: (ArchiveFile & { hash: string })[] = [];
   const directories: string[] = [];
   const captured = new Map<string, Buffer>();
@@ -222,13 +199,13 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
         const path = normaliseEntryPath(entry.path, entry.type === "directory");
         if (entry.type === "directory") {
           if (path === "") continue; // "./": the archive root itself
-          registry.add(path, "dir", entry.path);
+          registerPath(registry, path, "dir", entry.path);
           directories.push(path);
           const done = sink?.directory(path);
           if (done !== undefined) await done;
           continue;
         }
-        registry.add(path, "file", entry.path);
+        registerPath(registry, path, "file", entry.path);
         if (entry.size > limits.maxFileBytes) {
           throw new IntegrityError(
             "file-too-large",
@@ -294,6 +271,11 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   };
 
   const { stats } = await readGzipped(input, limits, consume);
+  return { files, directories, captured, digest: stats.digest as Sha256Digest, size: stats.compressedBytes };
+}
+
+async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sink?: ArchiveSink): Promise<ScannedArchive> {
+  const { files, directories, captured, digest, size } = await scanEntries(input, limits, sink);
 
   // Layout: manifest at the root, or everything under one top directory (DESIGN §2).
   const top = singleTopName(files, directories);
@@ -349,8 +331,8 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
     manifestText: manifestBuf.toString("utf8"),
     files: relFiles.map(({ path, size, mode }) => ({ path, size, mode })),
     directories: relDirs,
-    digest: stats.digest as Sha256Digest,
-    size: stats.compressedBytes,
+    digest,
+    size,
     checksumsVerified: hasChecksums,
   };
 }

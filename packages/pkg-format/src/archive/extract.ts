@@ -20,7 +20,15 @@ import { dirname, join, resolve } from "node:path";
 import { IntegrityError, NotFoundError, UsageError } from "../errors.js";
 import { onInterrupt } from "../host/process.js";
 import type { PackageSource } from "./archive-input.js";
-import { type ArchiveFile, type EntryBody, type PackageKind, scanArchive } from "./archive-scan.js";
+import {
+  type ArchiveFile,
+  type ArchiveSink,
+  type EntryBody,
+  type PackageKind,
+  type ScannedFiles,
+  scanArchive,
+  scanFiles,
+} from "./archive-scan.js";
 import { type Sha256Digest, sha256File } from "./digest.js";
 import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
 import { ArchiveIndex, ContentNotKeptError, type KeepPolicy } from "./package-tree.js";
@@ -101,7 +109,14 @@ function writeAll(fd: number, chunk: Buffer): void {
   while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
-export async function extractPackage(input: PackageSource, options: ExtractOptions = {}): Promise<ExtractedPackage> {
+/**
+ * Extraction as a whole: a fresh private directory (0700) beside the destination, every entry written by
+ * us as `scan` validates it, then renamed into place; on any failure, or Ctrl-C, nothing is left behind.
+ */
+async function extractWith<T>(
+  options: ExtractOptions,
+  scan: (limits: ExtractLimits, sink: ArchiveSink) => Promise<T>,
+): Promise<{ dir: string; scanned: T }> {
   const limits = resolveLimits(options.limits);
   const destination = options.destination === undefined ? undefined : resolve(options.destination);
   const prepared = destination === undefined ? undefined : await prepareDestination(destination);
@@ -118,7 +133,7 @@ export async function extractPackage(input: PackageSource, options: ExtractOptio
       mkdirSync(abs, { recursive: true, mode: 0o755 });
       for (let d = abs; d !== temp && !made.has(d); d = dirname(d)) made.add(d);
     };
-    const scanned = await scanArchive(input, limits, {
+    const scanned = await scan(limits, {
       directory: (path) => {
         ensureDir(join(temp, path));
         dirs.push(path);
@@ -136,25 +151,45 @@ export async function extractPackage(input: PackageSource, options: ExtractOptio
       await rename(temp, destination);
       dir = destination;
     }
-    const root = scanned.wrapper === "" ? dir : join(dir, scanned.wrapper);
-    return {
-      dir,
-      root,
-      kind: scanned.kind,
-      manifestFile: join(root, scanned.manifestFile),
-      files: scanned.files.map((f) => f.path),
-      entries: scanned.files,
-      digest: scanned.digest,
-      size: scanned.size,
-      checksumsVerified: scanned.checksumsVerified,
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    };
+    return { dir, scanned };
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw err;
   } finally {
     offInterrupt();
   }
+}
+
+export async function extractPackage(input: PackageSource, options: ExtractOptions = {}): Promise<ExtractedPackage> {
+  const { dir, scanned } = await extractWith(options, (limits, sink) => scanArchive(input, limits, sink));
+  const root = scanned.wrapper === "" ? dir : join(dir, scanned.wrapper);
+  return {
+    dir,
+    root,
+    kind: scanned.kind,
+    manifestFile: join(root, scanned.manifestFile),
+    files: scanned.files.map((f) => f.path),
+    entries: scanned.files,
+    digest: scanned.digest,
+    size: scanned.size,
+    checksumsVerified: scanned.checksumsVerified,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** An archive that is not a package (e.g. a Helm chart .tgz), extracted with the same rules and guarantees. */
+export interface ExtractedFiles extends ScannedFiles {
+  dir: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Safe extraction of a gzipped tar that is not a package: every entry rule of extractPackage (no links,
+ * devices, traversal, collisions; size, count and ratio limits), no manifest or layout rule.
+ */
+export async function extractFiles(input: PackageSource, options: ExtractOptions = {}): Promise<ExtractedFiles> {
+  const { dir, scanned } = await extractWith(options, (limits, sink) => scanFiles(input, limits, sink));
+  return { ...scanned, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export interface OpenOptions extends LoadOptions {

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createWriteStream, rmSync, type Stats } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -28,9 +28,12 @@ import { parseDocument } from "yaml";
 import { type Problem, UsageError, ValidationError } from "../errors.js";
 import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
 import { onInterrupt } from "../host/process.js";
+import { readRegularText } from "../host/regular-file.js";
 import { MANIFEST_FILES, type PackageKind } from "./archive-scan.js";
 import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
 import { HashingStream, type Sha256Digest, sha256Hex } from "./digest.js";
+import { checkEntryPath, PathRegistry } from "./entry-path.js";
+import { DEFAULT_LIMITS } from "./extract-limits.js";
 import { IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
 import { DEFAULT_CHUNK_SIZE, type TarItem, tarChunks } from "./pack-stream.js";
 import { type LoadedPackage, loadPackageDir } from "./package-validate.js";
@@ -83,13 +86,31 @@ function resolveEpoch(option: number | undefined): number {
   return Number(env);
 }
 
-/** lstat of every path, a batch at a time (a directory's entries need not wait for each other). */
-async function lstatAll(paths: readonly string[]): Promise<Stats[]> {
-  const stats: Stats[] = [];
+/**
+ * lstat of every path, a batch at a time (a directory's entries need not wait for each other).
+ * undefined: a name readdir could only give with U+FFFD in it (not valid UTF-8), so no such path exists.
+ */
+async function lstatAll(paths: readonly string[]): Promise<(Stats | undefined)[]> {
+  const stats: (Stats | undefined)[] = [];
+  const one = (p: string) =>
+    lstat(p).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && p.includes("\uFFFD")) return undefined;
+      throw err;
+    });
   for (let i = 0; i < paths.length; i += LSTAT_BATCH) {
-    stats.push(...(await Promise.all(paths.slice(i, i + LSTAT_BATCH).map((p) => lstat(p)))));
+    stats.push(...(await Promise.all(paths.slice(i, i + LSTAT_BATCH).map(one))));
   }
   return stats;
+}
+
+/** A problem about one source path, in the packer's words. */
+function pathProblem(abs: string, path: string, why: string): Problem {
+  return {
+    file: abs,
+    path,
+    message: `${JSON.stringify(path)} ${why}; the extractor rejects such packages, so it cannot be packed (rename it or exclude it in ${IGNORE_FILE})`,
+    severity: "error",
+  };
 }
 
 /** Walk the source tree (sorted), applying ignore rules; symlinks and special files are problems. */
@@ -97,25 +118,39 @@ export async function listSourceEntries(
   root: string,
   extraExcludes: readonly string[] = [],
 ): Promise<{ entries: SourceEntry[]; problems: Problem[] }> {
-  const ignoreText = await readFile(join(root, IGNORE_FILE), "utf8").catch(() => "");
+  const ignoreText = await readRegularText(join(root, IGNORE_FILE)).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw err;
+  });
   const rules = IgnoreRules.parse(ignoreText);
   const excluded = new Set(extraExcludes);
   const entries: SourceEntry[] = [];
   const problems: Problem[] = [];
+  // The extractor's path rules (entry-path.ts), on every path the package will hold, the generated checksums file included.
+  const registry = new PathRegistry();
+  registry.add(CHECKSUMS_FILE, "file");
+  const keep = (entry: SourceEntry): boolean => {
+    const checked = checkEntryPath(entry.path, entry.type === "directory");
+    const broken = "why" in checked ? checked : registry.add(entry.path, entry.type === "directory" ? "dir" : "file");
+    if (broken === undefined) entries.push(entry);
+    else problems.push(pathProblem(entry.abs, entry.path, broken.why));
+    return broken === undefined;
+  };
   const walk = async (rel: string): Promise<void> => {
     const names = (await readdir(join(root, rel))).sort(comparePaths);
     const paths = names.map((name) => (rel === "" ? name : `${rel}/${name}`)).filter((path) => !excluded.has(path));
     const stats = await lstatAll(paths.map((path) => join(root, path)));
     for (const [i, path] of paths.entries()) {
       const abs = join(root, path);
-      const st = stats[i] as Stats;
-      if (st.isDirectory()) {
+      const st = stats[i];
+      if (st === undefined) {
+        problems.push(pathProblem(abs, path, "has a name that is not valid UTF-8"));
+      } else if (st.isDirectory()) {
         if (rules.ignores(path, true)) continue;
-        entries.push({ path, abs, type: "directory", mode: 0o755, size: 0 });
-        await walk(path);
+        if (keep({ path, abs, type: "directory", mode: 0o755, size: 0 })) await walk(path);
       } else if (rules.ignores(path, false)) {
       } else if (st.isFile()) {
-        entries.push({ path, abs, type: "file", mode: st.mode & 0o111 ? 0o755 : 0o644, size: st.size });
+        keep({ path, abs, type: "file", mode: st.mode & 0o111 ? 0o755 : 0o644, size: st.size });
       } else {
         const what = st.isSymbolicLink() ? "a symbolic link" : "not a regular file or directory";
         problems.push({
@@ -134,13 +169,32 @@ export async function listSourceEntries(
 
 /** The manifest's text with `metadata.version` set to `version`, checked by the manifest's own schema. */
 async function manifestWithVersion(pkg: LoadedPackage, version: string, label: string): Promise<Buffer> {
-  const doc = parseDocument(await readFile(pkg.manifestFile, "utf8"));
+  const doc = parseDocument(await readRegularText(pkg.manifestFile));
   doc.setIn(["metadata", "version"], version);
   const text = doc.toString();
   const file = `${label}/${MANIFEST_FILES[pkg.kind]} (version ${JSON.stringify(version)})`;
   if (pkg.kind === "addon") parseAddonManifest(text, file);
   else parseProfileManifest(text, file);
   return Buffer.from(text, "utf8");
+}
+
+/** The extractor's default limits (extract-limits.ts): a package over one is rejected by every consumer that keeps them. */
+function limitProblems(root: string, entries: readonly SourceEntry[]): Problem[] {
+  const problems: Problem[] = [];
+  const over = (file: string, message: string, path?: string): number =>
+    problems.push({ file, ...(path === undefined ? {} : { path }), message, severity: "error" });
+  // + checksums.sha256, which the packer adds.
+  if (entries.length + 1 > DEFAULT_LIMITS.maxEntries)
+    over(root, `the package would hold ${entries.length + 1} entries, over the extractor's limit of ${DEFAULT_LIMITS.maxEntries}`);
+  let total = 0;
+  for (const e of entries) {
+    total += e.size;
+    if (e.size > DEFAULT_LIMITS.maxFileBytes)
+      over(e.abs, `${e.path} is ${e.size} bytes, over the extractor's ${DEFAULT_LIMITS.maxFileBytes}-byte limit for one file`, e.path);
+  }
+  if (total > DEFAULT_LIMITS.maxTotalBytes)
+    over(root, `the package's files total ${total} bytes, over the extractor's limit of ${DEFAULT_LIMITS.maxTotalBytes}`);
+  return problems;
 }
 
 export async function packPackage(sourceDir: string, outDir: string, options: PackOptions = {}): Promise<PackResult> {
@@ -151,9 +205,11 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
   const outRel = relative(root, resolve(outDir));
   const outInside = outRel !== "" && !outRel.startsWith("..") && !isAbsolute(outRel) ? [outRel.split(sep).join("/")] : [];
   const { entries, problems } = await listSourceEntries(root, outInside);
+  problems.push(...limitProblems(root, entries));
   const included = new Set(entries.map((e) => e.path));
+  const refused = new Set(problems.map((p) => p.path));
   for (const ref of new Set(pkg.references)) {
-    if (!included.has(ref)) {
+    if (!included.has(ref) && !refused.has(ref)) {
       problems.push({
         file: pkg.manifestFile,
         path: ref,

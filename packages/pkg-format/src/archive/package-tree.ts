@@ -6,8 +6,10 @@
  * Paths are package-relative, '/'-separated and already checked by the
  * caller (no `..`, not absolute); "" is the package root.
  */
-import { lstat, readFile, realpath, stat } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 import { resolve, sep } from "node:path";
+import { ValidationError } from "../errors.js";
+import { readRegularText } from "../host/regular-file.js";
 import type { ArchiveSink, EntryBody } from "./archive-scan.js";
 
 /**
@@ -19,7 +21,7 @@ export type TreeEntryKind = "file" | "dir" | "other" | "outside" | "dangling";
 
 export interface PackageTree {
   kind(rel: string): Promise<TreeEntryKind | undefined>;
-  /** UTF-8 content of a file; undefined when it is missing or not readable as a file. */
+  /** UTF-8 content of a file; undefined when it is missing or unreadable; a ValidationError when it is a FIFO, socket or device. */
   readText(rel: string): Promise<string | undefined>;
 }
 
@@ -46,7 +48,11 @@ export async function directoryTree(root: string): Promise<PackageTree> {
       return s.isFile() ? "file" : s.isDirectory() ? "dir" : "other";
     },
     async readText(rel) {
-      return readFile(resolve(abs, rel), "utf8").catch(() => undefined);
+      // A FIFO, socket or device is refused (ValidationError), never read: opening a FIFO blocks.
+      return readRegularText(resolve(abs, rel)).catch((err: unknown) => {
+        if (err instanceof ValidationError) throw err;
+        return undefined;
+      });
     },
   };
 }

@@ -61,9 +61,18 @@ export interface LoadOptions {
   strict?: boolean;
   /** How files are named in problems (default: the directory as given), e.g. "longhorn-1.0.0.tgz". */
   label?: string;
+  /**
+   * An add-on source directory, not a package: spec.chart may name a remote chart (ref or repo), which
+   * `dev addon package` pulls and embeds at charts/<name> (so that path must not exist yet). A package
+   * always carries its chart.
+   */
+  allowRemoteChart?: boolean;
 }
 
 type Want = "file" | "dir" | "any";
+
+/** What a tree entry of kind "other" is, in problems. */
+const SPECIAL = "a FIFO, socket or device";
 
 export async function detectPackageKind(dir: string, label = dir): Promise<PackageKind> {
   const present: PackageKind[] = [];
@@ -159,9 +168,11 @@ export async function validatePackageTree(
       return undefined;
     }
     if (want === "file" && found !== "file")
-      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file, found a directory`));
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file, found ${found === "dir" ? "a directory" : SPECIAL}`));
+    else if (want === "any" && found === "other")
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a file or directory, found ${SPECIAL}`));
     else if (want === "dir" && found !== "dir")
-      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a directory, found a file`));
+      problems.push(at(path, `expected ${what} ${JSON.stringify(ref)} to be a directory, found ${found === "file" ? "a file" : SPECIAL}`));
     else return normal;
     return undefined;
   };
@@ -169,11 +180,36 @@ export async function validatePackageTree(
   if (kind === "addon") {
     const m = parsed.manifest as AddonManifest;
     const spec = m.spec;
-    if (spec.chart !== undefined) {
+    if (spec.chart?.remote !== undefined) {
+      const field = ["spec", "chart", spec.chart.remote.ref !== undefined ? "ref" : "repo"];
+      if (options.allowRemoteChart !== true) {
+        problems.push(
+          at(
+            field,
+            "expected the chart inside the package (spec.chart.path): a remote chart is pulled and embedded by `productive-k3s-core dev addon package`",
+          ),
+        );
+      } else if ((await tree.kind(spec.chart.path)) !== undefined) {
+        problems.push(
+          at(
+            field,
+            `${spec.chart.path} already exists in the source: the remote chart is embedded there when packing; remove it or use path`,
+          ),
+        );
+      }
+      for (const [i, v] of spec.chart.values.entries()) await checkRef(v, ["spec", "chart", "values", i], "file", "values file");
+    } else if (spec.chart !== undefined) {
       const chartDir = await checkRef(spec.chart.path, ["spec", "chart", "path"], "dir", "chart directory");
       if (chartDir !== undefined) {
-        const chartYaml = await tree.readText(posix.join(chartDir, "Chart.yaml"));
-        problems.push(...checkChartYaml(chartYaml, display(join(spec.chart.path, "Chart.yaml"))));
+        const chartFile = display(join(spec.chart.path, "Chart.yaml"));
+        try {
+          const chartYaml = await tree.readText(posix.join(chartDir, "Chart.yaml"));
+          problems.push(...checkChartYaml(chartYaml, chartFile));
+        } catch (err) {
+          // A FIFO, socket or device as Chart.yaml: reported with the others, never read.
+          if (!(err instanceof ValidationError)) throw err;
+          problems.push({ file: chartFile, message: err.problems[0]?.message ?? err.message, severity: "error" });
+        }
       }
       for (const [i, v] of spec.chart.values.entries()) await checkRef(v, ["spec", "chart", "values", i], "file", "values file");
     }

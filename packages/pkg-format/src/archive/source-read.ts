@@ -8,8 +8,9 @@
  * shrank or grew since it was listed is a StepFailedError.
  */
 import { createHash } from "node:crypto";
-import { close, open, read } from "node:fs";
+import { close, fstat, open, read } from "node:fs";
 import { StepFailedError } from "../errors.js";
+import { fileTypeName, NON_BLOCKING_READ, notRegularFileError } from "../host/regular-file.js";
 
 export interface SourceFile {
   /** Package-relative path (for messages). */
@@ -45,8 +46,21 @@ export function fileChangedError(file: SourceFile): StepFailedError {
   });
 }
 
+/**
+ * Open a listed file without ever blocking: the file may have been replaced by a FIFO since it was listed
+ * (open(2) of a FIFO waits for a writer), so open non-blocking and check what was opened.
+ */
 function openFd(path: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, "r", (err, fd) => (err ? reject(err) : resolve(fd))));
+  return new Promise((resolve, reject) =>
+    open(path, NON_BLOCKING_READ, (err, fd) => {
+      if (err) return reject(err);
+      fstat(fd, (statErr, st) => {
+        const bad = statErr ?? (st.isFile() ? undefined : notRegularFileError(path, fileTypeName(st)));
+        if (bad === undefined) return resolve(fd);
+        close(fd, () => reject(bad));
+      });
+    }),
+  );
 }
 
 function closeFd(fd: number): Promise<void> {

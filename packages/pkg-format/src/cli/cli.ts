@@ -176,6 +176,9 @@ export const FLAG_HELP = {
   verifyKey:
     "verify each package's minisign signature (<file>.minisig beside it) with this public key (a key file or its RW... line) " +
     "before anything runs; repeatable: any of the keys may have signed",
+  stateBackend:
+    "where records and locks live: local (the default) or postgres://USER@HOST[:PORT]/DB (team state); default: $PK3S_STATE_BACKEND. " +
+    "A password on the command line is visible to other users of this machine: prefer the variable or PGPASSWORD",
 } as const;
 
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -4,8 +4,8 @@
  * rename, fsync of the directory so the rename itself survives a power cut.
  */
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { type FileHandle, open, readFile, rename, unlink } from "node:fs/promises";
+import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFile, type FileHandle, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface AtomicWriteOptions {
@@ -54,15 +54,71 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   await replaceAtomic(path, options, (handle) => handle.writeFile(data));
 }
 
-/** Copy `src` to `dest` the same way: `dest` is the old file or the whole copy (streamed, any size). */
-export async function copyFileAtomic(src: string, dest: string, options: AtomicWriteOptions = {}): Promise<void> {
-  await replaceAtomic(dest, options, async (handle) => {
-    for await (const chunk of createReadStream(src)) await handle.writeFile(chunk as Buffer);
-  });
+/**
+ * writeFileAtomic for the interrupt path, where nothing may wait for the event loop (the process exits
+ * right after): the same temp file, fsync, rename and directory fsync, synchronously.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, "wx", options.mode ?? 0o600);
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDirSync(dirname(path));
+}
+
+function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Copy `source` to `path` atomically (a reader never sees a partial copy): copy to a temp file beside
+ * `path`, set its mode (0600 unless told otherwise), fsync, rename, fsync the directory.
+ */
+export async function copyFileAtomic(source: string, path: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const tmp = tempPathFor(path);
+  try {
+    await copyFile(source, tmp, constants.COPYFILE_EXCL);
+    const handle = await open(tmp, "r+");
+    try {
+      await handle.chmod(options.mode ?? 0o600);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dirname(path));
 }
 
 export async function writeJsonAtomic(path: string, value: unknown, options?: AtomicWriteOptions): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);
+}
+
+/** writeJsonAtomic for the interrupt path (see writeFileAtomicSync). */
+export function writeJsonAtomicSync(path: string, value: unknown, options?: AtomicWriteOptions): void {
+  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /** Parsed JSON, or `undefined` when the file does not exist. Any other error propagates. */

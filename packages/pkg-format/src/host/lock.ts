@@ -130,7 +130,8 @@ async function takeOver(file: string, seen: LockFile, tmp: string, claim: string
   }
 }
 
-function describe(holder: LockHolder): string {
+/** `pid 123 on host running "profile install", started …`: who holds a lock, for messages. */
+export function describeHolder(holder: LockHolder): string {
   const cmd = holder.command === undefined ? "" : ` running "${holder.command}"`;
   return `pid ${holder.pid} on ${holder.host}${cmd}, started ${holder.startedAt}`;
 }
@@ -169,15 +170,15 @@ export async function acquireLock(file: string, options: AcquireOptions = {}): P
         const outcome = await takeOver(file, seen, tmp, content);
         if (outcome === "taken") return lock;
         if (outcome === "lost") continue;
-        throw new LockedError(`another run is taking over the stale lock (${describe(seen.holder)})`, seen.holder, {
+        throw new LockedError(`another run is taking over the stale lock (${describeHolder(seen.holder)})`, seen.holder, {
           where: file,
           hint: `retry in a moment; if no other run is starting, delete ${takeoverFile(file, seen)}`,
         });
       }
       throw new LockedError(
         stale
-          ? `lock is held by a run that is no longer alive (${describe(seen.holder)})`
-          : `another run holds the lock (${describe(seen.holder)})`,
+          ? `lock is held by a run that is no longer alive (${describeHolder(seen.holder)})`
+          : `another run holds the lock (${describeHolder(seen.holder)})`,
         seen.holder,
         {
           where: file,

@@ -54,7 +54,22 @@ describe("addon install --dependency-tgz, dry run", () => {
       "--json",
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect((await sb.calls()).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
+    expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
+    // Only longhorn has a chart: rendered with exactly the values of its `upgrade --install` below.
+    const valuesArgs = ["-f", "values.yaml", "-f", values, "--set", "a=b"];
+    expect((await sb.calls("helm")).map((c) => c.argv)).toEqual([
+      [
+        "template",
+        "longhorn",
+        "./charts/longhorn",
+        "--namespace",
+        "storage",
+        "--include-crds",
+        "--kube-version",
+        "v1.31.4+k3s1",
+        ...valuesArgs,
+      ],
+    ]);
     const doc = JSON.parse(r.stdout) as Doc;
     expect(doc).toMatchObject({
       ok: true,
@@ -79,12 +94,7 @@ describe("addon install --dependency-tgz, dry run", () => {
         "--wait",
         "--timeout",
         "10m",
-        "-f",
-        "values.yaml",
-        "-f",
-        values,
-        "--set",
-        "a=b",
+        ...valuesArgs,
         "--kubeconfig",
         k3sKubeconfig,
         "--kube-context",
@@ -174,7 +184,9 @@ describe("addon install --dependency-tgz, dry run", () => {
         reason: "cert-manager 1.2.0 is installed on cluster https://127.0.0.1:6443 and satisfies * (longhorn)",
       },
     ]);
-    expect((await sb.calls()).slice(calls).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
+    const after = (await sb.calls()).slice(calls);
+    expect(after.filter((c) => c.tool === "kubectl").map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
+    expect(after.filter((c) => c.tool === "helm").map((c) => c.argv.slice(0, 2))).toEqual([["template", "longhorn"]]);
 
     // longhorn now wants cert-manager >=1.3: the installed 1.2.0 does not do, the given 1.3.0 is an upgrade.
     const cm13 = await sb.pack(

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sb.cleanup());
 
-describe.skipIf(!hasAnsible)("local-lab (real ansible-playbook)", () => {
+describe.skipIf(!hasAnsible)("local-lab (real ansible-playbook)", { timeout: 120_000 }, () => {
   it("installs, reports outputs through status/outputs, plans with --check, destroys", async () => {
     const tgz = await buildFixture(sb, "local-lab");
     const envFile = join(sb.dir, "lab.env");

@@ -82,7 +82,10 @@ describe("multi-line sensitive values", () => {
     const out = JSON.parse(r.stdout) as { error: { code: string; problems: { path: string; message: string }[] } };
     expect(out.error.code).toBe("E_VALIDATION");
     expect(out.error.problems).toContainEqual(
-      expect.objectContaining({ path: "AWS_SECRET_ACCESS_KEY", message: expect.stringContaining("holds a NUL character") }),
+      expect.objectContaining({
+        path: "AWS_SECRET_ACCESS_KEY",
+        message: expect.stringContaining("contains a NUL character, which no process environment can carry (value not shown)"),
+      }),
     );
     expect(r.stderr).toContain("AWS_SECRET_ACCESS_KEY");
     expect(r.stderr).not.toContain("internal error");

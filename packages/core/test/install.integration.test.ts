@@ -464,10 +464,30 @@ describe("dry-run", () => {
       `2. [helm] ${helmStub} upgrade --install longhorn ./charts/longhorn --namespace longhorn-system --create-namespace --wait --timeout 10m -f values.yaml --set a=b --kubeconfig ${k3sKubeconfig} --kube-context default`,
     );
     expect(r.stdout).toContain("5. [validate] bash scripts/validate.sh");
-    expect((await sb.calls()).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual([
+    expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual([
       "kubectl --request-timeout 30s version -o json",
       "kubectl --request-timeout 30s get nodes -o json",
     ]);
+    // The chart is rendered with install's values in install's order and the cluster's version; nothing else asks helm.
+    expect((await sb.calls("helm")).map((c) => c.argv)).toEqual([
+      [
+        "template",
+        "longhorn",
+        "./charts/longhorn",
+        "--namespace",
+        "longhorn-system",
+        "--include-crds",
+        "--kube-version",
+        "v1.31.4+k3s1",
+        "-f",
+        "values.yaml",
+        "--set",
+        "a=b",
+      ],
+    ]);
+    expect(r.stdout).toContain(
+      "The chart renders 2 objects (helm template):\n  ConfigMap/longhorn-configmap\n  ConfigMap/longhorn-storageclass",
+    );
     expect(await sb.record("longhorn")).toBeUndefined();
     expect(existsSync(sb.hookLog)).toBe(false);
   });

@@ -39,7 +39,7 @@ function expectedNode(name: string, i: number): string {
   return `name: ${name}-node-${i}\nrole: ${i === 0 ? "server" : "agent"}\ncluster: ${name}\n`;
 }
 
-describe.skipIf(!hasAnsible)("ansible extra vars are data (real ansible-playbook)", () => {
+describe.skipIf(!hasAnsible)("ansible extra vars are data (real ansible-playbook)", { timeout: 120_000 }, () => {
   it("local-lab package: values arrive verbatim through plan, install and destroy; nothing runs", async () => {
     const tgz = await buildFixture(sb, "local-lab");
     const envFile = join(sb.dir, "evil.env");

@@ -293,6 +293,55 @@ describe("pk3s addon validate and profile verbs", () => {
     expect(readStubLog(log)).toEqual([{ bin: "productive-k3s-core", argv: ["addon", "validate", "--tgz", cached(dbOld), "--json"] }]);
   });
 
+  it("addon template hands the verified file to Core with the values in order (-f made absolute), and Core's exit code", async () => {
+    const r = await sb.run(
+      [
+        "addon",
+        "template",
+        "db@1.0.0",
+        "-f",
+        "a.yaml",
+        "-f",
+        "/abs/b.yaml",
+        "--set",
+        "x=1",
+        "-n",
+        "data",
+        "--release-name",
+        "db1",
+        "--kube-version",
+        "v1.31.0",
+        "--json",
+      ],
+      { ...env, STUB_EXIT_addon_template: "4" },
+    );
+    expect(r.code).toBe(4);
+    expect(readStubLog(log)).toEqual([
+      {
+        bin: "productive-k3s-core",
+        argv: [
+          "addon",
+          "template",
+          "--tgz",
+          cached(dbOld),
+          "-f",
+          join(sb.root, "a.yaml"),
+          "-f",
+          "/abs/b.yaml",
+          "--set",
+          "x=1",
+          "--namespace",
+          "data",
+          "--release-name",
+          "db1",
+          "--kube-version",
+          "v1.31.0",
+          "--json",
+        ],
+      },
+    ]);
+  });
+
   it.each([
     [
       "validate",

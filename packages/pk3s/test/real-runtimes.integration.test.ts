@@ -3,7 +3,7 @@
  * the installed workspace packages), against the stub cluster tools in
  * fixtures/bin: resolve, verify, delegate, and skip what Core reports as installed.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packPackage } from "@productive-k3s/pkg-format/pack";
@@ -71,6 +71,28 @@ describe.skipIf(!available)("with the real runtimes", () => {
     );
     expect(dryAgain.stdout).toContain("skip (installed 2.0.0): app@2.0.0 is already installed");
     expect(readFileSync(env.PK3S_STUB_LOG!, "utf8")).toContain("kubectl");
+  });
+
+  it("addon template: Core renders the verified package (here with the stub helm) and prints the manifests", async () => {
+    const repo = join(sb.root, "repo-chart");
+    const src = await writeAddonSource(join(sb.root, "src-chart"), "web", "1.0.0", [], ["  chart:", "    path: charts/web"]);
+    mkdirSync(join(src, "charts/web/templates"), { recursive: true });
+    writeFileSync(join(src, "charts/web/Chart.yaml"), "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+    writeFileSync(join(src, "charts/web/templates/cm.yaml"), "kind: ConfigMap\n");
+    mkdirSync(repo);
+    await packPackage(src, repo);
+    await sb.run(["catalog", "index", repo]);
+    await sb.run(["catalog", "add", "charts", repo]);
+    const r = await sb.run(["addon", "template", "web@1", "--set", "x=1", "-n", "apps"], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      "---\n# Source: web/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-cm\n  namespace: apps\n",
+    );
+    const helmCalls = readFileSync(env.PK3S_STUB_LOG!, "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"tool":"helm"'))
+      .map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+    expect(helmCalls).toEqual([["template", "web", "./charts/web", "--namespace", "apps", "--include-crds", "--set", "x=1"]]);
   });
 
   it("propagates Core's exit code 4 for an incompatible cluster", async () => {
