@@ -42,9 +42,10 @@ for (const file of Object.values(BIN)) {
   }
 }
 const NODE = process.execPath;
-const pk3s = (...a) => [NODE, BIN.pk3s, ...a];
-const core = (...a) => [NODE, BIN.core, ...a];
-const infra = (...a) => [NODE, BIN.infra, ...a];
+// `node --`: Node must never read our --env-file as its own (it exits 9 when the file is missing).
+const pk3s = (...a) => [NODE, "--", BIN.pk3s, ...a];
+const core = (...a) => [NODE, "--", BIN.core, ...a];
+const infra = (...a) => [NODE, "--", BIN.infra, ...a];
 const NODE_E0 = [NODE, "-e", "0"];
 
 const started = Date.now();
@@ -67,6 +68,8 @@ const env = {
   PK3S_CONFIG_DIR: dirs.config,
   PK3S_CACHE_DIR: dirs.cache,
   PK3S_STATE_DIR: dirs.state,
+  // Only the catalogs the bench adds (not the checkout's built-in catalogs/local).
+  PK3S_DEFAULT_CATALOG: "none",
   // Core's dry run probes the cluster: use the repo's stub kubectl/helm, never a real cluster.
   PATH: `${join(REPO, "fixtures/bin")}${delimiter}${process.env.PATH ?? ""}`,
   NO_COLOR: "1",
@@ -259,8 +262,8 @@ async function main() {
       const baseDir = join(dirs.work, "baseline");
       const ours = (pkg) =>
         sh(
-          `${q(NODE)} ${q(BIN.pk3s)} addon pull ${pkg.name} --output ${q(pullDir)}\n` +
-            `${q(NODE)} ${q(BIN.core)} addon validate --tgz ${q(join(pullDir, `${pkg.name}-1.0.0.tgz`))}`,
+          `${q(NODE)} -- ${q(BIN.pk3s)} addon pull ${pkg.name} --output ${q(pullDir)}\n` +
+            `${q(NODE)} -- ${q(BIN.core)} addon validate --tgz ${q(join(pullDir, `${pkg.name}-1.0.0.tgz`))}`,
         );
       const baseline = (pkg) =>
         sh(`curl -sf ${q(`${server.url}/${pkg.url}`)} | tee >(sha256sum > /dev/null) | tar -xzf - -C ${q(baseDir)}`);

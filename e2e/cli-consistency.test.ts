@@ -258,6 +258,8 @@ describe("--timeout value syntax, end to end", () => {
   const timeoutCommands = (): CommandEntry[] => RUNNABLE.filter((e) => e.cmd.options.some((o) => o.long === "--timeout"));
   const required: Record<string, string[]> = {
     "pk3s addon install": ["longhorn"],
+    "pk3s addon upgrade": ["longhorn"],
+    "pk3s addon uninstall": ["longhorn"],
     "productive-k3s-core addon install": ["--tgz", "x.tgz"],
     "productive-k3s-core addon upgrade": ["--tgz", "x.tgz"],
     "productive-k3s-core addon uninstall": ["longhorn"],
@@ -321,7 +323,13 @@ describe("one error format: error + where + hint", () => {
       3,
       {},
     ],
-    ["infra: missing inputs", infra, ["profile", "validate", "--tgz", join(pkgs, "aws-single-node-basic-1.0.0.tgz")], 4, {}],
+    [
+      "infra: missing inputs",
+      infra,
+      ["profile", "validate", "--tgz", join(pkgs, "aws-single-node-basic-1.0.0.tgz"), "--require-inputs"],
+      4,
+      {},
+    ],
     [
       "infra: missing tofu",
       infra,
@@ -362,6 +370,16 @@ describe("one error format: error + where + hint", () => {
     expect(doc.error).toMatchObject({ exitCode: code, message: expect.any(String), where: expect.any(String), hint: expect.any(String) });
     expect(String(doc.error.code)).toMatch(/^E_[A-Z_]+$/);
     expect(json.stderr).toContain(`error: ${String(doc.error.message)}`);
+  });
+
+  it.each([
+    [core, ["adon", "list"], "adon", "addon"],
+    [infra, ["profil", "list"], "profil", "profile"],
+    [pk3s, ["serach"], "serach", "search"],
+  ] as const)("%j: an unknown command near a real one gets a did-you-mean (exit 2)", async (who, args, typed, meant) => {
+    const r = await cli(who, args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: unknown command '${typed}' (Did you mean ${meant}?)`);
   });
 
   it("lock held: both runtimes name the holder, the lock file and what to do", async () => {

@@ -140,7 +140,8 @@ beforeAll(async () => {
     STUB_HELM_STATE_DIR: join(work, "helm-state"),
     NO_COLOR: "1",
   };
-  delete env.PK3S_DEFAULT_CATALOG;
+  // Only the catalog the journey publishes (not the checkout's built-in catalogs/local).
+  env.PK3S_DEFAULT_CATALOG = "none";
   if (!REAL_KUBECONFIG) {
     env.PK3S_HELM_BIN = join(FIXTURES_BIN, "helm");
     env.PK3S_KUBECTL_BIN = join(FIXTURES_BIN, "kubectl");
@@ -221,8 +222,10 @@ describe("user journey", () => {
     if (!REAL_KUBECONFIG) expect(stubCalls("helm").filter((a) => a[0] === "uninstall")).toHaveLength(1);
   });
 
-  it("profile: validate refuses the package's placeholder for a local-override input", async () => {
-    const r = await pk3s(["profile", "validate", "e2e-lab"]);
+  it("profile: validate checks the contract, and with --require-inputs refuses the package's placeholder for a local-override input", async () => {
+    const contract = ok(await pk3s(["profile", "validate", "e2e-lab"]), "profile validate (contract)");
+    expect(contract.stdout).toContain("an install needs from the invoking machine (--env-file or --set): TF_VAR_owner");
+    const r = await pk3s(["profile", "validate", "e2e-lab", "--", "--require-inputs"]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("TF_VAR_owner");
   });

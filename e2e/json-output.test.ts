@@ -41,6 +41,8 @@ const env: NodeJS.ProcessEnv = {
   PK3S_STATE_DIR: join(root, "state"),
   PK3S_CACHE_DIR: join(root, "cache"),
   PK3S_CONFIG_DIR: join(root, "config"),
+  // Only the catalog this suite adds (not the checkout's built-in catalogs/local).
+  PK3S_DEFAULT_CATALOG: "none",
   PK3S_HELM_BIN: join(FIXTURES_BIN, "helm"),
   PK3S_KUBECTL_BIN: join(FIXTURES_BIN, "kubectl"),
   PK3S_TOFU_BIN: join(FIXTURES_BIN, "tofu"),
@@ -250,13 +252,20 @@ describe("productive-k3s-core --json", () => {
     });
   });
 
-  it("addon uninstall", async () => {
+  it("addon uninstall / addon forget", async () => {
     await step({
       command: "productive-k3s-core addon uninstall",
       cli: "core",
       args: ["addon", "uninstall", "longhorn", "--json"],
       keys: ["name", "version", "cluster", "removed", "steps", "runLog", "warnings"],
       check: (d) => expect(d).toMatchObject({ name: "longhorn", removed: true }),
+    });
+    await step({
+      command: "productive-k3s-core addon forget",
+      cli: "core",
+      args: ["addon", "forget", "cert-manager", "--json"],
+      keys: ["name", "version", "cluster", "forgotten"],
+      check: (d) => expect(d).toMatchObject({ name: "cert-manager", forgotten: true }),
     });
   });
 });
@@ -440,7 +449,40 @@ describe("pk3s --json", () => {
     });
   });
 
-  it("profile show / pull / validate / plan / install / status / destroy (delegated to Infra)", async () => {
+  it("addon list / status / upgrade / uninstall (delegated to Core)", async () => {
+    const cluster = ["--kubeconfig", kubeconfig];
+    const installed = await run("pk3s", ["addon", "install", "longhorn", ...cluster]);
+    expect(installed.code, installed.stderr).toBe(0);
+    await step({
+      command: "pk3s addon list",
+      cli: "pk3s",
+      args: ["addon", "list", ...cluster, "--json"],
+      keys: ["cluster", "addons"],
+      check: (d) => expect((d.addons as { name: string }[]).map((a) => a.name).sort()).toEqual(["cert-manager", "longhorn"]),
+    });
+    await step({
+      command: "pk3s addon status",
+      cli: "pk3s",
+      args: ["addon", "status", "longhorn", ...cluster, "--json"],
+      keys: ["cluster", "addon", "record"],
+    });
+    await step({
+      command: "pk3s addon upgrade",
+      cli: "pk3s",
+      args: ["addon", "upgrade", "longhorn", ...cluster, "--set", "replicas=3", "--dry-run", "--json"],
+      keys: ["mode", "dryRun", "target", "steps", "exitCode"],
+      check: (d) => expect(d).toMatchObject({ mode: "upgrade", dryRun: true, exitCode: 0 }),
+    });
+    await step({
+      command: "pk3s addon uninstall",
+      cli: "pk3s",
+      args: ["addon", "uninstall", "longhorn", ...cluster, "--json"],
+      keys: ["name", "removed"],
+      check: (d) => expect(d).toMatchObject({ name: "longhorn", removed: true }),
+    });
+  });
+
+  it("profile show / pull / validate / plan / install / status / outputs / list / destroy (delegated to Infra)", async () => {
     await step({
       command: "pk3s profile show",
       cli: "pk3s",
@@ -472,23 +514,37 @@ describe("pk3s --json", () => {
       args: ["profile", "install", ...p, "--instance", "pk3s-lab", "--yes", "--json"],
       keys: ["instance", "outputs"],
     });
+    // An existing instance by its name: no catalog is read.
     await step({
       command: "pk3s profile status",
       cli: "pk3s",
-      args: ["profile", "status", "aws-single-node-basic", "--instance", "pk3s-lab", "--json"],
+      args: ["profile", "status", "pk3s-lab", "--json"],
       keys: ["instance", "status", "outputs"],
+    });
+    await step({
+      command: "pk3s profile outputs",
+      cli: "pk3s",
+      args: ["profile", "outputs", "pk3s-lab", "--json"],
+      keys: ["instance", "outputs"],
+    });
+    await step({
+      command: "pk3s profile list",
+      cli: "pk3s",
+      args: ["profile", "list", "--json"],
+      keys: ["instances"],
+      check: (d) => expect((d.instances as { instance: string }[]).map((i) => i.instance)).toContain("pk3s-lab"),
     });
     await step({
       command: "pk3s profile destroy",
       cli: "pk3s",
-      args: ["profile", "destroy", ...p, "--instance", "pk3s-lab", "--auto-approve", "--json"],
+      args: ["profile", "destroy", "pk3s-lab", "--env-file", awsEnv, "--auto-approve", "--json"],
       keys: ["instance", "status"],
     });
   });
 
   it("a failure inside a delegated runtime is still ONE document: the runtime's {ok:false,error}", async () => {
-    // No env file: the aws profile's local-override inputs are missing (Infra exits 4).
-    const r = await run("pk3s", ["profile", "validate", "aws-single-node-basic", "--json"]);
+    // Values demanded without an env file: the aws profile's local-override inputs are missing (Infra exits 4).
+    const r = await run("pk3s", ["profile", "validate", "aws-single-node-basic", "--json", "--", "--require-inputs"]);
     expect(r.code).toBe(4);
     const doc = oneDocument(r, "pk3s profile validate");
     expect(doc).toMatchObject({ ok: false, error: { code: "E_VALIDATION", exitCode: 4 } });

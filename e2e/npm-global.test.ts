@@ -71,12 +71,41 @@ describe("npm install -g of the packed packages", () => {
     const missing = join(work, "no-such.env");
     for (const [bin, args] of [
       ["productive-k3s-infra", ["profile", "validate", "--tgz", join(work, "none.tgz"), "--env-file", missing]],
-      ["pk3s", ["profile", "validate", "local-lab", "--env-file", missing]],
+      ["pk3s", ["profile", "validate", "examples/hello-lab", "--env-file", missing]],
     ] as const) {
       const r = run(bin, args, { env: userEnv(), cwd: work });
       expect(r.stderr, bin).not.toContain("node: ");
       expect([2, 3], `${bin}: ${r.code} ${r.stderr}`).toContain(r.code);
     }
+  });
+
+  it("starts with the public catalog and the examples shipped inside pk3s: search works offline, with a warning", () => {
+    // No network wanted (nor assumed): the public catalog's host is reached through a proxy that refuses.
+    const env: NodeJS.ProcessEnv = {
+      ...userEnv(),
+      PK3S_CACHE_DIR: join(work, "cache-fresh"),
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      PK3S_HTTP_RETRIES: "1",
+    };
+    delete env.PK3S_DEFAULT_CATALOG;
+    delete env.NO_PROXY;
+    delete env.no_proxy;
+    const list = run("pk3s", ["catalog", "list", "--json"], { env, cwd: work });
+    expect(list.code, list.stderr).toBe(0);
+    const catalogs = (JSON.parse(list.stdout) as { catalogs: { name: string; url: string; origin: string }[] }).catalogs;
+    expect(catalogs.map((c) => [c.name, c.origin])).toEqual([
+      ["productive-k3s", "built-in"],
+      ["examples", "built-in"],
+    ]);
+    expect(catalogs[0]?.url).toBe("https://catalogs.productive-k3s.io/catalogs/index.yaml");
+    expect(catalogs[1]?.url).toContain(join("node_modules", "@productive-k3s", "cli", "examples", "index.yaml"));
+    const search = run("pk3s", ["search"], { env, cwd: work });
+    expect(search.code, search.stderr).toBe(0);
+    for (const name of ["hello-config", "hello-lab", "hello-web"]) expect(search.stdout).toMatch(new RegExp(`^${name} .* examples `, "m"));
+    expect(search.stderr).toContain('warning: catalog "productive-k3s" could not be read and is left out of the results');
+    const show = run("pk3s", ["addon", "show", "examples/hello-web"], { env, cwd: work });
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain("dependencies: hello-config@>=1.0.0 <2");
   });
 
   it("ships only what the packages need", () => {
@@ -88,6 +117,16 @@ describe("npm install -g of the packed packages", () => {
         expect(f, `${p} ships ${f}`).not.toMatch(/^package\/(src|test|node_modules)\/|\.test\.|\.tsbuildinfo$|\.map$/);
       }
     }
+    const cli = listTarball(tarballs.pk3s ?? "");
+    expect(cli).toEqual(
+      expect.arrayContaining([
+        "package/examples/index.yaml",
+        "package/examples/packages/hello-config-1.0.0.tgz",
+        "package/examples/packages/hello-web-1.0.0.tgz",
+        "package/examples/packages/hello-lab-1.0.0.tgz",
+      ]),
+    );
+    expect(cli.filter((f) => f.startsWith("package/examples-src/"))).toEqual([]);
     const pf = listTarball(tarballs["pkg-format"] ?? "");
     expect(pf).toEqual(expect.arrayContaining(["package/schemas/addon.schema.json", "package/schemas/profile.schema.json"]));
   });

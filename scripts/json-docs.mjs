@@ -43,7 +43,8 @@ function str(s) {
 }
 const ELL = "…";
 let rootKeys = 10;
-const BRIEF = new Set(["pk3s profile plan", "pk3s profile install", "pk3s profile status", "pk3s profile destroy"]);
+// pk3s profile verbs that print Infra's document: shown briefly here, in full under productive-k3s-infra.
+const BRIEF = { has: (c) => /^pk3s profile (plan|install|status|outputs|list|destroy)$/.test(c) };
 function inline(v, depth) {
   if (typeof v === "string") return str(v);
   if (v === null || typeof v !== "object") return JSON.stringify(v);
@@ -98,12 +99,18 @@ const groups = [
       "pk3s addon install",
       "pk3s addon validate",
       "pk3s addon template",
+      "pk3s addon upgrade",
+      "pk3s addon list",
+      "pk3s addon status",
+      "pk3s addon uninstall",
       "pk3s profile show",
       "pk3s profile pull",
       "pk3s profile validate",
       "pk3s profile plan",
       "pk3s profile install",
       "pk3s profile status",
+      "pk3s profile outputs",
+      "pk3s profile list",
       "pk3s profile destroy",
       "pk3s completion",
     ],
@@ -151,6 +158,9 @@ const notes = {
     "One step per package, dependencies first; `output` is Core's own document for that package (a dry run is one Core run: its `dependencyPackages` entries and the rest of its document).",
   "productive-k3s-core addon install":
     'With `--dry-run`: `dryRun: true`, no `status`/`steps`, and `commands: [{step, argv}]` (the exact argv Core would run). With `--dependency-tgz`: `dependencyPackages`, one entry per dependency in the order run: the same fields without `cluster`/`clusterInfo`, or `{action: "skip", installedVersion, requiredBy: [{by, range}], reason}` for one the cluster already satisfies.',
+  "pk3s addon upgrade": 'The same document as `addon install`, with `mode: "upgrade"` (the add-on itself went to Core\'s `addon upgrade`).',
+  "pk3s addon list":
+    "Delegated: productive-k3s-core's `addon list` document (likewise `addon status` and `addon uninstall`); no catalog is read.",
   "pk3s completion": "Without `--json` the script itself is printed.",
 };
 const out = [];
@@ -160,7 +170,7 @@ out.push(
   'A success is `{"ok": true, ...}`; any failure, usage errors included, is',
   '`{"ok": false, "error": {"code", "exitCode", "message", "where"?, "hint"?, ...}}` with the exit code listed in [the README](../README.md#exit-codes)',
   "(`problems` for validation errors, `holder` for a held lock, `reason`/`entry` for integrity errors), while stderr still gets the human",
-  "`error:` / `where:` / `hint:` lines. pk3s commands that delegate to a runtime (`addon validate`, `profile validate|plan|install|status|destroy`)",
+  "`error:` / `where:` / `hint:` lines. pk3s commands that delegate to a runtime (`addon validate|list|status|uninstall`, `profile validate|plan|install|status|outputs|list|destroy`)",
   "print the runtime's document unchanged. The examples below are real outputs of `e2e/json-output.test.ts` (with the helm/kubectl/tofu stubs),",
   "trimmed with `…`; paths shortened.",
   "",
@@ -177,7 +187,9 @@ for (const [bin, cmds] of groups) {
     let doc = capd.doc;
     if (c === "pk3s completion") doc = { ...doc, script: `${doc.script.split("\n")[0]}\n…` };
     rootKeys = BRIEF.has(c) ? 4 : 10;
-    const note = BRIEF.has(c) ? `Delegated: productive-k3s-infra's \`${c.replace("pk3s ", "")}\` document (below).` : notes[c];
+    const note = BRIEF.has(c)
+      ? `Delegated: productive-k3s-infra's \`${c.replace("pk3s ", "")}\` document (below)${["pk3s profile plan", "pk3s profile install"].includes(c) ? "" : "; no catalog is read"}.`
+      : notes[c];
     out.push(`**\`${c}\`**${note ? ` — ${note}` : ""}`, "", "```console", `$ ${argv(capd.argv)}`, render(doc, 0, 0), "```", "");
   }
 }

@@ -9,8 +9,12 @@ REPO="$(pwd)"
 
 PNPM_VERSION=10.34.8
 pnpm() { npx -y "pnpm@${PNPM_VERSION}" "$@"; }
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
-[ -t 2 ] && [ -z "${NO_COLOR:-}" ] || say() { printf '\n==> %s\n' "$*" >&2; }
+# Bold headings only on a terminal (never in a log file), and never with NO_COLOR or TERM=dumb.
+if [ -t 2 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-}" != dumb ]; then
+  say() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+else
+  say() { printf '\n==> %s\n' "$*" >&2; }
+fi
 
 pk3s() { node -- "$REPO/packages/pk3s/dist/cli/pk3s.js" "$@"; }
 
@@ -36,17 +40,23 @@ say "1/5 packing fixtures/ and indexing the local catalog (pk3s catalog index)"
 node catalogs/local/build.mjs
 
 say "2/5 pk3s search"
+# The quickstart runs on the checkout's built-in catalog "local" (other catalogs you added stay as they are):
+# bring it back if it was removed.
+if ! pk3s catalog list --json | node -e 'process.exit(JSON.parse(require("fs").readFileSync(0, "utf8")).catalogs.some((c) => c.name === "local") ? 0 : 1)'; then
+  echo "the built-in catalog local was removed: restoring it (pk3s catalog add local)" >&2
+  pk3s catalog add local
+fi
 pk3s search
 
 say "3/5 pk3s profile install local-lab --env-file fixtures/env/local-lab.env"
 mkdir -p .quickstart
 cd .quickstart
-pk3s profile install local-lab --env-file "$REPO/fixtures/env/local-lab.env" --auto-approve
+pk3s profile install local-lab --catalog local --env-file "$REPO/fixtures/env/local-lab.env" --auto-approve
 pk3s profile status local-lab
 cd "$REPO"
 
 say "4/5 pk3s addon install longhorn --dry-run --instance local-lab"
-pk3s addon install longhorn --dry-run --instance local-lab
+pk3s addon install longhorn --catalog local --dry-run --instance local-lab
 
 say "5/5 next steps"
 cat >&2 <<'TXT'

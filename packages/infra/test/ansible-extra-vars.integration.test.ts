@@ -78,7 +78,7 @@ describe.skipIf(!hasAnsible)("ansible extra vars are data (real ansible-playbook
     expect(await exists(labDir)).toBe(false);
 
     expect(await readdir(pwn)).toEqual([]);
-  });
+  }, 120_000); // several real ansible-playbook runs: seconds each, far more on a loaded machine
 
   it("local-lab source profile (dev surface): the same values, verbatim, nothing runs", async () => {
     const profileEnv = join(fixturesDir, "profiles-src/profiles/local/local-lab/lab.env");
@@ -102,7 +102,7 @@ describe.skipIf(!hasAnsible)("ansible extra vars are data (real ansible-playbook
     expect(apply.code, apply.stderr).toBe(0);
     expect(await nodeFile(labDir, 0)).toBe(expectedNode(NAME, 0));
     expect(await readdir(pwn)).toEqual([]);
-  });
+  }, 120_000);
 
   it("nested dicts and lists keep every string unsafe at any depth", async () => {
     const dir = join(sb.dir, "nested");

@@ -1,29 +1,16 @@
 /**
  * The development surface on the source layout of shared/compat and fixtures/profiles-src.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compatRoot, fixturesDir, hasAnsible, runInfra, type Sandbox, sandbox, stubCalls } from "./helpers.js";
+import { compatRoot, fixturesDir, hasAnsible, runInfra, type Sandbox, sandbox, sourceProfiles, stubCalls } from "./helpers.js";
 
 let sb: Sandbox;
 beforeAll(async () => {
   sb = await sandbox();
 });
 afterAll(async () => sb.cleanup());
-
-async function sourceProfiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(d: string): Promise<void> {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith(".env")) out.push(p);
-    }
-  }
-  await walk(join(root, "profiles"));
-  return out.sort();
-}
 
 /** An env file giving every local-override input of a source profile (from its sidecar). */
 async function localOverrides(envFile: string): Promise<string> {
@@ -58,8 +45,15 @@ describe("dev profile", () => {
     }
   });
 
-  it("without the local overrides, dev validate exits 4 naming them", async () => {
-    const r = await runInfra(sb, ["dev", "profile", "validate", "--profile-env", join(compatRoot, "profiles/edge/on-prem/basic.env")]);
+  it("without the local overrides, dev validate --require-inputs exits 4 naming them", async () => {
+    const r = await runInfra(sb, [
+      "dev",
+      "profile",
+      "validate",
+      "--profile-env",
+      join(compatRoot, "profiles/edge/on-prem/basic.env"),
+      "--require-inputs",
+    ]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("ONPREM_SERVER_IP, ONPREM_AGENT_IPS, ONPREM_SSH_KEY_PATH");
   });

@@ -1,6 +1,7 @@
 /** Merging package defaults, env files and --set (env/merge.ts), and did-you-mean for input names. */
+
+import { closestName, editDistance } from "@productive-k3s/pkg-format/did-you-mean";
 import { describe, expect, it } from "vitest";
-import { closestName, editDistance } from "../src/env/did-you-mean.js";
 import { mergeEnv, parseSets } from "../src/env/merge.js";
 import { awsInputs } from "./aws-inputs.js";
 

@@ -71,8 +71,18 @@ export function runInfra(
   args: string[],
   options: { env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<CliResult> {
+  return runBuiltCli(infraBin, sb, args, options);
+}
+
+/** Run a built CLI bundle (`dist/cli/*.js`) in the sandbox, as runInfra does for Infra. */
+export function runBuiltCli(
+  bin: string,
+  sb: Sandbox,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--", infraBin, ...args], {
+    const child = spawn(process.execPath, ["--", bin, ...args], {
       cwd: options.cwd ?? sb.dir,
       env: childEnv(sb, options.env ?? {}),
       stdio: ["ignore", "pipe", "pipe"],
@@ -185,6 +195,11 @@ export async function stubCalls(sb: Sandbox): Promise<StubCall[]> {
   } catch {
     return [];
   }
+}
+
+/** The source profiles (every `<name>.env` under `profiles/`) of a dev-layout root, sorted. */
+export async function sourceProfiles(root: string): Promise<string[]> {
+  return (await allFiles(join(root, "profiles"))).filter((f) => f.endsWith(".env")).sort();
 }
 
 /** Every regular file under dir (recursive), for byte searches. */

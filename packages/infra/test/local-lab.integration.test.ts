@@ -97,7 +97,7 @@ describe.skipIf(!hasAnsible)("local-lab (real ansible-playbook)", { timeout: 120
     };
     expect(gone).toMatchObject({ status: "destroyed", outputs: {} });
     expect(await exists(join(instanceDir(sb, "local-lab"), "instance.json"))).toBe(true);
-  });
+  }, 120_000); // several real ansible-playbook runs: seconds each, far more on a loaded machine
 
   it("a failing playbook exits 1 with the task's error", async () => {
     const tgz = await buildFixture(sb, "local-lab");

@@ -30,7 +30,7 @@ describe("inputs", () => {
     expect(await stubCalls(sb)).toEqual([]);
     expect(await exists(instanceDir(sb, "missing"))).toBe(false);
 
-    const json = await runInfra(sb, ["profile", "validate", "--tgz", tgz, "--json"]);
+    const json = await runInfra(sb, ["profile", "validate", "--tgz", tgz, "--require-inputs", "--json"]);
     expect(json.code).toBe(4);
     const parsed = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; problems: { path?: string }[] } };
     expect(parsed.ok).toBe(false);

@@ -53,7 +53,7 @@ function expectNoControls(r: CliResult): void {
 
 describe("human output of package data", () => {
   it("validate, a missing-input error, install, status and list print escapes, never control characters", async () => {
-    const missing = await runInfra(sb, ["profile", "validate", "--tgz", tgz]);
+    const missing = await runInfra(sb, ["profile", "validate", "--tgz", tgz, "--require-inputs"]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("required input NEEDED (needed\\u{1b}[2J value) is missing");
     expectNoControls(missing);

@@ -1,5 +1,4 @@
-import { emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
-import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { emit, FLAG_HELP, unknownCommandError } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
 import { registerCatalog } from "./commands/catalog.js";
 import { registerCompletion } from "./commands/completion.js";
@@ -24,12 +23,7 @@ export function buildProgram(): Command {
     .allowExcessArguments()
     .action(async (o: { version?: boolean; json?: boolean; coreBin?: string; infraBin?: string }, cmd: Command) => {
       const [unknown] = cmd.args;
-      if (unknown !== undefined) {
-        throw new UsageError(`unknown command '${unknown}'`, {
-          where: "pk3s",
-          hint: `the commands are: ${program.commands.map((c) => c.name()).join(", ")}; see pk3s --help`,
-        });
-      }
+      if (unknown !== undefined) throw unknownCommandError(program, unknown);
       if (o.version !== true) {
         program.help();
         return;

@@ -102,20 +102,25 @@ describe("catalog configuration", () => {
     expect(r.stderr).not.toContain("pw@");
   });
 
-  it("uses PK3S_DEFAULT_CATALOG when nothing is configured, and explains when there is none", async () => {
+  it("uses PK3S_DEFAULT_CATALOG instead of the built-in catalogs, and explains when there is none", async () => {
     const idx = writeLocalCatalog(join(sb.root, "d"), [pkg("defpkg", "2.0.0")]);
     const r = await sb.run(["search", "--json"], { PK3S_DEFAULT_CATALOG: idx });
     expect(JSON.parse(r.stdout).results).toMatchObject([{ name: "defpkg", catalog: "local" }]);
     const list = JSON.parse((await sb.run(["catalog", "list", "--json"], { PK3S_DEFAULT_CATALOG: idx })).stdout);
-    expect(list.catalogs[0]).toMatchObject({ name: "local", isDefault: true });
+    expect(list.catalogs).toEqual([expect.objectContaining({ name: "local", origin: "environment", from: "PK3S_DEFAULT_CATALOG" })]);
+    const none = await sb.run(["search"], { PK3S_DEFAULT_CATALOG: "none" });
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain("no catalog is configured");
+    expect(none.stderr).toContain("hint: add one with pk3s catalog add <name> <url|path>");
   });
 
   it("defaults to the repository's catalogs/local/index.yaml in a checkout", async () => {
-    const list = JSON.parse((await sb.run(["catalog", "list", "--json"])).stdout);
+    const builtins = { PK3S_DEFAULT_CATALOG: undefined };
+    const list = JSON.parse((await sb.run(["catalog", "list", "--json"], builtins)).stdout);
     expect(list.catalogs).toHaveLength(1);
-    expect(list.catalogs[0]).toMatchObject({ name: "local", isDefault: true });
+    expect(list.catalogs[0]).toMatchObject({ name: "local", origin: "built-in", from: "built in: this checkout's catalogs/local" });
     expect(list.catalogs[0].url).toMatch(/catalogs\/local\/index\.yaml$/);
-    const search = await sb.run(["search", "--json"]);
+    const search = await sb.run(["search", "--json"], builtins);
     expect(search.code).toBe(0);
     expect(JSON.parse(search.stdout).results.every((r: { catalog: string }) => r.catalog === "local")).toBe(true);
   });
@@ -275,5 +280,105 @@ describe("publisher commands", () => {
     expect(r.code).toBe(0);
     expect(readdirSync(repo).sort()).toEqual(["base-1.10.0.tgz", "base-1.2.0.tgz", "base-2.0.0-rc.1.tgz", "solo-0.1.0.tgz"]);
     expect((await sb.run(["catalog", "prune", repo, "--keep-latest", "0"])).code).toBe(2);
+  });
+});
+
+describe("names and catalogs on the command line", () => {
+  beforeEach(async () => {
+    await sb.run([
+      "catalog",
+      "add",
+      "main",
+      writeLocalCatalog(join(sb.root, "main"), [pkg("longhorn", "1.0.0"), pkg("cert-manager", "1.0.0")]),
+    ]);
+    await sb.run(["catalog", "add", "other", writeLocalCatalog(join(sb.root, "other"), [pkg("longhorn", "2.0.0")])]);
+  });
+
+  it("an unknown package name suggests the closest one of that type from the catalogs", async () => {
+    for (const args of [
+      ["addon", "show", "longhron"],
+      ["addon", "pull", "longhron"],
+      ["addon", "install", "longhron", "--dry-run"],
+    ]) {
+      const r = await sb.run(args);
+      expect(r.code, args.join(" ")).toBe(3);
+      expect(r.stderr).toContain('error: add-on "longhron" not found in any configured catalog (main, other) (Did you mean longhorn?)');
+      expect(r.stderr).toContain("hint: use longhorn, e.g. pk3s addon show longhorn");
+    }
+    const far = await sb.run(["addon", "show", "zzzzzz"]);
+    expect(far.stderr).not.toContain("Did you mean");
+    const profile = await sb.run(["profile", "show", "longhron"]);
+    expect(profile.stderr).not.toContain("Did you mean"); // longhorn is an add-on, not a profile
+  });
+
+  it("--catalog c is the same as c/name, on every command that resolves a package", async () => {
+    const flag = JSON.parse((await sb.run(["addon", "show", "longhorn", "--catalog", "other", "--json"])).stdout);
+    const qualified = JSON.parse((await sb.run(["addon", "show", "other/longhorn", "--json"])).stdout);
+    expect(flag).toEqual(qualified);
+    expect(flag.package).toMatchObject({ catalog: "other", version: "2.0.0" });
+    const pulled = await sb.run(["addon", "pull", "longhorn@2", "--catalog", "other", "--output", sb.root, "--json"]);
+    expect(JSON.parse(pulled.stdout)).toMatchObject({ name: "longhorn", version: "2.0.0" });
+    for (const verb of ["install", "validate", "upgrade"]) {
+      expect((await sb.run(["addon", verb, "--help"])).stdout).toContain("--catalog <name>");
+    }
+    for (const verb of ["show", "pull", "validate", "plan", "install"]) {
+      expect((await sb.run(["profile", verb, "--help"])).stdout).toContain("--catalog <name>");
+    }
+    const clash = await sb.run(["addon", "show", "main/longhorn", "--catalog", "other"]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('error: "main/longhorn" names catalog "main" but --catalog says "other"');
+    const bad = await sb.run(["addon", "show", "longhorn", "--catalog", "Other"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: invalid --catalog "Other"');
+    const missing = await sb.run(["addon", "show", "longhorn", "--catalog", "nope"]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('no catalog named "nope"');
+  });
+
+  it("search leaves out a catalog it cannot read, with a warning; only no readable catalog at all is an error", async () => {
+    await sb.run(["catalog", "add", "down", "http://127.0.0.1:9/index.yaml", "--offline", "--priority", "10"]);
+    const r = await sb.run(["search", "--json"], { PK3S_HTTP_RETRIES: "1" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).results.map((x: { catalog: string; name: string }) => `${x.catalog}/${x.name}`)).toEqual([
+      "main/cert-manager",
+      "main/longhorn",
+      "other/longhorn",
+    ]);
+    expect(r.stderr).toContain(
+      'warning: catalog "down" could not be read and is left out of the results: catalog "down": connection failed',
+    );
+    await sb.run(["catalog", "remove", "main"]);
+    await sb.run(["catalog", "remove", "other"]);
+    const none = await sb.run(["search"], { PK3S_HTTP_RETRIES: "1" });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('error: catalog "down": connection failed');
+  });
+});
+
+describe("addon show", () => {
+  it("prints compatibility as text", async () => {
+    const dir = await writeAddonSource(
+      join(sb.root, "src"),
+      "compat",
+      "1.0.0",
+      [],
+      [
+        "  compatibility:",
+        "    architectures: [amd64, arm64]",
+        '    k3s: {minVersion: "1.31", maxVersion: "1.33"}',
+        "    kubernetes: {distros: [k3s]}",
+        '    requires: {core: {minVersion: 0.1.0, maxVersionExclusive: "2.0"}}',
+      ],
+    );
+    mkdirSync(join(sb.root, "pkgs"));
+    await packPackage(dir, join(sb.root, "pkgs"));
+    await packPackage(await writeAddonSource(join(sb.root, "src"), "plain", "1.0.0"), join(sb.root, "pkgs"));
+    expect((await sb.run(["catalog", "index", join(sb.root, "pkgs")])).code).toBe(0);
+    await sb.run(["catalog", "add", "packed", join(sb.root, "pkgs")]);
+    const r = await sb.run(["addon", "show", "compat"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("compatibility: k3s ≥ 1.31 and ≤ 1.33, distros: k3s, arch: amd64, arm64, core ≥ 0.1.0 and < 2.0\n");
+    const none = await sb.run(["addon", "show", "plain"]);
+    expect(none.stdout).toContain("compatibility: not declared");
   });
 });

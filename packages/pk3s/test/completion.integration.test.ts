@@ -65,7 +65,29 @@ describe("bash", () => {
     expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "pack", "key", "sign", "verify", "completion"]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune", "trust"]);
-    expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "contents", "validate", "plan", "install", "status", "destroy"]);
+    expect(bashComplete("pk3s profile ")).toEqual([
+      "show",
+      "pull",
+      "contents",
+      "validate",
+      "plan",
+      "install",
+      "status",
+      "outputs",
+      "destroy",
+      "list",
+    ]);
+    expect(bashComplete("pk3s addon ")).toEqual([
+      "show",
+      "pull",
+      "contents",
+      "install",
+      "validate",
+      "list",
+      "status",
+      "uninstall",
+      "upgrade",
+    ]);
     // Options before the subcommand do not confuse the walk.
     expect(bashComplete("pk3s --json cat")).toEqual(["catalog"]);
   });

@@ -2,12 +2,12 @@
  * Delegation to the runtimes through stub binaries that record their argv:
  * exact argv, order, skipping, dry runs, --instance and exit-code propagation.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestOf, type FakePackage, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
-import { readStubLog, writeStubRuntime } from "./helpers/stub-runtime.js";
+import { readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let log: string;
@@ -18,19 +18,33 @@ const dbOld = pkg("db", "1.0.0");
 const app = pkg("app", "1.0.0", { dependencies: [{ name: "db", version: "^1" }] });
 const prof = pkg("lab-cluster", "594a7c9", { type: "profile" });
 
+/** Core's `addon list --json` document (pkg-format's CoreAddonList) listing these add-ons. */
+function coreList(addons: { name: string; version: string; status: string }[]): string {
+  const at = "2026-11-21T00:00:00.000Z";
+  return JSON.stringify({
+    ok: true,
+    cluster: { server: "https://127.0.0.1:6443", context: "lab" },
+    addons: addons.map((a) => ({
+      ...a,
+      digest: `sha256:${"0".repeat(64)}`,
+      namespace: a.name,
+      action: "install",
+      installedAt: at,
+      updatedAt: at,
+      runLog: `/state/${a.name}.log`,
+      steps: [],
+      dependencies: [],
+    })),
+  });
+}
+
 const cached = (p: FakePackage): string => join(sb.env.PK3S_CACHE_DIR!, "packages", "sha256", `${digestOf(p.bytes).slice(7)}.tgz`);
 
 beforeEach(async () => {
   sb = sandbox();
-  const bin = join(sb.root, "bin");
-  mkdirSync(bin);
-  log = join(sb.root, "calls.jsonl");
-  env = {
-    PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
-    PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
-    STUB_LOG: log,
-    STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [] }),
-  };
+  const stubs = stubRuntimes(sb.root);
+  log = stubs.log;
+  env = { ...stubs.env, STUB_STDOUT_addon_list: coreList([]) };
   kubeconfig = join(sb.root, "kubeconfig.yaml");
   writeFileSync(
     kubeconfig,
@@ -91,13 +105,10 @@ describe("pk3s addon install", () => {
   it("skips packages already installed at a satisfying version", async () => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig, "--json"], {
       ...env,
-      STUB_STDOUT_addon_list: JSON.stringify({
-        ok: true,
-        addons: [
-          { name: "db", version: "1.0.0", status: "deployed" },
-          { name: "app", version: "1.0.0", status: "deployed" },
-        ],
-      }),
+      STUB_STDOUT_addon_list: coreList([
+        { name: "db", version: "1.0.0", status: "deployed" },
+        { name: "app", version: "1.0.0", status: "deployed" },
+      ]),
     });
     expect(r.code).toBe(0);
     // db@1.0.0 satisfies ^1 → skipped; app@1.0.0 is the requested version and installed → skipped too.
@@ -215,7 +226,7 @@ describe("pk3s addon install", () => {
   it("a failed or interrupted add-on is installed again; a dry run without a cluster still asks Core (which warns)", async () => {
     const r = await sb.run(["addon", "install", "app", "--kubeconfig", kubeconfig], {
       ...env,
-      STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons: [{ name: "db", version: "1.4.0", status: "failed" }] }),
+      STUB_STDOUT_addon_list: coreList([{ name: "db", version: "1.4.0", status: "failed" }]),
     });
     expect(r.code).toBe(0);
     expect(readStubLog(log).filter((c) => c.argv[1] === "install")).toHaveLength(2);
@@ -354,8 +365,6 @@ describe("pk3s addon validate and profile verbs", () => {
       ["--env-file", "my.env", "--instance", "lab", "--auto-approve"],
       ["--env-file", "my.env", "--instance", "lab", "--auto-approve"],
     ],
-    ["status", ["--instance", "lab", "--no-check"], ["--instance", "lab", "--no-check"]],
-    ["destroy", ["--instance", "lab", "--yes", "--purge"], ["--instance", "lab", "--yes", "--purge"]],
   ])("profile %s passes its options and the args after -- to Infra", async (action, given, forwarded) => {
     // Node 20 itself aborts (exit 9) when any argv word is `--env-file <missing file>`, so the files must exist.
     writeFileSync(join(sb.root, "my.env"), "AWS_REGION=eu-west-1\n");

@@ -5,12 +5,12 @@
  * rejects, and only found out after downloading). A bad name is exit 2 (or 4
  * in the configuration file) before anything is downloaded or run.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
-import { readStubLog, writeStubRuntime } from "./helpers/stub-runtime.js";
+import { readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let env: Record<string, string>;
@@ -23,14 +23,7 @@ const cachedPackages = (): string[] => {
 
 beforeEach(async () => {
   sb = sandbox();
-  const bin = join(sb.root, "bin");
-  mkdirSync(bin);
-  log = join(sb.root, "calls.jsonl");
-  env = {
-    PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
-    PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
-    STUB_LOG: log,
-  };
+  ({ log, env } = stubRuntimes(sb.root));
   const index = writeLocalCatalog(join(sb.root, "catalog"), [pkg("app", "1.0.0"), pkg("lab-cluster", "1.0.0", { type: "profile" })]);
   expect((await sb.run(["catalog", "add", "local", index])).code).toBe(0);
 });

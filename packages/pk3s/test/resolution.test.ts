@@ -1,5 +1,5 @@
 /** Resolution tables: specs, ranges, prereleases, opaque versions, priorities, qualified names, dependency graphs. */
-import { ExitCode, Pk3sError } from "@productive-k3s/pkg-format/errors";
+import { ExitCode, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { describe, expect, it } from "vitest";
 import { resolveDependencyPlan } from "../src/catalog/dependency-graph.js";
 import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/loaded-catalog.js";
@@ -127,6 +127,25 @@ describe("priorities and qualified names", () => {
   });
   it("an unknown catalog is exit 3", () => {
     expectError(() => resolveEntry(cats, parseSpec("nope/lh"), { type: "addon" }), 3, /no catalog named "nope"/);
+  });
+});
+
+describe("a catalog that could not be read", () => {
+  const down = (priority: number): LoadedCatalog => ({
+    ...catalog("down", priority, []),
+    origin: "unreadable",
+    failure: new StepFailedError('catalog "down": connection failed'),
+  });
+  const up = catalog("up", 5, [{ name: "lh", version: "1.0.0" }]);
+
+  it("stops resolution when it ranks before the catalog that has the name (fail closed)", () => {
+    expectError(() => resolveEntry([up, down(10)], parseSpec("lh"), { type: "addon" }), 1, /catalog "down": connection failed/);
+  });
+  it("does not when it ranks after it: it could not have won the name", () => {
+    expect(resolveEntry([up, down(0)], parseSpec("lh"), { type: "addon" }).catalog).toBe("up");
+  });
+  it("stops a name no readable catalog has, rather than report it missing", () => {
+    expectError(() => resolveEntry([up, down(0)], parseSpec("other"), { type: "addon" }), 1, /connection failed/);
   });
 });
 

@@ -109,7 +109,7 @@ describe("catalog fields never reach the terminal raw", () => {
     const show = await sb.run(["addon", "show", "shiny"]);
     expect(show.code).toBe(0);
     expect(show.stdout).toContain("category:    storage\\u{1b}[2J");
-    expect(show.stdout).toContain("amd64\\u001b[2J");
+    expect(show.stdout).toContain("arch: amd64\\u{1b}[2J");
     const profileShow = await sb.run(["profile", "show", "labby"]);
     expect(profileShow.code).toBe(0);
     expect(profileShow.stdout).toContain("region \\u{1b}]52;c;Y3VybCBldmlsIHwgc2g=\\u{7}\\u{202e}verified");

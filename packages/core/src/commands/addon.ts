@@ -95,6 +95,7 @@ export function addonCommand(): Command {
     });
 
   addon.addCommand(templateCommand());
+  addForgetCommand(addon);
   return addon;
 }
 
@@ -141,5 +142,28 @@ function templateCommand(): Command {
       });
       const { renderTemplate } = await import("./render.js");
       emit(flags, result, () => renderTemplate(result));
+    });
+}
+
+/** `addon forget`: drop an install record without touching the cluster (Infra's `profile destroy --forget-addons`). */
+function addForgetCommand(addon: Command): void {
+  addKubeOptions(
+    addon
+      .command("forget")
+      .description("Drop Core's record of an add-on without touching the cluster (for a cluster that is going away)")
+      .argument("<name>", "add-on name"),
+  )
+    .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--json", FLAG_HELP.json)
+    .addHelpText("after", "\nExample:\n  productive-k3s-core addon forget longhorn --kubeconfig ./lab/kubeconfig.yaml\n")
+    .action(async (name: string, flags: KubeFlags & { breakLock?: boolean }) => {
+      const { forgetAddon } = await import("../operations/forget.js");
+      const result = await forgetAddon({ ...flags, name });
+      emit(
+        flags,
+        result,
+        () =>
+          `forgot ${result.name} ${result.version} on cluster ${result.cluster.server}: its record was dropped; nothing on the cluster was changed`,
+      );
     });
 }

@@ -5,6 +5,7 @@
  */
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
+import type { CoreAddonList } from "@productive-k3s/pkg-format/runtime-documents";
 import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
 import { resolveTools, type Tools } from "../cluster/tools.js";
 import { helmStatusArgs } from "../lifecycle/plan.js";
@@ -46,11 +47,8 @@ export interface StatusResult {
   record: InstallRecord;
 }
 
-export interface ListResult {
-  ok: true;
-  cluster: { server: string; context: string };
-  addons: AddonStatus[];
-}
+/** `addon list --json`: the document Infra and pk3s read, defined once in pkg-format (runtime-documents.ts). */
+export type ListResult = CoreAddonList;
 
 /** `helm status` of the record's release (or why helm could not be asked). */
 async function helmStatus(record: InstallRecord, target: KubeTarget, tools: Tools): Promise<HelmReleaseStatus | undefined> {

@@ -1,7 +1,7 @@
 /** `productive-k3s-infra dev profile ...`: the source-first development surface (not a public contract). */
 import { collect, emit, FLAG_HELP, log } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, runInput } from "./run-flags.js";
+import { addonsOnDestroy, approved, REQUIRE_INPUTS_HELP, runInput, withAddonFlags } from "./run-flags.js";
 
 interface DevFlags {
   profileEnv: string;
@@ -16,6 +16,9 @@ interface DevFlags {
   purge?: boolean;
   out?: string;
   strict?: boolean;
+  requireInputs?: boolean;
+  withAddons?: boolean;
+  forgetAddons?: boolean;
 }
 
 function devCommand(parent: Command, name: string, description: string, exampleText: string): Command {
@@ -71,16 +74,23 @@ export function registerDevCommands(program: Command): void {
     devCommand(
       profile,
       "validate",
-      "package the source profile and validate it with the given inputs",
-      "productive-k3s-infra dev profile validate --profile-env ./profiles/cloud/aws-single-node/basic.env --env-file ./aws.env",
+      "package the source profile and check its contract (with --env-file/--set/--require-inputs: also the install's values)",
+      "productive-k3s-infra dev profile validate --profile-env ./profiles/cloud/aws-single-node/basic.env",
     ),
   )
+    .option("--require-inputs", REQUIRE_INPUTS_HELP)
     .option("--strict", FLAG_HELP.strict)
     .action(async (flags: DevFlags) => {
       const { validateProfile } = await import("../operations/validate.js");
       const { renderValidate } = await import("./render.js");
       const result = await withPackage(flags, (tgz) =>
-        validateProfile({ tgz, envFiles: flags.envFile ?? [], sets: flags.set ?? [], strict: flags.strict === true }),
+        validateProfile({
+          tgz,
+          envFiles: flags.envFile ?? [],
+          sets: flags.set ?? [],
+          strict: flags.strict === true,
+          requireInputs: flags.requireInputs === true,
+        }),
       );
       emit(flags, { ...result, source: flags.profileEnv }, () => renderValidate(result));
     });
@@ -116,24 +126,27 @@ export function registerDevCommands(program: Command): void {
       emit(flags, { ok: true, ...result }, () => renderInstall(result));
     });
 
-  withRunFlags(
-    devCommand(
-      profile,
-      "destroy",
-      "package, then destroy the instance with that package",
-      "productive-k3s-infra dev profile destroy --profile-env ./profiles/local/local-lab/lab.env --auto-approve",
+  withAddonFlags(
+    withRunFlags(
+      devCommand(
+        profile,
+        "destroy",
+        "package, then destroy the instance with that package",
+        "productive-k3s-infra dev profile destroy --profile-env ./profiles/local/local-lab/lab.env --auto-approve",
+      ),
     ),
   )
     .option("--auto-approve", FLAG_HELP.autoApprove)
     .option("--yes", FLAG_HELP.yes)
     .option("--purge", "also remove the instance's state")
     .action(async (flags: DevFlags) => {
+      const addons = addonsOnDestroy(flags);
       const { destroyProfile } = await import("../operations/destroy.js");
       const { readSourceProfile } = await import("../dev/source-profile.js");
       const { renderDestroy } = await import("./render.js");
       const instance = flags.instance ?? (await readSourceProfile(flags.profileEnv, { root: flags.root })).profileName;
       const result = await withPackage(flags, (tgz) =>
-        destroyProfile({ ...runInput(flags, tgz), instance, autoApprove: approved(flags), purge: flags.purge === true }),
+        destroyProfile({ ...runInput(flags, tgz), instance, autoApprove: approved(flags), purge: flags.purge === true, addons }),
       );
       emit(flags, { ok: true, ...result }, () => renderDestroy(result));
     });

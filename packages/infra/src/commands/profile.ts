@@ -1,7 +1,7 @@
 /** `productive-k3s-infra profile ...`: the public, package-first surface. Flags in, emit() out. */
 import { collect, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import type { Command } from "commander";
-import { approved, runInput } from "./run-flags.js";
+import { addonsOnDestroy, approved, REQUIRE_INPUTS_HELP, runInput, withAddonFlags } from "./run-flags.js";
 
 interface PackageFlags {
   tgz: string;
@@ -10,6 +10,7 @@ interface PackageFlags {
   instance?: string;
   json?: boolean;
   strict?: boolean;
+  requireInputs?: boolean;
   autoApprove?: boolean;
   yes?: boolean;
   breakLock?: boolean;
@@ -28,8 +29,11 @@ export function registerProfileCommands(program: Command): void {
   example(profile, "productive-k3s-infra profile install --tgz ./local-lab-1.0.0.tgz --env-file ./local.env --auto-approve");
 
   example(
-    withInputs(profile.command("validate").description("check a package and the inputs it would run with (runs nothing)"))
+    withInputs(
+      profile.command("validate").description("check a package's contract, and with values the inputs it would run with (runs nothing)"),
+    )
       .requiredOption("--tgz <file>", "profile package")
+      .option("--require-inputs", REQUIRE_INPUTS_HELP)
       .option("--strict", FLAG_HELP.strict)
       .option("--json", FLAG_HELP.json),
     "productive-k3s-infra profile validate --tgz ./aws-single-node-basic-1.0.0.tgz --env-file ./aws.env",
@@ -41,6 +45,7 @@ export function registerProfileCommands(program: Command): void {
       envFiles: flags.envFile ?? [],
       sets: flags.set ?? [],
       strict: flags.strict === true,
+      requireInputs: flags.requireInputs === true,
     });
     emit(flags, result, () => renderValidate(result));
   });
@@ -111,7 +116,7 @@ export function registerProfileCommands(program: Command): void {
   });
 
   example(
-    withInputs(profile.command("destroy").description("tear an instance down (state kept until --purge)"))
+    withAddonFlags(withInputs(profile.command("destroy").description("tear an instance down (state kept until --purge)")))
       .option("--tgz <file>", "package to use instead of the stored copy")
       .option("--instance <name>", "productive-k3s-infra instance name (default with --tgz: the profile's name)")
       .option("--auto-approve", FLAG_HELP.autoApprove)
@@ -120,8 +125,9 @@ export function registerProfileCommands(program: Command): void {
       .option("--break-lock", FLAG_HELP.breakLock)
       .option("--state-backend <backend>", FLAG_HELP.stateBackend)
       .option("--json", FLAG_HELP.json),
-    "productive-k3s-infra profile destroy --instance staging --auto-approve --purge",
-  ).action(async (flags: Omit<PackageFlags, "tgz"> & { tgz?: string; purge?: boolean }) => {
+    "productive-k3s-infra profile destroy --instance staging --with-addons --auto-approve --purge",
+  ).action(async (flags: Omit<PackageFlags, "tgz"> & { tgz?: string; purge?: boolean; withAddons?: boolean; forgetAddons?: boolean }) => {
+    const addons = addonsOnDestroy(flags);
     const { destroyProfile } = await import("../operations/destroy.js");
     const { instanceFromOptions } = await import("../operations/status.js");
     const { renderDestroy } = await import("./render.js");
@@ -131,6 +137,7 @@ export function registerProfileCommands(program: Command): void {
       instance,
       autoApprove: approved(flags),
       purge: flags.purge === true,
+      addons,
     });
     emit(flags, { ok: true, ...result }, () => renderDestroy(result));
   });

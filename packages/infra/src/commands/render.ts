@@ -35,19 +35,34 @@ function outputsBlock(outputs: Record<string, unknown>, indent = "  "): string[]
 }
 
 export function renderValidate(r: ValidateResult): string {
-  const lines = [`${t(r.profile)} ${t(r.version)} is valid (engine ${t(r.engine)}, scenario ${t(r.scenario)}, ${r.digest})`];
+  const what = r.mode === "contract" ? "the contract of " : "";
+  const lines = [`${what}${t(r.profile)} ${t(r.version)} is valid (engine ${t(r.engine)}, scenario ${t(r.scenario)}, ${r.digest})`];
   if (r.description !== undefined) lines.push(t(r.description));
+  lines.push(`target: ${t(r.target.summary)}`);
+  const needed = new Set(r.needs.map((n) => n.name));
   if (r.inputs.length > 0) {
     lines.push("inputs:");
     for (const i of r.inputs) {
+      const where = i.provided ? `from ${t(i.from)}` : needed.has(i.name) ? "from the invoking machine" : "not set";
       lines.push(
-        `  ${t(i.name)}${i.required ? " (required)" : ""}${i.sensitive ? " (sensitive)" : ""} [${i.source}]: ${i.provided ? `from ${t(i.from)}` : "not set"}${i.description === undefined ? "" : ` — ${t(i.description)}`}`,
+        `  ${t(i.name)}${i.required ? " (required)" : ""}${i.sensitive ? " (sensitive)" : ""} [${i.source}]: ${where}${i.description === undefined ? "" : ` — ${t(i.description)}`}`,
       );
     }
   }
   if (r.variables !== undefined && Object.keys(r.variables).length > 0) {
     lines.push("opentofu variables:");
     for (const [v, key] of Object.entries(r.variables).sort()) lines.push(`  ${t(v)} <- ${t(key)}`);
+  }
+  if (r.mode === "contract") {
+    const required = r.needs.filter((n) => n.required).map((n) => t(n.name));
+    const optional = r.needs.filter((n) => !n.required).map((n) => t(n.name));
+    lines.push(
+      required.length === 0
+        ? "an install needs no values from the invoking machine"
+        : `an install needs from the invoking machine (--env-file or --set): ${required.join(", ")}`,
+    );
+    if (optional.length > 0) lines.push(`optional, from the invoking machine: ${optional.join(", ")}`);
+    lines.push("(contract check: values not demanded; give --env-file, --set or --require-inputs to check an install's values)");
   }
   return lines.join("\n");
 }
@@ -81,6 +96,15 @@ export function renderStatus(r: StatusResult): string {
   if (r.lastRun) lines.push(`last run:  ${r.lastRun.action} ${r.lastRun.status} (${r.lastRun.id})`);
   lines.push("outputs:", ...outputsBlock(r.outputs));
   if (r.sensitiveInputs.length > 0) lines.push(`sensitive inputs (never stored): ${r.sensitiveInputs.map(t).join(", ")}`);
+  if (r.addons !== undefined) {
+    lines.push(
+      `add-ons:   ${r.addons.items.length === 0 ? "none installed through productive-k3s-core" : `on ${t(r.addons.cluster.server)} (productive-k3s-core)`}`,
+    );
+    for (const a of r.addons.items) {
+      const deps = a.dependencies.length === 0 ? "" : `, needs ${a.dependencies.map(t).join(", ")}`;
+      lines.push(`  ${t(a.name)} ${t(a.version)} ${a.status} (namespace ${t(a.namespace)}${deps})`);
+    }
+  } else if (r.addonsNote !== undefined) lines.push(`add-ons:   unknown: ${t(r.addonsNote)}`);
   if (r.check !== undefined) {
     lines.push(`check:     ${t(r.check.script)} exited ${r.check.exitCode}`);
     if (r.check.output !== "")
@@ -98,9 +122,12 @@ export function renderOutputs(r: { outputs: Record<string, unknown> }): string {
 }
 
 export function renderDestroy(r: DestroyResult): string {
-  return r.note
+  const head = r.note
     ? `${r.status} instance ${r.instance}: ${t(r.note)}`
     : `${r.status} instance ${r.instance}${r.runId ? `, run ${r.runId}` : ""}`;
+  return r.addons === undefined
+    ? head
+    : `${head}\n${r.addons.action} add-ons through productive-k3s-core: ${r.addons.names.map(t).join(", ")}`;
 }
 
 export function renderList(r: { instances: ListEntry[] }): string {

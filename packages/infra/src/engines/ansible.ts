@@ -1,7 +1,8 @@
 /**
  * Ansible engine (`ansible-playbook`, or PK3S_ANSIBLE_PLAYBOOK_BIN).
- * - Inventory: `spec.engine.inventory` from the package, else a generated
- *   localhost inventory (`ansible_connection=local`).
+ * - Inventory (ansible-inventory.ts): built from the inputs as the profile
+ *   declares (hosts over SSH), or the package's own inventory file, or — when
+ *   the profile declares none — this machine (`ansible_connection=local`).
  * - Inputs: every merged env key as an extra var, from a 0600 JSON file in a
  *   private temp dir removed on every exit path (never on argv), every string
  *   marked unsafe so Ansible never templates it (ansible-vars.ts), plus
@@ -10,7 +11,7 @@
  * - plan = `--check --diff`; install = the playbook; destroy = `destroy.yml`
  *   beside the playbook when the package has one.
  * - Outputs: whatever the playbook writes to `pk3s_outputs_file` (JSON or KEY=VALUE).
- * - Target: this machine with the generated inventory, remote with the package's.
+ * - Target: this machine without an inventory, remote with one.
  */
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -19,6 +20,7 @@ import type { ProfileManifest } from "@productive-k3s/pkg-format/schema-profile"
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { isDir, isFile } from "../path-kind.js";
 import { withPrivateTempDir } from "../private-temp.js";
+import { describeInventory, inventoryProblems, writeInventory } from "./ansible-inventory.js";
 import { reservedKeys, unsafeForAnsible } from "./ansible-vars.js";
 import type { ApplyContext, ApplyOutcome, Engine, EngineKind, EngineVariables, PlanOutcome, VariablesInput } from "./engine.js";
 import { baseEnv, type EngineRun, runStep } from "./engine-run.js";
@@ -55,13 +57,13 @@ async function runPlaybook(run: EngineRun, playbook: string, options: { check: b
       pk3s_outputs: run.storedOutputs,
     };
     await writeFile(varsFile, JSON.stringify(unsafeForAnsible(vars)), { mode: 0o600 });
-    const engine = run.profile.manifest.spec.engine;
-    let inventory: string;
-    if (engine.inventory !== undefined) inventory = join(run.resolved.workingDir, engine.inventory);
-    else {
-      inventory = join(tmp, "inventory.ini");
-      await writeFile(inventory, "localhost ansible_connection=local ansible_python_interpreter=auto_silent\n", { mode: 0o600 });
-    }
+    const { inventory, env: inventoryEnv } = await writeInventory(
+      run.profile.manifest,
+      run.resolved.workingDir,
+      run.resolved.env,
+      tmp,
+      join(run.paths.engineDir, "known_hosts"),
+    );
     const args = ["-i", inventory, "--extra-vars", `@${varsFile}`, ...(options.check ? ["--check", "--diff"] : []), playbook];
     await runStep(run, options.stepName, bin, args, {
       cwd: dirname(playbook),
@@ -71,6 +73,7 @@ async function runPlaybook(run: EngineRun, playbook: string, options: { check: b
         ANSIBLE_NOCOLOR: "1",
         ANSIBLE_RETRY_FILES_ENABLED: "0",
         ANSIBLE_LOCAL_TEMP: join(tmp, "ansible-local"),
+        ...inventoryEnv,
       },
       toolName: "ansible-playbook",
       installHint: INSTALL_HINT,
@@ -94,6 +97,10 @@ class AnsibleEngine implements Engine {
     return this.manifest.spec.engine.inventory === undefined ? "this-machine" : "remote";
   }
 
+  describeTarget(): string {
+    return describeInventory(this.manifest);
+  }
+
   async variables(input: VariablesInput): Promise<EngineVariables> {
     const engine = this.manifest.spec.engine;
     const problems: EngineVariables["problems"] = [];
@@ -110,7 +117,7 @@ class AnsibleEngine implements Engine {
     }
     const inventory = engine.inventory;
     if (
-      inventory !== undefined &&
+      typeof inventory === "string" &&
       !(await isFile(join(input.workingDir, inventory))) &&
       !(await isDir(join(input.workingDir, inventory)))
     ) {
@@ -120,6 +127,7 @@ class AnsibleEngine implements Engine {
         message: `inventory ${engine.workingDir}/${inventory} is not in the package`,
       });
     }
+    problems.push(...(await inventoryProblems(this.manifest, input.values, input.missingInputs)));
     return { problems, env: {}, sensitiveKeys: [] };
   }
 

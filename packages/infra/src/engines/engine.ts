@@ -85,6 +85,8 @@ export interface Engine {
   tool(): string;
   /** Whether the machines the engine changes are this one (target compatibility is then checked here). */
   target(): "this-machine" | "remote";
+  /** One sentence for `validate`: where the engine's changes happen (e.g. "runs on this machine: …"). */
+  describeTarget(): string;
   variables(input: VariablesInput): Promise<EngineVariables>;
   plan(run: EngineRun): Promise<PlanOutcome>;
   apply(run: EngineRun, context: ApplyContext): Promise<ApplyOutcome>;

@@ -206,6 +206,10 @@ class OpenTofuEngine implements Engine {
     return "remote";
   }
 
+  describeTarget(): string {
+    return "provisions through OpenTofu's providers, run from this machine (the targets are whatever the root module's providers manage)";
+  }
+
   async variables(input: VariablesInput): Promise<EngineVariables> {
     const workingDir = this.manifest.spec.engine.workingDir;
     const problems: EngineVariables["problems"] = [];

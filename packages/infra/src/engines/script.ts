@@ -61,6 +61,10 @@ class ScriptEngine implements Engine {
     return "this-machine";
   }
 
+  describeTarget(): string {
+    return "runs on this machine: the profile's scripts run here";
+  }
+
   async variables(): Promise<EngineVariables> {
     return { problems: [], env: {}, sensitiveKeys: [] };
   }

@@ -15,13 +15,13 @@
  * - `required` inputs that end up missing or empty are reported together
  *   (exit 4), each with its description and where it must come from.
  */
+import { closestName } from "@productive-k3s/pkg-format/did-you-mean";
 import { parseEnvFile } from "@productive-k3s/pkg-format/env-file";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { readRegularText } from "@productive-k3s/pkg-format/regular-file";
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
-import { closestName } from "./did-you-mean.js";
 
 export type EnvOrigin = { kind: "package" } | { kind: "stored" } | { kind: "env-file"; file: string; line: number } | { kind: "set" };
 

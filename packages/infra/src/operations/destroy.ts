@@ -3,15 +3,27 @@
  * (or `--tgz`), with the stored non-sensitive inputs (sensitive ones must be
  * passed again: they were never stored). The instance is marked destroyed and
  * its state kept until `--purge`.
+ *
+ * The add-ons Core installed on the instance's cluster (its `kubeconfig`
+ * output) would outlive it as records: destroy refuses (exit 4, listing them)
+ * unless `--with-addons` (uninstall them through Core first, dependents
+ * before their dependencies) or `--forget-addons` (drop Core's records: the
+ * add-ons go with the cluster). Without Core, or when Core cannot list them,
+ * a warning says the add-ons are unknown and destroy proceeds.
  */
 import { access } from "node:fs/promises";
 import { log, warn } from "@productive-k3s/pkg-format/cli";
-import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import type { ClusterAddons } from "../cluster/core-client.js";
+import { instanceKubeconfig } from "../cluster/instance-cluster.js";
 import { engineFor } from "../engines/engine-for.js";
+import { type EngineRun, runStep } from "../engines/engine-run.js";
 import { runScript } from "../engines/script.js";
 import { openProfile } from "../profile/opened-profile.js";
 import {
   checkedInstanceName,
+  type InstanceRecord,
   instancePaths,
   instanceWhere,
   lockInstanceState,
@@ -34,7 +46,11 @@ export interface DestroyOptions {
   purge?: boolean;
   breakLock?: boolean;
   echo?: boolean;
+  /** What to do with the add-ons Core installed on the instance's cluster (default: refuse while there are any). */
+  addons?: AddonsOnDestroy;
 }
+
+export type AddonsOnDestroy = "refuse" | "uninstall" | "forget";
 
 export interface DestroyResult {
   instance: string;
@@ -43,6 +59,55 @@ export interface DestroyResult {
   runId?: string;
   purged: boolean;
   note?: string;
+  /** The add-ons uninstalled (`--with-addons`) or forgotten (`--forget-addons`) through Core, in that order. */
+  addons?: { action: "uninstalled" | "forgotten"; names: string[] };
+}
+
+/** The cluster's add-ons as Core lists them; `undefined` when the instance reports no kubeconfig. */
+async function clusterAddons(record: InstanceRecord, instance: string): Promise<{ kubeconfig: string; found: ClusterAddons } | undefined> {
+  const kubeconfig = await instanceKubeconfig(record, instancePaths(instance));
+  if (kubeconfig === undefined) return undefined;
+  const { listClusterAddons } = await import("../cluster/core-client.js");
+  return { kubeconfig, found: await listClusterAddons(kubeconfig) };
+}
+
+/** Refuse (exit 4, with the list) while Core has add-on records for the cluster, unless told what to do with them. */
+function refuseWhileAddons(instance: string, found: ClusterAddons, mode: AddonsOnDestroy): void {
+  if (found.state === "unknown") {
+    // The note may quote the kubeconfig path, which a package's outputs chose: terminal-safe.
+    warn(terminalLine(`${found.note}; destroying anyway (Core's records for the cluster, if any, are left as they are)`));
+    return;
+  }
+  if (mode !== "refuse" || found.list.addons.length === 0) return;
+  const names = found.list.addons.map((a) => a.name);
+  throw new ValidationError(
+    `instance ${instance}'s cluster still has add-ons installed through productive-k3s-core: ${names.join(", ")}`,
+    found.list.addons.map((a) => ({
+      path: a.name,
+      severity: "error" as const,
+      message: `${a.name} ${a.version} (${a.status}) in namespace ${a.namespace} on ${terminalLine(found.list.cluster.server)}`,
+    })),
+    {
+      where: terminalLine(found.list.cluster.server),
+      hint: "uninstall them first with --with-addons, or drop Core's records with --forget-addons (the add-ons go with the cluster)",
+    },
+  );
+}
+
+/** Uninstall (or forget) every add-on on the cluster through Core, dependents first; each is a step of the run. */
+async function removeAddons(run: EngineRun, kubeconfig: string, mode: "uninstall" | "forget"): Promise<string[]> {
+  const { findCore, coreCommand, coreEnv, listClusterAddons } = await import("../cluster/core-client.js");
+  const { removalOrder } = await import("../cluster/removal-order.js");
+  const found = findCore();
+  const listed = await listClusterAddons(kubeconfig);
+  if ("note" in found || listed.state === "unknown") return [];
+  const order = removalOrder(listed.list.addons);
+  for (const name of order) {
+    const { file, args } = coreCommand(found.core, ["addon", mode, name, "--kubeconfig", kubeconfig]);
+    // Core gets the caller's environment (its state dir, tools) and state backend, never the profile's inputs.
+    await runStep(run, `addon-${mode} ${name}`, file, args, { cwd: process.cwd(), env: await coreEnv(), toolName: found.core.binName });
+  }
+  return order;
 }
 
 async function purge(instance: string, breakLock: boolean): Promise<void> {
@@ -125,10 +190,20 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
     }
     assertNoProblems(profile, resolved);
     engine.tool();
+    const mode = options.addons ?? "refuse";
+    const cluster = await clusterAddons(record, instance);
+    if (cluster !== undefined) refuseWhileAddons(instance, cluster.found, mode);
+    const pending = cluster?.found.state === "listed" ? cluster.found.list.addons.map((a) => a.name) : [];
+    const first =
+      mode === "refuse" || pending.length === 0
+        ? ""
+        : ` (first ${mode === "uninstall" ? "uninstalling" : "forgetting"} its add-ons through productive-k3s-core: ${pending.join(", ")})`;
     const out = await withInstanceRun(
       { instance, action: "destroy", profile, resolved, breakLock: options.breakLock === true, echo: options.echo !== false },
       async ({ run, record: rec }) => {
-        await approveOrThrow(autoApprove, `Destroy instance ${instance}?`, "destroy");
+        await approveOrThrow(autoApprove, `Destroy instance ${instance}${first}?`, "destroy");
+        const removed =
+          mode === "refuse" || cluster === undefined || pending.length === 0 ? [] : await removeAddons(run, cluster.kubeconfig, mode);
         const destroyScript = m.spec.execution?.destroyScript;
         if (destroyScript !== undefined) await runScript(run, destroyScript, "destroy-script", run.storedOutputs);
         const { note } = await engine.destroy(run, { destroyScriptRan: destroyScript !== undefined });
@@ -138,7 +213,9 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
         await writeSensitiveOutputs(run.paths, {});
         rec.plan = undefined;
         rec.destroyedAt = new Date().toISOString();
-        return { status: "destroyed", result: note === undefined ? {} : { note } };
+        const addons: Pick<DestroyResult, "addons"> =
+          removed.length === 0 ? {} : { addons: { action: mode === "uninstall" ? "uninstalled" : "forgotten", names: removed } };
+        return { status: "destroyed", result: { ...(note === undefined ? {} : { note }), ...addons } };
       },
     );
     if (options.purge === true) {
@@ -152,6 +229,7 @@ export async function destroyProfile(options: DestroyOptions): Promise<DestroyRe
       status: options.purge === true ? "purged" : "destroyed",
       purged: options.purge === true,
       ...(out.note === undefined ? {} : { note: out.note }),
+      ...(out.addons === undefined ? {} : { addons: out.addons }),
     };
   } finally {
     await profile.cleanup();

@@ -14,7 +14,7 @@ import { engineFor } from "../engines/engine-for.js";
 import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles, uncarriableValues } from "../env/merge.js";
 import { isDir, isFile } from "../path-kind.js";
 import type { OpenedProfile } from "../profile/opened-profile.js";
-import type { ResolvedInputs } from "../profile/resolved-inputs.js";
+import type { NeededInput, ResolvedInputs } from "../profile/resolved-inputs.js";
 import { SecretSet } from "../secrets.js";
 import { checkTarget } from "./target.js";
 
@@ -23,6 +23,11 @@ export interface InputOptions {
   sets?: readonly string[];
   /** Non-sensitive values stored with the instance (destroy), between the package env and the env files. */
   stored?: Record<string, string>;
+  /**
+   * false: a contract check (`validate` without values): inputs the invoking machine must supply are
+   * listed in `needed` instead of being problems, and this machine is not checked as the target.
+   */
+  requireValues?: boolean;
 }
 
 /** Keys Infra itself reads from the inputs (the target statement of remote profiles, see target.ts). */
@@ -57,6 +62,27 @@ function undeclaredKeys(profile: OpenedProfile, merged: MergedEnv, variables: Re
     .sort();
 }
 
+/**
+ * What an install needs from the invoking machine: every local-override input
+ * (the package's value is only a placeholder), and the required `either`
+ * inputs the package gives no value.
+ */
+function neededFromMachine(profile: OpenedProfile, merged: MergedEnv): NeededInput[] {
+  const needed: NeededInput[] = [];
+  for (const i of profile.manifest.spec.inputs) {
+    const given = (merged.values[i.name] ?? "") !== "";
+    if (i.source === "package-default" || (i.source === "either" && (given || !i.required))) continue;
+    needed.push({
+      name: i.name,
+      required: i.required,
+      sensitive: i.sensitive,
+      source: i.source,
+      ...(i.description === undefined ? {} : { description: i.description }),
+    });
+  }
+  return needed;
+}
+
 export async function resolveInputs(
   profile: OpenedProfile,
   options: InputOptions = {},
@@ -68,7 +94,10 @@ export async function resolveInputs(
   if (options.stored !== undefined) layers.push({ origin: "stored", values: options.stored });
   layers.push(...files.layers, parseSets(options.sets ?? []));
   const merged = mergeEnv(layers, manifest.spec.inputs);
-  const problems = [...merged.problems, ...uncarriableValues(merged)];
+  const contract = options.requireValues === false;
+  const needed = contract ? neededFromMachine(profile, merged) : [];
+  const neededNames = new Set(needed.map((n) => n.name));
+  const problems = [...merged.problems.filter((p) => p.path === undefined || !neededNames.has(p.path)), ...uncarriableValues(merged)];
   const warnings = [...files.warnings, ...merged.warnings];
   const secrets = new SecretSet(merged.sensitiveNames.map((n) => merged.values[n] ?? ""));
   const sensitiveNames = new Set(merged.sensitiveNames);
@@ -110,7 +139,7 @@ export async function resolveInputs(
     });
   }
 
-  const target = checkTarget(manifest, engine.target(), merged.values);
+  const target = checkTarget(manifest, engine.target(), merged.values, { checkHost: !contract });
   problems.push(...target.problems);
   warnings.push(...target.warnings);
 
@@ -123,6 +152,7 @@ export async function resolveInputs(
     secrets,
     problems,
     warnings,
+    needed,
     workingDir,
   };
 }
@@ -130,7 +160,10 @@ export async function resolveInputs(
 /** Throw one ValidationError (exit 4) listing every problem, missing inputs named in the message. */
 export function assertNoProblems(profile: OpenedProfile, resolved: ResolvedInputs): void {
   if (resolved.problems.length === 0) return;
-  const missing = resolved.merged.problems.map((p) => p.path).filter((p): p is string => p !== undefined);
+  const missing = resolved.merged.problems
+    .filter((p) => resolved.problems.includes(p))
+    .map((p) => p.path)
+    .filter((p): p is string => p !== undefined);
   const head =
     missing.length > 0
       ? `missing required input${missing.length === 1 ? "" : "s"} for profile ${profile.manifest.metadata.name}: ${missing.join(", ")}`

@@ -2,7 +2,9 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { MASK } from "@productive-k3s/pkg-format/redact";
+import type { InfraProfileStatus } from "@productive-k3s/pkg-format/runtime-documents";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { instanceKubeconfig } from "../cluster/instance-cluster.js";
 import { engineKind } from "../engines/engine-for.js";
 import { openProfile } from "../profile/opened-profile.js";
 import {
@@ -14,7 +16,6 @@ import {
   instanceWhere,
   listInstanceNames,
   packageCopyFile,
-  type RunSummary,
   readInstance,
   readSensitiveOutputs,
 } from "../state/instance-store.js";
@@ -49,31 +50,27 @@ export async function instanceFromOptions(options: { instance?: string | undefin
   }
 }
 
-export interface StatusResult {
-  instance: string;
-  profile: string;
-  version: string;
-  digest: string;
-  engine: string;
-  scenario: string;
-  status: InstanceStatus;
-  interruptedRun?: string;
-  currentRun?: InstanceRecord["current"];
-  inputs: Record<string, string>;
-  sensitiveInputs: string[];
-  outputs: Record<string, unknown>;
-  sensitiveOutputs: string[];
-  plan?: { runId: string; createdAt: string; changes?: { add: number; change: number; destroy: number } };
-  resources?: number;
-  lastRun?: RunSummary;
-  runs: number;
-  createdAt: string;
-  updatedAt: string;
-  installedAt?: string;
-  destroyedAt?: string;
-  stateDir: string;
-  /** Result of the profile's statusScript, when it declares one and the instance is installed. */
-  check?: { script: string; exitCode: number | null; output: string };
+/** `profile status --json` without `ok`: the document pk3s reads, defined once in pkg-format (runtime-documents.ts). */
+export type StatusResult = Omit<InfraProfileStatus, "ok">;
+
+/** The add-ons Core has installed on the instance's cluster, or why they are unknown. */
+async function addonsView(kubeconfig: string): Promise<Pick<StatusResult, "addons" | "addonsNote">> {
+  const { listClusterAddons } = await import("../cluster/core-client.js");
+  const found = await listClusterAddons(kubeconfig);
+  if (found.state === "unknown") return { addonsNote: found.note };
+  return {
+    addons: {
+      cluster: found.list.cluster,
+      items: found.list.addons.map((a) => ({
+        name: a.name,
+        version: a.version,
+        status: a.status,
+        namespace: a.namespace,
+        ...(a.release === undefined ? {} : { release: a.release }),
+        dependencies: a.dependencies.map((d) => d.name),
+      })),
+    },
+  };
 }
 
 /**
@@ -139,6 +136,8 @@ export async function profileStatus(options: {
   const outputs: Record<string, unknown> = { ...record.outputs };
   for (const name of record.sensitiveOutputs) outputs[name] = MASK;
   const lastRun = record.runs.at(-1);
+  // The one runtime view: what Core installed on the cluster this instance provisioned.
+  const kubeconfig = status === "destroyed" ? undefined : await instanceKubeconfig(record, paths);
   return {
     instance,
     profile: record.profile.name,
@@ -175,6 +174,7 @@ export async function profileStatus(options: {
     ...(status === "installed" && options.check !== false
       ? await runStatusScript(instance, record).then((check) => (check === undefined ? {} : { check }))
       : {}),
+    ...(kubeconfig === undefined ? {} : await addonsView(kubeconfig)),
   };
 }
 

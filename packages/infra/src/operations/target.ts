@@ -9,6 +9,8 @@
  *   PK3S_TARGET_ARCH / PK3S_TARGET_OS in its env; a stated value outside the
  *   declared lists is an error.
  * Unknown architecture names are reported as warnings.
+ * A contract check (`validate` without values) does not look at this machine:
+ * where a profile is validated (a CI runner) is not where it installs.
  */
 import { readFileSync } from "node:fs";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
@@ -49,6 +51,7 @@ export function checkTarget(
   manifest: ProfileManifest,
   target: "this-machine" | "remote",
   env: Record<string, string>,
+  options: { checkHost?: boolean } = {},
 ): { problems: Problem[]; warnings: Problem[] } {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -63,7 +66,7 @@ export function checkTarget(
       });
     }
   }
-  const local = target === "this-machine";
+  const local = target === "this-machine" && options.checkHost !== false;
   const arch = env.PK3S_TARGET_ARCH || (local ? hostArch() : undefined);
   const os = env.PK3S_TARGET_OS || (local ? hostOs() : undefined);
   const what = env.PK3S_TARGET_ARCH || env.PK3S_TARGET_OS ? "the target (PK3S_TARGET_*)" : "this machine";

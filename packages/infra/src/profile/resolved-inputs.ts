@@ -7,6 +7,15 @@ import type { Problem } from "@productive-k3s/pkg-format/errors";
 import type { MergedEnv } from "../env/merge.js";
 import type { SecretSet } from "../secrets.js";
 
+/** An input the invoking machine must supply at install (listed by a contract check). */
+export interface NeededInput {
+  name: string;
+  required: boolean;
+  sensitive: boolean;
+  source: "local-override" | "either";
+  description?: string;
+}
+
 export interface ResolvedInputs {
   merged: MergedEnv;
   /** Values handed to the engine (all merged keys). */
@@ -20,6 +29,11 @@ export interface ResolvedInputs {
   secrets: SecretSet;
   problems: Problem[];
   warnings: Problem[];
+  /**
+   * Contract check only (values not demanded): the inputs an install will need from the invoking
+   * machine. Their absence is not a problem then.
+   */
+  needed: NeededInput[];
   /** The engine's root inside the extraction (spec.engine.workingDir). */
   workingDir: string;
 }

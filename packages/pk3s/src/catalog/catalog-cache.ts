@@ -8,10 +8,10 @@
  * identity to its digest so an unchanged local file is neither re-read nor
  * re-hashed. One object per catalog URL: the folder is computed once.
  */
-import { createHash } from "node:crypto";
 import { readdir, readFile, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import type { TrustRecord } from "../trust/catalog-trust.js";
 import type { CompactQuery } from "./catalog-query.js";
@@ -36,10 +36,6 @@ export interface FileStatKey {
 }
 
 export type Validators = { etag?: string | undefined; lastModified?: string | undefined };
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 export class CatalogCache {
   readonly dir: string;

@@ -1,106 +1,82 @@
 /**
- * `<configDir>/config.json`: the configured catalog sources. Written 0600
- * atomically; credentials are referenced by environment variable name only.
- * When nothing is configured, the default is PK3S_DEFAULT_CATALOG, else the
- * repository's `catalogs/local/index.yaml` (found relative to this package,
- * so it works from a checkout).
+ * The configured catalog sources: the built-in catalogs of this install plus
+ * the ones the user added, from `<configDir>/config.json` (schema:
+ * config-schema.ts; written 0600 atomically; credentials are referenced by
+ * environment variable name only).
+ *
+ * Built-in catalogs (DESIGN §3): a checkout has its `catalogs/local`; an npm
+ * install has the public Productive K3S catalog and the examples catalog
+ * shipped inside this package (offline). `PK3S_DEFAULT_CATALOG` replaces them
+ * with one catalog named `local` (`none`: no built-in catalog). They are
+ * listed with where they come from, removed like any other (the removal is
+ * recorded), never dropped when the user adds a catalog, and rank after the
+ * added catalogs at equal priority.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readJsonFile, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import { writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
-import { assertValidName, isValidName, nameRuleText } from "@productive-k3s/pkg-format/names";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { configDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import { jsonIssuesToProblems } from "@productive-k3s/pkg-format/schema-problems";
 import { packageRoot } from "@productive-k3s/pkg-format/version";
 import { type CatalogAuthConfig, type CatalogSource, normaliseSourceUrl } from "./catalog-source.js";
+import { ENV_NAME_RE, Pk3sConfig } from "./config-schema.js";
 
-export interface Pk3sConfig {
-  catalogs: CatalogSource[];
-  /** Refuse every catalog without trusted keys (also `--require-signatures`, PK3S_REQUIRE_SIGNATURES=1). */
-  requireSignatures?: boolean | undefined;
-}
+export type { Pk3sConfig } from "./config-schema.js";
 
-export const DEFAULT_CATALOG_NAME = "local";
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** A minisign public key's base64 line (checked in full where it is used). */
-const PUBLIC_KEY_LINE_RE = /^RW[A-Za-z0-9+/]{54}$/;
+/** The public Productive K3S catalog (v1alpha1, no digests). */
+export const PUBLIC_CATALOG_URL = "https://catalogs.productive-k3s.io/catalogs/index.yaml";
+
+/** Where a source comes from: added by the user, built into this install, or PK3S_DEFAULT_CATALOG. */
+export type CatalogOrigin = "added" | "built-in" | "environment";
+
+export type ConfiguredSource = CatalogSource & {
+  origin: CatalogOrigin;
+  /** For people: "added with pk3s catalog add", "built in: this checkout's catalogs/local", ... */
+  from: string;
+};
 
 export function configFile(): string {
   return join(configDir(), "config.json");
 }
 
-function invalid(file: string, path: string, message: string): ValidationError {
-  return new ValidationError(`invalid pk3s configuration in ${file}`, [{ file, path, message, severity: "error" }], {
+function invalid(file: string, problems: ValidationError["problems"], detail = ""): ValidationError {
+  return new ValidationError(`invalid pk3s configuration in ${file}${detail}`, problems, {
     where: file,
-    hint: "fix or remove the file; `pk3s catalog add` rewrites it",
+    hint:
+      "edit the file so that each field shown holds what its line says is expected (pk3s catalog add, catalog remove and any " +
+      "later write rewrite it whole), or delete it to start again from the built-in catalogs",
   });
 }
 
-function parseAuth(raw: unknown, file: string, path: string): CatalogAuthConfig | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== "object") throw invalid(file, path, "expected an object");
-  const a = raw as Record<string, unknown>;
-  if (a.type === "bearer" && typeof a.tokenEnv === "string" && ENV_NAME_RE.test(a.tokenEnv))
-    return { type: "bearer", tokenEnv: a.tokenEnv };
-  if (a.type === "basic" && typeof a.username === "string" && typeof a.passwordEnv === "string" && ENV_NAME_RE.test(a.passwordEnv)) {
-    return { type: "basic", username: a.username, passwordEnv: a.passwordEnv };
-  }
-  throw invalid(file, path, 'expected {type: "bearer", tokenEnv} or {type: "basic", username, passwordEnv}');
-}
-
+/** The configuration file, checked against its schema; an absent file is the empty configuration. */
 export async function loadConfig(): Promise<Pk3sConfig> {
   const file = configFile();
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return Pk3sConfig.parse({});
+    throw err;
+  }
   let raw: unknown;
   try {
-    raw = await readJsonFile<unknown>(file);
+    raw = JSON.parse(text);
   } catch (err) {
-    throw invalid(file, "", `not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw invalid(file, [], `: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (raw === undefined) return { catalogs: [] };
-  if (typeof raw !== "object" || raw === null || !Array.isArray((raw as { catalogs?: unknown }).catalogs)) {
-    throw invalid(file, "catalogs", "expected {catalogs: [...]}");
-  }
-  const catalogs: CatalogSource[] = [];
-  (raw as { catalogs: unknown[] }).catalogs.forEach((c, i) => {
-    const path = `catalogs[${i}]`;
-    if (typeof c !== "object" || c === null) throw invalid(file, path, "expected an object");
-    const e = c as Record<string, unknown>;
-    if (typeof e.name !== "string" || !isValidName("catalog", e.name))
-      throw invalid(file, `${path}.name`, `expected a catalog name: ${nameRuleText("catalog")}`);
-    if (typeof e.url !== "string") throw invalid(file, `${path}.url`, "expected a string");
-    const priority = e.priority ?? 0;
-    if (typeof priority !== "number" || !Number.isInteger(priority)) throw invalid(file, `${path}.priority`, "expected an integer");
-    const trustedKeys = e.trustedKeys ?? [];
-    if (!Array.isArray(trustedKeys) || !trustedKeys.every((k) => typeof k === "string" && PUBLIC_KEY_LINE_RE.test(k)))
-      throw invalid(file, `${path}.trustedKeys`, "expected a list of minisign public keys (RW... base64 lines)");
-    catalogs.push({
-      name: e.name,
-      url: e.url,
-      priority,
-      auth: parseAuth(e.auth, file, `${path}.auth`),
-      ...(trustedKeys.length > 0 ? { trustedKeys: trustedKeys as string[] } : {}),
-    });
-  });
-  const requireSignatures = (raw as { requireSignatures?: unknown }).requireSignatures;
-  if (requireSignatures !== undefined && typeof requireSignatures !== "boolean")
-    throw invalid(file, "requireSignatures", "expected true or false");
-  return { catalogs, ...(requireSignatures === true ? { requireSignatures } : {}) };
+  const parsed = Pk3sConfig.safeParse(raw);
+  if (!parsed.success) throw invalid(file, jsonIssuesToProblems(parsed.error.issues, raw, file));
+  return parsed.data;
 }
 
+/** Validated before it is written: pk3s never saves a configuration it could not read back. */
 export async function saveConfig(config: Pk3sConfig): Promise<void> {
+  const checked = Pk3sConfig.parse(config);
   await ensurePrivateDir(configDir());
-  const catalogs = config.catalogs.map((c) => ({
-    name: c.name,
-    url: c.url,
-    priority: c.priority,
-    ...(c.auth ? { auth: c.auth } : {}),
-    ...(c.trustedKeys !== undefined && c.trustedKeys.length > 0 ? { trustedKeys: c.trustedKeys } : {}),
-  }));
-  await writeJsonAtomic(
-    configFile(),
-    { catalogs, ...(config.requireSignatures === true ? { requireSignatures: true } : {}) },
-    { mode: 0o600 },
-  );
+  await writeJsonAtomic(configFile(), checked, { mode: 0o600 });
 }
 
 /** The repository's local catalog, when pk3s runs from a checkout: <repo>/catalogs/local/ beside packages/pk3s/. */
@@ -111,24 +87,74 @@ export function repositoryLocalCatalog(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-export interface EffectiveSources {
-  sources: CatalogSource[];
-  /** True when no catalog is configured and the embedded default is used. */
-  isDefault: boolean;
+/** The examples catalog packed into this package at build time (`examples/index.yaml`), if present. */
+export function examplesCatalog(): string | undefined {
+  const root = packageRoot(import.meta.url);
+  if (root === undefined) return undefined;
+  const path = join(root.dir, "examples", "index.yaml");
+  return existsSync(path) ? path : undefined;
 }
 
-/** Configured sources, or the default catalog when none is configured. */
+/** The built-in catalogs of this install, before the user's removals. */
+export function builtinSources(): ConfiguredSource[] {
+  const fromEnv = process.env.PK3S_DEFAULT_CATALOG;
+  if (fromEnv === "none") return [];
+  if (fromEnv !== undefined && fromEnv !== "") {
+    return [{ name: "local", url: normaliseSourceUrl(fromEnv), priority: 0, origin: "environment", from: "PK3S_DEFAULT_CATALOG" }];
+  }
+  const checkout = repositoryLocalCatalog();
+  if (checkout !== undefined) {
+    return [
+      {
+        name: "local",
+        url: normaliseSourceUrl(checkout),
+        priority: 0,
+        origin: "built-in",
+        from: "built in: this checkout's catalogs/local",
+      },
+    ];
+  }
+  const out: ConfiguredSource[] = [
+    {
+      name: "productive-k3s",
+      url: PUBLIC_CATALOG_URL,
+      priority: 0,
+      origin: "built-in",
+      from: "built in: the public Productive K3S catalog",
+    },
+  ];
+  const examples = examplesCatalog();
+  if (examples !== undefined) {
+    out.push({
+      name: "examples",
+      url: normaliseSourceUrl(examples),
+      priority: 0,
+      origin: "built-in",
+      from: "built in: examples shipped inside pk3s (offline)",
+    });
+  }
+  return out;
+}
+
+export interface EffectiveSources {
+  /** The added catalogs first, then the built-in ones (ties in priority go to the earlier). */
+  sources: ConfiguredSource[];
+  config: Pk3sConfig;
+}
+
+/** Every catalog in use: the added ones, then the built-in ones not removed and not replaced by an added one of the same name. */
 export async function effectiveSources(): Promise<EffectiveSources> {
   const config = await loadConfig();
-  if (config.catalogs.length > 0) return { sources: config.catalogs, isDefault: false };
-  const fromEnv = process.env.PK3S_DEFAULT_CATALOG;
-  const location = fromEnv !== undefined && fromEnv !== "" ? fromEnv : repositoryLocalCatalog();
-  if (location === undefined) return { sources: [], isDefault: true };
-  return { sources: [{ name: DEFAULT_CATALOG_NAME, url: normaliseSourceUrl(location), priority: 0 }], isDefault: true };
+  const added: ConfiguredSource[] = config.catalogs.map((c) => ({ ...c, origin: "added", from: "added with pk3s catalog add" }));
+  const taken = new Set([...config.catalogs.map((c) => c.name), ...config.removedBuiltins]);
+  const builtins = builtinSources().filter((b) => !taken.has(b.name));
+  return { sources: [...added, ...builtins], config };
 }
 
 export function noCatalogsError(): NotFoundError {
-  return new NotFoundError("no catalog is configured", { hint: "add one: pk3s catalog add <name> <url|path>" });
+  return new NotFoundError("no catalog is configured", {
+    hint: "add one with pk3s catalog add <name> <url|path>; built-in catalogs you removed come back when you delete them from removedBuiltins in config.json",
+  });
 }
 
 export interface AddCatalogInput {
@@ -176,7 +202,7 @@ export async function requireSignatures(flag: boolean | undefined): Promise<bool
 }
 
 /** Sources sorted by priority (higher first), then in configuration order. */
-export function byPriority(sources: readonly CatalogSource[]): CatalogSource[] {
+export function byPriority<T extends CatalogSource>(sources: readonly T[]): T[] {
   return sources
     .map((s, i) => ({ s, i }))
     .sort((a, b) => b.s.priority - a.s.priority || a.i - b.i)

@@ -24,6 +24,13 @@ export function loadCatalog(source: CatalogSource, options: LoadOptions): Promis
   return loader(source, new CatalogCache(source.url), options);
 }
 
+/** Every source, each loaded or holding its `failure`: one unreadable catalog does not hide the others. */
 export function loadCatalogs(sources: readonly CatalogSource[], options: LoadOptions): Promise<LoadedCatalog[]> {
-  return Promise.all(sources.map((s) => loadCatalog(s, options)));
+  return Promise.all(
+    sources.map((source) =>
+      loadCatalog(source, options).catch(
+        (failure: unknown): LoadedCatalog => ({ source, entries: [], warnings: [], origin: "unreadable", failure }),
+      ),
+    ),
+  );
 }

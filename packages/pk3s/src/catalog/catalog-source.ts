@@ -9,21 +9,8 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
 
-export type CatalogAuthConfig = { type: "bearer"; tokenEnv: string } | { type: "basic"; username: string; passwordEnv: string };
-
-export interface CatalogSource {
-  name: string;
-  /** Absolute URL of the index file (http:, https: or file:). */
-  url: string;
-  /** Higher wins when a package name is in several catalogs. */
-  priority: number;
-  auth?: CatalogAuthConfig | undefined;
-  /**
-   * minisign public keys (their base64 lines, `RW...`) trusted to sign this catalog's index and packages.
-   * With at least one, everything from the catalog must carry a valid signature (DESIGN §8).
-   */
-  trustedKeys?: string[] | undefined;
-}
+// The types come from the configuration's zod schema (one source of truth).
+export type { CatalogAuthConfig, CatalogSource } from "./config-schema.js";
 
 function isIndexFile(pathname: string): boolean {
   return /\.(ya?ml|json)$/i.test(pathname);

@@ -3,9 +3,11 @@
  * source: parsed once per digest (then read from the cache), entry URLs made
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
+
+import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import { displayUrl } from "../fetch/fetcher.js";
-import { type CatalogCache, sha256Hex } from "./catalog-cache.js";
+import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
 import type { ParsedIndex } from "./entries-file.js";

@@ -14,8 +14,14 @@ export interface LoadedCatalog {
   entries: ResolvedEntry[];
   warnings: Problem[];
   /** Where the index came from this time. */
-  origin: "file" | "network" | "cache" | "revalidated" | "stale-cache";
+  origin: "file" | "network" | "cache" | "revalidated" | "stale-cache" | "unreadable";
   fetchedAt?: string | undefined;
+  /**
+   * Why the catalog could not be read (no usable cached copy either): it then
+   * holds no entries. Search leaves it out with a warning; resolution stops
+   * with this error when it reaches the catalog in priority order.
+   */
+  failure?: unknown;
 }
 
 export interface LoadOptions {

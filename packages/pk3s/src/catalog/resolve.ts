@@ -10,6 +10,7 @@
  *   v1alpha1 index) are opaque: matched by an exact `name@594a7c9`, or
  *   picked when they are the package's only versions and no range is given.
  */
+import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
@@ -76,6 +77,7 @@ export function candidatesFor(
     });
   }
   for (const catalog of pool) {
+    if (catalog.failure !== undefined) throw unreadable(catalog, pool.length);
     const byName = catalog.entries.filter((e) => e.name === spec.name);
     if (byName.length === 0) continue;
     const ofType = byName.filter((e) => e.type === type);
@@ -94,10 +96,48 @@ export function candidatesFor(
     spec.catalog === undefined
       ? `any configured catalog (${catalogs.map((c) => c.source.name).join(", ") || "none"})`
       : `catalog "${spec.catalog}"`;
-  throw new NotFoundError(`${type === "addon" ? "add-on" : "profile"} "${spec.name}" not found in ${where}`, {
-    where: pool.map((c) => c.source.url).join(", ") || "no catalog",
-    hint: "search with `pk3s search`; refresh the catalogs with `pk3s catalog update`",
-  });
+  throw new PackageNotFoundError(spec, type, where, pool.map((c) => c.source.url).join(", ") || "no catalog");
+}
+
+/** No catalog in reach has the name: `suggestion` (a close name from the catalogs) turns it into a did-you-mean. */
+export class PackageNotFoundError extends NotFoundError {
+  constructor(
+    readonly spec: PackageSpec,
+    readonly type: PackageType,
+    readonly searched: string,
+    where: string,
+    suggestion?: string,
+  ) {
+    const what = type === "addon" ? "add-on" : "profile";
+    super(`${what} "${spec.name}" not found in ${searched}${suggestion === undefined ? "" : ` (Did you mean ${suggestion}?)`}`, {
+      where,
+      hint:
+        suggestion === undefined
+          ? "search with `pk3s search`; refresh the catalogs with `pk3s catalog update`"
+          : `use ${suggestion}, e.g. pk3s ${type} show ${spec.catalog === undefined ? "" : `${spec.catalog}/`}${suggestion}; or search with \`pk3s search\``,
+    });
+  }
+
+  withSuggestion(suggestion: string): PackageNotFoundError {
+    return new PackageNotFoundError(this.spec, this.type, this.searched, this.where ?? "", suggestion);
+  }
+}
+
+/**
+ * Fail closed: a catalog that could not be read, reached before the name was
+ * found, might have supplied it; going on to the next catalog could let a
+ * lower-priority one supply a name the unreadable one would have won
+ * (dependency confusion). Catalogs that rank above it resolve as usual.
+ */
+function unreadable(catalog: LoadedCatalog, poolSize: number): unknown {
+  if (poolSize > 1) {
+    warn(
+      `catalog "${catalog.source.name}" could not be read and ranks before the catalogs after it, so resolution stops there ` +
+        "(another catalog must not supply a package it would have won); qualify the package with its catalog (catalog/name), " +
+        `or remove the failing catalog (pk3s catalog remove ${catalog.source.name})`,
+    );
+  }
+  return catalog.failure;
 }
 
 /** Pick the entry for `range` among one package's entries; undefined when none matches. */

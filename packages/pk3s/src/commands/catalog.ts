@@ -1,6 +1,7 @@
 import { collect, emit, log } from "@productive-k3s/pkg-format/cli";
 import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { Command } from "commander";
 import { withJson } from "./options.js";
 import { PASSPHRASE_HELP, SIGN_KEY_HELP } from "./signing.js";
@@ -24,8 +25,8 @@ export function registerCatalog(program: Command): void {
 
   withJson(
     catalog
-      .command("add <name> <url-or-path>")
-      .description("add a catalog source (http(s)://, file:// or a local path)")
+      .command("add <name> [url-or-path]")
+      .description("add a catalog source (http(s)://, file:// or a local path); without one, restore a removed built-in catalog")
       .option("--token-env <VAR>", "environment variable holding a bearer token")
       .option("--username <user>", "basic-auth user name")
       .option("--password-env <VAR>", "environment variable holding the basic-auth password")
@@ -41,12 +42,13 @@ export function registerCatalog(program: Command): void {
     .addHelpText(
       "after",
       "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n" +
-        "  pk3s catalog add internal https://catalog.example.com/ --trust-key ./internal-release.pub\n",
+        "  pk3s catalog add internal https://catalog.example.com/ --trust-key ./internal-release.pub\n" +
+        "  pk3s catalog add examples            # restore a built-in catalog you removed\n",
     )
     .action(
       async (
         name: string,
-        location: string,
+        location: string | undefined,
         o: {
           json?: boolean;
           tokenEnv?: string;
@@ -70,9 +72,11 @@ export function registerCatalog(program: Command): void {
         });
         emit(o, { ok: true, ...r }, () =>
           terminalLine(
-            r.entries === null
-              ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
-              : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
+            r.catalog.origin !== "added"
+              ? `restored the built-in catalog ${r.catalog.name} (${r.catalog.url})`
+              : r.entries === null
+                ? `added catalog ${r.catalog.name} (${r.catalog.url}) without fetching it; fetch it with: pk3s catalog update ${r.catalog.name}`
+                : `added catalog ${r.catalog.name} (${r.catalog.url}): ${r.entries} entries`,
           ),
         );
       },
@@ -86,13 +90,18 @@ export function registerCatalog(program: Command): void {
       emit(o, { ok: true, ...r }, () =>
         r.catalogs.length === 0
           ? "no catalogs configured; add one with: pk3s catalog add <name> <url|path>"
-          : r.catalogs
-              .map((c) =>
-                terminalLine(
-                  `${c.name}${c.isDefault ? " (default)" : ""}  ${c.url}  priority ${c.priority}  ${c.signed ? `signed (key ${c.keyIds.join(", ")})` : "unsigned"}${c.auth ? `  ${c.auth}` : ""}${c.lastFetched ? `  fetched ${c.lastFetched}` : ""}`,
-                ),
-              )
-              .join("\n"),
+          : formatColumns([
+              ["NAME", "PRIORITY", "URL", "SIGNED", "FROM"],
+              ...r.catalogs.map((c) =>
+                [
+                  c.name,
+                  String(c.priority),
+                  c.url,
+                  c.signed ? `signed (key ${c.keyIds.join(", ")})` : "unsigned",
+                  [c.from, c.auth, c.lastFetched === null ? "" : `fetched ${c.lastFetched}`].filter((x) => x).join("; "),
+                ].map(terminalLine),
+              ),
+            ]),
       );
     });
 
@@ -101,7 +110,11 @@ export function registerCatalog(program: Command): void {
     .action(async (name: string, o: { json?: boolean }) => {
       const { removeCatalog } = await import("../operations/catalog-ops.js");
       const r = await removeCatalog(name);
-      emit(o, { ok: true, ...r }, () => terminalLine(`removed catalog ${name}`));
+      emit(o, { ok: true, ...r }, () =>
+        terminalLine(
+          `removed catalog ${name}${r.origin === "built-in" ? ` (built in; bring it back with: pk3s catalog add ${name})` : ""}`,
+        ),
+      );
     });
 
   withJson(catalog.command("update [name]").description("fetch catalog indexes now (conditional GET) and refresh the cache"))

@@ -1,9 +1,15 @@
-/** `pk3s addon ...` and `pk3s profile ...`: show, pull and the delegating verbs. */
+/**
+ * `pk3s addon ...` and `pk3s profile ...`: show, pull and the delegating
+ * verbs. Verbs that take a package resolve it from the catalogs; verbs that
+ * act on what is installed (add-on list/status/uninstall, instance
+ * status/destroy/outputs/list) go straight to the runtime, catalogs unread.
+ */
 import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
-import type { ProfileAction } from "../operations/runtime-actions.js";
-import { type FetchOptionValues, propagateExit, withFetchOptions } from "./options.js";
+import type { InstanceAction } from "../operations/instance-actions.js";
+import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
+import { type FetchOptionValues, propagateExit, withFetchOptions, withJson } from "./options.js";
 
 type Kind = "addon" | "profile";
 
@@ -96,22 +102,13 @@ export function registerAddon(program: Command): void {
   registerShowPull(addon, "addon");
   registerContents(addon, "addon");
 
-  withFetchOptions(
-    addon
-      .command("install <spec>")
-      .description("resolve dependencies, verify every package, then install them in order through productive-k3s-core")
-      .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
-      .option("--context <name>", FLAG_HELP.context)
-      .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
-      .option("-f, --values <file>", "values file for the requested add-on (repeatable)", collect, [])
-      .option("--set <key=value>", "value override for the requested add-on (repeatable)", collect, [])
-      .option("-n, --namespace <ns>", "namespace for the requested add-on (Core's default: the package's)")
-      .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
-      .option("--force", "reinstall the requested add-on even if that version is installed")
-      .option("--break-lock", FLAG_HELP.breakLock)
-      .option("--dry-run", "change nothing: print the plan and ask Core for a dry run")
-      .option("--core-bin <path>", "productive-k3s-core to run")
-      .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)"),
+  addInstallFlags(
+    withFetchOptions(
+      addon
+        .command("install <spec>")
+        .description("resolve dependencies, verify every package, then install them in order through productive-k3s-core"),
+    ),
+    "reinstall the requested add-on even if that version is installed",
   )
     .addHelpText("after", "\nExample:\n  pk3s addon install internal/longhorn@^1.2 --instance lab -f values.yaml --set replicas=2\n")
     .action(async (spec: string, o: FetchOptionValues & AddonInstallFlags) => {
@@ -152,9 +149,33 @@ export function registerAddon(program: Command): void {
       const r = await templateAddon({ ...o, spec, json: o.json === true });
       propagateExit(r.exitCode);
     });
+
+  registerAddonClusterVerbs(addon);
 }
 
-type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck";
+/** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
+function addClusterFlags(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
+    .option("--context <name>", FLAG_HELP.context)
+    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
+    .option("--core-bin <path>", "productive-k3s-core to run")
+    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
+}
+
+/** The flags of `addon install` and `addon upgrade`. */
+function addInstallFlags(cmd: Command, force: string): Command {
+  return addClusterFlags(cmd)
+    .option("-f, --values <file>", "values file for the requested add-on (repeatable)", collect, [])
+    .option("--set <key=value>", "value override for the requested add-on (repeatable)", collect, [])
+    .option("-n, --namespace <ns>", "namespace for the requested add-on (Core's default: the package's)")
+    .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
+    .option("--force", force)
+    .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--dry-run", "change nothing: print the plan and ask Core for a dry run");
+}
+
+type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck" | "showSensitive";
 
 /** Which Infra options each verb takes (pk3s mirrors productive-k3s-infra's surface). */
 const PROFILE_VERBS: Record<ProfileAction, { description: string; flags: ProfileFlag[]; example: string }> = {
@@ -173,16 +194,6 @@ const PROFILE_VERBS: Record<ProfileAction, { description: string; flags: Profile
     flags: ["envFile", "set", "instance", "approve", "breakLock"],
     example: "pk3s profile install local-lab --env-file ./local-lab.env --instance lab --auto-approve",
   },
-  status: {
-    description: "show the stored state of the instance",
-    flags: ["instance", "noCheck"],
-    example: "pk3s profile status local-lab --instance lab",
-  },
-  destroy: {
-    description: "tear down what the profile provisioned",
-    flags: ["envFile", "set", "instance", "approve", "purge", "breakLock"],
-    example: "pk3s profile destroy local-lab --instance lab --auto-approve",
-  },
 };
 
 function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
@@ -195,8 +206,26 @@ function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
     if (f === "purge") cmd.option("--purge", "also remove the instance's state");
     if (f === "breakLock") cmd.option("--break-lock", FLAG_HELP.breakLock);
     if (f === "noCheck") cmd.option("--no-check", "do not run the profile's statusScript");
+    if (f === "showSensitive") cmd.option("--show-sensitive", "print sensitive outputs in clear");
   }
   return cmd;
+}
+
+/** The Infra options a profile verb was given (each verb declares only its own; the others are undefined). */
+function passThrough(o: Record<string, unknown>): ProfilePassThrough & { infraBin?: string | undefined } {
+  return {
+    envFile: o.envFile as string[] | undefined,
+    set: o.set as string[] | undefined,
+    instance: o.instance as string | undefined,
+    infraBin: o.infraBin as string | undefined,
+    strict: o.strict as boolean | undefined,
+    autoApprove: o.autoApprove as boolean | undefined,
+    yes: o.yes as boolean | undefined,
+    purge: o.purge as boolean | undefined,
+    breakLock: o.breakLock as boolean | undefined,
+    check: o.check as boolean | undefined,
+    showSensitive: o.showSensitive as boolean | undefined,
+  };
 }
 
 export function registerProfile(program: Command): void {
@@ -212,24 +241,131 @@ export function registerProfile(program: Command): void {
       .addHelpText("after", `\nExample:\n  ${verb.example}\n`)
       .action(async (spec: string, extra: string[], o: FetchOptionValues & Record<string, unknown>) => {
         const { runProfileAction } = await import("../operations/runtime-actions.js");
-        const r = await runProfileAction({
-          ...o,
-          action,
-          spec,
-          json: o.json === true,
-          extra,
-          envFile: o.envFile as string[] | undefined,
-          set: o.set as string[] | undefined,
-          instance: o.instance as string | undefined,
-          infraBin: o.infraBin as string | undefined,
-          strict: o.strict as boolean | undefined,
-          autoApprove: o.autoApprove as boolean | undefined,
-          yes: o.yes as boolean | undefined,
-          purge: o.purge as boolean | undefined,
-          breakLock: o.breakLock as boolean | undefined,
-          check: o.check as boolean | undefined,
-        });
+        const r = await runProfileAction({ ...o, ...passThrough(o), action, spec, json: o.json === true, extra });
         propagateExit(r.exitCode);
       });
   }
+  registerInstanceVerbs(profile);
+}
+
+/**
+ * `pk3s profile status|destroy|outputs [instance]` and `pk3s profile list`:
+ * by instance name, straight to productive-k3s-infra (no catalog is read).
+ */
+const INSTANCE_VERBS: Record<InstanceAction, { description: string; flags: ProfileFlag[]; example: string }> = {
+  status: {
+    description: "show the stored state of an instance",
+    flags: ["noCheck"],
+    example: "pk3s profile status local-lab",
+  },
+  outputs: {
+    description: "print an instance's outputs (sensitive ones masked)",
+    flags: ["showSensitive"],
+    example: "pk3s profile outputs local-lab --json",
+  },
+  destroy: {
+    description: "tear down what an instance provisioned (with the package it was installed from)",
+    flags: ["envFile", "set", "approve", "purge", "breakLock"],
+    example: "pk3s profile destroy local-lab --auto-approve",
+  },
+};
+
+function registerInstanceVerbs(profile: Command): void {
+  for (const [action, verb] of Object.entries(INSTANCE_VERBS) as [InstanceAction, (typeof INSTANCE_VERBS)[InstanceAction]][]) {
+    const cmd = withJson(
+      profile
+        .command(`${action} [instance] [runtimeArgs...]`)
+        .description(`${verb.description}; no catalog needed (arguments after -- go to Infra)`)
+        .option(
+          "--instance <name>",
+          "productive-k3s-infra instance name, instead of the argument (with both, the argument is the profile it must come from)",
+        )
+        .option("--infra-bin <path>", "productive-k3s-infra to run"),
+    );
+    addProfileFlags(cmd, verb.flags)
+      .addHelpText("after", `\nExample:\n  ${verb.example}\n`)
+      .action(async (name: string | undefined, extra: string[], o: Record<string, unknown>) => {
+        const { runInstanceAction } = await import("../operations/instance-actions.js");
+        const r = await runInstanceAction({ ...passThrough(o), action, name, json: o.json === true, extra });
+        propagateExit(r.exitCode);
+      });
+  }
+
+  withJson(
+    profile
+      .command("list [runtimeArgs...]")
+      .description("list the instances productive-k3s-infra keeps (arguments after -- go to Infra)")
+      .option("--infra-bin <path>", "productive-k3s-infra to run"),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s profile list --json\n")
+    .action(async (extra: string[], o: { json?: boolean; infraBin?: string }) => {
+      const { listInstances } = await import("../operations/instance-actions.js");
+      const r = await listInstances({ json: o.json === true, infraBin: o.infraBin, extra });
+      propagateExit(r.exitCode);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Everyday add-on verbs on a cluster: list, status, uninstall (Core, no catalog) and upgrade (resolved like install).
+// ---------------------------------------------------------------------------------------------------------------
+
+interface AddonClusterFlags {
+  kubeconfig?: string;
+  context?: string;
+  instance?: string;
+  coreBin?: string;
+  infraBin?: string;
+  json?: boolean;
+}
+
+function registerAddonClusterVerbs(addon: Command): void {
+  withJson(
+    addClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon list --instance local-lab\n")
+    .action(async (extra: string[], o: AddonClusterFlags) => {
+      const { runAddonAction } = await import("../operations/addon-actions.js");
+      propagateExit((await runAddonAction({ ...o, action: "list", json: o.json === true, extra })).exitCode);
+    });
+
+  withJson(
+    addClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon status longhorn --kubeconfig ~/.kube/config\n")
+    .action(async (name: string, extra: string[], o: AddonClusterFlags) => {
+      const { runAddonAction } = await import("../operations/addon-actions.js");
+      propagateExit((await runAddonAction({ ...o, action: "status", name, json: o.json === true, extra })).exitCode);
+    });
+
+  withJson(
+    addClusterFlags(
+      addon
+        .command("uninstall <name> [runtimeArgs...]")
+        .description("uninstall an add-on with the package Core kept: hooks, clean script, helm uninstall (no catalog needed)"),
+    )
+      .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
+      .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
+      .option("--break-lock", FLAG_HELP.breakLock),
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon uninstall longhorn --context prod\n")
+    .action(async (name: string, extra: string[], o: AddonClusterFlags & { force?: boolean; timeout?: string; breakLock?: boolean }) => {
+      const { runAddonAction } = await import("../operations/addon-actions.js");
+      propagateExit((await runAddonAction({ ...o, action: "uninstall", name, json: o.json === true, extra })).exitCode);
+    });
+
+  addInstallFlags(
+    withFetchOptions(
+      addon
+        .command("upgrade <spec>")
+        .description("resolve a newer version (and its dependencies) from the catalogs, verify it and upgrade the installed add-on"),
+    ),
+    "upgrade even if that version is installed with the same package and values",
+  )
+    .addHelpText("after", "\nExample:\n  pk3s addon upgrade longhorn@^1.3 --context prod -f values.yaml\n")
+    .action(async (spec: string, o: FetchOptionValues & AddonInstallFlags) => {
+      const { installAddon, renderInstall } = await import("../operations/addon-install.js");
+      const r = await installAddon({ ...o, mode: "upgrade", spec, dryRun: o.dryRun === true, json: o.json === true });
+      emit(o, r, () => renderInstall(r));
+      propagateExit(r.exitCode);
+    });
 }

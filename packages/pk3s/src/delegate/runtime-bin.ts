@@ -1,104 +1,15 @@
-/**
- * Finding a runtime binary (DESIGN.md §1): `--core-bin`/`--infra-bin`, then
- * PK3S_CORE_BIN/PK3S_INFRA_BIN, then the installed dependency package, then
- * PATH. A `.js` file is run with this Node; anything else is executed as is.
- */
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { delimiter, dirname, join, resolve } from "node:path";
-import { MissingToolError } from "@productive-k3s/pkg-format/errors";
+/** Finding productive-k3s-core / productive-k3s-infra (pkg-format's runtime-bin), from pk3s's own dependencies. */
+import {
+  findRuntime as findFrom,
+  type RuntimeCommand,
+  type RuntimeName,
+  requireRuntime as requireFrom,
+} from "@productive-k3s/pkg-format/runtime-bin";
 
-export type RuntimeName = "core" | "infra";
+export type { RuntimeCommand, RuntimeName };
 
-const INFO: Record<RuntimeName, { bin: string; pkg: string; env: string; flag: string }> = {
-  core: { bin: "productive-k3s-core", pkg: "@productive-k3s/core", env: "PK3S_CORE_BIN", flag: "--core-bin" },
-  infra: { bin: "productive-k3s-infra", pkg: "@productive-k3s/infra", env: "PK3S_INFRA_BIN", flag: "--infra-bin" },
-};
+export const findRuntime = (runtime: RuntimeName, flagValue?: string): RuntimeCommand | undefined =>
+  findFrom(runtime, import.meta.url, flagValue);
 
-export interface RuntimeCommand {
-  runtime: RuntimeName;
-  binName: string;
-  /** The file that was found. */
-  path: string;
-  /** How to run it: [executable, ...leading args]. */
-  command: string;
-  prefixArgs: string[];
-  source: "flag" | "env" | "package" | "path";
-  /** The version in the package.json that provided the bin (source "package" only). */
-  packageVersion?: string | undefined;
-}
-
-function asCommand(runtime: RuntimeName, path: string, source: RuntimeCommand["source"], packageVersion?: string): RuntimeCommand {
-  const isScript = /\.(m|c)?js$/.test(path);
-  return {
-    runtime,
-    binName: INFO[runtime].bin,
-    path,
-    command: isScript ? process.execPath : path,
-    // `node -- bin`: Node 20 otherwise reads our `--env-file` flag as its own and exits 9 when the file is missing.
-    prefixArgs: isScript ? ["--", path] : [],
-    source,
-    ...(packageVersion === undefined ? {} : { packageVersion }),
-  };
-}
-
-function fromPackage(runtime: RuntimeName): { file: string; version: string | undefined } | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    const pkgJson = require.resolve(`${INFO[runtime].pkg}/package.json`);
-    const pkg = JSON.parse(readFileSync(pkgJson, "utf8")) as { bin?: Record<string, string> | string; version?: unknown };
-    const rel = typeof pkg.bin === "string" ? pkg.bin : pkg.bin?.[INFO[runtime].bin];
-    if (rel === undefined) return undefined;
-    const file = resolve(dirname(pkgJson), rel);
-    return existsSync(file) ? { file, version: typeof pkg.version === "string" ? pkg.version : undefined } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function fromPath(bin: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, bin);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
-/** Locate a runtime without throwing (for `pk3s --version`). */
-export function findRuntime(runtime: RuntimeName, flagValue?: string): RuntimeCommand | undefined {
-  if (flagValue !== undefined && flagValue !== "") return asCommand(runtime, resolve(flagValue), "flag");
-  const env = process.env[INFO[runtime].env];
-  if (env !== undefined && env !== "") return asCommand(runtime, resolve(env), "env");
-  const pkg = fromPackage(runtime);
-  if (pkg !== undefined) return asCommand(runtime, pkg.file, "package", pkg.version);
-  const onPath = fromPath(INFO[runtime].bin);
-  return onPath === undefined ? undefined : asCommand(runtime, onPath, "path");
-}
-
-export function requireRuntime(runtime: RuntimeName, flagValue?: string): RuntimeCommand {
-  const found = findRuntime(runtime, flagValue);
-  const info = INFO[runtime];
-  if (found === undefined) {
-    throw new MissingToolError(info.bin, `runtime ${info.bin} not found`, {
-      where: "PATH",
-      hint: `install ${info.pkg}, put ${info.bin} on PATH, or point ${info.env} / ${info.flag} at it`,
-    });
-  }
-  if (found.source !== "package" && found.source !== "path" && !existsSync(found.path)) {
-    throw new MissingToolError(
-      info.bin,
-      `runtime ${info.bin} not found at ${found.path} (from ${found.source === "flag" ? info.flag : info.env})`,
-      {
-        where: found.path,
-        hint: `fix or unset ${found.source === "flag" ? info.flag : info.env}`,
-      },
-    );
-  }
-  return found;
-}
+export const requireRuntime = (runtime: RuntimeName, flagValue?: string): RuntimeCommand =>
+  requireFrom(runtime, import.meta.url, flagValue);

@@ -10,11 +10,12 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { warn } from "@productive-k3s/pkg-format/cli";
+import { formatDigest, sha256HexOf } from "@productive-k3s/pkg-format/digest";
 import { IntegrityError, NotFoundError } from "@productive-k3s/pkg-format/errors";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { displayUrl, type OriginAuth } from "../fetch/fetcher.js";
 import type { Transport } from "../fetch/transport.js";
-import { commitVerified, digestHex, readVerified, tempPackagePath } from "./package-cache.js";
+import { commitVerified, readVerified, tempPackagePath } from "./package-cache.js";
 import { createProgress } from "./progress.js";
 
 /** Default cap for entries that do not state their size: PK3S_MAX_PACKAGE_BYTES, else 2 GiB. */
@@ -51,7 +52,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
   const url = new URL(entry.resolvedUrl);
   let expectedHex: string | undefined;
   if (entry.digest !== undefined && entry.digest !== "") {
-    expectedHex = digestHex(entry.digest, label);
+    expectedHex = sha256HexOf(entry.digest, label);
   } else if (options.allowUnverified !== true) {
     throw new IntegrityError("no-digest", `${label} from catalog "${entry.catalog}" has no digest; refusing to use unverified bytes`, {
       where: displayUrl(url),
@@ -65,7 +66,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
     const hit = await readVerified(expectedHex);
     if (hit !== undefined) {
       await options.accept?.(hit.path, true);
-      return { file: hit.path, digest: `sha256:${expectedHex}`, size: hit.size, fromCache: true, verified: true };
+      return { file: hit.path, digest: formatDigest(expectedHex), size: hit.size, fromCache: true, verified: true };
     }
   }
 
@@ -129,7 +130,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
       await options.accept?.(temp, false);
       const file = await commitVerified(temp, actualHex);
       committed = true;
-      return { file, digest: `sha256:${actualHex}`, size: bytes, fromCache: false, verified: expectedHex !== undefined };
+      return { file, digest: formatDigest(actualHex), size: bytes, fromCache: false, verified: expectedHex !== undefined };
     } finally {
       if (!committed) await unlink(temp).catch(() => undefined);
     }

@@ -3,25 +3,11 @@
  * Only verified bytes are ever renamed into it, and a cached file is
  * re-hashed before every use (a corrupted or tampered file is evicted).
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { IntegrityError } from "@productive-k3s/pkg-format/errors";
+import { sha256FileHex } from "@productive-k3s/pkg-format/digest";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
-
-const DIGEST_RE = /^sha256:([0-9a-f]{64})$/;
-
-/** The hex of a `sha256:<hex>` digest; anything else is refused. */
-export function digestHex(digest: string, label: string): string {
-  const m = DIGEST_RE.exec(digest.trim().toLowerCase());
-  if (m === null) {
-    throw new IntegrityError("bad-digest", `${label}: unsupported digest "${digest}"`, {
-      hint: 'catalog digests must look like "sha256:<64 hex digits>"',
-    });
-  }
-  return m[1]!;
-}
 
 export function packagesRoot(): string {
   return join(cacheDir(), "packages");
@@ -29,16 +15,6 @@ export function packagesRoot(): string {
 
 export function cachedPathFor(hex: string): string {
   return join(packagesRoot(), "sha256", `${hex}.tgz`);
-}
-
-export async function hashFile(path: string): Promise<{ hex: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { hex: hash.digest("hex"), size };
 }
 
 /** The cached file for `hex` when present and still intact; a damaged copy is removed. */
@@ -49,7 +25,7 @@ export async function readVerified(hex: string): Promise<{ path: string; size: n
   } catch {
     return undefined;
   }
-  const actual = await hashFile(path);
+  const actual = await sha256FileHex(path);
   if (actual.hex !== hex) {
     await unlink(path).catch(() => undefined);
     return undefined;

@@ -1,23 +1,5 @@
-/**
- * `pk3s addon install`: resolve the dependency graph from the catalogs,
- * download and verify every package first, then hand them to Core:
- *
- *  - a dry run is ONE Core run, `addon install --tgz <requested>
- *    --dependency-tgz <dep>... --dry-run --json`: Core reads the cluster once,
- *    skips the dependencies already satisfied and plans the rest in order;
- *    its JSON is mapped back onto pk3s's steps;
- *  - a real install asks Core what is installed (`addon list --json`), skips
- *    what satisfies the plan and runs `addon install --tgz <file>` once per
- *    remaining package, in topological order.
- *
- * Core's exit code is returned verbatim; the first failure stops the run.
- */
-import { join } from "node:path";
-import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { log } from "@productive-k3s/pkg-format/cli";
-import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { assertValidName } from "@productive-k3s/pkg-format/names";
-import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import { NotFoundError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
@@ -27,11 +9,15 @@ import { parseSpec } from "../catalog/resolve.js";
 import { runRuntime } from "../delegate/delegate.js";
 import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
+import { checkClusterFlags, clusterFor } from "./cluster-target.js";
 import { downloadEntry, type FetchFlags } from "./fetch-entry.js";
+import { suggestingNames } from "./name-suggestion.js";
 import { type InstalledState, parseListOutput } from "./runtime-status.js";
 import { withSession } from "./session.js";
 
 export interface AddonInstallInput extends FetchFlags {
+  /** Core's verb for the requested package (dependencies are always installed). Default: install. */
+  mode?: "install" | "upgrade" | undefined;
   spec: string;
   kubeconfig?: string | undefined;
   context?: string | undefined;
@@ -63,58 +49,11 @@ export interface PlannedStep {
 
 export interface AddonInstallResult {
   ok: boolean;
+  mode: "install" | "upgrade";
   dryRun: boolean;
   target: ClusterTarget;
   steps: PlannedStep[];
   exitCode: number;
-}
-
-/** `profile outputs --instance i --json` → the kubeconfig path Infra recorded. */
-export async function kubeconfigFromInstance(
-  instance: string,
-  infraBin: string | undefined,
-): Promise<{ kubeconfig: string } | { exitCode: number }> {
-  const infra = requireRuntime("infra", infraBin);
-  const res = await runRuntime(infra, ["profile", "outputs", "--instance", instance, "--json"], { captureStdout: true });
-  if (res.exitCode !== 0) return { exitCode: res.exitCode };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(res.stdout);
-  } catch {
-    throw new StepFailedError(`${infra.binName} profile outputs --instance ${instance} --json did not print JSON`, { where: infra.path });
-  }
-  const outputs =
-    (doc as { outputs?: Record<string, unknown> } | null)?.outputs ??
-    (doc as { result?: { outputs?: Record<string, unknown> } } | null)?.result?.outputs;
-  const raw = outputs?.kubeconfig;
-  const value =
-    typeof raw === "string"
-      ? raw
-      : typeof raw === "object" && raw !== null && typeof (raw as { value?: unknown }).value === "string"
-        ? (raw as { value: string }).value
-        : undefined;
-  if (value === undefined || value === "") {
-    throw new NotFoundError(`instance "${instance}" has no kubeconfig output`, {
-      hint: `check it with: ${infra.binName} profile status --instance ${instance}; the profile must output "kubeconfig"`,
-    });
-  }
-  if (/^\*+$/.test(value)) {
-    throw new StepFailedError(`instance "${instance}": its kubeconfig output is marked sensitive and was masked`, {
-      hint: "make the profile output the kubeconfig's path (not its content), or pass --kubeconfig yourself",
-    });
-  }
-  if (value.includes("\n")) {
-    // The output is the kubeconfig itself: hand Core a private copy.
-    const dir = await ensurePrivateDir(join(cacheDir(), "kubeconfigs"));
-    const file = join(dir, `${instance}.yaml`);
-    await writeFileAtomic(file, value, { mode: 0o600 });
-    return { kubeconfig: file };
-  }
-  return { kubeconfig: value };
-}
-
-function clusterArgs(kubeconfig: string | undefined, context: string | undefined): string[] {
-  return [...(kubeconfig === undefined ? [] : ["--kubeconfig", kubeconfig]), ...(context === undefined ? [] : ["--context", context])];
 }
 
 function satisfiesAll(version: string, ranges: string[]): boolean {
@@ -148,15 +87,14 @@ function rangesFor(plan: DependencyPlan, entry: ResolvedEntry): string[] {
 }
 
 export async function installAddon(input: AddonInstallInput): Promise<AddonInstallResult> {
-  if (input.instance !== undefined && input.kubeconfig !== undefined) {
-    throw new UsageError("--instance and --kubeconfig both name a cluster; pass only one");
-  }
-  // The instance is handed to Infra and names a file under the cache: Infra's own rule, checked before anything runs.
-  if (input.instance !== undefined) assertValidName("instance", input.instance, "--instance");
+  const mode = input.mode ?? "install";
+  checkClusterFlags(input);
   parseSpec(input.spec); // usage errors before any network access
   return withSession({ offline: input.offline, requireSignatures: input.requireSignatures }, async (session) => {
     const catalogs = await session.catalogsReaching([parseSpec(input.spec).name]);
-    const plan = resolveDependencyPlan(catalogs, input.spec, { includePrerelease: input.includePrerelease });
+    const plan = await suggestingNames(session, async () =>
+      resolveDependencyPlan(catalogs, input.spec, { includePrerelease: input.includePrerelease }),
+    );
     log(`Resolved ${plan.order.map(entryRef).join(", ")}`);
     const files: string[] = [];
     const steps: PlannedStep[] = [];
@@ -173,36 +111,41 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
       });
     }
 
-    let kubeconfig = input.kubeconfig;
-    if (input.instance !== undefined) {
-      const fromInstance = await kubeconfigFromInstance(input.instance, input.infraBin);
-      if ("exitCode" in fromInstance) {
-        return {
-          ok: false,
-          dryRun: input.dryRun,
-          target: { kubeconfig: `(instance ${input.instance})` },
-          steps,
-          exitCode: fromInstance.exitCode,
-        };
-      }
-      kubeconfig = fromInstance.kubeconfig;
+    const resolved = await clusterFor(input);
+    if ("exitCode" in resolved) {
+      return {
+        ok: false,
+        mode,
+        dryRun: input.dryRun,
+        target: { kubeconfig: `(instance ${input.instance})` },
+        steps,
+        exitCode: resolved.exitCode,
+      };
     }
-    const target = await describeTarget(kubeconfig, input.context);
+    const target = await describeTarget(resolved.kubeconfig, input.context);
     log(terminalLine(formatTarget(target) + (input.instance === undefined ? "" : ` from instance ${input.instance}`)));
 
     const core = requireRuntime("core", input.coreBin);
-    const cluster = clusterArgs(kubeconfig, input.context);
-    if (input.dryRun) return dryRunInCore(core, cluster, steps, input, target);
+    const cluster = resolved.args;
+    if (input.dryRun) return dryRunInCore(core, cluster, steps, { ...input, mode }, target);
 
     // Real installs keep one Core process per package: each package's own exit code lands on its step, its
     // output streams as it runs, and pk3s's JSON keeps Core's document per package. The time goes to Helm
     // and the package scripts, not to the one Core start-up per package that the dry run saves.
     const installed = await installedStates(core, cluster);
-    if (installed.exitCode !== 0) return { ok: false, dryRun: false, target, steps, exitCode: installed.exitCode };
+    if (installed.exitCode !== 0) return { ok: false, mode, dryRun: false, target, steps, exitCode: installed.exitCode };
+    if (mode === "upgrade" && !installed.states.has(plan.root.name)) {
+      throw new NotFoundError(`cannot upgrade ${plan.root.name}: it is not installed on ${target.server ?? "the target cluster"}`, {
+        where: target.kubeconfig,
+        hint: `install it with: pk3s addon install ${input.spec}`,
+      });
+    }
     for (const [i, entry] of plan.order.entries()) {
       const step = steps[i]!;
       const state = installed.states.get(entry.name) ?? { installed: false };
-      const forced = input.force === true && entry.name === plan.root.name;
+      const isRoot = entry.name === plan.root.name;
+      // An upgrade hands the requested package to Core whatever is installed: Core compares package and values.
+      const forced = isRoot && (input.force === true || mode === "upgrade");
       if (!forced && state.installed && state.version !== undefined && satisfiesAll(state.version, rangesFor(plan, entry))) {
         step.action = "skip";
         step.installedVersion = state.version;
@@ -210,10 +153,17 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
         log(terminalLine(`skipping ${entryRef(entry)}: ${step.reason}`));
         continue;
       }
-      const isRoot = entry.name === plan.root.name;
-      const args = ["addon", "install", "--tgz", step.file, ...cluster, ...(isRoot ? rootArgs(input) : []), ...everyArgs(input)];
+      const args = [
+        "addon",
+        isRoot ? mode : "install",
+        "--tgz",
+        step.file,
+        ...cluster,
+        ...(isRoot ? rootArgs(input) : []),
+        ...everyArgs(input),
+      ];
       if (input.json) args.push("--json");
-      log(`installing ${entryRef(entry)} (${i + 1}/${plan.order.length})`);
+      log(`${isRoot && mode === "upgrade" ? "upgrading" : "installing"} ${entryRef(entry)} (${i + 1}/${plan.order.length})`);
       const res = await runRuntime(core, args, { captureStdout: input.json });
       step.action = "install";
       step.exitCode = res.exitCode;
@@ -224,9 +174,9 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
           step.output = res.stdout;
         }
       }
-      if (res.exitCode !== 0) return { ok: false, dryRun: false, target, steps, exitCode: res.exitCode };
+      if (res.exitCode !== 0) return { ok: false, mode, dryRun: false, target, steps, exitCode: res.exitCode };
     }
-    return { ok: true, dryRun: false, target, steps, exitCode: 0 };
+    return { ok: true, mode, dryRun: false, target, steps, exitCode: 0 };
   });
 }
 
@@ -294,13 +244,14 @@ async function dryRunInCore(
   core: RuntimeCommand,
   cluster: string[],
   steps: PlannedStep[],
-  input: AddonInstallInput,
+  input: AddonInstallInput & { mode: "install" | "upgrade" },
   target: ClusterTarget,
 ): Promise<AddonInstallResult> {
+  const mode = input.mode;
   const root = steps.at(-1);
   if (root === undefined) throw new Error("unreachable: a plan always holds the requested package");
   const deps = steps.slice(0, -1);
-  const args = ["addon", "install", "--tgz", root.file, ...deps.flatMap((d) => ["--dependency-tgz", d.file])];
+  const args = ["addon", mode, "--tgz", root.file, ...deps.flatMap((d) => ["--dependency-tgz", d.file])];
   args.push(...cluster, ...rootArgs(input), ...everyArgs(input), "--dry-run", "--json");
   log(`dry run: checking ${steps.length} package${steps.length === 1 ? "" : "s"} in one ${core.binName} run`);
   const res = await runRuntime(core, args, { captureStdout: true });
@@ -314,10 +265,10 @@ async function dryRunInCore(
       failed.exitCode = res.exitCode;
       failed.output = doc ?? res.stdout;
     }
-    return { ok: false, dryRun: true, target, steps, exitCode: res.exitCode };
+    return { ok: false, mode, dryRun: true, target, steps, exitCode: res.exitCode };
   }
   if (doc === undefined)
-    throw new StepFailedError(`${core.binName} addon install --dry-run --json did not print JSON`, { where: core.path });
+    throw new StepFailedError(`${core.binName} addon ${mode} --dry-run --json did not print JSON`, { where: core.path });
   const nested = Array.isArray(doc.dependencyPackages) ? (doc.dependencyPackages as CorePackageDoc[]) : [];
   for (const step of deps) {
     const mine = nested.find((d) => d.name === step.name && d.version === step.version);
@@ -327,7 +278,7 @@ async function dryRunInCore(
   }
   const { dependencyPackages: _nested, ...own } = doc;
   applyCoreResult(root, own);
-  return { ok: true, dryRun: true, target, steps, exitCode: 0 };
+  return { ok: true, mode, dryRun: true, target, steps, exitCode: 0 };
 }
 
 export function renderInstall(r: AddonInstallResult): string {
@@ -337,7 +288,7 @@ export function renderInstall(r: AddonInstallResult): string {
       s.action === "skip"
         ? `skip (installed ${s.installedVersion})${r.dryRun && s.reason !== undefined ? `: ${s.reason}` : ""}`
         : s.action === "install"
-          ? `install${s.exitCode === 0 ? "" : ` FAILED (exit ${s.exitCode})`}`
+          ? `${i === r.steps.length - 1 ? r.mode : "install"}${s.exitCode === 0 ? "" : ` FAILED (exit ${s.exitCode})`}`
           : "not run";
     lines.push(`  ${i + 1}. ${s.name}@${s.version} [${s.catalog}] ${s.digest.slice(0, 19)}… ${what}`);
     if (r.dryRun && s.action === "install") for (const c of plannedCommands(s.output)) lines.push(`       would run [${c.step}] ${c.argv}`);

@@ -6,16 +6,19 @@ import { CatalogCache } from "../catalog/catalog-cache.js";
 import {
   type AddCatalogInput,
   buildCatalogSource,
+  builtinSources,
   byPriority,
+  type CatalogOrigin,
+  type ConfiguredSource,
   configFile,
   effectiveSources,
-  loadConfig,
   noCatalogsError,
+  type Pk3sConfig,
   requireSignatures,
   saveConfig,
 } from "../catalog/catalog-config.js";
 import { loadCatalog } from "../catalog/catalog-set.js";
-import type { CatalogAuthConfig, CatalogSource } from "../catalog/catalog-source.js";
+import type { CatalogAuthConfig } from "../catalog/catalog-source.js";
 import { displayUrl } from "../fetch/fetcher.js";
 import { withSession } from "./session.js";
 
@@ -25,7 +28,10 @@ export interface CatalogView {
   priority: number;
   /** e.g. "bearer token from $ACME_TOKEN": names the variable, never the secret. */
   auth: string | null;
-  isDefault: boolean;
+  /** added (pk3s catalog add), built-in (this install's defaults) or environment (PK3S_DEFAULT_CATALOG). */
+  origin: CatalogOrigin;
+  /** Where it comes from, for people. */
+  from: string;
   lastFetched: string | null;
   /** Whether the catalog has trusted keys (then everything from it must be signed by one of them). */
   signed: boolean;
@@ -40,34 +46,49 @@ export function describeAuth(auth: CatalogAuthConfig | undefined): string | null
     : `basic auth as ${auth.username}, password from $${auth.passwordEnv}`;
 }
 
-function view(source: CatalogSource, isDefault: boolean, lastFetched: string | undefined): CatalogView {
+function view(source: ConfiguredSource, lastFetched: string | undefined): CatalogView {
   return {
     name: source.name,
     url: displayUrl(source.url),
     priority: source.priority,
     auth: describeAuth(source.auth),
-    isDefault,
+    origin: source.origin,
+    from: source.from,
     lastFetched: lastFetched ?? null,
     signed: (source.trustedKeys ?? []).length > 0,
     keyIds: (source.trustedKeys ?? []).map((line) => parsePublicKey(line, `catalog "${source.name}" trusted key`).id),
   };
 }
 
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
+}
+
 /**
  * Add a catalog source. Like `helm repo add`, the index is fetched (and
  * cached) first, so a typo, a missing file, bad credentials or an index that
  * does not parse is reported now and nothing is saved; `offline` skips that
- * check (for a catalog that is only reachable later, e.g. from CI).
+ * check (for a catalog that is only reachable later, e.g. from CI). Without a
+ * location, a built-in catalog that was removed is restored.
  */
 export async function addCatalog(
-  input: Omit<AddCatalogInput, "trustedKeys"> & { offline?: boolean | undefined; trustKeys?: string[] | undefined },
+  input: Omit<AddCatalogInput, "location" | "trustedKeys"> & {
+    location?: string | undefined;
+    offline?: boolean | undefined;
+    trustKeys?: string[] | undefined;
+  },
 ): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
+  assertValidName("catalog", input.name, "catalog name");
   const keys = await readPublicKeys(input.trustKeys ?? [], "--trust-key");
-  const source = buildCatalogSource({ ...input, trustedKeys: keys.map((k) => k.base64) });
-  const config = await loadConfig();
-  if (config.catalogs.some((c) => c.name === source.name)) {
-    throw new UsageError(`catalog "${source.name}" already exists`, { hint: `remove it first: pk3s catalog remove ${source.name}` });
+  const { sources, config } = await effectiveSources();
+  const existing = sources.find((c) => c.name === input.name);
+  if (existing !== undefined) {
+    throw new UsageError(`catalog "${input.name}" already exists (${existing.from})`, {
+      hint: `choose another name, or remove it first: pk3s catalog remove ${input.name}`,
+    });
   }
+  if (input.location === undefined) return restoreBuiltin(input.name, config);
+  const source = buildCatalogSource({ ...input, location: input.location, trustedKeys: keys.map((k) => k.base64) });
   let entries: number | null = null;
   if (input.offline !== true) {
     const required = await requireSignatures(undefined);
@@ -78,26 +99,51 @@ export async function addCatalog(
   }
   config.catalogs.push(source);
   await saveConfig(config);
-  return { catalog: view(source, false, undefined), configFile: configFile(), entries };
+  return {
+    catalog: view({ ...source, origin: "added", from: "added with pk3s catalog add" }, undefined),
+    configFile: configFile(),
+    entries,
+  };
+}
+
+async function restoreBuiltin(
+  name: string,
+  config: Pk3sConfig,
+): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
+  const builtin = builtinSources().find((b) => b.name === name);
+  if (builtin === undefined) {
+    const names = builtinSources().map((b) => b.name);
+    throw new UsageError(`"${name}" is not a built-in catalog: give its URL or path`, {
+      hint: `pk3s catalog add ${name} <url|path>${names.length > 0 ? `; the built-in catalogs are: ${names.join(", ")}` : ""}`,
+    });
+  }
+  config.removedBuiltins = config.removedBuiltins.filter((n) => n !== name);
+  await saveConfig(config);
+  return { catalog: view(builtin, undefined), configFile: configFile(), entries: null };
 }
 
 export async function listCatalogs(): Promise<{ catalogs: CatalogView[] }> {
-  const { sources, isDefault } = await effectiveSources();
+  const { sources } = await effectiveSources();
   const out: CatalogView[] = [];
-  for (const s of byPriority(sources)) out.push(view(s, isDefault, (await new CatalogCache(s.url).readMeta())?.fetchedAt));
+  for (const s of byPriority(sources)) out.push(view(s, (await new CatalogCache(s.url).readMeta())?.fetchedAt));
   return { catalogs: out };
 }
 
-export async function removeCatalog(name: string): Promise<{ removed: string }> {
+/**
+ * Remove a catalog, added or built in, and its cached index. A built-in one
+ * stays removed (recorded in config.json); so does a built-in of the same
+ * name as an added one that is removed (the user wants no catalog by that name).
+ */
+export async function removeCatalog(name: string): Promise<{ removed: string; origin: CatalogOrigin }> {
   assertValidName("catalog", name, "catalog name");
-  const config = await loadConfig();
-  const found = config.catalogs.find((c) => c.name === name);
-  if (found === undefined)
-    throw new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
+  const { sources, config } = await effectiveSources();
+  const found = sources.find((c) => c.name === name);
+  if (found === undefined) throw notFound(name);
   config.catalogs = config.catalogs.filter((c) => c.name !== name);
+  if (builtinSources().some((b) => b.name === name) && !config.removedBuiltins.includes(name)) config.removedBuiltins.push(name);
   await saveConfig(config);
   await new CatalogCache(found.url).remove();
-  return { removed: name };
+  return { removed: name, origin: found.origin };
 }
 
 export interface UpdatedCatalog {
@@ -113,8 +159,7 @@ export async function updateCatalogs(name: string | undefined): Promise<{ catalo
   const { sources } = await effectiveSources();
   if (sources.length === 0) throw noCatalogsError();
   const selected = name === undefined ? sources : sources.filter((s) => s.name === name);
-  if (selected.length === 0)
-    throw new NotFoundError(`no catalog named "${name}"`, { where: configFile(), hint: "list them with `pk3s catalog list`" });
+  if (selected.length === 0) throw notFound(name ?? "");
   const required = await requireSignatures(undefined);
   return withSession({}, async (session) => {
     const out: UpdatedCatalog[] = [];

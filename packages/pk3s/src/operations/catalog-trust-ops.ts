@@ -5,7 +5,7 @@
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { parsePublicKey, readPublicKey } from "@productive-k3s/pkg-format/minisign";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
-import { configFile, loadConfig, type Pk3sConfig, saveConfig } from "../catalog/catalog-config.js";
+import { builtinSources, configFile, loadConfig, type Pk3sConfig, saveConfig } from "../catalog/catalog-config.js";
 import type { CatalogSource } from "../catalog/catalog-source.js";
 
 export interface TrustedKeyView {
@@ -27,9 +27,12 @@ async function configured(name: string): Promise<{ config: Pk3sConfig; source: C
   const config = await loadConfig();
   const source = config.catalogs.find((c) => c.name === name);
   if (source === undefined) {
-    throw new NotFoundError(`no catalog named "${name}" in the configuration`, {
+    const builtin = builtinSources().some((b) => b.name === name);
+    throw new NotFoundError(`no catalog named "${name}" was added with pk3s catalog add`, {
       where: configFile(),
-      hint: "list them with `pk3s catalog list`",
+      hint: builtin
+        ? `"${name}" is built in and holds no keys; add its URL under a name of your own with --trust-key`
+        : "list them with `pk3s catalog list`",
     });
   }
   return { config, source };

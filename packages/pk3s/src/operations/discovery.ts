@@ -2,10 +2,12 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
-import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
+import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
 import { displayUrl } from "../fetch/fetcher.js";
 import { formatBytes } from "../output/byte-size.js";
+import { type Compatibility, compatibilityText } from "../output/compatibility-text.js";
+import { suggestingNames } from "./name-suggestion.js";
 import { Session } from "./session.js";
 
 export interface SearchRow {
@@ -29,7 +31,7 @@ export async function search(term: string | undefined, options: SearchOptions): 
   const session = new Session({ offline: options.offline, requireSignatures: options.requireSignatures });
   try {
     const needle = term?.toLowerCase();
-    const catalogs = await session.catalogs(undefined, false, { needle });
+    const catalogs = readableForSearch(await session.catalogs(undefined, false, { needle }));
     const groups = new Map<string, ResolvedEntry[]>();
     for (const c of catalogs) {
       for (const e of c.entries) {
@@ -61,6 +63,22 @@ export async function search(term: string | undefined, options: SearchOptions): 
   }
 }
 
+/**
+ * Search lists what it can: a catalog that cannot be read (the public one on
+ * a machine without network, say) is left out with a warning. It is an error
+ * only when no catalog could be read.
+ */
+function readableForSearch(catalogs: LoadedCatalog[]): LoadedCatalog[] {
+  const readable = catalogs.filter((c) => c.failure === undefined);
+  const failed = catalogs.filter((c) => c.failure !== undefined);
+  if (readable.length === 0 && failed[0] !== undefined) throw failed[0].failure;
+  for (const c of failed) {
+    const why = c.failure instanceof Error ? c.failure.message : String(c.failure);
+    warn(`catalog "${c.source.name}" could not be read and is left out of the results: ${why}`);
+  }
+  return readable;
+}
+
 export interface ShowInput {
   type: PackageType;
   offline?: boolean | undefined;
@@ -81,7 +99,7 @@ export interface PackageDetails {
   deprecated: boolean;
   versions: { version: string; deprecated: boolean }[];
   dependencies: { name: string; version: string }[];
-  compatibility: unknown;
+  compatibility: Compatibility | null;
   inputs: {
     name: string;
     required: boolean;
@@ -104,7 +122,9 @@ export async function show(rawSpec: string, input: ShowInput): Promise<PackageDe
   const session = new Session({ offline: input.offline, requireSignatures: input.requireSignatures });
   try {
     const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
-    const entry = resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease });
+    const entry = await suggestingNames(session, async () =>
+      resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease }),
+    );
     if (entry.deprecated === true) warn(`${entry.name}@${entry.version} is deprecated`);
     const { entries } = candidatesFor(catalogs, spec, input.type);
     return {
@@ -176,7 +196,7 @@ function detailLines(d: PackageDetails): string[] {
   if (d.type === "addon") {
     out.push(`dependencies: ${d.dependencies.length === 0 ? "none" : d.dependencies.map((x) => `${x.name}@${x.version}`).join(", ")}`);
   }
-  out.push(`compatibility: ${d.compatibility === null ? "not declared" : JSON.stringify(d.compatibility)}`);
+  out.push(`compatibility: ${d.compatibility === null ? "not declared" : compatibilityText(d.compatibility)}`);
   if (d.type === "profile") {
     if (d.inputs.length === 0) out.push("inputs: none declared");
     else {

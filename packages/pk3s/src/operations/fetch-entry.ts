@@ -7,6 +7,7 @@ import { type FetchedPackage, fetchPackage } from "../download/download.js";
 import { assertPackageMatchesEntry } from "../download/package-binding.js";
 import { displayUrl } from "../fetch/fetcher.js";
 import { verifyPackageSignature } from "../trust/catalog-trust.js";
+import { suggestingNames } from "./name-suggestion.js";
 import type { Session } from "./session.js";
 
 export interface FetchFlags {
@@ -51,6 +52,8 @@ export async function downloadEntry(session: Session, entry: ResolvedEntry, flag
 export async function resolveAndFetch(session: Session, rawSpec: string, type: PackageType, flags: FetchFlags): Promise<ResolvedPackage> {
   const spec = parseSpec(rawSpec);
   const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
-  const entry = resolveEntry(catalogs, spec, { type, includePrerelease: flags.includePrerelease });
+  const entry = await suggestingNames(session, async () =>
+    resolveEntry(catalogs, spec, { type, includePrerelease: flags.includePrerelease }),
+  );
   return { entry, fetched: await downloadEntry(session, entry, flags) };
 }

@@ -1,8 +1,10 @@
 /**
  * Delegations that take one package: `pk3s addon validate` → Core,
- * `pk3s profile validate|plan|install|status|destroy` → Infra. The package is
- * resolved and verified first; the runtime gets `--tgz <cached file>` plus the
+ * `pk3s profile validate|plan|install` → Infra. The package is resolved and
+ * verified first; the runtime gets `--tgz <cached file>` plus the
  * pass-through options, inherits stdio, and its exit code becomes ours.
+ * (What acts on an existing instance or add-on needs no package:
+ * instance-actions.ts, addon-actions.ts.)
  */
 import { resolve } from "node:path";
 import { log } from "@productive-k3s/pkg-format/cli";
@@ -12,7 +14,7 @@ import { type RuntimeName, requireRuntime } from "../delegate/runtime-bin.js";
 import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 
-export type ProfileAction = "validate" | "plan" | "install" | "status" | "destroy";
+export type ProfileAction = "validate" | "plan" | "install";
 
 export interface DelegationResult {
   name: string;
@@ -112,6 +114,7 @@ export interface ProfilePassThrough {
   breakLock?: boolean | undefined;
   /** commander's negated `--no-check`: false when given. */
   check?: boolean | undefined;
+  showSensitive?: boolean | undefined;
 }
 
 export interface ProfileActionInput extends FetchFlags, ProfilePassThrough {
@@ -123,7 +126,12 @@ export interface ProfileActionInput extends FetchFlags, ProfilePassThrough {
 }
 
 export function profileArgs(input: ProfileActionInput, tgz: string): string[] {
-  const args = ["profile", input.action, "--tgz", tgz];
+  return ["profile", input.action, "--tgz", tgz, ...passThroughArgs(input)];
+}
+
+/** Infra's flags for the pass-through options given, then `--json`, then the arguments after `--`. */
+export function passThroughArgs(input: ProfilePassThrough & { json: boolean; extra: string[] }): string[] {
+  const args: string[] = [];
   for (const f of input.envFile ?? []) args.push("--env-file", f);
   for (const kv of input.set ?? []) args.push("--set", kv);
   if (input.instance !== undefined) args.push("--instance", input.instance);
@@ -133,6 +141,7 @@ export function profileArgs(input: ProfileActionInput, tgz: string): string[] {
   if (input.purge === true) args.push("--purge");
   if (input.breakLock === true) args.push("--break-lock");
   if (input.check === false) args.push("--no-check");
+  if (input.showSensitive === true) args.push("--show-sensitive");
   if (input.json) args.push("--json");
   args.push(...input.extra);
   return args;

@@ -1,3 +1,5 @@
+import { CoreAddonList } from "@productive-k3s/pkg-format/runtime-documents";
+
 /** What pk3s needs to know about an add-on on the target cluster, read from Core's JSON. */
 export interface InstalledState {
   installed: boolean;
@@ -6,7 +8,8 @@ export interface InstalledState {
 }
 
 /**
- * Core's `addon list --json` answer as name → state. An add-on counts as
+ * Core's `addon list --json` answer as name → state, read with the document's
+ * shared schema (pkg-format's runtime-documents). An add-on counts as
  * installed only when its record says deployed (a failed or interrupted run
  * must be installed again). Unreadable output means nothing is known installed.
  */
@@ -18,15 +21,8 @@ export function parseListOutput(stdout: string): Map<string, InstalledState> {
   } catch {
     return out;
   }
-  const addons = typeof doc === "object" && doc !== null ? (doc as { addons?: unknown }).addons : undefined;
-  if (!Array.isArray(addons)) return out;
-  for (const a of addons) {
-    if (typeof a !== "object" || a === null) continue;
-    const { name, version, status } = a as { name?: unknown; version?: unknown; status?: unknown };
-    if (typeof name !== "string") continue;
-    const v = typeof version === "string" ? version : undefined;
-    const st = typeof status === "string" ? status : undefined;
-    out.set(name, { installed: st === "deployed" && v !== undefined, version: v, status: st });
-  }
+  const parsed = CoreAddonList.safeParse(doc);
+  if (!parsed.success) return out;
+  for (const a of parsed.data.addons) out.set(a.name, { installed: a.status === "deployed", version: a.version, status: a.status });
   return out;
 }

@@ -57,25 +57,15 @@ export class Session {
         throw new NotFoundError(`no catalog named "${spec.catalog}"`, { where: spec.catalog, hint: "list them with `pk3s catalog list`" });
       }
     }
-    try {
-      return await loadCatalogs(sources, {
-        transport: this.transport,
-        offline: this.options.offline === true,
-        forceRefresh,
-        query,
-        requireSignatures: await this.signaturesRequired(),
-      });
-    } catch (err) {
-      // Fail closed: resolving from the catalogs that did load could let a lower-priority catalog supply a
-      // name the unreadable one would have won (dependency confusion). Say so, and how to get past it.
-      if (sources.length > 1) {
-        warn(
-          "resolution stops when any catalog cannot be read, so that another catalog cannot silently supply a package it would have won; " +
-            "qualify the package with its catalog (catalog/name) or remove the failing catalog (pk3s catalog remove <name>)",
-        );
-      }
-      throw err;
-    }
+    // A catalog that cannot be read comes back holding its failure: resolution (resolve.ts) fails closed when it
+    // reaches it, search leaves it out with a warning.
+    return loadCatalogs(sources, {
+      transport: this.transport,
+      offline: this.options.offline === true,
+      forceRefresh,
+      query,
+      requireSignatures: await this.signaturesRequired(),
+    });
   }
 
   /**

@@ -41,6 +41,9 @@ export function sandbox(): Sandbox {
     PK3S_CACHE_DIR: join(root, "cache"),
     PK3S_STATE_DIR: join(root, "state"),
     HOME: join(root, "home"),
+    // No built-in catalog (the checkout's catalogs/local): each test sees only the catalogs it adds.
+    // A test of the built-in catalogs passes { PK3S_DEFAULT_CATALOG: undefined }.
+    PK3S_DEFAULT_CATALOG: "none",
   };
   return {
     root,

@@ -4,7 +4,7 @@
  * (verb = first two argv words joined by "_", e.g. STUB_EXIT_addon_install)
  * or $STUB_EXIT; `$STUB_STDOUT_<verb>` is printed on stdout first.
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const SCRIPT = `#!/usr/bin/env node
@@ -41,4 +41,19 @@ export function readStubLog(file: string): StubCall[] {
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as StubCall);
+}
+
+/** Stub core and infra in `<root>/bin`, logging to `<root>/calls.jsonl`: the env that points pk3s at them. */
+export function stubRuntimes(root: string): { log: string; env: Record<string, string> } {
+  const bin = join(root, "bin");
+  mkdirSync(bin, { recursive: true });
+  const log = join(root, "calls.jsonl");
+  return {
+    log,
+    env: {
+      PK3S_CORE_BIN: writeStubRuntime(bin, "productive-k3s-core"),
+      PK3S_INFRA_BIN: writeStubRuntime(bin, "productive-k3s-infra"),
+      STUB_LOG: log,
+    },
+  };
 }

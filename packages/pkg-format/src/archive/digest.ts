@@ -6,6 +6,7 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { IntegrityError } from "../errors.js";
 
 export type Sha256Digest = `sha256:${string}`;
 
@@ -19,13 +20,36 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/** The sha256 hex and the size of a file, streamed. */
+export async function sha256FileHex(path: string): Promise<{ hex: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  });
+  return { hex: hash.digest("hex"), size };
+}
+
 /** `sha256:<hex>` of a file, streamed. */
 export async function sha256File(path: string): Promise<Sha256Digest> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) hash.update(chunk);
-  });
-  return formatDigest(hash.digest("hex"));
+  return formatDigest((await sha256FileHex(path)).hex);
+}
+
+/**
+ * The hex of a `sha256:<hex>` digest from a catalog or a lock file (any case,
+ * surrounding spaces ignored); anything else is an integrity error naming `label`.
+ */
+export function sha256HexOf(digest: string, label: string): string {
+  const normalised = digest.trim().toLowerCase();
+  if (!DIGEST_PATTERN.test(normalised)) {
+    throw new IntegrityError("bad-digest", `${label}: unsupported digest "${digest}"`, {
+      hint: 'digests must look like "sha256:<64 hex digits>"',
+    });
+  }
+  return normalised.slice("sha256:".length);
 }
 
 /** A pass-through stream that hashes and counts the bytes going through it. */

@@ -230,7 +230,7 @@ export async function validatePackageTree(
     if (engine.playbook !== undefined) {
       await checkRef(join(engine.workingDir, engine.playbook), ["spec", "engine", "playbook"], "file", "playbook");
     }
-    if (engine.inventory !== undefined) {
+    if (typeof engine.inventory === "string") {
       await checkRef(join(engine.workingDir, engine.inventory), ["spec", "engine", "inventory"], "any", "inventory");
     }
   }
@@ -279,7 +279,12 @@ export async function validatePackageTree(
   function finish<T extends ValidatedPackage>(pkg: T): T {
     sortProblems(problems);
     if (problems.some((p) => p.severity === "error")) {
-      throw new ValidationError(problemCountMessage(label, problems), problems, { where: label, hint: "fix the problems listed above" });
+      throw new ValidationError(problemCountMessage(label, problems), problems, {
+        where: label,
+        hint:
+          "each line names the file and field and what is expected: fix the package's sources there and pack it again " +
+          "(productive-k3s-core dev addon package, productive-k3s-infra dev profile package); for a package you did not build, report it to its publisher",
+      });
     }
     pkg.warnings = problems;
     return pkg;

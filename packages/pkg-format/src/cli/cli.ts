@@ -13,6 +13,7 @@
  */
 import type { Command } from "commander";
 import { ExitCode, formatProblem, isPk3sError, UsageError, ValidationError } from "../errors.js";
+import { didYouMean } from "./did-you-mean.js";
 import { terminalBlock, terminalLine } from "./terminal-text.js";
 
 export interface GlobalFlags {
@@ -102,7 +103,11 @@ function usageErrorFrom(message: string, cmd: Command | undefined): UsageError {
  * is an internal error (exit 1). Every failure is printed as `error:` +
  * `where:` + `hint:` on stderr and, with `--json`, as `{ok:false,error}` on stdout.
  */
-export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<never> {
+export async function runCli(
+  program: Command,
+  argv: readonly string[] = process.argv,
+  execArgv: readonly string[] = process.execArgv,
+): Promise<never> {
   // Commander reports parse errors through outputError; keep the message and
   // the command it came from, and print it below in the one error format.
   let parseFailure: { message: string; cmd: Command } | undefined;
@@ -117,6 +122,8 @@ export async function runCli(program: Command, argv: readonly string[] = process
   }
   let code: number = ExitCode.ok;
   try {
+    const tookEnvFile = nodeEnvFileError(program.name(), execArgv);
+    if (tookEnvFile !== undefined) throw tookEnvFile;
     await program.parseAsync([...argv]);
   } catch (caught) {
     let err: unknown = caught;
@@ -142,6 +149,27 @@ export async function runCli(program: Command, argv: readonly string[] = process
   // Let stdout drain before exiting so piped JSON is never cut short.
   await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once("drain", resolve) : resolve()));
   process.exit(process.exitCode !== undefined && code === 0 ? Number(process.exitCode) : code);
+}
+
+/**
+ * `node --env-file F <bin> ...`: Node read F itself (its option, placed before
+ * the script), so the command never sees it and F's values, secrets included,
+ * are now this process's environment. Refused (exit 2) rather than run on
+ * inputs the user did not mean to give it. (A `--env-file` after the script
+ * is ours: Node 20+ leaves it in argv, but exits 9 before we run when the
+ * file is missing; `node -- <file>` and the installed bins avoid that.)
+ */
+export function nodeEnvFileError(bin: string, execArgv: readonly string[]): UsageError | undefined {
+  const i = execArgv.findIndex((a) => /^--env-file(-if-exists)?(=|$)/.test(a));
+  if (i === -1) return undefined;
+  const flag = execArgv[i] ?? "--env-file";
+  const file = flag.includes("=") ? flag.slice(flag.indexOf("=") + 1) : (execArgv[i + 1] ?? "");
+  return new UsageError(`Node took ${flag.split("=")[0]} ${file} as its own option, so ${bin} never saw it`, {
+    where: "node command line",
+    hint:
+      `run the installed bin (${bin} ... --env-file ${file}), or put "--" between node and the file: ` +
+      `node -- <path to ${bin}.js> ... --env-file ${file}`,
+  });
 }
 
 function* allCommands(cmd: Command): Generator<Command> {
@@ -213,6 +241,15 @@ export function durationOption(value: string): string {
   return value.trim();
 }
 
+/** A word that is not one of the program's commands, with a suggestion when one is close (`pk3s serach`). */
+export function unknownCommandError(program: Command, word: string): UsageError {
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  return new UsageError(`unknown command '${word}'${didYouMean(word, names)}`, {
+    where: program.name(),
+    hint: `the commands are: ${program.commands.map((c) => c.name()).join(", ")}; see ${program.name()} --help`,
+  });
+}
+
 /**
  * The root of a runtime binary: `-V, --version` (with `--json`: `{ok, name, version}`),
  * help when run without a command, and the shared error for an unknown command.
@@ -227,12 +264,7 @@ export function withRootOptions(program: Command, version: string): Command {
     .allowExcessArguments()
     .action((o: { version?: boolean; json?: boolean }, cmd: Command) => {
       const [unknown] = cmd.args;
-      if (unknown !== undefined) {
-        throw new UsageError(`unknown command '${unknown}'`, {
-          where: program.name(),
-          hint: `the commands are: ${program.commands.map((c) => c.name()).join(", ")}; see ${program.name()} --help`,
-        });
-      }
+      if (unknown !== undefined) throw unknownCommandError(program, unknown);
       if (o.version !== true) {
         program.help();
         return;

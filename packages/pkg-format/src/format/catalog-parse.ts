@@ -39,7 +39,9 @@ export function parseCatalog(text: string, file: string, options: CatalogParseOp
     sortProblems(problems);
     throw new ValidationError(problemCountMessage(file, problems), problems, {
       where: file,
-      hint: "fix the problems listed above (or ask the catalog's publisher to)",
+      hint:
+        "correct each field of the index at the line shown (the catalog format: docs/formats.md), or regenerate it with pk3s catalog index; " +
+        "for a catalog you do not publish, tell its publisher and meanwhile remove it (pk3s catalog remove <name>)",
     });
   };
   if (problems.some((p) => p.severity === "error")) fail();

@@ -1,9 +1,11 @@
 /**
- * JSON Schema export of the manifest and catalog schemas (zod is the source
+ * JSON Schema export of the manifest and catalog schemas, and of the JSON
+ * documents the CLIs read from each other (runtime-documents.ts) (zod is the source
  * of truth; these files are generated and committed under schemas/ for
  * editors and other tools).
  */
 import { z } from "zod";
+import { CoreAddonList, InfraProfileOutputs, InfraProfileStatus } from "./runtime-documents.js";
 import { AddonManifestSchema } from "./schema-addon.js";
 import { CatalogV1DocumentSchema } from "./schema-catalog.js";
 import { ProfileManifestSchema } from "./schema-profile.js";
@@ -14,6 +16,9 @@ const sources = {
   addon: { schema: AddonManifestSchema, title: "Productive K3S add-on manifest (addon.yaml)" },
   profile: { schema: ProfileManifestSchema, title: "Productive K3S profile manifest (profile.yaml)" },
   catalog: { schema: CatalogV1DocumentSchema, title: "Productive K3S catalog index (catalog.productive-k3s.io/v1)" },
+  "core-addon-list": { schema: CoreAddonList, title: "productive-k3s-core addon list --json" },
+  "infra-profile-status": { schema: InfraProfileStatus, title: "productive-k3s-infra profile status --json" },
+  "infra-profile-outputs": { schema: InfraProfileOutputs, title: "productive-k3s-infra profile outputs --json" },
 } as const;
 
 export type SchemaName = keyof typeof sources;

@@ -68,7 +68,11 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   if (!result.success || problems.some((p) => p.severity === "error")) {
     throw new ValidationError(problemCountMessage(file, problems), problems, {
       where: file,
-      hint: options.strict === true ? "unknown fields are errors with --strict" : "fix the fields listed above",
+      hint:
+        options.strict === true
+          ? "unknown fields are errors with --strict: remove or rename each one at the line shown, or validate without --strict to accept them with a warning"
+          : "change each field at the line shown to what that line says is expected (every field: docs/formats.md); " +
+            "for a package you did not write, report it to its publisher",
     });
   }
   return { manifest: result.data, warnings: problems, locate: source.locate, source };

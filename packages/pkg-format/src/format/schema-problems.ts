@@ -5,7 +5,8 @@
  */
 import type { z } from "zod";
 import type { Problem } from "../errors.js";
-import { type FieldPath, formatFieldPath, type YamlSource } from "./yaml-source.js";
+import { type FieldPath, formatFieldPath } from "./field-path.js";
+import type { YamlSource } from "./yaml-source.js";
 
 /** Short, user-facing description of a found value. */
 export function describeValue(value: unknown): string {
@@ -89,6 +90,25 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], data: unkn
     });
   }
   return problems;
+}
+
+/**
+ * Problems for a JSON document checked by zod (a configuration or record
+ * file): the file, the field path and "expected X, found Y", without line
+ * numbers. Unknown fields of strict objects are named one by one.
+ */
+export function jsonIssuesToProblems(issues: readonly z.core.$ZodIssue[], data: unknown, file: string): Problem[] {
+  const noLines: YamlSource = { value: data, problems: [], locate: () => undefined, locateKey: () => undefined };
+  return issues.flatMap((issue) => {
+    if (issue.code !== "unrecognized_keys") return issuesToProblems([issue], data, noLines, file);
+    const parent = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+    return issue.keys.map((key) => ({
+      file,
+      path: formatFieldPath([...parent, key]),
+      message: `unknown field ${JSON.stringify(key)}${parent.length === 0 ? "" : ` in ${formatFieldPath(parent)}`}`,
+      severity: "error" as const,
+    }));
+  });
 }
 
 export function unknownFieldProblem(path: FieldPath, source: YamlSource, file: string, severity: "error" | "warning"): Problem {

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { packageName, packagePath, profileInput, profileVersion } from "./schema-common.js";
+import { ansibleInventory, inventoryInputs } from "./schema-inventory.js";
 
 export const PROFILE_API_VERSION = "infra.productive-k3s.io/v1";
 
@@ -22,7 +23,8 @@ export const ProfileManifestSchema = z
         type: z.enum(["opentofu", "ansible", "script", "shell"]),
         workingDir: packagePath.optional(),
         playbook: packagePath.optional(),
-        inventory: packagePath.optional(),
+        /** Ansible only: a packaged inventory file, or how to build one from inputs (schema-inventory.ts). */
+        inventory: ansibleInventory.optional(),
       }),
       runtime: z.object({ os: z.array(z.string().min(1)).optional(), architectures: z.array(z.string().min(1)).optional() }).optional(),
       inputs: z.array(profileInput).optional(),
@@ -51,6 +53,42 @@ export const ProfileManifestSchema = z
     },
     { when: () => true },
   )
+  .superRefine((m, ctx) => {
+    // Only on an otherwise valid manifest: the inventory is checked against the declared inputs.
+    const inventory = m.spec.engine.inventory;
+    if (inventory === undefined) return;
+    const at = ["spec", "engine", "inventory"];
+    if (m.spec.engine.type !== "ansible") {
+      ctx.addIssue({ code: "custom", path: at, message: `only an ansible engine has an inventory (engine type is ${m.spec.engine.type})` });
+      return;
+    }
+    if (typeof inventory === "string") return;
+    const inputs = new Map((m.spec.inputs ?? []).map((i) => [i.name, i]));
+    for (const ref of inventoryInputs(inventory)) {
+      if (!inputs.has(ref.input)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, ...ref.path],
+          message: `${ref.input} is not declared in spec.inputs (the inventory is built from declared inputs only)`,
+        });
+      }
+    }
+    const key = inventory.sshKey === undefined ? undefined : inputs.get(inventory.sshKey.input);
+    if (key !== undefined && !key.sensitive) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "sshKey", "input"],
+        message: `${key.name} holds a private key: declare it sensitive: true, so it is never stored or shown`,
+      });
+    }
+    if (inventory.sshKey !== undefined && inventory.sshKeyPath !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "sshKeyPath"],
+        message: "give sshKey (the key itself) or sshKeyPath (a path to it), not both",
+      });
+    }
+  })
   .transform((m) => {
     const type = m.spec.engine.type === "shell" ? "script" : m.spec.engine.type;
     return {
@@ -90,4 +128,5 @@ export function duplicateInputNames(raw: unknown): { index: number; name: string
 export type ProfileManifest = z.infer<typeof ProfileManifestSchema>;
 export type ProfileManifestInput = z.input<typeof ProfileManifestSchema>;
 export type ProfileInput = z.infer<typeof profileInput>;
+export type { GeneratedInventory, InventoryHost } from "./schema-inventory.js";
 export type EngineType = ProfileManifest["spec"]["engine"]["type"];

@@ -4,8 +4,9 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { Problem } from "../errors.js";
+import type { FieldPath } from "./field-path.js";
 
-export type FieldPath = readonly (string | number)[];
+export { type FieldPath, formatFieldPath } from "./field-path.js";
 
 export interface Location {
   line: number;
@@ -21,16 +22,6 @@ export interface YamlSource {
   locate(path: FieldPath): Location | undefined;
   /** Location of the key of the last path segment (for unknown fields). */
   locateKey(path: FieldPath): Location | undefined;
-}
-
-/** `spec.inputs[2].name` */
-export function formatFieldPath(path: FieldPath): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else out += out === "" ? seg : `.${seg}`;
-  }
-  return out;
 }
 
 export function parseYamlSource(text: string, file: string): YamlSource {

@@ -1,4 +1,7 @@
-/** Edit distance for "did you mean" hints on env keys. */
+/**
+ * "Did you mean" suggestions, one rule for the three binaries: unknown
+ * commands, unknown package names, undeclared env keys.
+ */
 
 /** Levenshtein distance, abandoning early once it exceeds `max`. */
 export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
@@ -32,4 +35,18 @@ export function closestName(name: string, candidates: Iterable<string>, max = 2)
     }
   }
   return found;
+}
+
+/**
+ * The suggestion for a mistyped name among `candidates`: within 2 edits, and
+ * within 1 for names of 4 characters or fewer (so "db" does not suggest "x").
+ */
+export function suggestName(name: string, candidates: Iterable<string>): string | undefined {
+  return closestName(name, candidates, name.length <= 4 ? 1 : 2);
+}
+
+/** ` (Did you mean X?)` (commander's wording) to append to a message, or "" without a close candidate. */
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  const s = suggestName(name, candidates);
+  return s === undefined ? "" : ` (Did you mean ${s}?)`;
 }
