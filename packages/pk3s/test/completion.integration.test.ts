@@ -83,6 +83,7 @@ describe("bash", () => {
       "contents",
       "install",
       "validate",
+      "template",
       "list",
       "status",
       "uninstall",

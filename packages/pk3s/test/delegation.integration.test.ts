@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestOf, type FakePackage, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
-import { readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
+import { coreList, readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let log: string;
@@ -19,25 +19,6 @@ const app = pkg("app", "1.0.0", { dependencies: [{ name: "db", version: "^1" }] 
 const prof = pkg("lab-cluster", "594a7c9", { type: "profile" });
 
 /** Core's `addon list --json` document (pkg-format's CoreAddonList) listing these add-ons. */
-function coreList(addons: { name: string; version: string; status: string }[]): string {
-  const at = "2026-11-21T00:00:00.000Z";
-  return JSON.stringify({
-    ok: true,
-    cluster: { server: "https://127.0.0.1:6443", context: "lab" },
-    addons: addons.map((a) => ({
-      ...a,
-      digest: `sha256:${"0".repeat(64)}`,
-      namespace: a.name,
-      action: "install",
-      installedAt: at,
-      updatedAt: at,
-      runLog: `/state/${a.name}.log`,
-      steps: [],
-      dependencies: [],
-    })),
-  });
-}
-
 const cached = (p: FakePackage): string => join(sb.env.PK3S_CACHE_DIR!, "packages", "sha256", `${digestOf(p.bytes).slice(7)}.tgz`);
 
 beforeEach(async () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { digestOf, type FakePackage, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
-import { readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
+import { coreList, readStubLog, stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let log: string;
@@ -163,7 +163,7 @@ describe("pk3s addon upgrade", () => {
   });
 
   const listing = (addons: { name: string; version: string; status: string }[]): Record<string, string> => ({
-    STUB_STDOUT_addon_list: JSON.stringify({ ok: true, addons }),
+    STUB_STDOUT_addon_list: coreList(addons),
   });
 
   it("resolves the range from the catalogs; dependencies are installed, the add-on goes to Core's upgrade whatever is installed", async () => {

@@ -89,6 +89,26 @@ describe("the packer refuses what the extractor rejects", () => {
     );
   });
 
+  it("files so compressible that the archive reads as a gzip bomb (the ratio rule, checked on the packed bytes)", async () => {
+    const src = await writeTree(join(work, "src"), TREE);
+    await writeFile(join(src, "docs", "zeros.bin"), Buffer.alloc(8 * 1024 * 1024));
+    const err = await packRefusal(src);
+    expect(err.problems).toEqual([
+      {
+        file: src,
+        message: expect.stringMatching(
+          /^the packed archive would be refused by every consumer: decompression ratio exceeds 200:1 \(\d+ bytes from \d+\)/,
+        ),
+        severity: "error",
+      },
+    ]);
+    expect(err.hint).toBe("exclude the file in .pk3signore or ship it compressed");
+    // Under the ratio (the grace allows small, very compressible packages) it packs and reads back.
+    await writeFile(join(src, "docs", "zeros.bin"), Buffer.alloc(512 * 1024));
+    const r = await packPackage(src, join(work, "out"));
+    expect((await inspectPackage(r.file)).files.map((f) => f.path)).toContain("docs/zeros.bin");
+  });
+
   it("a name that is not the problem is left alone (a space, non-ASCII letters)", async () => {
     const src = await writeTree(join(work, "src"), { ...TREE, "docs/read me – ünïcode.md": "ok\n" });
     const r = await packPackage(src, join(work, "out"));

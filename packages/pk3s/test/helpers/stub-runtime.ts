@@ -57,3 +57,23 @@ export function stubRuntimes(root: string): { log: string; env: Record<string, s
     },
   };
 }
+
+/** What `productive-k3s-core addon list --json` prints: a document that parses with the CoreAddonList schema. */
+export function coreList(addons: { name: string; version: string; status: string }[]): string {
+  const at = "2026-11-21T00:00:00.000Z";
+  return JSON.stringify({
+    ok: true,
+    cluster: { server: "https://127.0.0.1:6443", context: "lab" },
+    addons: addons.map((a) => ({
+      ...a,
+      digest: `sha256:${"0".repeat(64)}`,
+      namespace: a.name,
+      action: "install",
+      installedAt: at,
+      updatedAt: at,
+      runLog: `/state/${a.name}.log`,
+      steps: [],
+      dependencies: [],
+    })),
+  });
+}

@@ -25,15 +25,15 @@ import { Readable, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip, type ZlibOptions } from "node:zlib";
 import { parseDocument } from "yaml";
-import { type Problem, UsageError, ValidationError } from "../errors.js";
+import { IntegrityError, type Problem, UsageError, ValidationError } from "../errors.js";
 import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
 import { onInterrupt } from "../host/process.js";
 import { readRegularText } from "../host/regular-file.js";
-import { MANIFEST_FILES, type PackageKind } from "./archive-scan.js";
+import { MANIFEST_FILES, type PackageKind, scanArchive } from "./archive-scan.js";
 import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
 import { HashingStream, type Sha256Digest, sha256Hex } from "./digest.js";
 import { checkEntryPath, PathRegistry } from "./entry-path.js";
-import { DEFAULT_LIMITS } from "./extract-limits.js";
+import { DEFAULT_LIMITS, resolveLimits } from "./extract-limits.js";
 import { IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
 import { DEFAULT_CHUNK_SIZE, type TarItem, tarChunks } from "./pack-stream.js";
 import { type LoadedPackage, loadPackageDir } from "./package-validate.js";
@@ -197,6 +197,26 @@ function limitProblems(root: string, entries: readonly SourceEntry[]): Problem[]
   return problems;
 }
 
+/**
+ * The last of the extractor's rules can only be checked on the bytes themselves: the decompression ratio
+ * (a package of highly compressible files, e.g. megabytes of zeros, reads as a gzip bomb). Rather than a
+ * second model of that rule, the packed file goes through the extractor's own scan with its default limits
+ * before it is published: a package this returns is one every consumer with the defaults accepts. A scan
+ * of what was just written costs a gunzip and a hash pass (see docs/performance.md).
+ */
+async function refuseWhatConsumersReject(tmp: string, root: string, sourceDir: string): Promise<void> {
+  try {
+    await scanArchive(tmp, resolveLimits());
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    const message = `the packed archive would be refused by every consumer: ${err.message}`;
+    throw new ValidationError(`${sourceDir} cannot be packed: 1 problem`, [{ file: root, message, severity: "error" }], {
+      where: sourceDir,
+      hint: "exclude the file in .pk3signore or ship it compressed",
+    });
+  }
+}
+
 export async function packPackage(sourceDir: string, outDir: string, options: PackOptions = {}): Promise<PackResult> {
   const root = resolve(sourceDir);
   const mtime = resolveEpoch(options.sourceDateEpoch);
@@ -260,6 +280,7 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
       hasher,
       createWriteStream(tmp, { flags: "wx", mode: 0o644, flush: true, highWaterMark: 2 * GZIP_CHUNK_SIZE }),
     );
+    await refuseWhatConsumersReject(tmp, root, sourceDir);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
