@@ -170,6 +170,17 @@ describe("config.json", () => {
       }),
       ['catalogs[1].name: expected a name no other catalog has (catalogs[0] has it), found string "a"'],
     ],
+    [
+      "a bad trusted key and signature setting",
+      JSON.stringify({
+        catalogs: [{ name: "a", url: "https://a.example/index.yaml", trustedKeys: ["RWQnot-a-key"] }],
+        requireSignatures: "yes",
+      }),
+      [
+        "catalogs[0].trustedKeys[0]: expected a minisign public key's base64 line (RW...)",
+        'requireSignatures: expected a boolean (true/false), found string "yes"',
+      ],
+    ],
   ])("%s is an error naming the file and the field (exit 4)", async (_label, text, messages) => {
     const file = configFile();
     const { mkdirSync } = await import("node:fs");

@@ -14,7 +14,7 @@ import {
 } from "@productive-k3s/pkg-format/minisign";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { catalogYaml, digestOf, type FakePackage, packagePath, pkg } from "./helpers/catalogs.js";
+import { catalogYaml, digestOf, type FakePackage, packagePath, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { type RunResult, type Sandbox, sandbox } from "./helpers/cli.js";
 import { startServer, type TestServer } from "./helpers/http-server.js";
 
@@ -290,6 +290,29 @@ describe("signature policy", () => {
     expect((await sb.run(["catalog", "trust", "add", "plain", oldPub])).code).toBe(0);
     expect((await sb.run(["addon", "show", "app"])).code).toBe(0);
     expect(cachedPackages()).toEqual([]);
+  });
+  it("with a built-in catalog: the signed catalog resolves, the unsigned built-in is refused, and holds no keys", async () => {
+    const builtin = writeLocalCatalog(join(sb.root, "builtin"), [pkg("extra", "1.0.0")]);
+    const env = { PK3S_DEFAULT_CATALOG: builtin };
+    await publish();
+    const add = await sb.run(["catalog", "add", "acme", server.url, "--trust-key", oldPub], env);
+    expect(add.code, add.stderr).toBe(0);
+    // The added, signed catalog ranks before the built-in one: its names resolve under --require-signatures.
+    const signed = await sb.run(["addon", "pull", "app", "-o", join(sb.root, "out"), "--require-signatures"], env);
+    expect(signed.code, signed.stderr).toBe(0);
+    // A name only the unsigned built-in catalog has is refused, and nothing of it is cached.
+    const unsigned = await sb.run(["addon", "pull", "extra", "-o", join(sb.root, "out"), "--require-signatures", "--json"], env);
+    expect(unsigned.code).toBe(6);
+    expect(errorOf(unsigned)).toMatchObject({ reason: "catalog-unsigned" });
+    expect(existsSync(join(sb.root, "out", "extra-1.0.0.tgz"))).toBe(false);
+    expect(cachedPackages()).toEqual([`packages/sha256/${digestOf(app.bytes).slice(7)}.tgz`]);
+    // Without the policy the built-in catalog serves as before.
+    expect((await sb.run(["addon", "pull", "extra", "-o", join(sb.root, "out")], env)).code).toBe(0);
+    // Keys belong to catalogs the user added: a built-in one says how to pin a key for its URL.
+    const trust = await sb.run(["catalog", "trust", "add", "local", oldPub], env);
+    expect(trust.code).toBe(3);
+    expect(trust.stderr).toContain('no catalog named "local" was added with pk3s catalog add');
+    expect(trust.stderr).toContain('"local" is built in and holds no keys; add its URL under a name of your own with --trust-key');
   });
 });
 
