@@ -99,6 +99,23 @@ describe("pk3s key generate", () => {
     expect(signed.code, signed.stderr).toBe(0);
     expect(minisign(["-V", "-p", join(sb.root, "enc.pub"), "-m", file]).status).toBe(0);
   });
+  it("encrypts the key with the passphrase in PK3S_SIGNING_PASSPHRASE, printing neither; minisign signs with it", {
+    timeout: 120_000,
+  }, async () => {
+    const passphrase = "env-held passphrase";
+    const gen = await sb.run(["key", "generate", "--out", join(sb.root, "envkey"), "--json"], { PK3S_SIGNING_PASSPHRASE: passphrase });
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stdout + gen.stderr).not.toContain(passphrase);
+    expect(readFileSync(join(sb.root, "envkey.key"), "utf8")).toMatch(/^untrusted comment: minisign encrypted secret key\n/);
+    const file = payload("env-signed.txt");
+    execFileSync("/usr/bin/minisign", ["-S", "-s", join(sb.root, "envkey.key"), "-m", file], {
+      input: `${passphrase}\n`,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    const verified = await sb.run(["verify", file, "--key", join(sb.root, "envkey.pub"), "--json"]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ keyId: JSON.parse(gen.stdout).keyId });
+  });
 });
 
 describe("pk3s sign and pk3s verify", () => {
