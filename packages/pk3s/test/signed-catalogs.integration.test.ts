@@ -313,6 +313,15 @@ describe("signature policy", () => {
     expect(trust.code).toBe(3);
     expect(trust.stderr).toContain('no catalog named "local" was added with pk3s catalog add');
     expect(trust.stderr).toContain('"local" is built in and holds no keys; add its URL under a name of your own with --trust-key');
+    // Restoring a removed built-in catalog with a key would restore it unsigned: refused, nothing changed.
+    expect((await sb.run(["catalog", "remove", "local"], env)).code).toBe(0);
+    const before = readFileSync(join(sb.env.PK3S_CONFIG_DIR!, "config.json"), "utf8");
+    const restore = await sb.run(["catalog", "add", "local", "--trust-key", oldPub], env);
+    expect(restore.code).toBe(2);
+    expect(restore.stderr).toContain(
+      "error: --trust-key needs a URL or path: without one, catalog add restores a built-in catalog as it is built",
+    );
+    expect(readFileSync(join(sb.env.PK3S_CONFIG_DIR!, "config.json"), "utf8")).toBe(before);
   });
 });
 

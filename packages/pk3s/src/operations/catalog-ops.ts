@@ -87,7 +87,10 @@ export async function addCatalog(
       hint: `choose another name, or remove it first: pk3s catalog remove ${input.name}`,
     });
   }
-  if (input.location === undefined) return restoreBuiltin(input.name, config);
+  if (input.location === undefined) {
+    refuseSettingsWithoutLocation({ ...input, trustKeys: keys });
+    return restoreBuiltin(input.name, config);
+  }
   const source = buildCatalogSource({ ...input, location: input.location, trustedKeys: keys.map((k) => k.base64) });
   let entries: number | null = null;
   if (input.offline !== true) {
@@ -104,6 +107,34 @@ export async function addCatalog(
     configFile: configFile(),
     entries,
   };
+}
+
+/**
+ * A built-in catalog comes back as it was built: a flag that would configure it (a trusted key above all) is
+ * refused rather than dropped, so nobody believes a key pinned that is not.
+ */
+function refuseSettingsWithoutLocation(input: {
+  trustKeys: unknown[];
+  tokenEnv?: string | undefined;
+  username?: string | undefined;
+  passwordEnv?: string | undefined;
+  priority?: number | undefined;
+}): void {
+  const given = [
+    input.trustKeys.length > 0 ? "--trust-key" : undefined,
+    input.tokenEnv === undefined ? undefined : "--token-env",
+    input.username === undefined ? undefined : "--username",
+    input.passwordEnv === undefined ? undefined : "--password-env",
+    input.priority === undefined ? undefined : "--priority",
+  ].filter((flag) => flag !== undefined);
+  if (given.length === 0) return;
+  throw new UsageError(
+    `${given.join(", ")} need${given.length === 1 ? "s" : ""} a URL or path: without one, catalog add restores a built-in catalog as it is built`,
+    {
+      where: given[0],
+      hint: `add the catalog's URL under a name of your own: pk3s catalog add <name> <url|path> ${given.map((f) => `${f} ...`).join(" ")}`,
+    },
+  );
 }
 
 async function restoreBuiltin(
