@@ -34,8 +34,8 @@ describe("built-in catalogs of a checkout", () => {
       expect.objectContaining({ name: "local", origin: "built-in", from: "built in: this checkout's catalogs/local" }),
     ]);
     const text = await sb.run(["catalog", "list"], CHECKOUT);
-    expect(text.stdout).toMatch(/^NAME +PRIORITY +URL +FROM$/m);
-    expect(text.stdout).toMatch(/^local +0 +\S+catalogs\/local\/index\.yaml +built in: this checkout's catalogs\/local$/m);
+    expect(text.stdout).toMatch(/^NAME +PRIORITY +URL +SIGNED +FROM$/m);
+    expect(text.stdout).toMatch(/^local +0 +\S+catalogs\/local\/index\.yaml +unsigned +built in: this checkout's catalogs\/local$/m);
     const show = await sb.run(["profile", "show", "local-lab"], CHECKOUT);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toContain("local-lab@1.0.0 (profile, catalog local)");
