@@ -97,7 +97,19 @@ describe("bash", () => {
     expect(bashComplete("pk3s addon install --k")).toEqual(["--kubeconfig"]);
     expect(bashComplete("pk3s profile install aws --a")).toEqual(["--allow-unverified", "--auto-approve"]);
     const all = bashComplete("pk3s profile destroy x -");
-    expect(all).toEqual(expect.arrayContaining(["--json", "--env-file", "--instance", "--yes", "--auto-approve", "--purge", "--help"]));
+    expect(all).toEqual(
+      expect.arrayContaining([
+        "--json",
+        "--env-file",
+        "--instance",
+        "--yes",
+        "--auto-approve",
+        "--purge",
+        "--with-addons",
+        "--forget-addons",
+        "--help",
+      ]),
+    );
     expect(all).not.toContain("--kubeconfig");
   });
 

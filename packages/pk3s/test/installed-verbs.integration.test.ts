@@ -67,6 +67,14 @@ describe("instances need no catalog", () => {
         ["profile", "destroy", "--instance", "lab", "--yes"],
       ],
       [
+        ["profile", "destroy", "lab", "--with-addons", "--yes"],
+        ["profile", "destroy", "--instance", "lab", "--yes", "--with-addons"],
+      ],
+      [
+        ["profile", "destroy", "lab", "--forget-addons", "--json"],
+        ["profile", "destroy", "--instance", "lab", "--forget-addons", "--json"],
+      ],
+      [
         ["profile", "list", "--json"],
         ["profile", "list", "--json"],
       ],

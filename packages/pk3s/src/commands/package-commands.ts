@@ -175,7 +175,7 @@ function addInstallFlags(cmd: Command, force: string): Command {
     .option("--dry-run", "change nothing: print the plan and ask Core for a dry run");
 }
 
-type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck" | "showSensitive";
+type ProfileFlag = "envFile" | "set" | "instance" | "strict" | "approve" | "purge" | "breakLock" | "noCheck" | "showSensitive" | "addons";
 
 /** Which Infra options each verb takes (pk3s mirrors productive-k3s-infra's surface). */
 const PROFILE_VERBS: Record<ProfileAction, { description: string; flags: ProfileFlag[]; example: string }> = {
@@ -207,6 +207,14 @@ function addProfileFlags(cmd: Command, flags: ProfileFlag[]): Command {
     if (f === "breakLock") cmd.option("--break-lock", FLAG_HELP.breakLock);
     if (f === "noCheck") cmd.option("--no-check", "do not run the profile's statusScript");
     if (f === "showSensitive") cmd.option("--show-sensitive", "print sensitive outputs in clear");
+    if (f === "addons") {
+      cmd
+        .option(
+          "--with-addons",
+          "first uninstall the add-ons Core installed on the instance's cluster (Infra checks the two exclude each other)",
+        )
+        .option("--forget-addons", "drop Core's records of the add-ons on the instance's cluster (they go with the cluster)");
+    }
   }
   return cmd;
 }
@@ -225,6 +233,8 @@ function passThrough(o: Record<string, unknown>): ProfilePassThrough & { infraBi
     breakLock: o.breakLock as boolean | undefined,
     check: o.check as boolean | undefined,
     showSensitive: o.showSensitive as boolean | undefined,
+    withAddons: o.withAddons as boolean | undefined,
+    forgetAddons: o.forgetAddons as boolean | undefined,
   };
 }
 
@@ -265,8 +275,8 @@ const INSTANCE_VERBS: Record<InstanceAction, { description: string; flags: Profi
   },
   destroy: {
     description: "tear down what an instance provisioned (with the package it was installed from)",
-    flags: ["envFile", "set", "approve", "purge", "breakLock"],
-    example: "pk3s profile destroy local-lab --auto-approve",
+    flags: ["envFile", "set", "approve", "purge", "breakLock", "addons"],
+    example: "pk3s profile destroy local-lab --with-addons --auto-approve",
   },
 };
 

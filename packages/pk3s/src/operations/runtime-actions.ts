@@ -115,6 +115,8 @@ export interface ProfilePassThrough {
   /** commander's negated `--no-check`: false when given. */
   check?: boolean | undefined;
   showSensitive?: boolean | undefined;
+  withAddons?: boolean | undefined;
+  forgetAddons?: boolean | undefined;
 }
 
 export interface ProfileActionInput extends FetchFlags, ProfilePassThrough {
@@ -142,6 +144,8 @@ export function passThroughArgs(input: ProfilePassThrough & { json: boolean; ext
   if (input.breakLock === true) args.push("--break-lock");
   if (input.check === false) args.push("--no-check");
   if (input.showSensitive === true) args.push("--show-sensitive");
+  if (input.withAddons === true) args.push("--with-addons");
+  if (input.forgetAddons === true) args.push("--forget-addons");
   if (input.json) args.push("--json");
   args.push(...input.extra);
   return args;
