@@ -264,6 +264,12 @@ describe("--timeout value syntax, end to end", () => {
     "productive-k3s-core addon upgrade": ["--tgz", "x.tgz"],
     "productive-k3s-core addon uninstall": ["longhorn"],
     "productive-k3s-core dev addon install": ["--source", "."],
+    "pk3s addon backup": ["registry"],
+    "pk3s addon rollback": ["registry"],
+    "pk3s addon test": ["registry"],
+    "productive-k3s-core addon backup": ["registry"],
+    "productive-k3s-core addon rollback": ["registry"],
+    "productive-k3s-core addon validate-installed": ["registry"],
   };
   it("every --timeout rejects '10 minutes' with the same usage error (exit 2) before doing anything", async () => {
     const cmds = timeoutCommands();

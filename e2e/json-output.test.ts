@@ -13,6 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOciRegistry } from "../fixtures/oci-registry.js";
 import { packPackage } from "../packages/pkg-format/dist/archive/pack.js";
 import { commandEntries } from "./cli-surface.js";
 import { BIN, FIXTURES_BIN, REPO } from "./helpers.js";
@@ -51,9 +52,9 @@ const env: NodeJS.ProcessEnv = {
   KUBECONFIG: kubeconfig,
 };
 
-function run(cli: Cli, args: readonly string[]): Promise<Result> {
+function run(cli: Cli, args: readonly string[], stdin?: string): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["--", BIN[cli], ...args],
       { env, cwd: work, timeout: 120_000, maxBuffer: 16 << 20 },
@@ -62,6 +63,8 @@ function run(cli: Cli, args: readonly string[]): Promise<Result> {
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(stdin ?? "");
   });
 }
 
@@ -89,13 +92,15 @@ interface Step {
   /** Documented top-level keys (besides `ok: true`). */
   keys: string[];
   check?: (doc: Doc) => void;
+  /** Fed to the command's stdin (a password for --password-stdin). */
+  stdin?: string;
 }
 
 const BIN_NAME: Record<Cli, string> = { pk3s: "pk3s", core: "productive-k3s-core", infra: "productive-k3s-infra" };
 
 async function step(s: Step): Promise<Doc> {
   const label = `${BIN_NAME[s.cli]} ${s.args.join(" ")}`;
-  const r = await run(s.cli, s.args);
+  const r = await run(s.cli, s.args, s.stdin);
   expect(r.code, `${label}\n${r.stderr}`).toBe(0);
   const doc = oneDocument(r, label);
   expect(doc.ok, label).toBe(true);
@@ -249,6 +254,53 @@ describe("productive-k3s-core --json", () => {
       args: ["addon", "list", "--json"],
       keys: ["cluster", "addons"],
       check: (d) => expect((d.addons as { name: string }[]).map((a) => a.name).sort()).toEqual(["cert-manager", "longhorn"]),
+    });
+  });
+
+  it("addon history / rollback / validate-installed / backup / backups", async () => {
+    await step({
+      command: "productive-k3s-core addon history",
+      cli: "core",
+      args: ["addon", "history", "longhorn", "--json"],
+      keys: ["name", "version", "cluster", "current", "revisions"],
+      check: (d) => expect((d.revisions as { action: string }[]).map((r) => r.action)).toEqual(["install", "upgrade"]),
+    });
+    await step({
+      command: "productive-k3s-core addon rollback",
+      cli: "core",
+      // Values are never stored: revision 1's --set is given again (it must match its fingerprint).
+      args: ["addon", "rollback", "longhorn", "--set", "replicas=2", "--json"],
+      keys: ["dryRun", "action", "name", "version", "previousVersion", "revision", "status", "steps"],
+      check: (d) => expect(d).toMatchObject({ action: "rollback", revision: 3, status: "deployed" }),
+    });
+    await step({
+      command: "productive-k3s-core addon validate-installed",
+      cli: "core",
+      args: ["addon", "validate-installed", "longhorn", "--json"],
+      keys: ["name", "version", "cluster", "passed", "steps", "runLog"],
+    });
+    // registry has a backup phase (and changes this machine: consent).
+    await step({
+      command: "productive-k3s-core addon install",
+      name: "productive-k3s-core addon install registry",
+      cli: "core",
+      args: ["addon", "install", "--tgz", join(pkgs, "registry-0.1.0.tgz"), "--allow-host-changes", "--json"],
+      keys: ["action", "impact", "hostChanges", "revision", "configure"],
+      check: (d) => expect(d).toMatchObject({ action: "install", hostChanges: "allowed" }),
+    });
+    await step({
+      command: "productive-k3s-core addon backup",
+      cli: "core",
+      args: ["addon", "backup", "registry", "--json"],
+      keys: ["name", "version", "cluster", "backup"],
+      check: (d) => expect(d.backup).toMatchObject({ reason: "manual", kept: true }),
+    });
+    await step({
+      command: "productive-k3s-core addon backups",
+      cli: "core",
+      args: ["addon", "backups", "registry", "--json"],
+      keys: ["name", "cluster", "backups"],
+      check: (d) => expect(d.backups).toHaveLength(1),
     });
   });
 
@@ -449,6 +501,32 @@ describe("pk3s --json", () => {
     });
   });
 
+  it("addon history / rollback / backup / backups / test (delegated to Core)", async () => {
+    // Core's own documents are pk3s's output (registry was installed by the Core steps above).
+    await step({
+      command: "pk3s addon history",
+      cli: "pk3s",
+      args: ["addon", "history", "registry", "--json"],
+      keys: ["name", "version", "cluster", "revisions"],
+    });
+    await step({
+      command: "pk3s addon backup",
+      cli: "pk3s",
+      args: ["addon", "backup", "registry", "--output", join(root, "registry-backup"), "--json"],
+      keys: ["name", "version", "cluster", "backup"],
+      check: (d) => expect(d.backup).toMatchObject({ reason: "manual", kept: false }),
+    });
+    await step({ command: "pk3s addon backups", cli: "pk3s", args: ["addon", "backups", "registry", "--json"], keys: ["name", "backups"] });
+    await step({ command: "pk3s addon test", cli: "pk3s", args: ["addon", "test", "registry", "--json"], keys: ["name", "passed"] });
+    await step({
+      command: "pk3s addon rollback",
+      cli: "pk3s",
+      args: ["addon", "rollback", "registry", "--to", "1", "--dry-run", "--allow-host-changes", "--json"],
+      keys: ["dryRun", "action", "commands"],
+      check: (d) => expect(d).toMatchObject({ dryRun: true, action: "rollback" }),
+    });
+  });
+
   it("addon list / status / upgrade / uninstall (delegated to Core)", async () => {
     const cluster = ["--kubeconfig", kubeconfig];
     const installed = await run("pk3s", ["addon", "install", "longhorn", ...cluster]);
@@ -458,7 +536,8 @@ describe("pk3s --json", () => {
       cli: "pk3s",
       args: ["addon", "list", ...cluster, "--json"],
       keys: ["cluster", "addons"],
-      check: (d) => expect((d.addons as { name: string }[]).map((a) => a.name).sort()).toEqual(["cert-manager", "longhorn"]),
+      // registry was installed by the Core steps above.
+      check: (d) => expect((d.addons as { name: string }[]).map((a) => a.name).sort()).toEqual(["cert-manager", "longhorn", "registry"]),
     });
     await step({
       command: "pk3s addon status",
@@ -616,6 +695,55 @@ describe("pk3s --json", () => {
       args: ["catalog", "trust", "require", "off", "--json"],
       keys: ["requireSignatures"],
     });
+  });
+
+  it("push, registry login / set / list / logout (a real OCI registry on loopback)", async () => {
+    const registry = await startOciRegistry();
+    try {
+      await step({
+        command: "pk3s push",
+        cli: "pk3s",
+        args: ["push", join(pkgs, "longhorn-1.0.0.tgz"), `oci://${registry.host}/platform/addons`, "--json"],
+        keys: ["name", "version", "kind", "reference", "pinned", "digest", "layer", "action", "signature", "namesIndex"],
+        check: (d) =>
+          expect(d).toMatchObject({
+            name: "longhorn",
+            action: "pushed",
+            reference: `oci://${registry.host}/platform/addons/longhorn:1.0.0`,
+          }),
+      });
+      await step({
+        command: "pk3s registry login",
+        cli: "pk3s",
+        args: ["registry", "login", registry.host, "--username", "ci", "--password-stdin", "--json"],
+        stdin: "example-password",
+        keys: ["registry", "username", "file", "check"],
+        check: (d) => expect(d).toMatchObject({ registry: registry.host, username: "ci", check: "not-required" }),
+      });
+      await step({
+        command: "pk3s registry set",
+        cli: "pk3s",
+        args: ["registry", "set", registry.host, "--plain-http", "--json"],
+        keys: ["registry", "settings", "file"],
+        check: (d) => expect(d.settings).toEqual({ plainHttp: true }),
+      });
+      await step({
+        command: "pk3s registry list",
+        cli: "pk3s",
+        args: ["registry", "list", "--json"],
+        keys: ["registries", "dockerConfig"],
+        check: (d) => expect(d.registries).toEqual([expect.objectContaining({ registry: registry.host, username: "ci", plainHttp: true })]),
+      });
+      await step({
+        command: "pk3s registry logout",
+        cli: "pk3s",
+        args: ["registry", "logout", registry.host, "--json"],
+        keys: ["registry", "removed", "file"],
+        check: (d) => expect(d.removed).toBe(true),
+      });
+    } finally {
+      await registry.stop();
+    }
   });
 
   it("catalog prune / remove, completion", async () => {

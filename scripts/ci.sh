@@ -23,7 +23,7 @@ elapsed() { printf '%dm%02ds' $(((SECONDS - started) / 60)) $(((SECONDS - starte
 # package:binary that proves it is installed. postgresql's binaries live in a versioned folder.
 debian_missing=()
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
-for pair in ansible-core:ansible-playbook docker-registry:docker-registry skopeo:skopeo minisign:minisign \
+for pair in ansible-core:ansible-playbook docker-registry:docker-registry skopeo:skopeo minisign:minisign openssl:openssl \
   openssh-server:/usr/sbin/sshd apache2-utils:htpasswd postgresql:postgres zsh:zsh; do
   pkg=${pair%%:*} bin=${pair#*:}
   if [ "$bin" = postgres ]; then have_postgres && continue

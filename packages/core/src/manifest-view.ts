@@ -41,6 +41,9 @@ export interface AddonView {
         }
       | undefined;
     dependencies?: AddonDependency[] | undefined;
+    impact?:
+      | { cluster?: boolean | undefined; host?: boolean | undefined; summary?: string | undefined; hostCapabilities?: string[] | undefined }
+      | undefined;
     compatibility?:
       | {
           architectures?: string[] | undefined;

@@ -6,15 +6,22 @@
  * Each loads only the pkg-format module it needs: the package index would also load packing, catalogs and the
  * JSON schemas (~50 ms of start-up for `addon validate`).
  */
+import { rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
+import { assertValidName } from "@productive-k3s/pkg-format/names";
+import type { RunDir } from "./contract/run-dir.js";
 import type { AddonView } from "./manifest-view.js";
 
 export interface OpenedAddon {
   addon: AddonView;
-  /** Extracted package root (manifest at its top). */
+  /** Extracted package root (manifest at its top): `<run>/addons/<name>`. */
   dir: string;
-  /** The private temp directory holding the extraction (removed by cleanup). */
+  /** The private run directory holding the extraction and Core's script library (removed by cleanup). */
   tempDir: string;
+  /** The run directory's layout (contract/run-dir.ts). */
+  run: RunDir;
   digest: string;
   size: number;
   warnings: import("@productive-k3s/pkg-format/errors").Problem[];
@@ -28,23 +35,36 @@ function notAnAddon(file: string, kind: string): ValidationError {
   });
 }
 
+/** Open a package into a fresh run directory (contract/run-dir.ts): its scripts can run from there. */
 export async function openAddonPackage(tgz: string, options: { strict?: boolean } = {}): Promise<OpenedAddon> {
   const { openPackage } = await import("@productive-k3s/pkg-format/extract");
-  const opened = await openPackage(tgz, { strict: options.strict === true });
-  if (opened.pkg.kind !== "addon") {
-    await opened.cleanup();
-    throw notAnAddon(tgz, opened.pkg.kind);
+  const { onInterrupt } = await import("@productive-k3s/pkg-format/process");
+  const { createRunRoot, placePackage } = await import("./contract/run-dir.js");
+  const root = await createRunRoot();
+  const cleanup = () => rm(root, { recursive: true, force: true });
+  // Ctrl-C while extracting: the run directory goes too (openPackage removes only its own extraction).
+  const off = onInterrupt(() => rmSync(root, { recursive: true, force: true }));
+  try {
+    const opened = await openPackage(tgz, { strict: options.strict === true, tmpDir: join(root, "addons") });
+    if (opened.pkg.kind !== "addon") throw notAnAddon(tgz, opened.pkg.kind);
+    const addon: AddonView = opened.pkg.manifest;
+    const run = await placePackage(root, assertValidName("package", addon.metadata.name, "metadata.name"), opened);
+    return {
+      addon,
+      dir: run.pkgDir,
+      tempDir: root,
+      run,
+      digest: opened.digest,
+      size: opened.size,
+      warnings: opened.pkg.warnings,
+      cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  } finally {
+    off();
   }
-  const addon: AddonView = opened.pkg.manifest;
-  return {
-    addon,
-    dir: opened.pkg.root,
-    tempDir: opened.dir,
-    digest: opened.digest,
-    size: opened.size,
-    warnings: opened.pkg.warnings,
-    cleanup: opened.cleanup,
-  };
 }
 
 /**

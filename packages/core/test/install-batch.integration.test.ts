@@ -112,9 +112,11 @@ describe("addon install --dependency-tgz, dry run", () => {
         namespace: "cert-manager",
         dependencies: [],
         warnings: [],
+        hostChanges: "not-needed",
+        backupFirst: false,
         commands: [
-          { step: "install", argv: ["bash", "scripts/install.sh"] },
-          { step: "validate", argv: ["bash", "scripts/validate.sh"] },
+          { step: "install", argv: ["bash", "../../scripts/pk3s-phase.sh", "install", "scripts/install.sh"] },
+          { step: "validate", argv: ["bash", "../../scripts/pk3s-phase.sh", "validate", "scripts/validate.sh"] },
         ],
       },
     ]);

@@ -463,7 +463,7 @@ describe("dry-run", () => {
     expect(r.stdout).toContain(
       `2. [helm] ${helmStub} upgrade --install longhorn ./charts/longhorn --namespace longhorn-system --create-namespace --wait --timeout 10m -f values.yaml --set a=b --kubeconfig ${k3sKubeconfig} --kube-context default`,
     );
-    expect(r.stdout).toContain("5. [validate] bash scripts/validate.sh");
+    expect(r.stdout).toContain("5. [validate] bash ../../scripts/pk3s-phase.sh validate scripts/validate.sh");
     expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual([
       "kubectl --request-timeout 30s version -o json",
       "kubectl --request-timeout 30s get nodes -o json",
@@ -518,11 +518,13 @@ describe("dry-run", () => {
 describe("published-style add-on", () => {
   it("registry installs through its install script with the environment contract", async () => {
     const tgz = await sb.pack(join(fixtures, "addons/registry"));
-    const r = await sb.run(["addon", "install", "--tgz", tgz, "--json"]);
+    // registry declares spec.impact.host: it runs only with consent
+    const r = await sb.run(["addon", "install", "--tgz", tgz, "--json", "--allow-host-changes"]);
     expect(r.code, r.stderr).toBe(0);
     const blocks = await sb.hookBlocks();
-    expect(blocks.map((b) => b.script)).toEqual(["scripts/install.sh", "scripts/validate.sh"]);
-    const env = blocks[0]!.env;
+    // plain scripts (no pk3s_addon_<phase> function) run as they are, configure first
+    expect(blocks.map((b) => b.script)).toEqual(["scripts/configure.sh", "scripts/install.sh", "scripts/validate.sh"]);
+    const env = blocks[1]!.env;
     expect(env).toMatchObject({
       PK3S_ADDON_NAME: "registry",
       PK3S_ADDON_VERSION: "0.1.0",
@@ -531,11 +533,14 @@ describe("published-style add-on", () => {
       KUBECONFIG: k3sKubeconfig,
       PK3S_KUBE_CONTEXT: "default",
       PK3S_HELM_BIN: helmStub,
-      PK3S_KUBECTL_BIN: kubectlStub,
+      PK3S_CORE_KUBECTL: kubectlStub,
+      PK3S_KUBECTL_BIN: expect.stringMatching(/\/pk3s-core-run-\w+\/bin\/kubectl$/),
       PK3S_STEP: "install",
       PK3S_ACTION: "install",
       PK3S_DRY_RUN: "0",
+      PK3S_ALLOW_HOST_CHANGES: "y",
     });
+    expect(env.PK3S_ADDON_DIR).toMatch(/\/pk3s-core-run-\w+\/addons\/registry$/);
     expect(env.PK3S_RUN_ID).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     expect(env.PK3S_ADDON_DIR).toMatch(/^\//);
     expect(existsSync(env.PK3S_ADDON_DIR!)).toBe(false); // extracted into a temp dir, removed afterwards

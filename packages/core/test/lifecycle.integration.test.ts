@@ -221,7 +221,13 @@ describe("dev surface", () => {
       delete env.PK3S_ADDON_DIR;
       delete env.PK3S_RUN_ID;
       const text = JSON.stringify({ tool: c.tool, argv: c.argv, env, cwd: pkgDir !== undefined && c.cwd === pkgDir ? "<package>" : c.cwd });
-      return JSON.parse(text.split(root).join("<root>"));
+      // Each run has its own run directory (Core's library, the bound kubectl).
+      return JSON.parse(
+        text
+          .split(root)
+          .join("<root>")
+          .replace(/\/[^"]*\/pk3s-core-run-\w+/g, "<run>"),
+      );
     });
   }
 

@@ -6,12 +6,13 @@
  * the other sees in `addon list` and can uninstall from the package kept in
  * the database; a concurrent install of one add-on exits 7 naming the holder.
  */
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresSkipReason, startPostgres, type TestPostgres } from "../../../fixtures/postgres.js";
 import { createSandbox, fixtures, type RunOutput, type Sandbox, waitFor } from "./helpers/harness.js";
+import { packFixture } from "./helpers/lifecycle-fixtures.js";
 
 let pg: TestPostgres;
 let alice: Sandbox;
@@ -89,6 +90,48 @@ describe.skipIf(postgresSkipReason !== undefined)("Core install records shared t
     expect(blocks.map((b) => b.env.PK3S_STEP)).toEqual(["preUninstall", "clean", "postUninstall"]);
     const list = await run(alice, ["addon", "list", "--json"]);
     expect(JSON.parse(list.stdout).addons.map((a: { name: string }) => a.name)).toEqual(["cert-manager"]);
+  });
+
+  it("the other operator lists the revisions and rolls back to a package kept in the database (issue 16)", async () => {
+    await mkdir(join(alice.root, "out"), { recursive: true }); // the test above removed it
+    const v1 = await packFixture(alice, "lab-dashboard");
+    const v2 = await packFixture(alice, "lab-dashboard", "1.1.0");
+    expect((await run(alice, ["addon", "install", "--tgz", v1, "--set", "configure.DASHBOARD_TITLE=One"])).code).toBe(0);
+    expect((await run(alice, ["addon", "upgrade", "--tgz", v2, "--set", "configure.DASHBOARD_TITLE=Two", "--no-backup"])).code).toBe(0);
+    await rm(join(alice.root, "out"), { recursive: true, force: true }); // bob never had the files
+
+    const history = await run(bob, ["addon", "history", "lab-dashboard", "--json"]);
+    expect(history.code, history.stderr).toBe(0);
+    expect(
+      JSON.parse(history.stdout).revisions.map((h: { revision: number; version: string; packageKept: boolean }) => [
+        h.revision,
+        h.version,
+        h.packageKept,
+      ]),
+    ).toEqual([
+      [1, "1.0.0", true],
+      [2, "1.1.0", true],
+    ]);
+
+    // Each operator keeps their own values key (a shared database is a copy of the records it protects):
+    // alice's fingerprints never match bob's, so bob confirms the values with --force.
+    const refused = await run(bob, ["addon", "rollback", "lab-dashboard", "--no-backup"]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("a revision another operator installed never matches");
+    const before = (await bob.calls("helm")).length;
+    // Sensitive answers are digests keyed the same way: bob gives them again (here: the blank default).
+    const rb = await run(bob, ["addon", "rollback", "lab-dashboard", "--no-backup", "--force", "--json"], {
+      PK3S_CONFIG_DASHBOARD_ADMIN_TOKEN: "",
+    });
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(JSON.parse(rb.stdout)).toMatchObject({ action: "rollback", version: "1.0.0", previousVersion: "1.1.0", revision: 3 });
+    expect(rb.stderr).toContain("DASHBOARD_TITLE"); // revision 1's answers, recorded in the database
+    expect(rb.stderr).toContain("One");
+    const upgrades = (await bob.calls("helm")).slice(before).filter((c) => c.argv[0] === "upgrade");
+    expect(upgrades.map((c) => c.argv.slice(0, 3))).toEqual([["upgrade", "--install", "lab-dashboard"]]);
+    expect(await alice.record("lab-dashboard")).toBeUndefined(); // in the database, not in a state directory
+    const list = await run(alice, ["addon", "list", "--json"]);
+    expect(JSON.parse(list.stdout).addons).toContainEqual(expect.objectContaining({ name: "lab-dashboard", version: "1.0.0" }));
   });
 
   it("neither the password nor the connection string reaches output, hooks or helm", async () => {

@@ -3,6 +3,8 @@ import { Command } from "commander";
 import { registerCatalog } from "./commands/catalog.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerAddon, registerProfile } from "./commands/package-commands.js";
+import { registerPush } from "./commands/push.js";
+import { registerRegistry } from "./commands/registry.js";
 import { registerSearch } from "./commands/search.js";
 import { registerPack, registerSigning } from "./commands/signing.js";
 
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerProfile(program);
   registerPack(program);
   registerSigning(program);
+  registerPush(program);
+  registerRegistry(program);
   registerCompletion(program);
   return program;
 }

@@ -62,7 +62,19 @@ describe("bash", () => {
   });
 
   it("completes subcommands at each level from the command tree", () => {
-    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "pack", "key", "sign", "verify", "completion"]);
+    expect(bashComplete("pk3s ")).toEqual([
+      "catalog",
+      "search",
+      "addon",
+      "profile",
+      "pack",
+      "key",
+      "sign",
+      "verify",
+      "push",
+      "registry",
+      "completion",
+    ]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
     expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune", "trust"]);
     expect(bashComplete("pk3s profile ")).toEqual([
@@ -88,6 +100,11 @@ describe("bash", () => {
       "status",
       "uninstall",
       "upgrade",
+      "history",
+      "rollback",
+      "backup",
+      "backups",
+      "test",
     ]);
     // Options before the subcommand do not confuse the walk.
     expect(bashComplete("pk3s --json cat")).toEqual(["catalog"]);
@@ -130,6 +147,8 @@ describe("bash", () => {
       "key",
       "sign",
       "verify",
+      "push",
+      "registry",
       "completion",
     ]);
   });

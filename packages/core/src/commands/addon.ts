@@ -1,6 +1,9 @@
 import { collect, durationOption, emit, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
-import { addInstallOptions, addKubeOptions, type InstallFlags, installOptionsFrom, type KubeFlags } from "./options.js";
+import { addLifecycleCommands } from "./addon-lifecycle.js";
+import { addInstallOptions, addKubeOptions, HOST_CHANGES_HELP, type InstallFlags, installOptionsFrom, type KubeFlags } from "./options.js";
+
+type UninstallFlags = { force?: boolean; timeout: string; breakLock?: boolean; allowHostChanges?: boolean; backup?: boolean };
 
 function installLike(mode: "install" | "upgrade"): Command {
   const verb = mode === "install" ? "Install" : "Upgrade";
@@ -63,11 +66,13 @@ export function addonCommand(): Command {
     .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
     .option("--timeout <duration>", FLAG_HELP.timeout, durationOption, "10m")
     .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--allow-host-changes", HOST_CHANGES_HELP)
+    .option("--no-backup", "do not back the add-on up first")
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon uninstall longhorn --kubeconfig /etc/rancher/k3s/k3s.yaml\n")
-    .action(async (name: string, flags: KubeFlags & { force?: boolean; timeout: string; breakLock?: boolean }) => {
+    .action(async (name: string, flags: KubeFlags & UninstallFlags) => {
       const { uninstallAddon } = await import("../operations/uninstall.js");
-      const result = await uninstallAddon({ ...flags, name });
+      const result = await uninstallAddon({ ...flags, name, noBackup: flags.backup === false });
       const { renderUninstall } = await import("./render.js");
       emit(flags, result, () => renderUninstall(result));
     });
@@ -94,6 +99,8 @@ export function addonCommand(): Command {
       emit(flags, result, () => renderList(result));
     });
 
+  // The installed add-on's lifecycle: backup, backups, history, rollback, validate-installed (test).
+  addLifecycleCommands(addon);
   addon.addCommand(templateCommand());
   addForgetCommand(addon);
   return addon;

@@ -15,6 +15,9 @@ export interface InstallFlags {
   assumeInstalled?: string[];
   dependencyTgz?: string[];
   strict?: boolean;
+  allowHostChanges?: boolean;
+  /** false with --no-backup */
+  backup?: boolean;
   json?: boolean;
 }
 
@@ -53,8 +56,14 @@ export function addInstallOptions(cmd: Command): Command {
     )
     .option("--break-lock", FLAG_HELP.breakLock)
     .option("--strict", FLAG_HELP.strict)
+    .option("--allow-host-changes", HOST_CHANGES_HELP)
+    .option("--no-backup", "do not back the installed version up before an upgrade or rollback")
     .option("--json", FLAG_HELP.json);
 }
+
+export const HOST_CHANGES_HELP =
+  "let an add-on whose spec.impact.host is true change the machine Core runs on (packages, services, /etc/hosts, ...); " +
+  "without it Core asks on a terminal, else stops (exit 4)";
 
 export function installOptionsFrom(flags: InstallFlags) {
   return {
@@ -70,5 +79,7 @@ export function installOptionsFrom(flags: InstallFlags) {
     assumeInstalled: flags.assumeInstalled ?? [],
     dependencyTgzs: flags.dependencyTgz ?? [],
     strict: flags.strict === true,
+    allowHostChanges: flags.allowHostChanges === true,
+    noBackup: flags.backup === false,
   };
 }

@@ -14,6 +14,7 @@ import type { TemplateResult } from "../operations/template.js";
 import type { UninstallResult } from "../operations/uninstall.js";
 import type { ChartReport, PackedSource, ValidateResult } from "../operations/validate.js";
 import type { InstallRecord } from "../records/schema.js";
+import { backupLine, impactLines } from "./render-lifecycle.js";
 
 export function renderValidate(r: ValidateResult): string {
   const lines = [`ok: ${r.kind} ${terminalLine(r.name)} ${terminalLine(r.version)}${r.digest === undefined ? "" : ` (${r.digest})`}`];
@@ -60,10 +61,13 @@ function formatPackage(r: PackageResult | SkippedPackage, target: string, cluste
     lines.push(clusterChecked ? "Compatibility: ok" : "Compatibility: requires.core ok (cluster checks skipped)");
     const deps = r.dependencies.map((d) => `${d.name} ${t(d.range)} (${t(d.satisfiedBy ?? "?")})`).join(", ");
     lines.push(`Dependencies: ${deps === "" ? "none" : deps}`);
+    lines.push(...impactLines(r.name, r.version, r.impact, r.hostChanges));
     if (r.action === "none") {
       lines.push(`Nothing to do: ${r.name} ${r.version} is already installed with this package.`);
     } else {
       lines.push(`Action: ${r.action}${r.previousVersion === undefined ? "" : ` (installed: ${t(r.previousVersion)})`}`);
+      if (r.backupFirst === true)
+        lines.push(`Would back up the installed ${r.name} ${t(r.previousVersion ?? "")} first (--no-backup to skip)`);
       lines.push("Would run, in order, from the extracted package root:");
       for (const [i, c] of (r.commands ?? []).entries()) lines.push(`  ${i + 1}. [${c.step}] ${t(formatArgv(c.argv))}`);
       if (r.rendered !== undefined) {
@@ -74,9 +78,14 @@ function formatPackage(r: PackageResult | SkippedPackage, target: string, cluste
     return lines.join("\n");
   }
   if (r.action === "none") return `${r.name} ${r.version} is already installed on ${target}; nothing to do (use --force to reinstall)`;
-  lines.push(`${r.name} ${r.version} ${r.action === "upgrade" ? "upgraded" : "installed"} on ${target}`);
+  const done = { install: "installed", upgrade: "upgraded", rollback: "rolled back to" }[r.action];
+  lines.push(`${r.name} ${done === "rolled back to" ? `${done} ${r.version}` : `${r.version} ${done}`} on ${target}`);
+  if (r.revision !== undefined) lines.push(`  revision: ${r.revision}`);
   if (r.release !== undefined) lines.push(`  release: ${r.release} (namespace ${r.namespace})`);
   else lines.push(`  namespace: ${r.namespace}`);
+  const answers = Object.entries(r.configure ?? {}).map(([k, v]) => `${k}=${t(v)}`);
+  if (answers.length > 0) lines.push(`  answers: ${answers.join(", ")}`);
+  if (r.backup !== undefined) lines.push(`  ${backupLine(r.backup)}`);
   lines.push(`  steps: ${(r.steps ?? []).map((s) => `${s.name} ${s.status}`).join(", ") || "none"}`);
   if (r.runLog !== undefined) lines.push(`  run log: ${t(r.runLog)}`);
   return lines.join("\n");
@@ -86,6 +95,7 @@ export function renderUninstall(r: UninstallResult): string {
   const t = terminalLine;
   return [
     `${r.name} ${r.version} uninstalled from ${t(r.cluster.server)} (context ${t(r.cluster.context)})`,
+    ...(r.backup === undefined ? [] : [`  ${backupLine(r.backup)}`]),
     `  steps: ${r.steps.map((s) => `${s.name} ${s.status}`).join(", ") || "none"}`,
     `  run log: ${t(r.runLog)}`,
   ].join("\n");

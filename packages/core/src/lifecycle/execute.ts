@@ -62,6 +62,7 @@ async function run(step: PlannedStep, file: string, args: string[], opts: Execut
   return runProcess(file, args, {
     cwd: opts.cwd,
     env: opts.env(step.name),
+    ...(step.stdin === undefined ? {} : { stdin: step.stdin }),
     timeoutMs,
     echo: true,
     prefix: `[${step.name}] `,

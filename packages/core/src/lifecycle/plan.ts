@@ -7,11 +7,14 @@
  * `values.yaml`, `bash scripts/install.sh`), so the same package makes the
  * same tool calls wherever it was extracted. User `-f` files are absolute.
  */
-import { type KubeTarget, kubeconfigArgs } from "../cluster/kubeconfig.js";
+import { kubeconfigArgs } from "../cluster/kubeconfig.js";
+import { PHASE_DRIVER, WORK_DIR } from "../contract/run-dir.js";
 import type { Timeout } from "../duration.js";
 import type { AddonView } from "../manifest-view.js";
 
 export type StepName =
+  | "configure"
+  | "backup"
   | "preInstall"
   | "helm"
   | "install"
@@ -30,6 +33,10 @@ export interface PlannedStep {
   args: string[];
   /** Package-relative script path (script steps). */
   script?: string;
+  /** Runs before anything changes (configure): when it fails, the run stops and the record is left as it was. */
+  prelude?: boolean;
+  /** The step reads the terminal (configure's prompts on a TTY): stdin is passed through. */
+  stdin?: "inherit";
 }
 
 export interface HelmTarget {
@@ -156,25 +163,47 @@ export function helmLintArgs(addon: AddonView, namespace: string): string[] {
   return ["lint", chartPathArg(chart.path), "--namespace", namespace, ...helmValuesArgs(addon, { files: [], sets: [] })];
 }
 
-function script(name: StepName, path: string | undefined): PlannedStep[] {
+/** A hook: run as `bash <hook>`. */
+function hook(name: StepName, path: string | undefined): PlannedStep[] {
   return path === undefined ? [] : [{ name, kind: "script", file: "bash", args: [path], script: path }];
 }
 
-/** preInstall → helm upgrade --install → install script → postInstall → validate script. */
+export type Phase = "configure" | "install" | "validate" | "clean" | "backup";
+
+/** The configure phase's output file, relative to the package root (in the run directory's work folder). */
+export const CONFIGURE_OUTPUT = `${WORK_DIR}/configure.env`;
+
+/**
+ * A lifecycle phase script, through Core's phase driver (contract/run-dir.ts):
+ * a dual-mode script is sourced and its pk3s_<name>_<phase>/pk3s_addon_<phase>
+ * called, any other script run as it is.
+ */
+export function phaseStep(name: StepName, phase: Phase, path: string, extra: string[] = []): PlannedStep {
+  return { name, kind: "script", file: "bash", args: [PHASE_DRIVER, phase, path, ...extra], script: path };
+}
+
+function phase(name: StepName & Phase, path: string | undefined): PlannedStep[] {
+  return path === undefined ? [] : [phaseStep(name, name, path)];
+}
+
+/** configure (the prelude) → preInstall → helm upgrade --install → install → postInstall → validate. */
 export function planInstall(addon: AddonView, helm: HelmTarget | undefined, timeout: Timeout, values: UserValues): PlannedStep[] {
   const spec = addon.spec;
-  const steps: PlannedStep[] = [...script("preInstall", spec.hooks?.preInstall)];
+  const steps: PlannedStep[] = [];
+  if (spec.configure !== undefined)
+    steps.push({ ...phaseStep("configure", "configure", spec.configure.script, [CONFIGURE_OUTPUT]), prelude: true });
+  steps.push(...hook("preInstall", spec.hooks?.preInstall));
   if (spec.chart !== undefined && helm !== undefined) {
     steps.push({ name: "helm", kind: "helm-install", file: helm.helm, args: helmInstallArgs(addon, helm, timeout, values) });
   }
-  steps.push(...script("install", spec.install?.script), ...script("postInstall", spec.hooks?.postInstall));
-  steps.push(...script("validate", spec.validate?.script));
+  steps.push(...phase("install", spec.install?.script), ...hook("postInstall", spec.hooks?.postInstall));
+  steps.push(...phase("validate", spec.validate?.script));
   return steps;
 }
 
 /** preUninstall → clean script → helm uninstall → postUninstall. `addon` is undefined when the kept package is gone. */
 export function planUninstall(addon: AddonView | undefined, helm: HelmTarget | undefined, timeout: Timeout): PlannedStep[] {
-  const steps: PlannedStep[] = [...script("preUninstall", addon?.spec.hooks?.preUninstall), ...script("clean", addon?.spec.clean?.script)];
+  const steps: PlannedStep[] = [...hook("preUninstall", addon?.spec.hooks?.preUninstall), ...phase("clean", addon?.spec.clean?.script)];
   if (helm !== undefined) {
     steps.push({
       name: "helm-uninstall",
@@ -183,7 +212,7 @@ export function planUninstall(addon: AddonView | undefined, helm: HelmTarget | u
       args: helmUninstallArgs(helm, timeout.text),
     });
   }
-  steps.push(...script("postUninstall", addon?.spec.hooks?.postUninstall));
+  steps.push(...hook("postUninstall", addon?.spec.hooks?.postUninstall));
   return steps;
 }
 
@@ -203,35 +232,3 @@ export function displayArgv(step: PlannedStep, maskSets: boolean): string[] {
 }
 
 export { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
-
-/** The environment contract for package scripts (packages/core/README.md). */
-export interface ScriptEnvInput {
-  addon: AddonView;
-  pkgDir: string;
-  namespace: string;
-  release: string;
-  target: Pick<KubeTarget, "kubeconfig" | "context" | "server">;
-  helm: string | undefined;
-  kubectl: string | undefined;
-  runId: string;
-  action: "install" | "upgrade" | "uninstall";
-}
-
-export function scriptEnv(input: ScriptEnvInput, step: StepName): Record<string, string | undefined> {
-  return {
-    PK3S_ADDON_NAME: input.addon.metadata.name,
-    PK3S_ADDON_VERSION: input.addon.metadata.version,
-    PK3S_ADDON_DIR: input.pkgDir,
-    PK3S_NAMESPACE: input.namespace,
-    PK3S_RELEASE: input.release,
-    KUBECONFIG: input.target.kubeconfig,
-    PK3S_KUBE_CONTEXT: input.target.context,
-    PK3S_CLUSTER_SERVER: input.target.server,
-    PK3S_HELM_BIN: input.helm,
-    PK3S_KUBECTL_BIN: input.kubectl,
-    PK3S_STEP: step,
-    PK3S_ACTION: input.action,
-    PK3S_RUN_ID: input.runId,
-    PK3S_DRY_RUN: "0",
-  };
-}

@@ -6,8 +6,11 @@
  *    naming the holder), released however the command ends — a lock file,
  *    or a PostgreSQL advisory lock that the server frees if the run dies.
  *  - `runAddonSteps`: a run id, the run log with its headline, the record the
- *    run leaves for each way it can end (with its history entry), the
- *    planned steps executed, and Ctrl-C between steps handled: the record is
+ *    run leaves for each way it can end (with its history entry and, for an
+ *    install, upgrade or rollback, its revision), the prelude (configure)
+ *    run first — it changes nothing, so its failure or a Ctrl-C during it
+ *    leaves the record as it was — then the planned steps executed, and
+ *    Ctrl-C between steps handled: the record is
  *    written `interrupted` synchronously (local state; PostgreSQL cannot be
  *    written synchronously, so there the record stays as the run found it
  *    and the run log says where it stopped), the lock and the extraction
@@ -78,6 +81,8 @@ export interface AddonRunSpec {
   headline: string;
   /** Said in the log's header before the start time, e.g. `package sha256:…`. */
   logNote?: string | undefined;
+  /** Record fields known only once the prelude ran (configure's answers). */
+  late?: (() => Partial<RecordBase>) | undefined;
   /** Written before the first step (without a history entry), e.g. `uninstalling`. */
   startStatus?: "uninstalling" | undefined;
   steps: PlannedStep[];
@@ -90,8 +95,12 @@ export interface AddonRunSpec {
   continueOnError?: boolean | undefined;
   /** Removed on Ctrl-C (the operation removes it on every other way out). */
   tempDir?: string | undefined;
-  /** The package this run installs, kept with the record a Ctrl-C leaves. */
+  /** The package this run installs, kept with the record a Ctrl-C leaves once the run changes things. */
   incoming?: IncomingPackage | undefined;
+  /** After the prelude steps (configure) succeeded, before anything changes: throwing stops the run, the record left as it was. */
+  afterPrelude?: (() => Promise<void>) | undefined;
+  /** The error a failed prelude step stops the run with (default: the step's own). */
+  preludeError?: ((failed: NonNullable<ExecuteOutcome["failed"]>, steps: StepRecord[]) => Error | undefined) | undefined;
 }
 
 export interface AddonRunOutcome {
@@ -112,21 +121,35 @@ export async function runAddonSteps(spec: AddonRunSpec): Promise<AddonRunOutcome
   await prepareAddon(store, base.name);
   const logFile = runLogFile(store, base.name, runId);
   const startedAt = new Date().toISOString();
+  // Install, upgrade and rollback runs make a revision; an uninstall run is about the current one.
+  const revision =
+    spec.action === "uninstall" ? base.revision : Math.max(0, base.revision ?? 0, ...base.history.map((h) => h.revision ?? 0)) + 1;
   const recordFor = (status: InstallRecord["status"], steps: StepRecord[], failedStep?: string): InstallRecord => {
     const endedAt = new Date().toISOString();
+    const late = { ...base, ...spec.late?.() };
     const entry: HistoryEntry = {
       runId,
       action: spec.action,
-      version: base.version,
-      digest: base.digest,
+      version: late.version,
+      digest: late.digest,
       status: status === "uninstalling" ? "failed" : status,
       startedAt,
       endedAt,
       ...(failedStep === undefined ? {} : { failedStep }),
       runLog: logFile,
+      ...(spec.action === "uninstall"
+        ? {}
+        : {
+            revision,
+            valuesFingerprint: late.valuesFingerprint,
+            values: late.values,
+            answers: late.answers,
+            sensitiveAnswers: late.sensitiveAnswers,
+          }),
     };
     return {
-      ...base,
+      ...late,
+      revision,
       status,
       action: spec.action,
       failedStep,
@@ -138,23 +161,28 @@ export async function runAddonSteps(spec: AddonRunSpec): Promise<AddonRunOutcome
       history: [...base.history, entry].slice(-50),
     };
   };
-  if (spec.startStatus !== undefined) await writeRecord(store, { ...recordFor(spec.startStatus, []), history: base.history });
   const headline = `${spec.headline} (run ${runId})`;
   process.stderr.write(`${headline}\n`);
   await appendFile(logFile, `# ${headline}\n# ${spec.logNote === undefined ? "" : `${spec.logNote}, `}started ${startedAt}\n`, {
     mode: 0o600,
   });
 
+  const prelude = spec.steps.filter((s) => s.prelude === true);
+  const main = spec.steps.filter((s) => s.prelude !== true);
   const done: StepRecord[] = [];
+  // Set once the prelude is over: from then on the run changes things, and a Ctrl-C is recorded.
+  let changing = false;
   // Ctrl-C between steps (no child running): record and release synchronously, the process exits 130 next.
   const off = onInterrupt(() => {
-    writeRecordOnExit(backend, store, recordFor("interrupted", done, spec.steps[done.length]?.name), spec.incoming);
+    // During the prelude nothing has changed: the record stays as the run found it.
+    if (changing)
+      writeRecordOnExit(backend, store, recordFor("interrupted", done, main[done.length - prelude.length]?.name), spec.incoming);
+    else if (spec.incoming !== undefined) rmSync(spec.incoming.file, { force: true });
     spec.lock.releaseOnExit();
     if (spec.tempDir !== undefined) rmSync(spec.tempDir, { recursive: true, force: true });
   });
-  let outcome: ExecuteOutcome;
-  try {
-    outcome = await executeSteps(spec.steps, {
+  const execute = (steps: PlannedStep[]) =>
+    executeSteps(steps, {
       cwd: spec.cwd,
       env: (step) => spec.env(step, runId),
       timeoutMs: spec.timeout.ms,
@@ -164,9 +192,23 @@ export async function runAddonSteps(spec: AddonRunSpec): Promise<AddonRunOutcome
       continueOnError: spec.continueOnError === true,
       onStep: (r) => done.push(r),
     });
+  let outcome: ExecuteOutcome;
+  let before: StepRecord[] = [];
+  try {
+    if (prelude.length > 0) {
+      // Nothing has changed yet: a failure stops the run and leaves the record as it was.
+      const pre = await execute(prelude);
+      if (pre.failed !== undefined) throw spec.preludeError?.(pre.failed, pre.steps) ?? pre.failed.error;
+      before = pre.steps;
+      await spec.afterPrelude?.();
+    }
+    changing = true;
+    if (spec.startStatus !== undefined) await writeRecord(store, { ...recordFor(spec.startStatus, []), history: base.history });
+    outcome = await execute(main);
   } finally {
     off();
   }
+  outcome = { ...outcome, steps: [...before, ...outcome.steps] };
   const failed = outcome.failed;
   const status = failed === undefined ? "deployed" : failed.interrupted ? "interrupted" : "failed";
   return { runId, logFile, steps: outcome.steps, failed, status, recordFor };

@@ -10,25 +10,34 @@ import type { InstallRecord } from "../records/schema.js";
 import type { InstallContext } from "./install-context.js";
 import type { SkippedPackage } from "./install-result.js";
 
-export type Decision = { action: "install" | "upgrade" | "none"; previousVersion?: string | undefined; note?: string | undefined };
+export type InstallMode = "install" | "upgrade" | "rollback";
+
+export type Decision = {
+  action: "install" | "upgrade" | "rollback" | "none";
+  previousVersion?: string | undefined;
+  note?: string | undefined;
+};
 
 export interface Wanted {
   version: string;
   digest: string;
   valuesFingerprint: string;
   namespace: string;
+  /** Configure answers given that differ from the recorded ones. */
+  changedAnswers?: readonly string[] | undefined;
 }
 
 /**
- * Same version, digest and values deployed: nothing to do (unless --force);
- * another version, package or values: upgrade. Moving an installed add-on to
- * another namespace is refused (it would leave the old release behind).
+ * Same version, digest, values and answers deployed: nothing to do (unless
+ * --force); another version, package, values or answers: upgrade. A
+ * rollback always runs. Moving an installed add-on to another namespace is
+ * refused (it would leave the old release behind).
  */
-export function decideAction(existing: InstallRecord | undefined, mode: "install" | "upgrade", wanted: Wanted, force: boolean): Decision {
+export function decideAction(existing: InstallRecord | undefined, mode: InstallMode, wanted: Wanted, force: boolean): Decision {
   const { version, digest } = wanted;
   if (existing === undefined) {
-    if (mode === "upgrade") {
-      throw new NotFoundError(`cannot upgrade: this add-on is not installed on the cluster`, {
+    if (mode !== "install") {
+      throw new NotFoundError(`cannot ${mode}: this add-on is not installed on the cluster`, {
         hint: "install it first with: productive-k3s-core addon install --tgz <file>",
       });
     }
@@ -40,10 +49,19 @@ export function decideAction(existing: InstallRecord | undefined, mode: "install
       hint: `keep --namespace ${existing.namespace}, or uninstall ${existing.name} first to move it`,
     });
   }
+  if (mode === "rollback") {
+    return {
+      action: "rollback",
+      previousVersion: existing.version,
+      note: `rolling ${existing.name} back from ${existing.version} to ${version}`,
+    };
+  }
   const samePackage = existing.version === version && existing.digest === digest;
   // No fingerprint: the record predates keyed fingerprints, so the values it was installed with are unknown.
   const valuesKnown = existing.valuesFingerprint !== undefined;
-  const same = samePackage && valuesKnown && existing.valuesFingerprint === wanted.valuesFingerprint;
+  const sameValues = samePackage && valuesKnown && existing.valuesFingerprint === wanted.valuesFingerprint;
+  const changed = wanted.changedAnswers ?? [];
+  const same = sameValues && changed.length === 0;
   if (same && existing.status === "deployed" && !force) {
     return {
       action: "none",
@@ -59,14 +77,32 @@ export function decideAction(existing: InstallRecord | undefined, mode: "install
     };
   }
   if (same) return { action: mode, previousVersion: existing.version, note: `reinstalling ${existing.name} ${version} (--force)` };
-  const note = samePackage
-    ? valuesKnown
-      ? `${existing.name} ${version} is installed with other values; upgrading to apply them`
-      : `${existing.name} ${version} was recorded without a values fingerprint (by an older Core); upgrading to apply the values given`
-    : existing.version === version
-      ? `${existing.name} ${version} is installed from a different package (digest ${existing.digest}); upgrading`
-      : `${existing.name} ${existing.version} is installed; upgrading to ${version}`;
+  const note = sameValues
+    ? `${existing.name} ${version} is installed with other configure answers (${changed.join(", ")}); upgrading to apply them`
+    : samePackage
+      ? valuesKnown
+        ? `${existing.name} ${version} is installed with other values; upgrading to apply them`
+        : `${existing.name} ${version} was recorded without a values fingerprint (by an older Core); upgrading to apply the values given`
+      : existing.version === version
+        ? `${existing.name} ${version} is installed from a different package (digest ${existing.digest}); upgrading`
+        : `${existing.name} ${existing.version} is installed; upgrading to ${version}`;
   return { action: "upgrade", previousVersion: existing.version, note };
+}
+
+/** A rollback's revision and the values fingerprint it was installed with. */
+export interface ExpectedValues {
+  revision: number;
+  valuesFingerprint: string | undefined;
+}
+
+/** A rollback must reproduce the revision's values: the fingerprints say whether it does. */
+export function checkExpectedValues(expect: ExpectedValues | undefined, fingerprint: string, force: boolean): void {
+  if (expect === undefined || force || expect.valuesFingerprint === fingerprint) return;
+  throw new ValidationError(`the values given differ from the ones revision ${expect.revision} was installed with`, [], {
+    hint:
+      "give the same -f/--set as then (Core keeps only a fingerprint of values), or --force to roll back with these values " +
+      "(a revision another operator installed never matches: their fingerprints are keyed with their own values.key)",
+  });
 }
 
 /** name → what the packages of this run require of it. */

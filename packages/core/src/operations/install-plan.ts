@@ -11,17 +11,21 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { type Rendered, renderChart } from "../chart/template.js";
 import { checkClusterCompatibility, checkCoreCompatibility } from "../cluster/compatibility.js";
 import { describeTarget } from "../cluster/kubeconfig.js";
+import { changedAnswers } from "../contract/answers.js";
 import { coreVersion } from "../core-version.js";
 import type { Timeout } from "../duration.js";
 import { checkDependencies, type InstalledVersion } from "../lifecycle/dependencies.js";
+import { impactOf } from "../lifecycle/impact.js";
 import { displayArgv, type HelmTarget, planInstall, UNRESOLVED, type UserValues } from "../lifecycle/plan.js";
 import { fingerprintValues } from "../lifecycle/values.js";
 import { namespaceOf, releaseOf } from "../manifest-view.js";
 import type { AddonPackage } from "../package-access.js";
 import { valuesKey } from "../records/values-key.js";
 import { helmProblem, type InstallContext } from "./install-context.js";
-import { decideAction } from "./install-decision.js";
+import { checkExpectedValues, decideAction, type InstallMode } from "./install-decision.js";
 import type { PackageResult } from "./install-result.js";
+import type { RunExtras } from "./install-run.js";
+import { keptHasBackup } from "./installed-addon.js";
 
 /** One package of the run: the `--tgz` one (the root) or a `--dependency-tgz`. */
 export interface Member extends AddonPackage {
@@ -90,20 +94,24 @@ export async function checkMember(
 export async function planMember(
   p: Checked,
   ctx: InstallContext,
-  mode: "install" | "upgrade",
+  mode: InstallMode,
   force: boolean,
   timeout: Timeout,
+  extras: RunExtras,
 ): Promise<PackageResult> {
   const { addon, digest, opened } = p.member;
   const existing = ctx.records.find((r) => r.name === addon.metadata.name);
   const packageValues = addon.spec.chart?.values ?? [];
   // readAddonPackage extracts every package that has values files; the others are fingerprinted without a directory.
   if (opened === undefined && packageValues.length > 0) throw new Error("unreachable: a package with values files is extracted");
-  const valuesFingerprint = await fingerprintValues(await valuesKey({ create: false }), opened?.dir ?? "", packageValues, p.values);
+  const key = await valuesKey({ create: false });
+  const valuesFingerprint = await fingerprintValues(key, opened?.dir ?? "", packageValues, p.values);
+  checkExpectedValues(extras.expect, valuesFingerprint, force);
+  const changed = existing === undefined ? [] : changedAnswers(extras.given, existing, key);
   const decision = decideAction(
     existing,
     mode,
-    { version: addon.metadata.version, digest, valuesFingerprint, namespace: p.namespace },
+    { version: addon.metadata.version, digest, valuesFingerprint, namespace: p.namespace, changedAnswers: changed },
     force,
   );
   if (decision.note !== undefined) {
@@ -121,6 +129,12 @@ export async function planMember(
           context: ctx.target?.context ?? UNRESOLVED.context,
         };
   const steps = decision.action === "none" ? [] : planInstall(addon, helmTarget, timeout, p.values);
+  const backupFirst =
+    extras.backup &&
+    existing?.status === "deployed" &&
+    (decision.action === "upgrade" || decision.action === "rollback") &&
+    ctx.store !== undefined &&
+    (await keptHasBackup(ctx.store, existing.name));
   const rendered = decision.action === "none" ? undefined : await dryRender(p, ctx);
   return {
     ok: true,
@@ -128,6 +142,9 @@ export async function planMember(
     action: decision.action,
     previousVersion: decision.previousVersion,
     ...p.base,
+    impact: impactOf(addon),
+    hostChanges: extras.hostChanges,
+    backupFirst,
     commands: steps.map((s) => ({ step: s.name, argv: displayArgv(s, false) })),
     ...(rendered === undefined ? {} : { rendered: rendered.resources }),
   };

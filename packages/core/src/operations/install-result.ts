@@ -4,7 +4,9 @@
  */
 import type { ClusterInfo } from "../cluster/probe.js";
 import type { DependencyResult } from "../lifecycle/dependencies.js";
+import type { HostChanges, Impact } from "../lifecycle/impact.js";
 import type { InstallRecord, StepRecord } from "../records/schema.js";
+import type { BackupInfo } from "./backup.js";
 
 export interface PlannedCommand {
   step: string;
@@ -14,8 +16,8 @@ export interface PlannedCommand {
 export interface InstallResult {
   ok: true;
   dryRun: boolean;
-  /** What was (or would be) done; `none` when the same version and digest is already deployed. */
-  action: "install" | "upgrade" | "none";
+  /** What was (or would be) done; `none` when the same version, digest, values and answers are already deployed. */
+  action: "install" | "upgrade" | "rollback" | "none";
   name: string;
   version: string;
   digest: string;
@@ -25,10 +27,22 @@ export interface InstallResult {
   release?: string | undefined;
   namespace: string;
   dependencies: DependencyResult[];
+  /** `spec.impact`, as shown before anything ran. */
+  impact?: Impact | undefined;
+  /** Whether the run may change the machine Core runs on. */
+  hostChanges?: HostChanges | undefined;
   /** Dry-run: the commands in order, run from the extracted package root. */
   commands?: PlannedCommand[] | undefined;
   /** Dry-run of a chart, when helm is available: `Kind/name` of every object `helm template` rendered, in order. */
   rendered?: string[] | undefined;
+  /** Dry-run: the installed version would be backed up first. */
+  backupFirst?: boolean | undefined;
+  /** The revision this run made. */
+  revision?: number | undefined;
+  /** The configuration answers used (given and configure's), sensitive ones as ***. */
+  configure?: Record<string, string> | undefined;
+  /** The backup taken first (upgrade, rollback). */
+  backup?: BackupInfo | undefined;
   status?: InstallRecord["status"] | undefined;
   steps?: StepRecord[] | undefined;
   runLog?: string | undefined;

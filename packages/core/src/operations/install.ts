@@ -28,22 +28,25 @@ import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { type Answers, givenAnswers, splitSets } from "../contract/answers.js";
 import { parseTimeout, type Timeout } from "../duration.js";
 import { type InstalledVersion, parseAssumed } from "../lifecycle/dependencies.js";
+import { impactOf, settleHostChanges } from "../lifecycle/impact.js";
 import type { UserValues } from "../lifecycle/plan.js";
 import { resolveUserValues } from "../lifecycle/values.js";
 import { readAddonPackage } from "../package-access.js";
+import { isInteractive } from "../terminal.js";
 import { type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
-import { isSkipped, requirementsOf, skipFor } from "./install-decision.js";
+import { type InstallMode, isSkipped, requirementsOf, skipFor } from "./install-decision.js";
 import { type Checked, checkMember, type Member, planMember } from "./install-plan.js";
 import type { InstallResult, PackageResult, SkippedPackage } from "./install-result.js";
-import { runInstall } from "./install-run.js";
+import { type RunExtras, runInstall } from "./install-run.js";
 
 export interface InstallOptions {
   tgz: string;
   /** `--dependency-tgz`: installed first, in this order, in the same run. Values, namespace and force are the `--tgz` package's only. */
   dependencyTgzs?: string[] | undefined;
-  mode: "install" | "upgrade";
+  mode: InstallMode;
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
@@ -55,6 +58,14 @@ export interface InstallOptions {
   breakLock?: boolean | undefined;
   assumeInstalled?: string[] | undefined;
   strict?: boolean | undefined;
+  /** `--allow-host-changes`: add-ons whose spec.impact.host is true may change this machine. */
+  allowHostChanges?: boolean | undefined;
+  /** `--no-backup`: do not back the installed version up before an upgrade or rollback. */
+  noBackup?: boolean | undefined;
+  /** Answers under the user's (rollback: the revision's recorded ones). */
+  baseAnswers?: Answers | undefined;
+  /** Rollback: the revision whose values the run must reproduce. */
+  expect?: RunExtras["expect"];
 }
 
 async function packageFile(file: string, flag: string): Promise<string> {
@@ -76,7 +87,11 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
   const timeout = parseTimeout(options.timeout ?? "10m");
   const assumed = (options.assumeInstalled ?? []).map(parseAssumed);
   if (assumed.length > 0 && options.dryRun !== true) throw new UsageError("--assume-installed is only valid with --dry-run");
-  const values = await resolveUserValues(options.values ?? [], options.sets ?? []);
+  const checked = await resolveUserValues(options.values ?? [], options.sets ?? []);
+  const sets = splitSets(checked.sets);
+  // `--set configure.<KEY>=...` answers configure; Helm gets the other --set values.
+  const values: UserValues = { files: checked.files, sets: sets.helm };
+  const answers = await givenAnswers(checked.files, sets.configure, process.env, options.baseAnswers);
   const rootTgz = await packageFile(options.tgz, "--tgz");
   const files: { tgz: string; root: boolean }[] = [];
   for (const f of options.dependencyTgzs ?? []) files.push({ tgz: await packageFile(f, "--dependency-tgz"), root: false });
@@ -99,7 +114,7 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
         root: f.root,
       });
     }
-    return await installMembers(members, await reading, options, timeout, values, assumed);
+    return await installMembers(members, await reading, options, timeout, values, answers, assumed);
   } finally {
     off();
     await Promise.all(members.map((m) => m.opened?.cleanup()));
@@ -122,6 +137,7 @@ async function installMembers(
   options: InstallOptions,
   timeout: Timeout,
   values: UserValues,
+  answers: Answers,
   assumed: { name: string; version: string }[],
 ): Promise<InstallResult> {
   const dryRun = options.dryRun === true;
@@ -170,6 +186,15 @@ async function installMembers(
     installed.push({ name, version, status: "assumed" });
   }
 
+  // Shown before anything runs; changing this machine needs consent (exit 4 without it).
+  const running = planned.filter((p): p is Checked => !isSkipped(p));
+  const hostChanges = await settleHostChanges(
+    running.map((p) => ({ ...p.member.addon.metadata, impact: impactOf(p.member.addon) })),
+    options.allowHostChanges === true,
+    dryRun,
+  );
+  const interactive = isInteractive();
+
   const results: (PackageResult | SkippedPackage)[] = [];
   for (const p of planned) {
     if (isSkipped(p)) {
@@ -179,9 +204,18 @@ async function installMembers(
     const { name, version } = p.member.addon.metadata;
     const mode = p.member.root ? options.mode : "install";
     const force = p.member.root && options.force === true;
+    const extras: RunExtras = {
+      given: p.member.root ? answers : {},
+      hostChanges,
+      interactive,
+      backup: options.noBackup !== true,
+      expect: p.member.root ? options.expect : undefined,
+    };
     results.push(
       await naming(batch ? `${name} ${version}` : undefined, () =>
-        dryRun ? planMember(p, ctx, mode, force, timeout) : runInstall(p, ctx, mode, force, options.breakLock === true, timeout),
+        dryRun
+          ? planMember(p, ctx, mode, force, timeout, extras)
+          : runInstall(p, ctx, mode, force, options.breakLock === true, timeout, extras),
       ),
     );
   }

@@ -1,27 +1,36 @@
 /**
  * `addon uninstall <name>`: refuses while another installed add-on depends on
- * it (`--force` overrides and also carries on past failing steps), then
- * preUninstall → clean script → helm uninstall → postUninstall from the
- * package kept at install time, and removes the record.
+ * it (`--force` overrides and also carries on past failing steps); shows the
+ * impact (an add-on that changed this machine needs consent again); backs
+ * the add-on up (unless `--no-backup`); then preUninstall → clean →
+ * helm uninstall → postUninstall from the package kept at install time,
+ * and removes the record and the kept packages (backups and run logs stay).
  */
 import { warn } from "@productive-k3s/pkg-format/cli";
-import { NotFoundError, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
-import { assertValidName } from "@productive-k3s/pkg-format/names";
+import { type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
-import { describeTarget, type KubeOptions, type KubeTarget, resolveKubeTarget } from "../cluster/kubeconfig.js";
+import { describeTarget, type KubeOptions, type KubeTarget } from "../cluster/kubeconfig.js";
 import { requireTool, resolveTools } from "../cluster/tools.js";
+import { scriptEnv } from "../contract/script-env.js";
 import { parseTimeout } from "../duration.js";
-import { type HelmTarget, planUninstall, scriptEnv } from "../lifecycle/plan.js";
-import { type OpenedAddon, openAddonPackage } from "../package-access.js";
+import { type HostChanges, hostChangesAllowed, type Impact, impactOf, settleHostChanges } from "../lifecycle/impact.js";
+import { type HelmTarget, planUninstall } from "../lifecycle/plan.js";
+import type { OpenedAddon } from "../package-access.js";
 import type { InstallRecord, StepRecord } from "../records/schema.js";
-import { type ClusterStore, clusterStore, keptPackage, listRecords, readRecord, removeRecord, writeRecord } from "../records/store.js";
+import { type ClusterStore, listRecords, readRecord, removeRecord, writeRecord } from "../records/store.js";
 import { runAddonSteps, withAddonLock } from "./addon-run.js";
+import { type BackupInfo, takeBackup } from "./backup.js";
+import { openKeptPackage, readInstalled } from "./installed-addon.js";
 
 export interface UninstallOptions extends KubeOptions {
   name: string;
   force?: boolean | undefined;
   breakLock?: boolean | undefined;
   timeout?: string | undefined;
+  /** `--allow-host-changes` (an add-on whose spec.impact.host is true). */
+  allowHostChanges?: boolean | undefined;
+  /** `--no-backup`: do not back the add-on up first. */
+  noBackup?: boolean | undefined;
 }
 
 export interface UninstallResult {
@@ -30,6 +39,10 @@ export interface UninstallResult {
   version: string;
   cluster: { server: string; context: string };
   removed: true;
+  impact?: Impact | undefined;
+  hostChanges: HostChanges;
+  /** The backup taken first. */
+  backup?: BackupInfo | undefined;
   steps: StepRecord[];
   runLog: string;
   warnings: string[];
@@ -53,37 +66,31 @@ async function checkDependents(store: ClusterStore, target: KubeTarget, name: st
 }
 
 export async function uninstallAddon(options: UninstallOptions): Promise<UninstallResult> {
-  const name = assertValidName("package", options.name, "add-on name");
   const timeout = parseTimeout(options.timeout ?? "10m");
   const force = options.force === true;
-  const target = await resolveKubeTarget(options);
-  const store = clusterStore(target);
+  const first = await readInstalled(options);
+  const { target, store } = first;
+  const name = first.record.name;
   const warnings: string[] = [];
   const addWarning = (w: string): void => {
     warnings.push(w);
     warn(terminalLine(w));
   };
-  const existing = await readRecord(store, name);
-  if (existing === undefined) {
-    throw new NotFoundError(`${name} is not installed on ${describeTarget(target)}`, {
-      where: target.server,
-      hint: "list what is installed with: productive-k3s-core addon list",
-    });
-  }
   const command = `productive-k3s-core addon uninstall ${name}`;
   return withAddonLock(store, name, { command, breakLock: options.breakLock === true }, async (lock) => {
     let opened: OpenedAddon | undefined;
     try {
-      const record: InstallRecord = (await readRecord(store, name)) ?? existing;
+      const record: InstallRecord = (await readRecord(store, name)) ?? first.record;
       const despite = await checkDependents(store, target, name, force);
       if (despite !== undefined) addWarning(despite);
 
       // The package kept at install time provides the hooks and the clean script.
-      const kept = await keptPackage(store, name);
-      if (kept !== undefined) opened = await openAddonPackage(kept);
-      else addWarning("the installed package was not kept; skipping hooks and the clean script");
+      opened = await openKeptPackage(store, name);
+      if (opened === undefined) addWarning("the installed package was not kept; skipping hooks and the clean script");
       const addon = opened?.addon;
-      const pkgDir = opened?.dir;
+      const impact = addon === undefined ? undefined : impactOf(addon);
+      // Shown before anything runs; the clean phase may undo what the add-on changed on this machine.
+      const hostChanges = await settleHostChanges([{ name, version: record.version, impact }], options.allowHostChanges === true, false);
 
       const tools = resolveTools();
       const helmBin = record.release === undefined ? undefined : requireTool(tools.helm, tools.helmError);
@@ -91,6 +98,11 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
         record.release === undefined || helmBin === undefined
           ? undefined
           : { helm: helmBin, release: record.release, namespace: record.namespace, kubeconfig: target.kubeconfig, context: target.context };
+
+      const backup =
+        options.noBackup === true
+          ? undefined
+          : await takeBackup({ installed: { target, store, record }, tools, reason: "uninstall", timeout });
 
       const run = await runAddonSteps({
         store,
@@ -101,14 +113,14 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
         headline: `Uninstalling ${name} ${record.version} from ${describeTarget(target)}`,
         startStatus: "uninstalling",
         steps: planUninstall(addon, helmTarget, timeout),
-        cwd: pkgDir ?? store.dir,
+        cwd: opened?.dir ?? store.dir,
         env: (step, runId) =>
-          addon === undefined || pkgDir === undefined
+          opened === undefined
             ? { PK3S_STEP: step, PK3S_RUN_ID: runId }
             : scriptEnv(
                 {
-                  addon,
-                  pkgDir,
+                  addon: opened.addon,
+                  run: opened.run,
                   namespace: record.namespace,
                   release: record.release ?? name,
                   target,
@@ -116,6 +128,10 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
                   kubectl: tools.kubectl,
                   runId,
                   action: "uninstall",
+                  distro: record.distro,
+                  present: true,
+                  allowHostChanges: hostChangesAllowed(hostChanges),
+                  answers: record.answers,
                 },
                 step,
               ),
@@ -137,6 +153,9 @@ export async function uninstallAddon(options: UninstallOptions): Promise<Uninsta
         version: record.version,
         cluster: { server: target.server, context: target.context },
         removed: true,
+        impact,
+        hostChanges,
+        ...(backup === undefined ? {} : { backup }),
         steps: run.steps,
         runLog: run.logFile,
         warnings,

@@ -78,7 +78,7 @@ interface Authored {
 /**
  * Load a source, embed its remote chart (if any) in a private copy, and run the chart checks: the shared
  * first half of `dev addon validate`, `package` and `install`. `checks` false (install) skips lint and
- * template but still embeds. The caller must call `staged.cleanup()`.
+ * template (and the warnings about script paths Core does not provide) but still embeds. The caller must call `staged.cleanup()`.
  */
 async function authorSource(
   dir: string,
@@ -88,6 +88,7 @@ async function authorSource(
   needsPackage: boolean,
 ): Promise<Authored> {
   const { addon, warnings } = await loadAddonSource(dir, { strict: options.strict === true });
+  if (checks) warnings.push(...(await referenceWarnings(dir, addon.metadata.name)));
   const chart = addon.spec.chart;
   const tools = resolveTools();
   const remote = chart?.remote;
@@ -123,6 +124,12 @@ async function authorSource(
     await staged.cleanup();
     throw err;
   }
+}
+
+/** Script paths outside the package that Core's run directory does not provide (contract/script-references.ts). */
+async function referenceWarnings(dir: string, name: string): Promise<Problem[]> {
+  const { scriptReferenceWarnings } = await import("../contract/script-references.js");
+  return scriptReferenceWarnings(dir, name);
 }
 
 export async function validateSource(source: string, options: AuthoringOptions = {}): Promise<ValidateResult> {

@@ -50,8 +50,32 @@ export const StepRecord = z.object({
 });
 export type StepRecord = z.infer<typeof StepRecord>;
 
-export const Action = z.enum(["install", "upgrade", "uninstall"]);
+export const Action = z.enum(["install", "upgrade", "rollback", "uninstall"]);
 export type Action = z.infer<typeof Action>;
+
+/**
+ * Configuration answers (configure's, and the ones given): non-sensitive in
+ * clear; `sensitiveAnswers` holds keyed HMACs (contract/answers.ts), never values.
+ */
+const AnswerMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected a variable name" }), z.string());
+const SensitiveAnswerMap = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected a variable name" }),
+  z.string().regex(/^hmac-sha256:[0-9a-f]{64}$/, { error: "expected hmac-sha256:<hex>" }),
+);
+
+/** Where a run's values came from, without the values: the -f files (absolute paths) and the --set keys. */
+export const ValuesSources = z.object({ files: z.array(z.string()), setKeys: z.array(z.string()) });
+export type ValuesSources = z.infer<typeof ValuesSources>;
+
+/** What a revision was installed with (an install, upgrade or rollback run). */
+const RevisionFields = {
+  /** 1, 2, ...: one per install, upgrade or rollback run. */
+  revision: z.number().int().positive().optional(),
+  valuesFingerprint: ValuesFingerprint,
+  values: ValuesSources.optional(),
+  answers: AnswerMap.optional(),
+  sensitiveAnswers: SensitiveAnswerMap.optional(),
+};
 
 export const HistoryEntry = z.object({
   runId: z.string(),
@@ -63,6 +87,7 @@ export const HistoryEntry = z.object({
   endedAt: z.string(),
   failedStep: z.string().optional(),
   runLog: z.string(),
+  ...RevisionFields,
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
@@ -78,6 +103,13 @@ export const InstallRecord = z.object({
   namespace: nameOf("namespace", "a namespace"),
   /** Absent when unknown (a record from before keyed fingerprints): the values count as changed. */
   valuesFingerprint: ValuesFingerprint,
+  /** The revision on the cluster (absent in records from before revisions). */
+  revision: RevisionFields.revision,
+  values: RevisionFields.values,
+  answers: RevisionFields.answers,
+  sensitiveAnswers: RevisionFields.sensitiveAnswers,
+  /** The cluster's distribution when it was installed (PRODUCTIVE_K3S_DISTRO for later phases). */
+  distro: z.string().optional(),
   status: RecordStatus,
   /** Action of the last run (install/upgrade/uninstall). */
   action: Action,
@@ -103,3 +135,18 @@ export type InstallRecord = z.infer<typeof InstallRecord>;
 
 export const ClusterFile = z.object({ server: z.string(), context: z.string() });
 export type ClusterFile = z.infer<typeof ClusterFile>;
+
+/** `backups/<id>/backup.json` (and the same file in an `addon backup --output` folder). */
+export const BackupMeta = z.object({
+  schemaVersion: z.literal(1),
+  id: z.string().regex(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/, { error: "expected a run id" }),
+  name: AddonName,
+  version: Version,
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** Why it was taken: `addon backup`, or before an upgrade, rollback or uninstall. */
+  reason: z.enum(["manual", "upgrade", "rollback", "uninstall"]),
+  createdAt: z.string(),
+  cluster: ClusterFile,
+  runLog: z.string(),
+});
+export type BackupMeta = z.infer<typeof BackupMeta>;

@@ -8,12 +8,17 @@
  *   cluster entry    {server, context}: .../clusters/<id>/cluster.json, or a row
  *   kept package     the installed package (uninstall runs its hooks): .../addons/<addon>/package.tgz,
  *                    or a PostgreSQL blob (bytea with its digest)
+ *   revision packages  the packages of the latest deployed revisions (rollback), PK3S_KEEP_PACKAGES of them:
+ *                    .../addons/<addon>/packages/<sha256 hex>.tgz, or PostgreSQL blobs; kept and pruned in the
+ *                    transaction that writes the record
  *   lock             one per cluster and add-on: .../clusters/<id>/locks/<addon>.lock, or a PostgreSQL
  *                    advisory lock held by the run's connection
  *
  * On the machine that ran, in both backends:
  *
  *   <state>/core/clusters/<id>/addons/<addon>/runs/<run>.log   one log per run
+ *   <state>/core/clusters/<id>/addons/<addon>/backups/<run>/   backups (backup.json and what the backup
+ *                                   phase wrote; possibly large), a retention limit
  *   <state>/core/values.key         the key of the values fingerprints (values-key.ts)
  *
  * Directories are 0700, files 0600, every write is atomic (a transaction in
@@ -83,10 +88,27 @@ export const KEPT_PACKAGES: BlobSlot = {
   localFile: (ref) => join(clusterPath(ref.scope), "addons", ref.name, "package.tgz"),
 };
 
+/** The packages of an add-on's revisions, by digest: scope = the cluster id, name = `<add-on>/<sha256 hex>`. */
+export const REVISION_PACKAGES: BlobSlot = {
+  id: "core.revision-packages",
+  localFile: (ref) => {
+    const [addon = "", hex = ""] = ref.name.split("/");
+    return join(clusterPath(ref.scope), "addons", checkedName(addon), "packages", `${hex}.tgz`);
+  },
+};
+
+function revisionRef(store: ClusterStore, name: string, digest: string): StateRef {
+  const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
+  if (hex === undefined) throw new ValidationError(`not a package digest: ${terminalLine(digest)}`, []);
+  return { scope: store.target.clusterId, name: `${checkedName(name)}/${hex}` };
+}
+
 const refOf = (store: ClusterStore, name: string): StateRef => ({ scope: store.target.clusterId, name: checkedName(name) });
 
 export const addonDir = (store: ClusterStore, name: string): string => join(store.dir, "addons", checkedName(name));
 export const runLogFile = (store: ClusterStore, name: string, runId: string): string => join(addonDir(store, name), "runs", `${runId}.log`);
+/** Backups stay on the machine that took them, like run logs (see the README's "Backups"). */
+export const backupsDir = (store: ClusterStore, name: string): string => join(addonDir(store, name), "backups");
 
 export function addonLockRef(store: ClusterStore, name: string): LockRef {
   return {
@@ -136,12 +158,32 @@ export async function stageKeptPackage(store: ClusterStore, name: string, tgz: s
   return { file, discard: () => rm(file, { force: true }) };
 }
 
-/** One transaction: the record and, with `keep`, the package it was installed from (the staged copy is moved). */
-export async function writeRecord(store: ClusterStore, record: InstallRecord, options: { keep?: IncomingPackage } = {}): Promise<void> {
+/** What a deployed run changes among the revision packages: the one it installed joins them, `drop` go. */
+export interface RevisionPackages {
+  digest: string;
+  /** Digests whose packages are no longer kept (the retention limit). */
+  drop: readonly string[];
+}
+
+/**
+ * One transaction: the record and, with `keep`, the package it was installed from (the staged copy is moved);
+ * with `revision` (and `keep`), that package is also kept among the revision packages and the ones past the
+ * retention limit are removed.
+ */
+export async function writeRecord(
+  store: ClusterStore,
+  record: InstallRecord,
+  options: { keep?: IncomingPackage; revision?: RevisionPackages } = {},
+): Promise<void> {
   const ref = refOf(store, record.name);
+  const { keep, revision } = options;
   await (await stateBackend()).transaction(async (tx) => {
     await tx.write(RECORDS, ref, record);
-    if (options.keep !== undefined) await tx.putBlob(KEPT_PACKAGES, ref, options.keep.file, { move: true });
+    if (keep !== undefined && revision !== undefined) {
+      await tx.putBlob(REVISION_PACKAGES, revisionRef(store, record.name, revision.digest), keep.file);
+    }
+    if (keep !== undefined) await tx.putBlob(KEPT_PACKAGES, ref, keep.file, { move: true });
+    for (const digest of revision?.drop ?? []) await tx.removeBlob(REVISION_PACKAGES, revisionRef(store, record.name, digest));
   });
 }
 
@@ -160,12 +202,31 @@ export async function keptPackage(store: ClusterStore, name: string): Promise<st
   return (await stateBackend()).blobFile(KEPT_PACKAGES, refOf(store, name));
 }
 
-/** Remove the record and the kept package (one transaction); run logs stay for inspection. */
+/** A local file with the package of the add-on's revision with that digest, `undefined` when it is not kept. */
+export async function revisionPackage(store: ClusterStore, name: string, digest: string): Promise<string | undefined> {
+  return (await stateBackend()).blobFile(REVISION_PACKAGES, revisionRef(store, name, digest));
+}
+
+/** The digests among the record's revisions whose packages may be kept (the installed one included). */
+const revisionDigests = (record: InstallRecord): string[] => [
+  ...new Set([record.digest, ...record.history.filter((h) => h.action !== "uninstall").map((h) => h.digest)]),
+];
+
+/** A deployed run's change to the revision packages: keep the installed one and `keep`, drop the others. */
+export function revisionPackagesAfter(record: InstallRecord, keep: readonly string[]): RevisionPackages {
+  return { digest: record.digest, drop: revisionDigests(record).filter((d) => d !== record.digest && !keep.includes(d)) };
+}
+
+/** Remove the record, the kept package and the revision packages (one transaction); run logs and backups stay. */
 export async function removeRecord(store: ClusterStore, name: string): Promise<void> {
+  const record = await readRecord(store, name);
   const ref = refOf(store, name);
   await (await stateBackend()).transaction(async (tx) => {
     await tx.remove(RECORDS, ref);
     await tx.removeBlob(KEPT_PACKAGES, ref);
+    for (const digest of record === undefined ? [] : revisionDigests(record)) {
+      await tx.removeBlob(REVISION_PACKAGES, revisionRef(store, name, digest));
+    }
   });
 }
 

@@ -191,8 +191,22 @@ export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
         : undefined;
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority)) throw new UsageError(`--priority must be an integer, got ${priority}`);
+  const url = normaliseSourceUrl(input.location);
+  if (auth !== undefined && url.startsWith("oci:")) {
+    throw new UsageError("--token-env/--username/--password-env are for HTTP catalogs; a registry has its own login", {
+      hint: "pk3s registry login HOST --username U --password-stdin (or an existing docker login) covers every repository of the registry",
+    });
+  }
   const trustedKeys = input.trustedKeys !== undefined && input.trustedKeys.length > 0 ? [...new Set(input.trustedKeys)] : undefined;
-  return { name: input.name, url: normaliseSourceUrl(input.location), priority, auth, ...(trustedKeys ? { trustedKeys } : {}) };
+  if (trustedKeys !== undefined && url.startsWith("oci:")) {
+    throw new UsageError(
+      "--trust-key is for catalogs served over HTTP(S) or from files: a registry catalog's signatures are not checked yet",
+      {
+        hint: "publish the signed index (pk3s catalog index --sign-key) over HTTP(S) and add that URL with --trust-key",
+      },
+    );
+  }
+  return { name: input.name, url, priority, auth, ...(trustedKeys ? { trustedKeys } : {}) };
 }
 
 /** Whether catalogs without trusted keys are refused: the flag, PK3S_REQUIRE_SIGNATURES=1, or the configuration. */

@@ -18,6 +18,7 @@ import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import type { SigningKeyInput } from "../trust/signing-key.js";
 import { expiresInMs, publicationFields, publisherKey, signPackage, writeIndex } from "./index-signing.js";
+import { entryFieldsFromManifest } from "./manifest-entry.js";
 import { sortVersionsDesc } from "./resolve.js";
 
 export interface EntryMetadata {
@@ -49,17 +50,6 @@ export interface IndexResult {
   expires?: string | undefined;
   /** With a signing key: its id, and how many package signatures were (re)written. */
   signed?: { keyId: string; packagesSigned: number; signature: string } | undefined;
-}
-
-/** The manifest fields the index copies; the rest of the manifest stays in the package. */
-interface ManifestView {
-  metadata: { name: string; version: string; category?: string | undefined; description?: string | undefined };
-  spec?: {
-    dependencies?: { name: string; version?: string | undefined }[] | undefined;
-    compatibility?: CatalogEntry["compatibility"];
-    inputs?: CatalogEntry["inputs"];
-    engine?: { type?: string | undefined } | undefined;
-  };
 }
 
 export async function listPackageFiles(dir: string): Promise<string[]> {
@@ -149,9 +139,12 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
   const unchanged = new Map<string, boolean>();
   for (const file of await listPackageFiles(dir)) {
     const inspected = await inspectPackage(file);
-    const manifest = inspected.manifest as unknown as ManifestView;
-    const { name, version, category, description } = manifest.metadata;
-    const id = `${inspected.kind}/${name}@${version}`;
+    const base = entryFieldsFromManifest(inspected.kind, inspected.manifest, {
+      url: entryUrl(file, dirname(out), input.baseUrl, dir),
+      digest: inspected.digest,
+      size: inspected.size,
+    });
+    const id = `${inspected.kind}/${base.name}@${base.version}`;
     const previousFile = seen.get(id);
     if (previousFile !== undefined)
       throw new UsageError(`${id} is in both ${previousFile} and ${file}`, { hint: "keep one file per package version" });
@@ -159,24 +152,7 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
     const old = before.get(id);
     const same = old?.digest === inspected.digest ? old : undefined;
     unchanged.set(file, same !== undefined);
-    const spec = manifest.spec ?? {};
-    const entry: CatalogEntry = {
-      name,
-      version,
-      type: inspected.kind,
-      url: entryUrl(file, dirname(out), input.baseUrl, dir),
-      digest: inspected.digest,
-      size: inspected.size,
-      ...(description === undefined ? {} : { description }),
-      ...(category === undefined ? {} : { category }),
-      ...(inspected.kind === "addon" && spec.dependencies !== undefined && spec.dependencies.length > 0
-        ? { dependencies: spec.dependencies.map((d) => ({ name: d.name, version: d.version ?? "*" })) }
-        : {}),
-      ...(inspected.kind === "addon" && spec.compatibility !== undefined ? { compatibility: spec.compatibility } : {}),
-      ...(inspected.kind === "profile" && spec.inputs !== undefined && spec.inputs.length > 0 ? { inputs: spec.inputs } : {}),
-      ...(inspected.kind === "profile" && spec.engine?.type !== undefined ? { engine: spec.engine.type } : {}),
-      ...metadataFor(input, same, generated),
-    } as CatalogEntry;
+    const entry: CatalogEntry = { ...base, ...metadataFor(input, same, generated) };
     entries.push(entry);
   }
   const added = entries.length;

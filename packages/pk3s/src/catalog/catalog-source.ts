@@ -8,6 +8,7 @@ import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { isOciUrl, parseOciRepository, repositoryUrl } from "../oci/reference.js";
 
 // The types come from the configuration's zod schema (one source of truth).
 export type { CatalogAuthConfig, CatalogSource } from "./config-schema.js";
@@ -16,8 +17,12 @@ function isIndexFile(pathname: string): boolean {
   return /\.(ya?ml|json)$/i.test(pathname);
 }
 
-/** Normalise what the user typed (`https://…`, `file://…`, `./dir`, `/abs/index.yaml`) to the index URL. */
+/**
+ * Normalise what the user typed (`https://…`, `file://…`, `./dir`, `/abs/index.yaml`) to the index URL;
+ * an OCI registry repository (`oci://HOST/REPO`) stays as it is, checked.
+ */
 export function normaliseSourceUrl(input: string, cwd = process.cwd()): string {
+  if (isOciUrl(input)) return repositoryUrl(parseOciRepository(input, "a registry catalog"));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
     let url: URL;
     try {
@@ -26,7 +31,9 @@ export function normaliseSourceUrl(input: string, cwd = process.cwd()): string {
       throw new UsageError(`invalid catalog URL "${input}"`);
     }
     if (url.protocol !== "http:" && url.protocol !== "https:" && url.protocol !== "file:") {
-      throw new UsageError(`unsupported catalog URL scheme "${url.protocol}"`, { hint: "use http://, https://, file:// or a local path" });
+      throw new UsageError(`unsupported catalog URL scheme "${url.protocol}"`, {
+        hint: "use http://, https://, oci://, file:// or a local path",
+      });
     }
     if (url.username !== "" || url.password !== "") {
       throw new UsageError("catalog URLs must not embed credentials", {

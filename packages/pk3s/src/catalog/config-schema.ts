@@ -22,7 +22,7 @@ const envName = z.string().regex(ENV_NAME_RE, { error: "expected the NAME of an 
 
 const catalogName = z.string().refine((n) => isValidName("catalog", n), { error: `expected a catalog name: ${nameRuleText("catalog")}` });
 
-const SCHEMES = new Set(["http:", "https:", "file:"]);
+const SCHEMES = new Set(["http:", "https:", "file:", "oci:"]);
 
 const catalogUrl = z.string().refine(
   (u) => {
@@ -32,7 +32,7 @@ const catalogUrl = z.string().refine(
       return false;
     }
   },
-  { error: "expected an absolute http://, https:// or file:// URL of a catalog index" },
+  { error: "expected an absolute http://, https:// or file:// URL of a catalog index, or an oci:// registry repository" },
 );
 
 export const CatalogAuthConfig = z.discriminatedUnion("type", [
@@ -46,7 +46,7 @@ const publicKeyLine = z.string().regex(/^RW[A-Za-z0-9+/]{54}$/, { error: "expect
 
 export const CatalogSource = z.strictObject({
   name: catalogName,
-  /** Absolute URL of the index file (http:, https: or file:). */
+  /** Absolute URL of the index file (http:, https: or file:), or an OCI registry repository (oci:). */
   url: catalogUrl,
   /** Higher wins when a package name is in several catalogs. */
   priority: z.number().int({ error: "expected an integer" }).default(0),

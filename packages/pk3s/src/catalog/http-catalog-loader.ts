@@ -20,7 +20,7 @@ import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
 
-function catalogTtlMs(): number {
+export function catalogTtlMs(): number {
   const raw = process.env.PK3S_CATALOG_TTL;
   if (raw === undefined || raw === "") return 600_000;
   const n = Number(raw);
@@ -39,7 +39,7 @@ async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: str
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function fromCache(
+export async function fromCache(
   source: CatalogSource,
   cache: CatalogCache,
   meta: CatalogMeta,
@@ -72,6 +72,28 @@ async function usableCache(
   const refusal = await trust?.cachedProblem(meta.trust, meta.sha256);
   if (refusal !== undefined) return { refusal };
   return { loaded: await fromCache(source, cache, meta, origin, query) };
+}
+
+/**
+ * A network failure (`StepFailedError`) with an older copy at hand: use it, say so (a signed catalog's copy only
+ * while still admissible). Auth, 404 and integrity errors are not hidden: they are thrown again, as is a failure
+ * with nothing cached.
+ */
+export async function staleOrThrow(
+  err: unknown,
+  source: CatalogSource,
+  cache: CatalogCache,
+  meta: CatalogMeta | undefined,
+  trust?: CatalogTrust,
+): Promise<LoadedCatalog> {
+  if (err instanceof StepFailedError && meta !== undefined) {
+    const stale = await usableCache(source, cache, meta, trust, "stale-cache");
+    if (stale.loaded !== undefined) {
+      warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
+      return stale.loaded;
+    }
+  }
+  throw err;
 }
 
 export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => {
@@ -133,14 +155,6 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
       },
     );
   } catch (err) {
-    // A network failure with an older copy at hand: use it, say so. Auth, 404 and integrity errors are not hidden.
-    if (err instanceof StepFailedError && meta !== undefined) {
-      const stale = await usableCache(source, cache, meta, trust, "stale-cache");
-      if (stale.loaded !== undefined) {
-        warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
-        return stale.loaded;
-      }
-    }
-    throw err;
+    return staleOrThrow(err, source, cache, meta, trust);
   }
 };

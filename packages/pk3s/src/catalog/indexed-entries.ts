@@ -85,7 +85,8 @@ export function withSource(source: CatalogSource, parsed: ParsedIndex): { entrie
     const url = resolveUrl(e.url);
     // A plain relative path keeps the catalog's own scheme.
     const protocol = typeof url === "string" ? baseProtocol : url?.protocol;
-    const allowed = protocol === "https:" || protocol === "http:" || (!remote && protocol === "file:");
+    // oci:// entries are packages in a registry (any catalog may point at one; the registry client does the rest).
+    const allowed = protocol === "https:" || protocol === "http:" || protocol === "oci:" || (!remote && protocol === "file:");
     if (url === undefined || !allowed) {
       warnings.push({
         file: displayUrl(source.url),

@@ -3,7 +3,7 @@ import { formatProblem, UsageError } from "@productive-k3s/pkg-format/errors";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { Command } from "commander";
-import { withJson } from "./options.js";
+import { withJson, withRegistryOptions } from "./options.js";
 import { PASSPHRASE_HELP, SIGN_KEY_HELP } from "./signing.js";
 
 function int(flag: string): (value: string) => number {
@@ -23,26 +23,31 @@ export function registerCatalog(program: Command): void {
     "\nExample:\n  pk3s catalog add internal https://catalog.example.com/ --token-env INTERNAL_CATALOG_TOKEN --priority 10\n",
   );
 
-  withJson(
-    catalog
-      .command("add <name> [url-or-path]")
-      .description("add a catalog source (http(s)://, file:// or a local path); without one, restore a removed built-in catalog")
-      .option("--token-env <VAR>", "environment variable holding a bearer token")
-      .option("--username <user>", "basic-auth user name")
-      .option("--password-env <VAR>", "environment variable holding the basic-auth password")
-      .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority"))
-      .option(
-        "--trust-key <key>",
-        "minisign public key (file, or its RW... line) that must sign the index and every package; repeatable",
-        collect,
-        [],
-      )
-      .option("--offline", "save it without fetching the index now (by default the index is fetched and checked first)"),
+  withRegistryOptions(
+    withJson(
+      catalog
+        .command("add <name> [url-or-path]")
+        .description(
+          "add a catalog source (http(s)://, file://, a local path, or an oci:// registry repository); without one, restore a removed built-in catalog",
+        )
+        .option("--token-env <VAR>", "environment variable holding a bearer token")
+        .option("--username <user>", "basic-auth user name")
+        .option("--password-env <VAR>", "environment variable holding the basic-auth password")
+        .option("--priority <n>", "higher wins when a name is in several catalogs (default 0)", int("--priority"))
+        .option(
+          "--trust-key <key>",
+          "minisign public key (file, or its RW... line) that must sign the index and every package; repeatable",
+          collect,
+          [],
+        )
+        .option("--offline", "save it without fetching the index now (by default the index is fetched and checked first)"),
+    ),
   )
     .addHelpText(
       "after",
       "\nExample:\n  pk3s catalog add acme https://acme.example.com/catalog/index.yaml --username ci --password-env ACME_PASSWORD\n" +
         "  pk3s catalog add internal https://catalog.example.com/ --trust-key ./internal-release.pub\n" +
+        "  pk3s catalog add platform oci://registry.example.com/platform/addons\n" +
         "  pk3s catalog add examples            # restore a built-in catalog you removed\n",
     )
     .action(
@@ -57,6 +62,8 @@ export function registerCatalog(program: Command): void {
           priority?: number;
           trustKey: string[];
           offline?: boolean;
+          caFile?: string;
+          plainHttp?: boolean;
         },
       ) => {
         const { addCatalog } = await import("../operations/catalog-ops.js");
@@ -69,6 +76,8 @@ export function registerCatalog(program: Command): void {
           passwordEnv: o.passwordEnv,
           trustKeys: o.trustKey,
           offline: o.offline,
+          caFile: o.caFile,
+          plainHttp: o.plainHttp,
         });
         emit(o, { ok: true, ...r }, () =>
           terminalLine(

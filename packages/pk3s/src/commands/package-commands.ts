@@ -9,7 +9,16 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import type { Command } from "commander";
 import type { InstanceAction } from "../operations/instance-actions.js";
 import type { ProfileAction, ProfilePassThrough } from "../operations/runtime-actions.js";
-import { type FetchOptionValues, propagateExit, withFetchOptions, withJson } from "./options.js";
+import { registerAddonLifecycle } from "./addon-lifecycle.js";
+import {
+  addClusterFlags,
+  type ClusterFlags,
+  type FetchOptionValues,
+  HOST_CHANGES_HELP,
+  propagateExit,
+  withFetchOptions,
+  withJson,
+} from "./options.js";
 
 type Kind = "addon" | "profile";
 
@@ -23,6 +32,8 @@ interface AddonInstallFlags {
   timeout?: string;
   force?: boolean;
   breakLock?: boolean;
+  allowHostChanges?: boolean;
+  backup?: boolean;
   dryRun?: boolean;
   coreBin?: string;
   infraBin?: string;
@@ -46,12 +57,7 @@ function registerShowPull(group: Command, kind: Kind): void {
     .addHelpText("after", `\nExample:\n  pk3s ${kind} show ${kind === "addon" ? "longhorn@^1" : "aws-single-node-basic"}\n`)
     .action(async (spec: string, o: FetchOptionValues) => {
       const { show, renderDetails } = await import("../operations/discovery.js");
-      const r = await show(spec, {
-        type: kind,
-        offline: o.offline,
-        includePrerelease: o.includePrerelease,
-        requireSignatures: o.requireSignatures,
-      });
+      const r = await show(spec, { ...o, type: kind });
       emit(o, { ok: true, package: r }, () => renderDetails(r));
     });
 
@@ -151,16 +157,7 @@ export function registerAddon(program: Command): void {
     });
 
   registerAddonClusterVerbs(addon);
-}
-
-/** `--kubeconfig`/`--context`/`--instance`: the cluster of an add-on command (Core's flags, plus an Infra instance). */
-function addClusterFlags(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <file>", FLAG_HELP.kubeconfig)
-    .option("--context <name>", FLAG_HELP.context)
-    .option("--instance <name>", "productive-k3s-infra instance whose kubeconfig output is the target cluster (instead of --kubeconfig)")
-    .option("--core-bin <path>", "productive-k3s-core to run")
-    .option("--infra-bin <path>", "productive-k3s-infra to run (for --instance)");
+  registerAddonLifecycle(addon);
 }
 
 /** The flags of `addon install` and `addon upgrade`. */
@@ -172,6 +169,8 @@ function addInstallFlags(cmd: Command, force: string): Command {
     .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
     .option("--force", force)
     .option("--break-lock", FLAG_HELP.breakLock)
+    .option("--allow-host-changes", HOST_CHANGES_HELP)
+    .option("--no-backup", "Core does not back an installed version up before upgrading it")
     .option("--dry-run", "change nothing: print the plan and ask Core for a dry run");
 }
 
@@ -319,21 +318,14 @@ function registerInstanceVerbs(profile: Command): void {
 // Everyday add-on verbs on a cluster: list, status, uninstall (Core, no catalog) and upgrade (resolved like install).
 // ---------------------------------------------------------------------------------------------------------------
 
-interface AddonClusterFlags {
-  kubeconfig?: string;
-  context?: string;
-  instance?: string;
-  coreBin?: string;
-  infraBin?: string;
-  json?: boolean;
-}
+type UninstallFlags = { force?: boolean; timeout?: string; breakLock?: boolean; allowHostChanges?: boolean; backup?: boolean };
 
 function registerAddonClusterVerbs(addon: Command): void {
   withJson(
     addClusterFlags(addon.command("list [runtimeArgs...]").description("list the add-ons installed on the cluster (Core's records)")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon list --instance local-lab\n")
-    .action(async (extra: string[], o: AddonClusterFlags) => {
+    .action(async (extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "list", json: o.json === true, extra })).exitCode);
     });
@@ -342,7 +334,7 @@ function registerAddonClusterVerbs(addon: Command): void {
     addClusterFlags(addon.command("status <name> [runtimeArgs...]").description("an add-on's install record and its Helm release status")),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon status longhorn --kubeconfig ~/.kube/config\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "status", name, json: o.json === true, extra })).exitCode);
     });
@@ -355,10 +347,12 @@ function registerAddonClusterVerbs(addon: Command): void {
     )
       .option("--force", "uninstall even if other installed add-ons depend on it, and carry on past failing steps")
       .option("--timeout <duration>", FLAG_HELP.timeout, durationOption)
-      .option("--break-lock", FLAG_HELP.breakLock),
+      .option("--break-lock", FLAG_HELP.breakLock)
+      .option("--allow-host-changes", HOST_CHANGES_HELP)
+      .option("--no-backup", "Core does not back the add-on up before uninstalling it"),
   )
     .addHelpText("after", "\nExample:\n  pk3s addon uninstall longhorn --context prod\n")
-    .action(async (name: string, extra: string[], o: AddonClusterFlags & { force?: boolean; timeout?: string; breakLock?: boolean }) => {
+    .action(async (name: string, extra: string[], o: ClusterFlags & UninstallFlags) => {
       const { runAddonAction } = await import("../operations/addon-actions.js");
       propagateExit((await runAddonAction({ ...o, action: "uninstall", name, json: o.json === true, extra })).exitCode);
     });

@@ -25,7 +25,21 @@ export interface FetchRequest {
   maxBytes?: number | undefined;
   /** The size the caller expects (a catalog entry's `size`): scales the request's deadline. */
   expectedBytes?: number | undefined;
+  /**
+   * Registry (OCI) requests: the method (default GET; redirects are followed for GET and HEAD only), extra
+   * request headers (`accept`, `content-type`), a body made afresh for every attempt, the CA certificates
+   * to trust for https (default: Node's), and the statuses handed back to the caller in the response
+   * instead of becoming errors (a 401 whose challenge the registry client answers, a 404 it words itself).
+   */
+  method?: string | undefined;
+  headers?: Readonly<Record<string, string>> | undefined;
+  body?: (() => RequestBody) | undefined;
+  ca?: readonly string[] | undefined;
+  returnStatus?: ((status: number) => boolean) | undefined;
 }
+
+/** A request body: bytes, or a stream of `length` bytes (a file being uploaded). */
+export type RequestBody = Uint8Array | { stream: AsyncIterable<Uint8Array>; length: number };
 
 export interface FetchResponse {
   /** 304 Not Modified: `body` is empty. */
@@ -37,6 +51,9 @@ export interface FetchResponse {
   lastModified?: string | undefined;
   /** Where the bytes finally came from (after redirects). */
   url: URL;
+  /** The HTTP status (200 for files), and the response headers (lowercase names; none for files). */
+  status: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Release the underlying connection or file handle when the body is not consumed. */
   discard(): Promise<void>;
 }

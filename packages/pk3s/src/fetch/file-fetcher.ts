@@ -25,6 +25,8 @@ export class FileFetcher implements Fetcher {
       body: stream,
       size,
       url: request.url,
+      status: 200,
+      headers: {},
       discard: async () => {
         stream.destroy();
       },

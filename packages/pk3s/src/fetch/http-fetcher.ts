@@ -8,12 +8,15 @@
  *   longer once a redirect has left it;
  * - connect and idle timeouts, an overall deadline and a minimum rate
  *   (`transfer-limits.ts`); HTTP(S)_PROXY / NO_PROXY honoured
- *   (`connection-pool.ts`).
+ *   (`connection-pool.ts`);
+ * - registry requests (`oci/`) add a method, headers, a body, their own CA
+ *   certificates and statuses they answer themselves (a 401 challenge); a
+ *   redirect is followed for GET and HEAD only.
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { ExitCode, NotFoundError, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { ConnectionPool } from "./connection-pool.js";
-import { displayUrl, type Fetcher, type FetchRequest, type FetchResponse, RetryableFetchError } from "./fetcher.js";
+import { displayUrl, type Fetcher, type FetchRequest, type FetchResponse, type RequestBody, RetryableFetchError } from "./fetcher.js";
 import { classifyNetworkError } from "./network-errors.js";
 import { RequestWatch } from "./request-watch.js";
 import { formatSeconds, type TransferLimits } from "./transfer-limits.js";
@@ -22,6 +25,7 @@ const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Bodies of redirects and errors up to this size are read off so the connection can be reused. */
 const DRAIN_LIMIT = 64 * 1024;
+const REDIRECTABLE_METHODS = new Set(["GET", "HEAD"]);
 
 export interface HttpFetcherOptions extends TransferLimits {
   /** Upper bound for a server's Retry-After. */
@@ -46,6 +50,38 @@ export function parseRetryAfter(value: string | undefined, capMs: number, now = 
     ms = Math.max(0, date - now);
   }
   return Math.min(ms, capMs);
+}
+
+/** One outgoing request: its method, headers, optional body and the CA certificates trusted for it. */
+interface Outgoing {
+  method: string;
+  headers: OutgoingHttpHeaders;
+  body: RequestBody | undefined;
+  ca: readonly string[] | undefined;
+}
+
+/** Write the body (counted by the watch, so a slow upload is held to the same rate), then end the request. */
+async function writeBody(request: ClientRequest, body: RequestBody | undefined, watch: RequestWatch): Promise<void> {
+  if (body === undefined) {
+    request.end();
+    return;
+  }
+  if (body instanceof Uint8Array) {
+    watch.progress(body.byteLength);
+    request.end(body);
+    return;
+  }
+  for await (const chunk of body.stream) {
+    if (request.destroyed) return;
+    watch.progress(chunk.byteLength);
+    if (!request.write(chunk)) await new Promise<void>((resolve) => request.once("drain", resolve).once("close", resolve));
+  }
+  request.end();
+}
+
+function bodyLength(body: RequestBody | undefined): number | undefined {
+  if (body === undefined) return undefined;
+  return body instanceof Uint8Array ? body.byteLength : body.length;
 }
 
 /** Let go of a response whose body is not wanted: drain a small one (keep-alive), cut a large one. */
@@ -102,20 +138,24 @@ export class HttpFetcher implements Fetcher {
 
   private async follow(req: FetchRequest, watch: RequestWatch): Promise<FetchResponse> {
     let url = new URL(req.url.toString());
+    const method = req.method ?? "GET";
     // The catalog's own origin only: never another origin, and not even the same one after a redirect away from it.
     let mayAuthenticate = req.auth !== undefined;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       if (watch.failure !== undefined) throw watch.failure;
       mayAuthenticate &&= url.origin === req.auth?.origin;
-      const headers: OutgoingHttpHeaders = { "user-agent": this.options.userAgent, accept: "*/*" };
+      const headers: OutgoingHttpHeaders = { "user-agent": this.options.userAgent, accept: "*/*", ...req.headers };
       if (mayAuthenticate && req.auth !== undefined) headers.authorization = req.auth.authorization;
       if (req.etag !== undefined) headers["if-none-match"] = req.etag;
       if (req.lastModified !== undefined) headers["if-modified-since"] = req.lastModified;
+      const body = req.body?.();
+      const length = bodyLength(body);
+      if (length !== undefined) headers["content-length"] = length;
 
-      const res = await this.send(url, headers, req.label, watch);
+      const res = await this.send(url, { method, headers, body, ca: req.ca }, req.label, watch);
       const status = res.statusCode ?? 0;
 
-      if (REDIRECT_STATUSES.has(status)) {
+      if (REDIRECT_STATUSES.has(status) && REDIRECTABLE_METHODS.has(method)) {
         release(res);
         const location = header(res.headers, "location");
         if (location === undefined)
@@ -146,11 +186,20 @@ export class HttpFetcher implements Fetcher {
       if (status === 304) {
         release(res);
         watch.stop();
-        return { notModified: true, body: (async function* () {})(), url, discard: async () => undefined, ...this.validators(res, req) };
+        return {
+          notModified: true,
+          body: (async function* () {})(),
+          url,
+          status,
+          headers: res.headers,
+          discard: async () => undefined,
+          ...this.validators(res, req),
+        };
       }
-      if (status >= 200 && status < 300) {
+      if ((status >= 200 && status < 300) || req.returnStatus?.(status) === true) {
         const length = header(res.headers, "content-length");
-        const size = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+        // A HEAD's Content-Length is the size of what a GET would send: nothing to cap here.
+        const size = length !== undefined && /^\d+$/.test(length) && method !== "HEAD" ? Number(length) : undefined;
         if (size !== undefined && req.maxBytes !== undefined && size > req.maxBytes) {
           release(res);
           throw new Pk3sError(
@@ -165,7 +214,16 @@ export class HttpFetcher implements Fetcher {
           watch.stop();
           res.destroy();
         };
-        return { notModified: false, body: watchedBody(res, watch), size, url, discard, ...this.validators(res, req) };
+        return {
+          notModified: false,
+          body: watchedBody(res, watch),
+          size,
+          url,
+          status,
+          headers: res.headers,
+          discard,
+          ...this.validators(res, req),
+        };
       }
       release(res);
       throw this.statusError(status, url, req, res, headers.authorization !== undefined);
@@ -175,12 +233,18 @@ export class HttpFetcher implements Fetcher {
     });
   }
 
-  /** One GET: resolves with the response head; the body is read by the caller. */
-  private send(url: URL, headers: OutgoingHttpHeaders, label: string, watch: RequestWatch): Promise<IncomingMessage> {
+  /** One request: resolves with the response head; the body is read by the caller. */
+  private send(url: URL, outgoing: Outgoing, label: string, watch: RequestWatch): Promise<IncomingMessage> {
     const { connectTimeoutMs, idleTimeoutMs } = this.options;
     return new Promise((resolve, reject) => {
       const route = this.pool.route(url);
-      const request = route.send({ ...route.options, method: "GET", headers: { ...route.options.headers, ...headers } });
+      const request = route.send({
+        ...route.options,
+        // Trusted CAs are part of https.Agent's pool key: a connection made with other CAs is never reused here.
+        ...(outgoing.ca === undefined ? {} : { ca: [...outgoing.ca] }),
+        method: outgoing.method,
+        headers: { ...route.options.headers, ...outgoing.headers },
+      });
       let response: IncomingMessage | undefined;
       let settled = false;
       const settle = (err: Error): void => {
@@ -220,7 +284,7 @@ export class HttpFetcher implements Fetcher {
         settled = true;
         resolve(res);
       });
-      request.end();
+      writeBody(request, outgoing.body, watch).catch((err: unknown) => abort(err instanceof Error ? err : new Error(String(err))));
     });
   }
 

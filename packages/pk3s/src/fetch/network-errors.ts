@@ -9,7 +9,8 @@ import { Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl, RetryableFetchError } from "./fetcher.js";
 
 const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ECONNABORTED", "EAI_AGAIN", "ERR_STREAM_PREMATURE_CLOSE"]);
-const TLS_TRUST_CODES = new Set([
+/** Errors that mean "the server's certificate is not trusted" (a missing CA, an expired or misnamed certificate). */
+export const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
@@ -19,11 +20,12 @@ const TLS_TRUST_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-function errorCode(err: unknown): string | undefined {
+/** The first system `code` on the error or its causes (ECONNRESET, EPROTO, …); our own error codes (E_…) are skipped. */
+export function errorCode(err: unknown): string | undefined {
   let current: unknown = err;
   for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && code !== "") return code;
+    if (typeof code === "string" && code !== "" && !(current instanceof Pk3sError)) return code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
@@ -57,7 +59,8 @@ export function classifyNetworkError(err: unknown, url: URL, label: string): Err
     return new StepFailedError(`${label}: TLS certificate not accepted for ${shown}: ${detail} (${code})`, {
       where: shown,
       hint: "a private CA can be trusted with NODE_EXTRA_CA_CERTS=/path/to/ca.pem",
+      cause: err,
     });
   }
-  return new StepFailedError(`${label}: network failure for ${shown}: ${detail}${code ? ` (${code})` : ""}`, { where: shown });
+  return new StepFailedError(`${label}: network failure for ${shown}: ${detail}${code ? ` (${code})` : ""}`, { where: shown, cause: err });
 }

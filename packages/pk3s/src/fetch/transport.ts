@@ -3,9 +3,13 @@
  * the environment: the time limits of `transfer-limits.ts`
  * (PK3S_CONNECT_TIMEOUT, PK3S_HTTP_TIMEOUT, PK3S_HTTP_DEADLINE,
  * PK3S_HTTP_MIN_RATE, PK3S_HTTP_RATE_WINDOW), PK3S_HTTP_RETRIES (tries,
- * default 3), PK3S_RETRY_AFTER_MAX (seconds, default 30).
+ * default 3), PK3S_RETRY_AFTER_MAX (seconds, default 30). `oci://` URLs go
+ * to the registries (`../oci/`), which use this same transport for HTTP.
  */
 import { UsageError } from "@productive-k3s/pkg-format/errors";
+import type { OciFetcher } from "../oci/oci-fetcher.js";
+import type { Registries } from "../oci/registries.js";
+import type { RegistryFlags } from "../oci/registry-settings.js";
 import { fetchWithRetries, type RetryPolicy } from "./fetch-with-retries.js";
 import type { Fetcher, FetchRequest, FetchResponse } from "./fetcher.js";
 import { FileFetcher } from "./file-fetcher.js";
@@ -15,6 +19,8 @@ import { envSeconds, type TransferLimits, transferLimitsFromEnv } from "./transf
 export interface TransportOptions {
   userAgent: string;
   onRetry?: RetryPolicy["onRetry"];
+  /** `--ca-file` / `--plain-http` for the OCI registries this command reaches. */
+  registry?: RegistryFlags | undefined;
 }
 
 export class Transport implements Fetcher {
@@ -24,8 +30,12 @@ export class Transport implements Fetcher {
   private readonly httpOptions: HttpFetcherOptions;
   /** The HTTP fetcher is loaded on the first http(s) request: commands on local catalogs never pay for it. */
   private http: Promise<HttpFetcher> | undefined;
+  /** Likewise the registry clients, on the first oci:// request. */
+  private oci: Promise<OciFetcher> | undefined;
+  private readonly registryFlags: RegistryFlags;
 
   constructor(options: TransportOptions) {
+    this.registryFlags = options.registry ?? {};
     this.limits = transferLimitsFromEnv();
     const triesRaw = process.env.PK3S_HTTP_RETRIES;
     const tries = triesRaw === undefined || triesRaw === "" ? 3 : Number(triesRaw);
@@ -42,9 +52,22 @@ export class Transport implements Fetcher {
       this.http ??= import("./http-fetcher.js").then((m) => new m.HttpFetcher(this.httpOptions));
       return this.http.then((http) => http.open(request));
     }
+    if (protocol === "oci:") return this.ociFetcher().then((oci) => oci.open(request));
     throw new UsageError(`${request.label}: unsupported URL scheme "${protocol}" in ${request.url.toString()}`, {
-      hint: "catalogs and packages are fetched from http://, https://, file:// URLs or local paths",
+      hint: "catalogs and packages are fetched from http://, https://, oci://, file:// URLs or local paths",
     });
+  }
+
+  private ociFetcher(): Promise<OciFetcher> {
+    this.oci ??= Promise.all([import("../oci/oci-fetcher.js"), import("../oci/registries.js")]).then(
+      ([f, r]) => new f.OciFetcher(new r.Registries(this, this.registryFlags)),
+    );
+    return this.oci;
+  }
+
+  /** The OCI registries of this command (one client per host: scheme, challenge and tokens learnt once). */
+  async registries(): Promise<Registries> {
+    return (await this.ociFetcher()).registries;
   }
 
   /** Open and consume with bounded retries (the whole body is re-read on a retry). */

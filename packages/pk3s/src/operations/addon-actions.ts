@@ -1,5 +1,6 @@
 /**
- * `pk3s addon list|status|uninstall`: what is on a cluster is Core's to say,
+ * `pk3s addon list|status|uninstall` (and the installed add-on's lifecycle:
+ * `history|rollback|backup|backups|test`, addon-lifecycle.ts): what is on a cluster is Core's to say,
  * from its install records (an uninstall runs the package Core kept), so
  * these go straight to `productive-k3s-core` and never read a catalog. The
  * cluster comes from `--kubeconfig`/`--context` or an Infra `--instance`,
@@ -12,7 +13,8 @@ import { requireRuntime } from "../delegate/runtime-bin.js";
 import { type ClusterFlags, checkClusterFlags, clusterFor } from "./cluster-target.js";
 import type { RuntimeRun } from "./instance-actions.js";
 
-export type AddonAction = "list" | "status" | "uninstall";
+/** Core's `addon` subcommands for an installed add-on (the lifecycle ones forward their flags through `extra`). */
+export type AddonAction = "list" | "status" | "uninstall" | "history" | "rollback" | "backup" | "backups" | "validate-installed";
 
 export interface AddonActionInput extends ClusterFlags {
   action: AddonAction;
@@ -21,6 +23,9 @@ export interface AddonActionInput extends ClusterFlags {
   force?: boolean | undefined;
   timeout?: string | undefined;
   breakLock?: boolean | undefined;
+  /** Forwarded to Core: `--allow-host-changes`, `--no-backup` (backup false). */
+  allowHostChanges?: boolean | undefined;
+  backup?: boolean | undefined;
   json: boolean;
   coreBin?: string | undefined;
   extra: string[];
@@ -42,6 +47,8 @@ export async function runAddonAction(input: AddonActionInput): Promise<RuntimeRu
   if (input.force === true) args.push("--force");
   if (input.timeout !== undefined) args.push("--timeout", input.timeout);
   if (input.breakLock === true) args.push("--break-lock");
+  if (input.allowHostChanges === true) args.push("--allow-host-changes");
+  if (input.backup === false) args.push("--no-backup");
   if (input.json) args.push("--json");
   args.push(...input.extra);
   const res = await runRuntime(core, args);

@@ -3,15 +3,14 @@ import { NotFoundError, StepFailedError } from "@productive-k3s/pkg-format/error
 import { formatArgv } from "@productive-k3s/pkg-format/shell-quote";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
-import { type DependencyPlan, entryRef, resolveDependencyPlan } from "../catalog/dependency-graph.js";
+import { type DependencyPlan, entryRef } from "../catalog/dependency-graph.js";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
-import { parseSpec } from "../catalog/resolve.js";
 import { runRuntime } from "../delegate/delegate.js";
 import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
+import { checkAddonSpec, resolveAddonPlan } from "./addon-plan.js";
 import { checkClusterFlags, clusterFor } from "./cluster-target.js";
-import { downloadEntry, type FetchFlags } from "./fetch-entry.js";
-import { suggestingNames } from "./name-suggestion.js";
+import { downloadEntry, type FetchFlags, sessionOptions } from "./fetch-entry.js";
 import { type InstalledState, parseListOutput } from "./runtime-status.js";
 import { withSession } from "./session.js";
 
@@ -28,6 +27,9 @@ export interface AddonInstallInput extends FetchFlags {
   timeout?: string | undefined;
   force?: boolean | undefined;
   breakLock?: boolean | undefined;
+  /** Forwarded to Core: `--allow-host-changes`, `--no-backup` (backup false). */
+  allowHostChanges?: boolean | undefined;
+  backup?: boolean | undefined;
   dryRun: boolean;
   json: boolean;
   coreBin?: string | undefined;
@@ -89,12 +91,9 @@ function rangesFor(plan: DependencyPlan, entry: ResolvedEntry): string[] {
 export async function installAddon(input: AddonInstallInput): Promise<AddonInstallResult> {
   const mode = input.mode ?? "install";
   checkClusterFlags(input);
-  parseSpec(input.spec); // usage errors before any network access
-  return withSession({ offline: input.offline, requireSignatures: input.requireSignatures }, async (session) => {
-    const catalogs = await session.catalogsReaching([parseSpec(input.spec).name]);
-    const plan = await suggestingNames(session, async () =>
-      resolveDependencyPlan(catalogs, input.spec, { includePrerelease: input.includePrerelease }),
-    );
+  checkAddonSpec(input.spec); // usage errors before any network access
+  return withSession(sessionOptions(input), async (session) => {
+    const plan = await resolveAddonPlan(session, input.spec, input.includePrerelease);
     log(`Resolved ${plan.order.map(entryRef).join(", ")}`);
     const files: string[] = [];
     const steps: PlannedStep[] = [];
@@ -195,6 +194,8 @@ function everyArgs(input: AddonInstallInput): string[] {
   const args: string[] = [];
   if (input.timeout !== undefined) args.push("--timeout", input.timeout);
   if (input.breakLock === true) args.push("--break-lock");
+  if (input.allowHostChanges === true) args.push("--allow-host-changes");
+  if (input.backup === false) args.push("--no-backup");
   return args;
 }
 

@@ -20,6 +20,7 @@ import {
 import { loadCatalog } from "../catalog/catalog-set.js";
 import type { CatalogAuthConfig } from "../catalog/catalog-source.js";
 import { displayUrl } from "../fetch/fetcher.js";
+import type { RegistryFlags } from "../oci/registry-settings.js";
 import { withSession } from "./session.js";
 
 export interface CatalogView {
@@ -76,7 +77,7 @@ export async function addCatalog(
     location?: string | undefined;
     offline?: boolean | undefined;
     trustKeys?: string[] | undefined;
-  },
+  } & RegistryFlags,
 ): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
   assertValidName("catalog", input.name, "catalog name");
   const keys = await readPublicKeys(input.trustKeys ?? [], "--trust-key");
@@ -95,13 +96,20 @@ export async function addCatalog(
   let entries: number | null = null;
   if (input.offline !== true) {
     const required = await requireSignatures(undefined);
-    const loaded = await withSession({}, (session) =>
+    const registry = { caFile: input.caFile, plainHttp: input.plainHttp };
+    const loaded = await withSession({ registry }, (session) =>
       loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true, requireSignatures: required }),
     );
     entries = loaded.entries.length;
   }
   config.catalogs.push(source);
   await saveConfig(config);
+  // A registry catalog reached with --ca-file/--plain-http needs them on every later command too.
+  if (source.url.startsWith("oci:") && (input.caFile !== undefined || input.plainHttp === true)) {
+    const { rememberRegistryFlags } = await import("../oci/registry-settings.js");
+    const { parseOciRepository } = await import("../oci/reference.js");
+    await rememberRegistryFlags(parseOciRepository(source.url, "catalog").registry, input);
+  }
   return {
     catalog: view({ ...source, origin: "added", from: "added with pk3s catalog add" }, undefined),
     configFile: configFile(),

@@ -5,8 +5,10 @@ import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { candidatesFor, type PackageType, parseSpec, resolveEntry, sortVersionsDesc } from "../catalog/resolve.js";
 import { displayUrl } from "../fetch/fetcher.js";
+import { isOciUrl } from "../oci/reference.js";
 import { formatBytes } from "../output/byte-size.js";
 import { type Compatibility, compatibilityText } from "../output/compatibility-text.js";
+import { type FetchFlags, sessionOptions } from "./fetch-entry.js";
 import { suggestingNames } from "./name-suggestion.js";
 import { Session } from "./session.js";
 
@@ -79,11 +81,8 @@ function readableForSearch(catalogs: LoadedCatalog[]): LoadedCatalog[] {
   return readable;
 }
 
-export interface ShowInput {
+export interface ShowInput extends FetchFlags {
   type: PackageType;
-  offline?: boolean | undefined;
-  includePrerelease?: boolean | undefined;
-  requireSignatures?: boolean | undefined;
 }
 
 export interface PackageDetails {
@@ -117,16 +116,30 @@ export interface PackageDetails {
   created: string | null;
 }
 
-export async function show(rawSpec: string, input: ShowInput): Promise<PackageDetails> {
+/** The entry `rawSpec` names and the other versions of its package: from the catalogs, or from a registry. */
+async function showTarget(
+  session: Session,
+  rawSpec: string,
+  input: ShowInput,
+): Promise<{ entry: ResolvedEntry; entries: ResolvedEntry[] }> {
+  if (isOciUrl(rawSpec)) {
+    const { ociVersions, resolveOciReference } = await import("./oci-reference.js");
+    const { entry } = await resolveOciReference(session, rawSpec, input.type);
+    return { entry, entries: await ociVersions(session, rawSpec, entry) };
+  }
   const spec = parseSpec(rawSpec);
-  const session = new Session({ offline: input.offline, requireSignatures: input.requireSignatures });
+  const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
+  const entry = await suggestingNames(session, async () =>
+    resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease }),
+  );
+  return { entry, entries: candidatesFor(catalogs, spec, input.type).entries };
+}
+
+export async function show(rawSpec: string, input: ShowInput): Promise<PackageDetails> {
+  const session = new Session(sessionOptions(input));
   try {
-    const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
-    const entry = await suggestingNames(session, async () =>
-      resolveEntry(catalogs, spec, { type: input.type, includePrerelease: input.includePrerelease }),
-    );
+    const { entry, entries } = await showTarget(session, rawSpec, input);
     if (entry.deprecated === true) warn(`${entry.name}@${entry.version} is deprecated`);
-    const { entries } = candidatesFor(catalogs, spec, input.type);
     return {
       name: entry.name,
       type: entry.type,

@@ -6,15 +6,28 @@ import { type PackageType, parseSpec, resolveEntry } from "../catalog/resolve.js
 import { type FetchedPackage, fetchPackage } from "../download/download.js";
 import { assertPackageMatchesEntry } from "../download/package-binding.js";
 import { displayUrl } from "../fetch/fetcher.js";
+import { isOciUrl } from "../oci/reference.js";
 import { verifyPackageSignature } from "../trust/catalog-trust.js";
 import { suggestingNames } from "./name-suggestion.js";
-import type { Session } from "./session.js";
+import type { Session, SessionOptions } from "./session.js";
 
 export interface FetchFlags {
   offline?: boolean | undefined;
   requireSignatures?: boolean | undefined;
   allowUnverified?: boolean | undefined;
   includePrerelease?: boolean | undefined;
+  /** OCI registries: `--ca-file`, `--plain-http`. */
+  caFile?: string | undefined;
+  plainHttp?: boolean | undefined;
+}
+
+/** The session a command with these flags needs. */
+export function sessionOptions(flags: FetchFlags): SessionOptions {
+  return {
+    offline: flags.offline,
+    requireSignatures: flags.requireSignatures,
+    registry: { caFile: flags.caFile, plainHttp: flags.plainHttp },
+  };
 }
 
 export interface ResolvedPackage {
@@ -28,7 +41,8 @@ export interface ResolvedPackage {
  */
 export async function downloadEntry(session: Session, entry: ResolvedEntry, flags: FetchFlags): Promise<FetchedPackage> {
   if (entry.deprecated === true) warn(`${entry.name}@${entry.version} is deprecated`);
-  const auth = await session.authFor(entry);
+  // A registry's credentials are the registry client's business (never a catalog's): none here.
+  const auth = isOciUrl(entry.resolvedUrl) ? undefined : await session.authFor(entry);
   const trust = await session.trustFor(entry);
   if (trust !== undefined && (entry.digest === undefined || entry.digest === "")) {
     throw new IntegrityError("no-digest", `${entry.name}@${entry.version} in signed catalog "${entry.catalog}" has no digest`, {
@@ -50,6 +64,12 @@ export async function downloadEntry(session: Session, entry: ResolvedEntry, flag
 }
 
 export async function resolveAndFetch(session: Session, rawSpec: string, type: PackageType, flags: FetchFlags): Promise<ResolvedPackage> {
+  if (isOciUrl(rawSpec)) {
+    // Registry code (and zod with it) loads only for an oci:// reference.
+    const { resolveOciReference } = await import("./oci-reference.js");
+    const { entry } = await resolveOciReference(session, rawSpec, type);
+    return { entry, fetched: await downloadEntry(session, entry, flags) };
+  }
   const spec = parseSpec(rawSpec);
   const catalogs = await session.catalogs(spec, false, { names: new Set([spec.name]) });
   const entry = await suggestingNames(session, async () =>

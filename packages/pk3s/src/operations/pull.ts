@@ -3,7 +3,7 @@ import { copyFile, mkdir, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import type { PackageType } from "../catalog/resolve.js";
-import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
+import { type FetchFlags, resolveAndFetch, sessionOptions } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 
 export interface PullResult {
@@ -17,7 +17,7 @@ export interface PullResult {
 }
 
 export async function pull(rawSpec: string, type: PackageType, outputDir: string | undefined, flags: FetchFlags): Promise<PullResult> {
-  return withSession({ offline: flags.offline, requireSignatures: flags.requireSignatures }, async (session) => {
+  return withSession(sessionOptions(flags), async (session) => {
     const { entry, fetched } = await resolveAndFetch(session, rawSpec, type, flags);
     // The file name comes from the catalog entry: its name must be a package name, never a path.
     assertValidName("package", entry.name, "package name");

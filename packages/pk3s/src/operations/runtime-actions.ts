@@ -11,7 +11,7 @@ import { log } from "@productive-k3s/pkg-format/cli";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { runRuntime } from "../delegate/delegate.js";
 import { type RuntimeName, requireRuntime } from "../delegate/runtime-bin.js";
-import { type FetchFlags, resolveAndFetch } from "./fetch-entry.js";
+import { type FetchFlags, resolveAndFetch, sessionOptions } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 
 export type ProfileAction = "validate" | "plan" | "install";
@@ -44,7 +44,7 @@ async function delegateOne(
   verb: string,
   argsFor: (tgz: string) => string[],
 ): Promise<DelegationResult> {
-  return withSession({ offline: input.offline, requireSignatures: input.requireSignatures }, async (session) => {
+  return withSession(sessionOptions(input), async (session) => {
     const { entry, fetched } = await resolveAndFetch(session, input.spec, kind, input);
     const runtime = requireRuntime(runtimeName, bin);
     const args = argsFor(fetched.file);

@@ -15,12 +15,15 @@ import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js"
 import type { PackageSpec } from "../catalog/resolve.js";
 import type { OriginAuth } from "../fetch/fetcher.js";
 import { Transport } from "../fetch/transport.js";
+import type { RegistryFlags } from "../oci/registry-settings.js";
 import { CatalogTrust } from "../trust/catalog-trust.js";
 
 export interface SessionOptions {
   offline?: boolean | undefined;
   /** `--require-signatures` (the configuration and PK3S_REQUIRE_SIGNATURES can also require them). */
   requireSignatures?: boolean | undefined;
+  /** `--ca-file` / `--plain-http` for OCI registries. */
+  registry?: RegistryFlags | undefined;
 }
 
 export class Session {
@@ -33,6 +36,7 @@ export class Session {
     this.transport = new Transport({
       userAgent: `pk3s/${packageVersion(import.meta.url)} node/${process.versions.node}`,
       onRetry: (message, attempt, delayMs) => warn(`${message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})`),
+      registry: options.registry,
     });
   }
 
@@ -117,7 +121,8 @@ export class Session {
   trustFor(entry: ResolvedEntry): Promise<CatalogTrust | undefined> {
     let trust = this.trusts.get(entry.catalog);
     if (trust === undefined) {
-      trust = this.sources().then((sources) => {
+      // Not this.sources(): a direct oci:// reference comes from no configured catalog (and may run with none).
+      trust = effectiveSources().then(({ sources }) => {
         const source = sources.find((s) => s.name === entry.catalog);
         return source === undefined ? undefined : CatalogTrust.of(source);
       });

@@ -36,7 +36,7 @@ export const CoreAddonEntry = z.object({
   namespace: z.string(),
   failedStep: z.string().optional(),
   /** Action of the last run. */
-  action: z.enum(["install", "upgrade", "uninstall"]),
+  action: z.enum(["install", "upgrade", "rollback", "uninstall"]),
   /** After a failed upgrade that Helm rolled back: the version that was tried. */
   attempted: z.object({ version: z.string(), digest: z.string(), runId: z.string() }).optional(),
   installedAt: z.string(),

@@ -39,6 +39,8 @@ export interface RunOptions {
   input?: string;
   /** `inherit` passes the terminal through (nothing is captured or logged). */
   stdio?: "pipe" | "inherit";
+  /** `inherit`: the child reads our stdin (a script asking the user), while its output is still piped. */
+  stdin?: "inherit";
   /** Prepended to each echoed/logged line, e.g. `[helm] `. */
   prefix?: string;
   /** Echo output lines to our stderr as they arrive. */
@@ -294,7 +296,9 @@ export async function runProcess(file: string, args: readonly string[], options:
     cwd: options.cwd,
     env,
     detached: true,
-    stdio: inherit ? ["inherit", "inherit", "inherit"] : [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    stdio: inherit
+      ? ["inherit", "inherit", "inherit"]
+      : [options.stdin === "inherit" ? "inherit" : options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
 
   let log: WriteStream | undefined;
