@@ -260,6 +260,8 @@ describe("--timeout value syntax, end to end", () => {
     "pk3s addon install": ["longhorn"],
     "pk3s addon upgrade": ["longhorn"],
     "pk3s addon uninstall": ["longhorn"],
+    "pk3s stack install": ["./stack.yaml"],
+    "pk3s stack uninstall": ["./stack.yaml"],
     "productive-k3s-core addon install": ["--tgz", "x.tgz"],
     "productive-k3s-core addon upgrade": ["--tgz", "x.tgz"],
     "productive-k3s-core addon uninstall": ["longhorn"],
@@ -348,7 +350,7 @@ describe("one error format: error + where + hint", () => {
     ["pk3s: unknown catalog entry", pk3s, ["addon", "show", "ghost"], 3, {}],
     ["pk3s: unknown catalog", pk3s, ["catalog", "remove", "ghost"], 3, {}],
     ["pk3s: missing folder", pk3s, ["catalog", "index", "nope-dir"], 3, {}],
-    ["pk3s: bad option value", pk3s, ["search", "--type", "stack"], 2, {}],
+    ["pk3s: bad option value", pk3s, ["search", "--type", "chart"], 2, {}],
     ["pk3s: bad catalog index", pk3s, ["search"], 4, { PK3S_DEFAULT_CATALOG: join(sandbox, "broken-index.yaml") }],
     ["pk3s: unreachable URL", pk3s, ["search"], 1, { PK3S_DEFAULT_CATALOG: "http://127.0.0.1:9/index.yaml", PK3S_HTTP_RETRIES: "1" }],
     [

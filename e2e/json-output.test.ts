@@ -697,6 +697,77 @@ describe("pk3s --json", () => {
     });
   });
 
+  it("stack show / lock / plan / install / status / diff / uninstall", async () => {
+    const stack = join(work, "stack.yaml");
+    writeFileSync(
+      stack,
+      "apiVersion: addons.productive-k3s.io/v1\nkind: Stack\nmetadata: {name: platform, version: 1.0.0}\nspec:\n  addons:\n    - {name: longhorn, namespace: storage}\n",
+    );
+    const cluster = ["--kubeconfig", kubeconfig];
+    await step({
+      command: "pk3s stack show",
+      cli: "pk3s",
+      args: ["stack", "show", stack, "--json"],
+      keys: ["stack"],
+      check: (d) => expect(d.stack).toMatchObject({ name: "platform", resolution: "catalog", lock: { state: "absent" } }),
+    });
+    await step({
+      command: "pk3s lock",
+      cli: "pk3s",
+      args: ["lock", stack, "--json"],
+      keys: ["stack", "file", "state", "digest", "changes", "packages"],
+      check: (d) => expect((d.packages as { name: string }[]).map((p) => p.name)).toEqual(["cert-manager", "longhorn"]),
+    });
+    await step({
+      command: "pk3s stack plan",
+      cli: "pk3s",
+      args: ["stack", "plan", stack, ...cluster, "--json"],
+      keys: ["stack", "lock", "target", "addons", "notInStack"],
+      // cert-manager is still on the cluster from the Core steps above, installed on its own.
+      check: (d) =>
+        expect((d.addons as { name: string; action: string }[]).map((a) => `${a.name}:${a.action}`)).toEqual([
+          "cert-manager:unchanged",
+          "longhorn:install",
+        ]),
+    });
+    await step({
+      command: "pk3s stack install",
+      cli: "pk3s",
+      args: ["stack", "install", stack, ...cluster, "--frozen", "--json"],
+      keys: ["stack", "lock", "target", "addons", "notInStack", "pruned", "exitCode"],
+      check: (d) =>
+        expect((d.addons as { name: string; outcome: string }[]).map((a) => `${a.name}:${a.outcome}`)).toEqual([
+          "cert-manager:unchanged",
+          "longhorn:installed",
+        ]),
+    });
+    await step({
+      command: "pk3s stack status",
+      cli: "pk3s",
+      args: ["stack", "status", stack, ...cluster, "--json"],
+      keys: ["stack", "lock", "target", "addons", "notInStack", "complete"],
+      check: (d) => expect(d.complete).toBe(true),
+    });
+    await step({
+      command: "pk3s stack diff",
+      cli: "pk3s",
+      args: ["stack", "diff", stack, ...cluster, "--frozen", "--json"],
+      keys: ["drift", "stack", "lock", "target", "addons", "notInStack", "exitCode"],
+      check: (d) => expect(d.drift).toBe(false),
+    });
+    await step({
+      command: "pk3s stack uninstall",
+      cli: "pk3s",
+      args: ["stack", "uninstall", stack, ...cluster, "--json"],
+      keys: ["stack", "target", "steps", "absent", "kept", "exitCode"],
+      // Only what the stack lists or installed: cert-manager was there before it, so it stays.
+      check: (d) => {
+        expect((d.steps as { name: string }[]).map((s) => s.name)).toEqual(["longhorn"]);
+        expect(d.kept).toEqual(["cert-manager"]);
+      },
+    });
+  });
+
   it("push, registry login / set / list / logout (a real OCI registry on loopback)", async () => {
     const registry = await startOciRegistry();
     try {

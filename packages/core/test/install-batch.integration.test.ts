@@ -112,6 +112,7 @@ describe("addon install --dependency-tgz, dry run", () => {
         namespace: "cert-manager",
         dependencies: [],
         warnings: [],
+        valuesFingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
         hostChanges: "not-needed",
         backupFirst: false,
         commands: [

@@ -7,11 +7,12 @@ import { registerPush } from "./commands/push.js";
 import { registerRegistry } from "./commands/registry.js";
 import { registerSearch } from "./commands/search.js";
 import { registerPack, registerSigning } from "./commands/signing.js";
+import { registerLock, registerStack } from "./commands/stack.js";
 
 export function buildProgram(): Command {
   const program = new Command("pk3s")
     .enablePositionalOptions()
-    .description("Productive K3S: find, verify and install add-ons and profiles from catalogs")
+    .description("Productive K3S: find, verify and install add-ons, profiles and stacks from catalogs")
     .option("-V, --version", "print the versions of pk3s and of the runtimes it would use")
     .option("--json", FLAG_HELP.json)
     .option("--core-bin <path>", "with --version: productive-k3s-core to report on")
@@ -38,6 +39,8 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerAddon(program);
   registerProfile(program);
+  registerStack(program);
+  registerLock(program);
   registerPack(program);
   registerSigning(program);
   registerPush(program);

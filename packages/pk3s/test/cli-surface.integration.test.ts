@@ -26,6 +26,9 @@ const COMMANDS = [
   ...["list", "status", "uninstall", "upgrade"].map((v) => ["addon", v]),
   ["profile"],
   ...["show", "pull", "validate", "plan", "install", "status", "outputs", "destroy", "list"].map((v) => ["profile", v]),
+  ["stack"],
+  ...["show", "plan", "install", "status", "diff", "uninstall"].map((v) => ["stack", v]),
+  ["lock"],
 ];
 
 describe("--help", () => {
@@ -39,7 +42,10 @@ describe("--help", () => {
 describe("usage errors", () => {
   it.each([
     [["addon", "install"]],
-    [["search", "--type", "stack"]],
+    [["search", "--type", "chart"]],
+    [["stack", "plan"]],
+    [["stack", "install", "x", "--instance", "a", "--kubeconfig", "k"]],
+    [["lock", "--frozen", "--update"]],
     [["addon", "install", "x", "--instance", "a", "--kubeconfig", "k"]],
     [["catalog", "prune", "dir"]],
   ])("%j exits 2", async (args) => {

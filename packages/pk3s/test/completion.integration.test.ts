@@ -67,6 +67,8 @@ describe("bash", () => {
       "search",
       "addon",
       "profile",
+      "stack",
+      "lock",
       "pack",
       "key",
       "sign",
@@ -134,7 +136,7 @@ describe("bash", () => {
     expect(bashComplete("pk3s addon install x -f val")).toEqual(["values.yaml"]);
     expect(bashComplete("pk3s addon install x --values val")).toEqual(["values.yaml"]);
     expect(bashComplete("pk3s addon pull x --output ch")).toEqual(["charts"]);
-    expect(bashComplete("pk3s search --type ")).toEqual(["addon", "profile"]);
+    expect(bashComplete("pk3s search --type ")).toEqual(["addon", "profile", "stack"]);
     expect(bashComplete("pk3s completion ")).toEqual(["bash", "zsh"]);
     expect(bashComplete("pk3s addon install x --timeout ")).toEqual([]);
     // The value of an option is not taken for a subcommand or a positional argument.
@@ -143,6 +145,8 @@ describe("bash", () => {
       "search",
       "addon",
       "profile",
+      "stack",
+      "lock",
       "pack",
       "key",
       "sign",
@@ -200,7 +204,7 @@ describe("zsh", () => {
   it.runIf(hasZsh)("completes subcommands with descriptions, options, values and package names", () => {
     expect(zshComplete("pk3s ")).toMatch(/^describe commands: catalog:manage catalog sources.* \| search:search the catalogs/);
     expect(zshComplete("pk3s addon install --k")).toContain("--kubeconfig:kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)");
-    expect(zshComplete("pk3s search --type ")).toBe("compadd addon profile");
+    expect(zshComplete("pk3s search --type ")).toBe("compadd addon profile stack");
     expect(zshComplete("pk3s addon install x -f ")).toBe("files");
     expect(zshComplete("pk3s catalog index ")).toBe("files -/");
     expect(zshComplete("pk3s addon install ")).toBe("compadd cert-manager longhorn registry");

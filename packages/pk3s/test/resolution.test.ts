@@ -1,7 +1,7 @@
 /** Resolution tables: specs, ranges, prereleases, opaque versions, priorities, qualified names, dependency graphs. */
 import { ExitCode, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
 import { describe, expect, it } from "vitest";
-import { resolveDependencyPlan } from "../src/catalog/dependency-graph.js";
+import { resolveDependencies, resolveDependencyPlan } from "../src/catalog/dependency-graph.js";
 import type { LoadedCatalog, ResolvedEntry } from "../src/catalog/loaded-catalog.js";
 import { parseSpec, resolveEntry } from "../src/catalog/resolve.js";
 
@@ -223,5 +223,49 @@ describe("dependency graph", () => {
     ];
     const plan = resolveDependencyPlan(cats, "app");
     expect(plan.order.map((e) => `${e.catalog}/${e.name}@${e.version}`)).toEqual(["private/lib@1.0.0", "public/app@1.0.0"]);
+  });
+});
+
+describe("resolveDependencies (a stack's add-ons at once)", () => {
+  const dep = (name: string, version = "*") => ({ name, version });
+  const specs = (...raw: string[]) => raw.map(parseSpec);
+  const cats = [
+    catalog("main", 0, [
+      { name: "web", version: "1.0.0", dependencies: [dep("tls", "^1")] },
+      { name: "web", version: "1.1.0", dependencies: [dep("tls", "^1")] },
+      { name: "db", version: "2.0.0", dependencies: [dep("tls", ">=1.1")] },
+      { name: "tls", version: "1.0.0" },
+      { name: "tls", version: "1.1.0" },
+      { name: "tls", version: "1.2.0" },
+    ]),
+  ];
+  const ref = (p: { order: { name: string; version: string }[] }) => p.order.map((e) => `${e.name}@${e.version}`);
+
+  it("orders every requested package after what it needs, in the order requested, one version per name", () => {
+    const plan = resolveDependencies(cats, specs("web@1.0.0", "db"), "stack s@1.0.0");
+    expect(ref(plan)).toEqual(["tls@1.2.0", "web@1.0.0", "db@2.0.0"]);
+    expect(plan.roots.map((r) => r.name)).toEqual(["web", "db"]);
+    expect(plan.requirements.web).toEqual([{ range: "1.0.0", from: "stack s@1.0.0" }]);
+  });
+
+  it("keeps preferred (locked) versions where every range still accepts them, and only there", () => {
+    const prefer = new Map([
+      ["web", "1.0.0"],
+      ["tls", "1.0.0"],
+    ]);
+    expect(ref(resolveDependencies(cats, specs("web"), "stack", { prefer }))).toEqual(["tls@1.0.0", "web@1.0.0"]);
+    // db needs tls >=1.1: the pin gives way, to the newest version that fits.
+    expect(ref(resolveDependencies(cats, specs("web", "db"), "stack", { prefer }))).toEqual(["tls@1.2.0", "web@1.0.0", "db@2.0.0"]);
+    // A pin the stack's own range excludes is not kept.
+    expect(ref(resolveDependencies(cats, specs("web@^1.1"), "stack", { prefer }))).toEqual(["tls@1.0.0", "web@1.1.0"]);
+  });
+
+  it("a requested package that a dependency needs in another version is a conflict (exit 4)", () => {
+    const more = [catalog("main", 0, [...cats[0]!.entries, { name: "app", version: "1.0.0", dependencies: [dep("tls", "^2")] }])];
+    expectError(
+      () => resolveDependencies(more, specs("tls@1.0.0", "app"), "stack s@1.0.0"),
+      4,
+      /conflicting version requirements for "tls": 1\.0\.0 \(required by stack s@1\.0\.0\), \^2 \(required by app@1\.0\.0\), but tls@1\.0\.0 was requested/,
+    );
   });
 });

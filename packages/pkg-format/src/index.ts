@@ -54,12 +54,15 @@ export {
   type LoadedAddon,
   type LoadedPackage,
   type LoadedProfile,
+  type LoadedStack,
   type LoadOptions,
   loadPackageDir,
+  loadStackFile,
   PROFILE_ENV_FILE,
   type ValidatedAddon,
   type ValidatedPackage,
   type ValidatedProfile,
+  type ValidatedStack,
   validatePackageTree,
 } from "./archive/package-validate.js";
 export * from "./errors.js";
@@ -71,6 +74,8 @@ export {
   type ParseOptions,
   parseAddonManifest,
   parseProfileManifest,
+  parseStackLock,
+  parseStackManifest,
   parseYamlWithSchema,
 } from "./format/manifest-parse.js";
 export { assertValidName, isValidName, type NameKind, nameRuleText } from "./format/names.js";
@@ -78,5 +83,7 @@ export * from "./format/schema-addon.js";
 export * from "./format/schema-catalog.js";
 export * from "./format/schema-common.js";
 export * from "./format/schema-profile.js";
+export * from "./format/schema-stack.js";
+export * from "./format/schema-stack-lock.js";
 export { type SatisfiesOptions, versionSatisfies } from "./format/version-range.js";
 export { type FieldPath, formatFieldPath, type Location } from "./format/yaml-source.js";

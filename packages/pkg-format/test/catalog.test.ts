@@ -52,7 +52,7 @@ describe("parseCatalog", () => {
     expect(c.warnings).toEqual([]);
   });
 
-  it("reads the published v1alpha1 index, leaving out other kinds with a warning", () => {
+  it("reads the published v1alpha1 index, its stack entry included", () => {
     const c = parseCatalog(readFileSync(join(COMPAT_DIR, "catalog/productive-k3s-catalog-index.yaml"), "utf8"), "index.yaml");
     expect(c.apiVersion).toBe("catalogs.productive-k3s.io/v1alpha1");
     expect(c.generated).toBe("2026-08-06T01:12:31Z");
@@ -62,32 +62,48 @@ describe("parseCatalog", () => {
       "addon:nginx@0.1.0",
       "addon:rancher@0.1.0",
       "addon:registry@0.1.0",
+      "stack:base@0.1.0",
       "profile:aws-single-node-basic@594a7c9",
       "profile:on-prem-arm@594a7c9",
       "profile:on-prem-basic@594a7c9",
       "profile:multipass-1-server-2-agents@594a7c9",
     ]);
-    expect(c.entries[5]?.engine).toBe("opentofu");
-    expect(c.entries[6]?.engine).toBe("ansible");
+    expect(c.entries[5]).toEqual({
+      name: "base",
+      version: "0.1.0",
+      type: "stack",
+      url: "https://downloads.productive-k3s.io/addons/base-0.1.0.tgz",
+      description: "base stack packaged for Productive K3S.",
+      category: "platform",
+    });
+    expect(c.entries[6]?.engine).toBe("opentofu");
+    expect(c.entries[7]?.engine).toBe("ansible");
     expect(c.entries[0]?.engine).toBeUndefined();
     expect(c.entries[0]?.url).toBe("https://downloads.productive-k3s.io/addons/cert-manager-0.1.0.tgz");
-    expect(c.entries[5]?.inputs?.[1]).toEqual({
+    expect(c.entries[6]?.inputs?.[1]).toEqual({
       name: "AWS_KEY_PAIR_NAME",
       required: true,
       sensitive: false,
       source: "local-override",
       description: "Existing AWS EC2 key pair name",
     });
+    expect(c.warnings).toEqual([]);
+  });
+
+  it("still leaves out v1alpha1 kinds that are not package types, with a warning", () => {
+    const text = readFileSync(join(COMPAT_DIR, "catalog/productive-k3s-catalog-index.yaml"), "utf8").replace("kind: stack", "kind: bundle");
+    const c = parseCatalog(text, "index.yaml");
+    expect(c.entries.some((e) => e.name === "base")).toBe(false);
     expect(c.warnings.map(formatProblem)).toEqual([
-      'warning: index.yaml:79:11: entries[5].kind: entry "base" has kind "stack": only addon and profile entries are supported (left out)',
+      'warning: index.yaml:79:11: entries[5].kind: entry "base" has kind "bundle": only addon, profile and stack entries are supported (left out)',
     ]);
   });
 
   it("rejects bad entries with located problems, or skips them on request", () => {
-    const bad = V1.replace(`digest: ${DIGEST}`, "digest: md5:abc").replace("type: profile", "type: stack");
+    const bad = V1.replace(`digest: ${DIGEST}`, "digest: md5:abc").replace("type: profile", "type: chart");
     expect(problems(bad)).toEqual([
       'error: c.yaml:9:13: entries[0].digest: expected sha256:<64 lowercase hex digits>, found string "md5:abc"',
-      'error: c.yaml:15:11: entries[1].type: expected "addon" | "profile", found string "stack"',
+      'error: c.yaml:15:11: entries[1].type: expected "addon" | "profile" | "stack", found string "chart"',
     ]);
     const skipped = parseCatalog(bad, "c.yaml", { skipInvalidEntries: true });
     expect(skipped.entries).toEqual([]);

@@ -112,7 +112,9 @@ describe("loadPackageDir", () => {
   });
 
   it("rejects a directory without a manifest, or with both", async () => {
-    await expect(loadPackageDir(work, { label: "pkg" })).rejects.toThrow("pkg is not a package: no addon.yaml or profile.yaml at its root");
+    await expect(loadPackageDir(work, { label: "pkg" })).rejects.toThrow(
+      "pkg is not a package: no addon.yaml, profile.yaml or stack.yaml at its root",
+    );
     await writeTree(work, { "addon.yaml": "x", "profile.yaml": "y" });
     await expect(loadPackageDir(work, { label: "pkg" })).rejects.toThrow("pkg has both addon.yaml and profile.yaml");
   });

@@ -4,18 +4,9 @@ import { describe, expect, it } from "vitest";
 import { COMPAT_DIR } from "../../../fixtures/compat-dir.js";
 import { formatProblem, ValidationError } from "../src/errors.js";
 import { parseAddonManifest, parseProfileManifest } from "../src/format/manifest-parse.js";
+import { problemsOf } from "./helpers/problems.js";
 
 const COMPAT = COMPAT_DIR;
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ValidationError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error("expected a ValidationError");
-}
 
 const ADDON = `apiVersion: addons.productive-k3s.io/v1
 kind: Addon

@@ -1,4 +1,5 @@
 import { collect, durationOption, FLAG_HELP } from "@productive-k3s/pkg-format/cli";
+import { UsageError } from "@productive-k3s/pkg-format/errors";
 import type { Command } from "commander";
 
 /** Flags shared by install-like commands (`addon install|upgrade`, `dev addon install`). */
@@ -14,6 +15,9 @@ export interface InstallFlags {
   breakLock?: boolean;
   assumeInstalled?: string[];
   dependencyTgz?: string[];
+  packageOptions?: string;
+  stack?: string;
+  stackLockDigest?: string;
   strict?: boolean;
   allowHostChanges?: boolean;
   /** false with --no-backup */
@@ -54,6 +58,17 @@ export function addInstallOptions(cmd: Command): Command {
         "has a version satisfying what this run requires of it); -n, -f, --set and --force apply to the main package only",
       collect,
     )
+    .option(
+      "--package-options <file>",
+      'JSON file of per-package options by add-on name, for a run of several packages: {"<name>": {"values": [files], "set": ' +
+        '["key=value"], "namespace": "<ns>"}}',
+    )
+    .option(
+      "--stack <name>",
+      "the packages of this run are the stack NAME's (pk3s stack install): each is installed at exactly the package given " +
+        "(never skipped as a satisfied dependency) and its record names the stack",
+    )
+    .option("--stack-lock-digest <digest>", "with --stack: sha256 digest of the stack's lock file, kept in the records")
     .option("--break-lock", FLAG_HELP.breakLock)
     .option("--strict", FLAG_HELP.strict)
     .option("--allow-host-changes", HOST_CHANGES_HELP)
@@ -79,7 +94,17 @@ export function installOptionsFrom(flags: InstallFlags) {
     assumeInstalled: flags.assumeInstalled ?? [],
     dependencyTgzs: flags.dependencyTgz ?? [],
     strict: flags.strict === true,
+    packageOptions: flags.packageOptions,
+    stack: stackFrom(flags),
     allowHostChanges: flags.allowHostChanges === true,
     noBackup: flags.backup === false,
   };
+}
+
+function stackFrom(flags: InstallFlags): { name: string; lockDigest?: string | undefined } | undefined {
+  if (flags.stack === undefined) {
+    if (flags.stackLockDigest !== undefined) throw new UsageError("--stack-lock-digest needs --stack <name>");
+    return undefined;
+  }
+  return { name: flags.stack, lockDigest: flags.stackLockDigest };
 }

@@ -142,6 +142,7 @@ export async function planMember(
     action: decision.action,
     previousVersion: decision.previousVersion,
     ...p.base,
+    valuesFingerprint,
     impact: impactOf(addon),
     hostChanges: extras.hostChanges,
     backupFirst,

@@ -27,6 +27,12 @@ export interface InstallResult {
   release?: string | undefined;
   namespace: string;
   dependencies: DependencyResult[];
+  /**
+   * The values fingerprint of this run's values (package values files, -f, --set), keyed like the records':
+   * equal to the record's when the same values are applied. A dry run before any install (no key yet) gives one
+   * that matches nothing.
+   */
+  valuesFingerprint?: string | undefined;
   /** `spec.impact`, as shown before anything ran. */
   impact?: Impact | undefined;
   /** Whether the run may change the machine Core runs on. */

@@ -16,7 +16,7 @@ import { type HostChanges, hostChangesAllowed, impactOf } from "../lifecycle/imp
 import { type HelmTarget, planInstall } from "../lifecycle/plan.js";
 import { fingerprintValues } from "../lifecycle/values.js";
 import { keptPackages } from "../records/retention.js";
-import type { InstallRecord, StepRecord } from "../records/schema.js";
+import type { InstallRecord, StackRef, StepRecord } from "../records/schema.js";
 import { readRecord, revisionPackagesAfter, stageKeptPackage, writeRecord } from "../records/store.js";
 import { valuesKey } from "../records/values-key.js";
 import { runAddonSteps, withAddonLock } from "./addon-run.js";
@@ -38,6 +38,8 @@ export interface RunExtras {
   backup: boolean;
   /** Rollback: the values must be the revision's (same values fingerprint) unless forced. */
   expect?: ExpectedValues | undefined;
+  /** `--stack`: recorded as what installed this version (absent: installed on its own). */
+  stack?: StackRef | undefined;
 }
 
 /** A failed configure that exited 4 was given an invalid answer. */
@@ -91,6 +93,7 @@ export async function runInstall(
         action: "none",
         previousVersion: decision.previousVersion,
         ...common,
+        valuesFingerprint,
         status: existing?.status,
         runLog: existing?.runLog,
       };
@@ -136,6 +139,7 @@ export async function runInstall(
         distro: ctx.clusterInfo?.distro,
         dependencies: (addon.spec.dependencies ?? []).map((d) => ({ name: d.name, version: d.version })),
         installedAt: existing?.installedAt ?? new Date().toISOString(),
+        ...(extras.stack === undefined ? {} : { stack: extras.stack }),
         history: existing?.history ?? [],
       },
       late: () => configured.record,
@@ -194,6 +198,7 @@ export async function runInstall(
         sensitiveAnswers: existing.sensitiveAnswers,
         revision: existing.revision,
         dependencies: existing.dependencies,
+        stack: existing.stack,
         attempted: { version, digest, runId: run.runId },
       });
     } else {
@@ -208,6 +213,7 @@ export async function runInstall(
       action,
       previousVersion: decision.previousVersion,
       ...common,
+      valuesFingerprint,
       status: run.status,
       revision: record.revision,
       configure: configured.shown,

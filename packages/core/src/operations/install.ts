@@ -16,6 +16,13 @@
  * read once (install-context.ts), every package is checked before any runs,
  * and a dependency the cluster already satisfies is skipped.
  *
+ * With `--stack NAME` (pk3s's `stack install`) every package of the run is a
+ * member of the stack: each is installed at exactly the package given
+ * (install, upgrade or nothing, decided like the `--tgz` package; never
+ * skipped as a satisfied dependency), and its record says which stack (and
+ * lock file) installed it. `--package-options` gives each package its own
+ * values, `--set` lines and namespace.
+ *
  * This module holds the run as a whole; its parts: install-context.ts (what
  * the run reads once), install-plan.ts (the checks and the dry run),
  * install-decision.ts (install, upgrade, nothing or skip), install-run.ts (a
@@ -28,6 +35,7 @@ import { log, warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import { type Answers, givenAnswers, splitSets } from "../contract/answers.js";
 import { parseTimeout, type Timeout } from "../duration.js";
 import { type InstalledVersion, parseAssumed } from "../lifecycle/dependencies.js";
@@ -35,12 +43,14 @@ import { impactOf, settleHostChanges } from "../lifecycle/impact.js";
 import type { UserValues } from "../lifecycle/plan.js";
 import { resolveUserValues } from "../lifecycle/values.js";
 import { readAddonPackage } from "../package-access.js";
+import type { StackRef } from "../records/schema.js";
 import { isInteractive } from "../terminal.js";
 import { type InstallContext, readInstallContext, throwContextFailure } from "./install-context.js";
 import { type InstallMode, isSkipped, requirementsOf, skipFor } from "./install-decision.js";
 import { type Checked, checkMember, type Member, planMember } from "./install-plan.js";
 import type { InstallResult, PackageResult, SkippedPackage } from "./install-result.js";
 import { type RunExtras, runInstall } from "./install-run.js";
+import { type PackageOptions, readPackageOptions } from "./package-options.js";
 
 export interface InstallOptions {
   tgz: string;
@@ -58,6 +68,10 @@ export interface InstallOptions {
   breakLock?: boolean | undefined;
   assumeInstalled?: string[] | undefined;
   strict?: boolean | undefined;
+  /** `--package-options`: a JSON file of per-package values, --set lines and namespace, by add-on name. */
+  packageOptions?: string | undefined;
+  /** `--stack` / `--stack-lock-digest`: every package of the run belongs to this stack (see the module header). */
+  stack?: { name: string; lockDigest?: string | undefined } | undefined;
   /** `--allow-host-changes`: add-ons whose spec.impact.host is true may change this machine. */
   allowHostChanges?: boolean | undefined;
   /** `--no-backup`: do not back the installed version up before an upgrade or rollback. */
@@ -66,6 +80,17 @@ export interface InstallOptions {
   baseAnswers?: Answers | undefined;
   /** Rollback: the revision whose values the run must reproduce. */
   expect?: RunExtras["expect"];
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function checkStack(stack: InstallOptions["stack"]): StackRef | undefined {
+  if (stack === undefined) return undefined;
+  assertValidName("package", stack.name, "--stack");
+  if (stack.lockDigest !== undefined && !DIGEST.test(stack.lockDigest)) {
+    throw new UsageError(`invalid --stack-lock-digest ${quoteForTerminal(stack.lockDigest)}: expected sha256:<64 lowercase hex digits>`);
+  }
+  return stack.lockDigest === undefined ? { name: stack.name } : { name: stack.name, lockDigest: stack.lockDigest };
 }
 
 async function packageFile(file: string, flag: string): Promise<string> {
@@ -92,6 +117,11 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
   // `--set configure.<KEY>=...` answers configure; Helm gets the other --set values.
   const values: UserValues = { files: checked.files, sets: sets.helm };
   const answers = await givenAnswers(checked.files, sets.configure, process.env, options.baseAnswers);
+  const stack = checkStack(options.stack);
+  const perPackage =
+    options.packageOptions === undefined
+      ? new Map<string, PackageOptions>()
+      : await readPackageOptions(options.packageOptions, resolveUserValues);
   const rootTgz = await packageFile(options.tgz, "--tgz");
   const files: { tgz: string; root: boolean }[] = [];
   for (const f of options.dependencyTgzs ?? []) files.push({ tgz: await packageFile(f, "--dependency-tgz"), root: false });
@@ -114,7 +144,7 @@ export async function installAddon(options: InstallOptions): Promise<InstallResu
         root: f.root,
       });
     }
-    return await installMembers(members, await reading, options, timeout, values, answers, assumed);
+    return await installMembers(members, await reading, options, timeout, values, answers, assumed, { perPackage, stack });
   } finally {
     off();
     await Promise.all(members.map((m) => m.opened?.cleanup()));
@@ -139,6 +169,7 @@ async function installMembers(
   values: UserValues,
   answers: Answers,
   assumed: { name: string; version: string }[],
+  run: { perPackage: ReadonlyMap<string, PackageOptions>; stack: StackRef | undefined },
 ): Promise<InstallResult> {
   const dryRun = options.dryRun === true;
   const batch = members.length > 1;
@@ -149,6 +180,7 @@ async function installMembers(
       hint: "pass each add-on once",
     });
   }
+  checkPackageOptions(run.perPackage, members, options);
   throwContextFailure(
     ctx,
     members.some((m) => m.addon.spec.chart !== undefined),
@@ -166,7 +198,9 @@ async function installMembers(
   const planned: (Checked | SkippedPackage)[] = [];
   for (const member of members) {
     const { name, version } = member.addon.metadata;
-    const skip = member.root ? undefined : skipFor(member, ctx, requirements.get(name) ?? []);
+    // A stack's packages are all installed at exactly the package given; a plain dependency is skipped when satisfied.
+    const skip = member.root || run.stack !== undefined ? undefined : skipFor(member, ctx, requirements.get(name) ?? []);
+    const own = run.perPackage.get(name);
     if (skip !== undefined) {
       log(`${dryRun ? "would skip" : "skipping"} ${name} ${version}: ${skip.reason}`);
       planned.push(skip);
@@ -177,8 +211,8 @@ async function installMembers(
         member,
         ctx,
         installed,
-        member.root ? values : { files: [], sets: [] },
-        member.root ? options.namespace : undefined,
+        own?.values ?? (member.root ? values : { files: [], sets: [] }),
+        own?.namespace ?? (member.root ? options.namespace : undefined),
         member.root ? skippedWarning : undefined,
       ),
     );
@@ -215,7 +249,7 @@ async function installMembers(
       await naming(batch ? `${name} ${version}` : undefined, () =>
         dryRun
           ? planMember(p, ctx, mode, force, timeout, extras)
-          : runInstall(p, ctx, mode, force, options.breakLock === true, timeout, extras),
+          : runInstall(p, ctx, mode, force, options.breakLock === true, timeout, { ...extras, stack: run.stack }),
       ),
     );
   }
@@ -240,4 +274,24 @@ async function installMembers(
     ...rest,
     ...(batch ? { dependencyPackages: results.slice(0, -1) } : {}),
   };
+}
+
+/**
+ * `--package-options` may only name packages of this run, and the `--tgz` package's options come either from
+ * -f/--set/-n or from the file, never both (which would win is not obvious).
+ */
+function checkPackageOptions(perPackage: ReadonlyMap<string, PackageOptions>, members: readonly Member[], options: InstallOptions): void {
+  const names = new Set(members.map((m) => m.addon.metadata.name));
+  for (const name of perPackage.keys()) {
+    if (!names.has(name)) {
+      throw new UsageError(`--package-options names ${name}, which is not a package of this run`, {
+        hint: `the packages are: ${[...names].join(", ")}`,
+      });
+    }
+  }
+  const root = members.find((m) => m.root)?.addon.metadata.name;
+  const flags = (options.values ?? []).length > 0 || (options.sets ?? []).length > 0 || options.namespace !== undefined;
+  if (root !== undefined && flags && perPackage.has(root)) {
+    throw new UsageError(`${root} has options both in --package-options and in -f/--set/-n`, { hint: "give them in one place" });
+  }
 }

@@ -37,6 +37,10 @@ export interface AddonStatus {
   runLog: string;
   steps: InstallRecord["steps"];
   dependencies: InstallRecord["dependencies"];
+  /** Keyed fingerprint of the values the deployed version was installed with (absent when unknown). */
+  valuesFingerprint?: string | undefined;
+  /** The stack (and lock file digest) that installed this version; absent when it was installed on its own. */
+  stack?: InstallRecord["stack"];
   helm?: HelmReleaseStatus | undefined;
 }
 
@@ -85,6 +89,8 @@ function view(record: InstallRecord, helm: HelmReleaseStatus | undefined): Addon
     runLog: record.runLog,
     steps: record.steps,
     dependencies: record.dependencies,
+    valuesFingerprint: record.valuesFingerprint,
+    stack: record.stack,
     helm,
   };
 }

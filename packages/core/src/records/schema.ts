@@ -91,6 +91,15 @@ export const HistoryEntry = z.object({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
+export const StackRef = z.object({
+  name: nameOf("package", "a stack name"),
+  lockDigest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { error: "expected sha256:<64 lowercase hex digits>" })
+    .optional(),
+});
+export type StackRef = z.infer<typeof StackRef>;
+
 export const InstallRecord = z.object({
   schemaVersion: z.literal(1),
   name: AddonName,
@@ -129,6 +138,11 @@ export const InstallRecord = z.object({
    * `version`/`digest` (and the kept package) stay those of the release still on the cluster.
    */
   attempted: z.object({ version: Version, digest: z.string(), runId: z.string() }).optional(),
+  /**
+   * The stack whose install (`--stack`) put this version on the cluster, and the digest of the lock file it
+   * installed from (`--stack-lock-digest`). Absent when the add-on was last installed or upgraded on its own.
+   */
+  stack: StackRef.optional(),
   history: z.array(HistoryEntry),
 });
 export type InstallRecord = z.infer<typeof InstallRecord>;

@@ -14,9 +14,9 @@
  * changed" once (the next install re-applies them).
  */
 import { randomBytes } from "node:crypto";
-import { link, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { tempPathFor } from "@productive-k3s/pkg-format/atomic";
+import { readTextIfExists, tempPathFor } from "@productive-k3s/pkg-format/atomic";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
 import { ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import { coreStateDir } from "./store.js";
@@ -26,13 +26,8 @@ const KEY_BYTES = 32;
 export const valuesKeyFile = (): string => join(coreStateDir(), "values.key");
 
 async function readKey(file: string): Promise<Buffer | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   const hex = text.trim();
   if (!/^[0-9a-f]+$/.test(hex) || hex.length !== KEY_BYTES * 2) {
     throw new ValidationError(`the values key ${file} is damaged: expected ${KEY_BYTES * 2} hex digits`, [], {

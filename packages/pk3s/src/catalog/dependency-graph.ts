@@ -3,6 +3,10 @@
  * (name + semver range) resolved with the same rules as a top-level name,
  * one version per name. Output is a topological order (dependencies first).
  * A cycle or two incompatible ranges is an error naming the packages.
+ *
+ * One requested package (`addon install`) or several (a stack's add-ons,
+ * resolveDependencies). `prefer` keeps given versions (a lock file's) where
+ * they still satisfy every range, so refreshing a lock moves only what must.
  */
 import { NotFoundError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
@@ -17,8 +21,11 @@ export interface Constraint {
 }
 
 export interface DependencyPlan {
+  /** The (first) requested package. */
   root: ResolvedEntry;
-  /** Dependencies first, the requested package last. */
+  /** Every requested package, in the order asked. */
+  roots: ResolvedEntry[];
+  /** Dependencies first, each requested package after what it needs. */
   order: ResolvedEntry[];
   /** The ranges each dependency was asked for, and by whom. */
   requirements: Record<string, Constraint[]>;
@@ -38,11 +45,18 @@ function describe(constraints: Constraint[]): string {
   return constraints.map((c) => `${c.range} (required by ${c.from})`).join(", ");
 }
 
+export interface PlanOptions {
+  includePrerelease?: boolean | undefined;
+  /** name → version to keep when it still satisfies every range (a lock's pins). */
+  prefer?: ReadonlyMap<string, string> | undefined;
+}
+
 function pickSatisfyingAll(
   catalogs: readonly LoadedCatalog[],
   name: string,
   constraints: Constraint[],
   includePrerelease: boolean,
+  preferred: string | undefined,
 ): ResolvedEntry {
   const spec: PackageSpec = { name, raw: name };
   let pool: ResolvedEntry[];
@@ -56,7 +70,9 @@ function pickSatisfyingAll(
     }
     throw err;
   }
-  const pick = sortVersionsDesc(pool).find((e) => constraints.every((c) => versionSatisfies(e.version, c.range, { includePrerelease })));
+  const fits = (e: ResolvedEntry): boolean => constraints.every((c) => versionSatisfies(e.version, c.range, { includePrerelease }));
+  const kept = preferred === undefined ? undefined : pool.find((e) => e.version === preferred && fits(e));
+  const pick = kept ?? sortVersionsDesc(pool).find(fits);
   if (pick !== undefined) return pick;
   const available = sortVersionsDesc(pool)
     .map((e) => e.version)
@@ -76,17 +92,41 @@ function pickSatisfyingAll(
 export function resolveDependencyPlan(
   catalogs: readonly LoadedCatalog[],
   rootSpec: PackageSpec | string,
-  options: { includePrerelease?: boolean } = {},
+  options: PlanOptions = {},
 ): DependencyPlan {
-  const spec = typeof rootSpec === "string" ? parseSpec(rootSpec) : rootSpec;
+  return resolveDependencies(catalogs, [typeof rootSpec === "string" ? parseSpec(rootSpec) : rootSpec], "command line", options);
+}
+
+/** A requested package: its preferred version when that one is in the catalog and matches the range, else resolveEntry's. */
+function resolveRoot(catalogs: readonly LoadedCatalog[], spec: PackageSpec, options: PlanOptions): ResolvedEntry {
+  const preferred = options.prefer?.get(spec.name);
+  if (preferred !== undefined) {
+    const kept = candidatesFor(catalogs, spec, "addon").entries.find(
+      (e) =>
+        e.version === preferred &&
+        (spec.range === undefined || versionSatisfies(e.version, spec.range, { includePrerelease: options.includePrerelease === true })),
+    );
+    if (kept !== undefined) return kept;
+  }
+  return resolveEntry(catalogs, spec, { type: "addon", includePrerelease: options.includePrerelease });
+}
+
+/** The plan for several requested packages at once (`from` names who asked, in messages: "stack base@1.0.0"). */
+export function resolveDependencies(
+  catalogs: readonly LoadedCatalog[],
+  specs: readonly PackageSpec[],
+  from: string,
+  options: PlanOptions = {},
+): DependencyPlan {
   const includePrerelease = options.includePrerelease === true;
-  const root = resolveEntry(catalogs, spec, { type: "addon", includePrerelease });
-  const constraints = new Map<string, Constraint[]>([[root.name, [{ range: spec.range ?? "*", from: "command line" }]]]);
-  const pinned = new Map<string, ResolvedEntry>([[root.name, root]]);
+  const roots = specs.map((spec) => resolveRoot(catalogs, spec, options));
+  const rootNames = new Set(roots.map((r) => r.name));
+  const constraints = new Map<string, Constraint[]>(specs.map((spec) => [spec.name, [{ range: spec.range ?? "*", from }]]));
+  const pinned = new Map<string, ResolvedEntry>(roots.map((r) => [r.name, r]));
 
   for (let restart = 0; restart <= MAX_RESTARTS; restart++) {
-    const picked = new Map<string, ResolvedEntry>([[root.name, root]]);
-    const queue: ResolvedEntry[] = [root];
+    const picked = new Map<string, ResolvedEntry>(roots.map((r) => [r.name, r]));
+    const queue: ResolvedEntry[] = [...roots];
     let changed = false;
     while (queue.length > 0 && !changed) {
       const current = queue.shift()!;
@@ -105,16 +145,16 @@ export function resolveDependencyPlan(
             )
           )
             continue;
-          if (dep.name === root.name) {
+          if (rootNames.has(dep.name)) {
             throw new ValidationError(
-              `conflicting version requirements for "${root.name}": ${describe(list)}, but ${entryRef(root)} was requested`,
+              `conflicting version requirements for "${dep.name}": ${describe(list)}, but ${entryRef(existing)} was requested`,
               [],
               {
-                hint: `request a version of ${root.name} that satisfies its dependants`,
+                hint: `request a version of ${dep.name} that satisfies its dependants`,
               },
             );
           }
-          const repick = pickSatisfyingAll(catalogs, dep.name, list, includePrerelease);
+          const repick = pickSatisfyingAll(catalogs, dep.name, list, includePrerelease, options.prefer?.get(dep.name));
           pinned.set(dep.name, repick);
           changed = true; // an earlier choice was wrong: walk again with what we learnt
           break;
@@ -123,23 +163,31 @@ export function resolveDependencyPlan(
         const next =
           choice !== undefined && list.every((c) => versionSatisfies(choice.version, c.range, { includePrerelease }))
             ? choice
-            : pickSatisfyingAll(catalogs, dep.name, list, includePrerelease);
+            : pickSatisfyingAll(catalogs, dep.name, list, includePrerelease, options.prefer?.get(dep.name));
         pinned.set(dep.name, next);
         picked.set(dep.name, next);
         queue.push(next);
       }
     }
-    if (!changed) return { root, order: topologicalOrder(root, picked), requirements: Object.fromEntries(constraints) };
+    if (!changed) {
+      return { root: roots[0]!, roots, order: topologicalOrder(roots, picked), requirements: Object.fromEntries(constraints) };
+    }
   }
-  throw new ValidationError(`could not settle the dependency versions of ${entryRef(root)} after ${MAX_RESTARTS} attempts`);
+  throw new ValidationError(`could not settle the dependency versions of ${roots.map(entryRef).join(", ")} after ${MAX_RESTARTS} attempts`);
 }
 
-/** Dependencies before dependants; a cycle is an error naming its members in order. */
-export function topologicalOrder(root: ResolvedEntry, picked: ReadonlyMap<string, ResolvedEntry>): ResolvedEntry[] {
-  const order: ResolvedEntry[] = [];
+/**
+ * Dependencies before dependants, the requested packages in the order given (each after what it needs);
+ * a cycle is an error naming its members in order. Works on anything with a name and dependencies.
+ */
+export function topologicalOrder<E extends { name: string; version: string; dependencies?: { name: string }[] | undefined }>(
+  roots: E | readonly E[],
+  picked: ReadonlyMap<string, E>,
+): E[] {
+  const order: E[] = [];
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
-  const visit = (e: ResolvedEntry): void => {
+  const visit = (e: E): void => {
     const s = state.get(e.name);
     if (s === "done") return;
     if (s === "visiting") {
@@ -150,7 +198,7 @@ export function topologicalOrder(root: ResolvedEntry, picked: ReadonlyMap<string
     }
     state.set(e.name, "visiting");
     stack.push(e.name);
-    for (const dep of dependenciesOf(e)) {
+    for (const dep of e.dependencies ?? []) {
       const next = picked.get(dep.name);
       if (next !== undefined) visit(next);
     }
@@ -158,6 +206,6 @@ export function topologicalOrder(root: ResolvedEntry, picked: ReadonlyMap<string
     state.set(e.name, "done");
     order.push(e);
   };
-  visit(root);
+  for (const root of Array.isArray(roots) ? roots : [roots as E]) visit(root);
   return order;
 }

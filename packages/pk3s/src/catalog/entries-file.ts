@@ -11,7 +11,10 @@ import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { type CompactQuery, isSelective, selects } from "./catalog-query.js";
 import { type LookupRow, lookupText, selectFromLookup } from "./lookup-file.js";
 
-/** Bumped whenever the entries or lookup layout changes: older files are then misses. */
+/**
+ * Bumped whenever the entries or lookup layout changes, or the parser reads an index differently: older files are
+ * then misses (4: v1alpha1 `kind: stack` entries are read, where 3 left them out).
+ */
 const FORMAT = 4;
 
 /** An index as parsed: its digest, normalised entries and the parser's warnings. */

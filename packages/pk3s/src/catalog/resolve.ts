@@ -18,7 +18,12 @@ import semver from "semver";
 import { byPriority } from "./catalog-config.js";
 import type { LoadedCatalog, ResolvedEntry } from "./loaded-catalog.js";
 
-export type PackageType = "addon" | "profile";
+export type PackageType = "addon" | "profile" | "stack";
+
+/** "an add-on", "a profile", "a stack". */
+export function typeWithArticle(type: string): string {
+  return type === "addon" ? "an add-on" : `a ${type}`;
+}
 
 export interface PackageSpec {
   catalog?: string | undefined;
@@ -84,7 +89,7 @@ export function candidatesFor(
     if (ofType.length === 0) {
       const other = byName[0]!.type;
       throw new NotFoundError(
-        `"${spec.name}" in catalog "${catalog.source.name}" is ${other === "addon" ? "an add-on" : `a ${other}`}, not ${type === "addon" ? "an add-on" : "a profile"}`,
+        `"${spec.name}" in catalog "${catalog.source.name}" is ${typeWithArticle(other)}, not ${typeWithArticle(type)}`,
         {
           hint: `use pk3s ${other} ... ${spec.name}`,
         },
@@ -108,7 +113,7 @@ export class PackageNotFoundError extends NotFoundError {
     where: string,
     suggestion?: string,
   ) {
-    const what = type === "addon" ? "add-on" : "profile";
+    const what = type === "addon" ? "add-on" : type;
     super(`${what} "${spec.name}" not found in ${searched}${suggestion === undefined ? "" : ` (Did you mean ${suggestion}?)`}`, {
       where,
       hint:

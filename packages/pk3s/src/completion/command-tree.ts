@@ -33,7 +33,7 @@ export interface CompletionNode {
 }
 
 /** Option values with a fixed set of answers that commander does not know as choices. */
-const VALUE_CHOICES: Record<string, string[]> = { "--type": ["addon", "profile"] };
+const VALUE_CHOICES: Record<string, string[]> = { "--type": ["addon", "profile", "stack"] };
 
 function valueFromPlaceholder(long: string | undefined, flags: string, choices: readonly string[] | undefined): ValueKind {
   if (choices !== undefined && choices.length > 0) return { kind: "choice", values: [...choices] };
@@ -50,7 +50,7 @@ function positionalKind(path: string[], name: string, choices: readonly string[]
   const group = path[0];
   if (name === "spec" && (group === "addon" || group === "profile")) return { kind: "package", type: group };
   if (name === "dir") return { kind: "dir" };
-  if (name === "url-or-path" || name === "file") return { kind: "file" };
+  if (name === "url-or-path" || name === "file" || name === "stack") return { kind: "file" };
   return { kind: "any" };
 }
 

@@ -5,11 +5,12 @@ import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import { type DependencyPlan, entryRef } from "../catalog/dependency-graph.js";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
+import { coreRunArgs } from "../delegate/core-run-flags.js";
 import { runRuntime } from "../delegate/delegate.js";
-import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
+import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import { type RuntimeCommand, requireRuntime } from "../delegate/runtime-bin.js";
 import { checkAddonSpec, resolveAddonPlan } from "./addon-plan.js";
-import { checkClusterFlags, clusterFor } from "./cluster-target.js";
+import { announceTarget, checkClusterFlags, clusterFor } from "./cluster-target.js";
 import { downloadEntry, type FetchFlags, sessionOptions } from "./fetch-entry.js";
 import { type InstalledState, parseListOutput } from "./runtime-status.js";
 import { withSession } from "./session.js";
@@ -68,7 +69,7 @@ function satisfiesAll(version: string, ranges: string[]): boolean {
  * packages never changes the state of the later names). Real installs only: a
  * dry run leaves the skipping to Core.
  */
-async function installedStates(
+export async function installedStates(
   core: RuntimeCommand,
   cluster: string[],
 ): Promise<{ states: Map<string, InstalledState>; exitCode: number }> {
@@ -121,8 +122,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
         exitCode: resolved.exitCode,
       };
     }
-    const target = await describeTarget(resolved.kubeconfig, input.context);
-    log(terminalLine(formatTarget(target) + (input.instance === undefined ? "" : ` from instance ${input.instance}`)));
+    const target = await announceTarget(resolved.kubeconfig, input);
 
     const core = requireRuntime("core", input.coreBin);
     const cluster = resolved.args;
@@ -159,7 +159,7 @@ export async function installAddon(input: AddonInstallInput): Promise<AddonInsta
         step.file,
         ...cluster,
         ...(isRoot ? rootArgs(input) : []),
-        ...everyArgs(input),
+        ...coreRunArgs(input),
       ];
       if (input.json) args.push("--json");
       log(`${isRoot && mode === "upgrade" ? "upgrading" : "installing"} ${entryRef(entry)} (${i + 1}/${plan.order.length})`);
@@ -189,18 +189,8 @@ function rootArgs(input: AddonInstallInput): string[] {
   return args;
 }
 
-/** Core flags for every package. */
-function everyArgs(input: AddonInstallInput): string[] {
-  const args: string[] = [];
-  if (input.timeout !== undefined) args.push("--timeout", input.timeout);
-  if (input.breakLock === true) args.push("--break-lock");
-  if (input.allowHostChanges === true) args.push("--allow-host-changes");
-  if (input.backup === false) args.push("--no-backup");
-  return args;
-}
-
 /** The part of Core's `addon install --json` document pk3s reads (one package's, or a skipped dependency's). */
-interface CorePackageDoc {
+export interface CorePackageDoc {
   action?: unknown;
   name?: unknown;
   version?: unknown;
@@ -212,7 +202,7 @@ interface CorePackageDoc {
   error?: { message?: unknown };
 }
 
-function parseCoreDoc(stdout: string): CorePackageDoc | undefined {
+export function parseCoreDoc(stdout: string): CorePackageDoc | undefined {
   try {
     const doc: unknown = JSON.parse(stdout);
     return typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as CorePackageDoc) : undefined;
@@ -253,7 +243,7 @@ async function dryRunInCore(
   if (root === undefined) throw new Error("unreachable: a plan always holds the requested package");
   const deps = steps.slice(0, -1);
   const args = ["addon", mode, "--tgz", root.file, ...deps.flatMap((d) => ["--dependency-tgz", d.file])];
-  args.push(...cluster, ...rootArgs(input), ...everyArgs(input), "--dry-run", "--json");
+  args.push(...cluster, ...rootArgs(input), ...coreRunArgs(input), "--dry-run", "--json");
   log(`dry run: checking ${steps.length} package${steps.length === 1 ? "" : "s"} in one ${core.binName} run`);
   const res = await runRuntime(core, args, { captureStdout: true });
   const doc = parseCoreDoc(res.stdout);

@@ -5,10 +5,13 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
+import { log } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { runRuntime } from "../delegate/delegate.js";
+import { type ClusterTarget, describeTarget, formatTarget } from "../delegate/kubeconfig-target.js";
 import { requireRuntime } from "../delegate/runtime-bin.js";
 
 /** `profile outputs --instance i --json` → the kubeconfig path Infra recorded. */
@@ -84,4 +87,11 @@ export async function clusterFor(flags: ClusterFlags): Promise<{ kubeconfig: str
     kubeconfig = fromInstance.kubeconfig;
   }
   return { kubeconfig, args: clusterArgs(kubeconfig, flags.context) };
+}
+
+/** The cluster Core will work on, announced on stderr as `Target cluster: …` (and the instance it came from). */
+export async function announceTarget(kubeconfig: string | undefined, flags: ClusterFlags): Promise<ClusterTarget> {
+  const target = await describeTarget(kubeconfig, flags.context);
+  log(terminalLine(formatTarget(target) + (flags.instance === undefined ? "" : ` from instance ${flags.instance}`)));
+  return target;
 }

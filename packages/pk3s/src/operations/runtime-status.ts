@@ -5,6 +5,15 @@ export interface InstalledState {
   installed: boolean;
   version?: string | undefined;
   status?: string | undefined;
+  digest?: string | undefined;
+  /** Keyed by Core: comparable only with fingerprints the same Core installation computes. */
+  valuesFingerprint?: string | undefined;
+  /** The stack whose install put this version there (Core's record). */
+  stack?: { name: string; lockDigest?: string | undefined } | undefined;
+  dependencies?: { name: string; version: string }[] | undefined;
+  /** Changes with every run that writes the record. */
+  runLog?: string | undefined;
+  updatedAt?: string | undefined;
 }
 
 /**
@@ -23,6 +32,18 @@ export function parseListOutput(stdout: string): Map<string, InstalledState> {
   }
   const parsed = CoreAddonList.safeParse(doc);
   if (!parsed.success) return out;
-  for (const a of parsed.data.addons) out.set(a.name, { installed: a.status === "deployed", version: a.version, status: a.status });
+  for (const a of parsed.data.addons) {
+    out.set(a.name, {
+      installed: a.status === "deployed",
+      version: a.version,
+      status: a.status,
+      digest: a.digest,
+      valuesFingerprint: a.valuesFingerprint,
+      stack: a.stack,
+      dependencies: a.dependencies,
+      runLog: a.runLog,
+      updatedAt: a.updatedAt,
+    });
+  }
   return out;
 }

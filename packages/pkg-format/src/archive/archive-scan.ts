@@ -27,9 +27,17 @@ import { checkEntryPath, PathRegistry } from "./entry-path.js";
 import type { ExtractLimits } from "./extract-limits.js";
 import { readTar, type TarEntry, TarFormatError } from "./tar-read.js";
 
-export type PackageKind = "addon" | "profile";
+export type PackageKind = "addon" | "profile" | "stack";
 
-export const MANIFEST_FILES: Readonly<Record<PackageKind, string>> = { addon: "addon.yaml", profile: "profile.yaml" };
+export const MANIFEST_FILES: Readonly<Record<PackageKind, string>> = { addon: "addon.yaml", profile: "profile.yaml", stack: "stack.yaml" };
+
+const MANIFEST_NAMES: ReadonlySet<string> = new Set(Object.values(MANIFEST_FILES));
+/** The package kind a manifest file name says, or undefined. */
+const KIND_OF_MANIFEST = new Map(Object.entries(MANIFEST_FILES).map(([kind, file]) => [file, kind as PackageKind]));
+/** "addon.yaml, profile.yaml or stack.yaml", for messages. */
+export const MANIFEST_LIST = Object.values(MANIFEST_FILES)
+  .map((f, i, all) => (i === 0 ? f : i === all.length - 1 ? ` or ${f}` : `, ${f}`))
+  .join("");
 
 export interface ArchiveFile {
   /** Path relative to the package root. */
@@ -56,7 +64,7 @@ export interface ScannedArchive {
   /** "" or the single top-level directory wrapping the package. */
   wrapper: string;
   kind: PackageKind;
-  /** Manifest path relative to the package root ("addon.yaml" or "profile.yaml"). */
+  /** Manifest path relative to the package root ("addon.yaml", "profile.yaml" or "stack.yaml"). */
   manifestFile: string;
   manifestText: string;
   files: ArchiveFile[];
@@ -225,7 +233,7 @@ async function scanEntries(input: PackageSource, limits: ExtractLimits, sink?: A
         const slash = path.lastIndexOf("/");
         const base = path.slice(slash + 1);
         const depth = slash < 0 ? 1 : slash === path.indexOf("/") ? 2 : 3;
-        const isManifest = base === MANIFEST_FILES.addon || base === MANIFEST_FILES.profile;
+        const isManifest = MANIFEST_NAMES.has(base);
         const capture =
           depth <= 2 &&
           ((isManifest && entry.size <= MAX_MANIFEST) || (base === CHECKSUMS_FILE && entry.size <= MAX_CHECKSUMS)) &&
@@ -279,25 +287,25 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
 
   // Layout: manifest at the root, or everything under one top directory (DESIGN §2).
   const top = singleTopName(files, directories);
-  const rootManifests = files.filter((f) => f.path === MANIFEST_FILES.addon || f.path === MANIFEST_FILES.profile);
+  const rootManifests = files.filter((f) => MANIFEST_NAMES.has(f.path));
   let wrapper = "";
   let manifests = rootManifests;
   if (rootManifests.length === 0 && top !== undefined && !files.some((f) => !f.path.includes("/"))) {
     wrapper = top;
-    manifests = files.filter((f) => f.path === `${wrapper}/${MANIFEST_FILES.addon}` || f.path === `${wrapper}/${MANIFEST_FILES.profile}`);
+    manifests = files.filter((f) => f.path.startsWith(`${wrapper}/`) && MANIFEST_NAMES.has(f.path.slice(wrapper.length + 1)));
   }
   if (manifests.length === 0) {
-    const nested = files.filter((f) => /(^|\/)(addon|profile)\.yaml$/.test(f.path)).map((f) => f.path);
+    const nested = files.filter((f) => MANIFEST_NAMES.has(f.path.slice(f.path.lastIndexOf("/") + 1))).map((f) => f.path);
     throw new IntegrityError(
       "no-manifest",
-      `not a package: no addon.yaml or profile.yaml at the archive root${nested.length > 0 ? ` (found ${nested.slice(0, 5).join(", ")} in subdirectories)` : ""}`,
+      `not a package: no ${MANIFEST_LIST} at the archive root${nested.length > 0 ? ` (found ${nested.slice(0, 5).join(", ")} in subdirectories)` : ""}`,
       { hint: "a package has its manifest at the root, or all entries under one top directory" },
     );
   }
   if (manifests.length > 1) {
     throw new IntegrityError("multiple-manifests", `not a package: it has both ${manifests.map((m) => m.path).join(" and ")}`, {
       entry: manifests[1]?.path,
-      hint: "a package is either an addon or a profile",
+      hint: "a package is one of an add-on, a profile or a stack",
     });
   }
   const manifest = manifests[0] as ArchiveFile;
@@ -326,7 +334,7 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   const manifestFile = manifest.path.slice(prefix.length);
   return {
     wrapper,
-    kind: manifestFile === MANIFEST_FILES.addon ? "addon" : "profile",
+    kind: KIND_OF_MANIFEST.get(manifestFile) as PackageKind,
     manifestFile,
     manifestText: manifestBuf.toString("utf8"),
     files: relFiles.map(({ path, size, mode }) => ({ path, size, mode })),

@@ -5,9 +5,10 @@
  */
 
 import type { Problem } from "../errors.js";
-import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
+import { parseAddonManifest, parseProfileManifest, parseStackManifest } from "../format/manifest-parse.js";
 import type { AddonManifest } from "../format/schema-addon.js";
 import type { ProfileManifest } from "../format/schema-profile.js";
+import type { StackManifest } from "../format/schema-stack.js";
 import type { PackageSource } from "./archive-input.js";
 import { type ArchiveFile, type PackageKind, scanArchive } from "./archive-scan.js";
 import type { Sha256Digest } from "./digest.js";
@@ -34,7 +35,8 @@ interface InspectedBase {
 }
 export type InspectedPackage =
   | (InspectedBase & { kind: "addon"; manifest: AddonManifest })
-  | (InspectedBase & { kind: "profile"; manifest: ProfileManifest });
+  | (InspectedBase & { kind: "profile"; manifest: ProfileManifest })
+  | (InspectedBase & { kind: "stack"; manifest: StackManifest });
 
 export async function inspectPackage(input: PackageSource, options: InspectOptions = {}): Promise<InspectedPackage> {
   const scanned = await scanArchive(input, resolveLimits(options.limits));
@@ -51,6 +53,11 @@ export async function inspectPackage(input: PackageSource, options: InspectOptio
   const kind: PackageKind = scanned.kind;
   if (kind === "addon") {
     const parsed = parseAddonManifest(scanned.manifestText, file, { strict: options.strict === true });
+    const m = parsed.manifest;
+    return { ...base, kind, manifest: m, name: m.metadata.name, version: m.metadata.version, warnings: parsed.warnings };
+  }
+  if (kind === "stack") {
+    const parsed = parseStackManifest(scanned.manifestText, file, { strict: options.strict === true });
     const m = parsed.manifest;
     return { ...base, kind, manifest: m, name: m.metadata.name, version: m.metadata.version, warnings: parsed.warnings };
   }

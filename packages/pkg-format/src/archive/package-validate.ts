@@ -7,21 +7,23 @@
  * at once in one ValidationError.
  */
 import { stat } from "node:fs/promises";
-import { isAbsolute, join, posix, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
 import { type Problem, ValidationError } from "../errors.js";
 import { parseEnvFile } from "../format/env-file.js";
 import {
   type ParsedDocument,
   parseAddonManifest,
   parseProfileManifest,
+  parseStackManifest,
   problemCountMessage,
   sortProblems,
 } from "../format/manifest-parse.js";
 import type { AddonManifest } from "../format/schema-addon.js";
 import { unsafeRelativePath } from "../format/schema-common.js";
 import type { ProfileManifest } from "../format/schema-profile.js";
+import type { StackManifest } from "../format/schema-stack.js";
 import { type FieldPath, formatFieldPath, parseYamlSource } from "../format/yaml-source.js";
-import { MANIFEST_FILES, type PackageKind } from "./archive-scan.js";
+import { MANIFEST_FILES, MANIFEST_LIST, type PackageKind } from "./archive-scan.js";
 import { directoryTree, type PackageTree } from "./package-tree.js";
 
 export const PROFILE_ENV_FILE = "profile.env";
@@ -45,7 +47,13 @@ export interface ValidatedProfile extends ValidatedBase {
   /** Whether profile.env exists. */
   hasEnvFile: boolean;
 }
-export type ValidatedPackage = ValidatedAddon | ValidatedProfile;
+/** A stack: its manifest; the values files and bundled packages it names are checked to be in the package. */
+export interface ValidatedStack extends ValidatedBase {
+  kind: "stack";
+  manifest: StackManifest;
+  env?: undefined;
+}
+export type ValidatedPackage = ValidatedAddon | ValidatedProfile | ValidatedStack;
 
 interface OnDisk {
   root: string;
@@ -54,13 +62,16 @@ interface OnDisk {
 }
 export interface LoadedAddon extends ValidatedAddon, OnDisk {}
 export interface LoadedProfile extends ValidatedProfile, OnDisk {}
-export type LoadedPackage = LoadedAddon | LoadedProfile;
+export interface LoadedStack extends ValidatedStack, OnDisk {}
+export type LoadedPackage = LoadedAddon | LoadedProfile | LoadedStack;
 
 export interface LoadOptions {
   /** Unknown manifest fields and unresolved env references become errors. */
   strict?: boolean;
   /** How files are named in problems (default: the directory as given), e.g. "longhorn-1.0.0.tgz". */
   label?: string;
+  /** The manifest's package-relative file name when it is not the kind's own (a stack file named prod.yaml). */
+  manifestName?: string;
   /**
    * An add-on source directory, not a package: spec.chart may name a remote chart (ref or repo), which
    * `dev addon package` pulls and embeds at charts/<name> (so that path must not exist yet). A package
@@ -76,7 +87,7 @@ const SPECIAL = "a FIFO, socket or device";
 
 export async function detectPackageKind(dir: string, label = dir): Promise<PackageKind> {
   const present: PackageKind[] = [];
-  for (const kind of ["addon", "profile"] as const) {
+  for (const kind of Object.keys(MANIFEST_FILES) as PackageKind[]) {
     if (await isFile(join(dir, MANIFEST_FILES[kind]))) present.push(kind);
   }
   if (present.length === 0) {
@@ -84,16 +95,15 @@ export async function detectPackageKind(dir: string, label = dir): Promise<Packa
       (s) => s.isDirectory(),
       () => false,
     );
-    throw new ValidationError(
-      exists ? `${label} is not a package: no addon.yaml or profile.yaml at its root` : `${label} is not a directory`,
-      [],
-      { where: label, hint: "a package directory has addon.yaml (add-on) or profile.yaml (profile) at its root" },
-    );
+    throw new ValidationError(exists ? `${label} is not a package: no ${MANIFEST_LIST} at its root` : `${label} is not a directory`, [], {
+      where: label,
+      hint: "a package directory has addon.yaml (add-on), profile.yaml (profile) or stack.yaml (stack) at its root",
+    });
   }
   if (present.length > 1) {
-    throw new ValidationError(`${label} has both addon.yaml and profile.yaml`, [], {
+    throw new ValidationError(`${label} has both ${present.map((k) => MANIFEST_FILES[k]).join(" and ")}`, [], {
       where: label,
-      hint: "a package is either an addon or a profile",
+      hint: "a package is one of an add-on, a profile or a stack",
     });
   }
   return present[0] as PackageKind;
@@ -112,7 +122,23 @@ export async function loadPackageDir(dir: string, options: LoadOptions = {}): Pr
   const kind = await detectPackageKind(root, label);
   const checked = await validatePackageTree(await directoryTree(root), kind, { ...options, label });
   const manifestFile = join(root, MANIFEST_FILES[kind]);
-  return checked.kind === "addon" ? { ...checked, root, manifestFile } : { ...checked, root, manifestFile };
+  return { ...checked, root, manifestFile } as LoadedPackage;
+}
+
+/**
+ * A stack file that is not (yet) a package: `pk3s stack ... FILE`. The file may have any name; its values files
+ * and bundled packages are checked in its folder by the same rules as in a stack package.
+ */
+export async function loadStackFile(file: string, options: Omit<LoadOptions, "manifestName"> = {}): Promise<LoadedStack> {
+  const manifestFile = resolve(file);
+  const root = dirname(manifestFile);
+  const label = options.label ?? dirname(file);
+  const checked = await validatePackageTree(await directoryTree(root), "stack", {
+    ...options,
+    label,
+    manifestName: basename(manifestFile),
+  });
+  return { ...(checked as ValidatedStack), root, manifestFile };
 }
 
 /**
@@ -127,16 +153,16 @@ export async function validatePackageTree(
   options: LoadOptions & { label: string },
 ): Promise<ValidatedPackage> {
   const label = options.label;
-  const manifestName = MANIFEST_FILES[kind];
+  const manifestName = options.manifestName ?? MANIFEST_FILES[kind];
   const display = (rel: string) => `${label.replace(/\/+$/, "")}/${rel}`;
   const text = await tree.readText(manifestName);
   if (text === undefined) {
     throw new ValidationError(`${display(manifestName)} cannot be read`, [], { where: label, hint: "check the file's permissions" });
   }
-  const parsed: ParsedDocument<AddonManifest | ProfileManifest> =
-    kind === "addon"
-      ? parseAddonManifest(text, display(manifestName), { strict: options.strict === true })
-      : parseProfileManifest(text, display(manifestName), { strict: options.strict === true });
+  const parse = { addon: parseAddonManifest, profile: parseProfileManifest, stack: parseStackManifest }[kind];
+  const parsed: ParsedDocument<AddonManifest | ProfileManifest | StackManifest> = parse(text, display(manifestName), {
+    strict: options.strict === true,
+  });
   const problems: Problem[] = [...parsed.warnings];
   const references: string[] = [];
 
@@ -221,6 +247,15 @@ export async function validatePackageTree(
       if (typeof script === "string") await checkRef(script, ["spec", "hooks", hook], "file", `${hook} hook script`);
     }
     return finish({ kind: "addon", manifest: m, warnings: [], references });
+  }
+
+  if (kind === "stack") {
+    const m = parsed.manifest as StackManifest;
+    for (const [i, addon] of m.spec.addons.entries()) {
+      if (addon.source !== undefined) await checkRef(addon.source, ["spec", "addons", i, "source"], "file", "bundled package");
+      for (const [j, v] of addon.values.entries()) await checkRef(v, ["spec", "addons", i, "values", j], "file", "values file");
+    }
+    return finish({ kind: "stack", manifest: m, warnings: [], references });
   }
 
   const m = parsed.manifest as ProfileManifest;

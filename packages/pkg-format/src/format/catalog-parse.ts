@@ -124,6 +124,8 @@ export function parseCatalog(text: string, file: string, options: CatalogParseOp
 }
 
 const ENGINE_TAGS = new Set(["opentofu", "ansible", "script", "shell"]);
+/** The v1alpha1 kinds that are package types (the published `kind: stack` entries are stacks). */
+const ALPHA_KINDS: ReadonlySet<string> = new Set<CatalogEntry["type"]>(["addon", "profile", "stack"]);
 
 interface EntryResult {
   entry?: CatalogEntry;
@@ -145,10 +147,10 @@ function parseV1Entry(raw: unknown, i: number, source: YamlSource, file: string)
 
 function normaliseAlphaEntry(raw: unknown, i: number, source: YamlSource, file: string): EntryResult {
   const kind = (raw as { kind?: unknown } | null)?.kind;
-  if (typeof kind === "string" && kind !== "addon" && kind !== "profile") {
+  if (typeof kind === "string" && !ALPHA_KINDS.has(kind)) {
     const name = (raw as { name?: unknown }).name;
     return {
-      skipped: `entry ${JSON.stringify(name)} has kind ${JSON.stringify(kind)}: only addon and profile entries are supported (left out)`,
+      skipped: `entry ${JSON.stringify(name)} has kind ${JSON.stringify(kind)}: only addon, profile and stack entries are supported (left out)`,
       problems: [],
     };
   }
@@ -166,7 +168,7 @@ function normaliseAlphaEntry(raw: unknown, i: number, source: YamlSource, file: 
   const entry: CatalogEntry = {
     name: e.name,
     version: e.version,
-    type: e.kind as "addon" | "profile",
+    type: e.kind as CatalogEntry["type"],
     url: e.artifact.url,
     ...(e.artifact.digest === undefined ? {} : { digest: e.artifact.digest }),
     ...(e.artifact.size === undefined ? {} : { size: e.artifact.size }),

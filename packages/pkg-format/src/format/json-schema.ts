@@ -9,6 +9,8 @@ import { CoreAddonList, InfraProfileOutputs, InfraProfileStatus } from "./runtim
 import { AddonManifestSchema } from "./schema-addon.js";
 import { CatalogV1DocumentSchema } from "./schema-catalog.js";
 import { ProfileManifestSchema } from "./schema-profile.js";
+import { StackManifestSchema } from "./schema-stack.js";
+import { StackLockSchema } from "./schema-stack-lock.js";
 
 export const SCHEMA_BASE_URL = "https://productive-k3s.io/schemas";
 
@@ -16,6 +18,8 @@ const sources = {
   addon: { schema: AddonManifestSchema, title: "Productive K3S add-on manifest (addon.yaml)" },
   profile: { schema: ProfileManifestSchema, title: "Productive K3S profile manifest (profile.yaml)" },
   catalog: { schema: CatalogV1DocumentSchema, title: "Productive K3S catalog index (catalog.productive-k3s.io/v1)" },
+  stack: { schema: StackManifestSchema, title: "Productive K3S stack manifest (stack.yaml)" },
+  "stack-lock": { schema: StackLockSchema, title: "Productive K3S stack lock file (<stack file>.lock, written by pk3s lock)" },
   "core-addon-list": { schema: CoreAddonList, title: "productive-k3s-core addon list --json" },
   "infra-profile-status": { schema: InfraProfileStatus, title: "productive-k3s-infra profile status --json" },
   "infra-profile-outputs": { schema: InfraProfileOutputs, title: "productive-k3s-infra profile outputs --json" },

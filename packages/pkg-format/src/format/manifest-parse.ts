@@ -8,6 +8,8 @@ import { type AddonManifest, AddonManifestSchema } from "./schema-addon.js";
 import { isStrictSemver } from "./schema-common.js";
 import { findUnknownFields, issuesToProblems, unknownFieldProblem } from "./schema-problems.js";
 import { duplicateInputNames, type ProfileManifest, ProfileManifestSchema } from "./schema-profile.js";
+import { type StackManifest, StackManifestSchema } from "./schema-stack.js";
+import { type StackLock, StackLockSchema } from "./schema-stack-lock.js";
 import { type FieldPath, formatFieldPath, type Location, parseYamlSource, type YamlSource } from "./yaml-source.js";
 
 export interface ParseOptions {
@@ -122,5 +124,16 @@ export function parseProfileManifest(text: string, file: string, options: ParseO
         };
       }),
   );
+  return { manifest, warnings, locate };
+}
+
+export function parseStackManifest(text: string, file: string, options: ParseOptions = {}): ParsedDocument<StackManifest> {
+  const { manifest, warnings, locate } = parseYamlWithSchema(StackManifestSchema, text, file, options);
+  return { manifest, warnings, locate };
+}
+
+/** A stack's lock file: written by pk3s, so an unknown field is an error (a newer pk3s wrote it, or it was edited). */
+export function parseStackLock(text: string, file: string): ParsedDocument<StackLock> {
+  const { manifest, warnings, locate } = parseYamlWithSchema(StackLockSchema, text, file, { strict: true });
   return { manifest, warnings, locate };
 }

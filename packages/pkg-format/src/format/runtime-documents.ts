@@ -44,6 +44,10 @@ export const CoreAddonEntry = z.object({
   runLog: z.string(),
   steps: z.array(CoreAddonStepRecord),
   dependencies: z.array(z.object({ name: z.string(), version: z.string() })),
+  /** Keyed (per Core installation) fingerprint of the values the deployed version was installed with. */
+  valuesFingerprint: z.string().optional(),
+  /** The stack (and the digest of its lock file) whose install put this version there; absent: installed on its own. */
+  stack: z.object({ name: z.string(), lockDigest: z.string().optional() }).optional(),
   helm: z
     .object({
       status: z.string().optional(),

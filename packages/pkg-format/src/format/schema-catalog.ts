@@ -14,7 +14,7 @@ const timestamp = z.iso.datetime({ offset: true, error: "expected an RFC 3339 ti
 export const CatalogEntrySchema = z.object({
   name: packageName,
   version: profileVersion,
-  type: z.enum(["addon", "profile"]),
+  type: z.enum(["addon", "profile", "stack"]),
   url: z.string().min(1),
   digest: sha256Digest.optional(),
   size: z.number().int().nonnegative().optional(),

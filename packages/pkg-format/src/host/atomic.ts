@@ -121,14 +121,18 @@ export function writeJsonAtomicSync(path: string, value: unknown, options?: Atom
   writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
-/** Parsed JSON, or `undefined` when the file does not exist. Any other error propagates. */
-export async function readJsonFile<T = unknown>(path: string): Promise<T | undefined> {
-  let text: string;
+/** The file's UTF-8 text, or `undefined` when it does not exist. Any other error propagates. */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  return JSON.parse(text) as T;
+}
+
+/** Parsed JSON, or `undefined` when the file does not exist. Any other error propagates. */
+export async function readJsonFile<T = unknown>(path: string): Promise<T | undefined> {
+  const text = await readTextIfExists(path);
+  return text === undefined ? undefined : (JSON.parse(text) as T);
 }
