@@ -66,11 +66,16 @@ const SHARED: Record<string, keyof typeof FLAG_HELP> = {
 /**
  * The only flags whose value syntax differs between commands, and why:
  * --set is a Helm value path on the add-on side and a profile input on the profile side;
- * --out is where a command writes its output: a folder for `package`, the index file for `catalog index`.
+ * --out is where a command writes its output: a folder for `package`, the index file for `catalog index`,
+ *   the path prefix of the two key files for `key generate`;
+ * --version is the program's own version at the root, and the version `pk3s pack` gives the packages it builds
+ *   (as `helm package --version`).
  */
+const OUT_BY_COMMAND: Record<string, string> = { "catalog index": "<file>", "key generate": "<prefix>" };
 const PLACEHOLDER_BY_CONTEXT: Record<string, (u: OptionUse) => string> = {
   "--set": (u) => (isProfileSide(u.entry) ? "<KEY=VALUE>" : "<key=value>"),
-  "--out": (u) => (u.entry.path.join(" ") === "catalog index" ? "<file>" : "<dir>"),
+  "--out": (u) => OUT_BY_COMMAND[u.entry.path.join(" ")] ?? "<dir>",
+  "--version": (u) => (u.entry.path.join(" ") === "pack" ? "<version>" : ""),
 };
 
 describe("command-tree audit", () => {

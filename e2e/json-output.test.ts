@@ -630,6 +630,73 @@ describe("pk3s --json", () => {
     expect(r.stderr).toContain("error: missing required inputs for profile aws-single-node-basic");
   });
 
+  it("pack, key generate, sign, verify, addon|profile contents, catalog trust add / list / remove / require", async () => {
+    await step({
+      command: "pk3s pack",
+      cli: "pk3s",
+      args: ["pack", join(REPO, "fixtures/addons/registry"), "--out", join(root, "packed"), "--version", "9.9.9", "--json"],
+      keys: ["packages"],
+      check: (d) => expect(d.packages).toEqual([expect.objectContaining({ name: "registry", version: "9.9.9", kind: "addon" })]),
+    });
+    const prefix = join(root, "release");
+    const key = await step({
+      command: "pk3s key generate",
+      cli: "pk3s",
+      args: ["key", "generate", "--out", prefix, "--json"],
+      keys: ["keyId", "publicKey", "publicKeyFile", "secretKeyFile", "encrypted"],
+    });
+    const packed = join(root, "packed", "registry-9.9.9.tgz");
+    await step({
+      command: "pk3s sign",
+      cli: "pk3s",
+      args: ["sign", packed, "--sign-key", `${prefix}.key`, "--json"],
+      keys: ["keyId", "signatures"],
+    });
+    await step({
+      command: "pk3s verify",
+      cli: "pk3s",
+      args: ["verify", packed, "--key", `${prefix}.pub`, "--json"],
+      keys: ["file", "signature", "keyId", "algorithm", "trustedComment"],
+      check: (d) => expect(d).toMatchObject({ keyId: key.keyId, algorithm: "prehashed" }),
+    });
+    await step({
+      command: "pk3s addon contents",
+      cli: "pk3s",
+      args: ["addon", "contents", "longhorn", "--json"],
+      keys: ["name", "version", "kind", "digest", "catalog", "files"],
+    });
+    await step({
+      command: "pk3s profile contents",
+      cli: "pk3s",
+      args: ["profile", "contents", "aws-single-node-basic", "--json"],
+      keys: ["name", "version", "kind", "digest", "catalog", "files"],
+    });
+    await step({
+      command: "pk3s catalog trust add",
+      cli: "pk3s",
+      args: ["catalog", "trust", "add", "local", `${prefix}.pub`, "--json"],
+      keys: ["catalog", "keys", "added"],
+    });
+    await step({
+      command: "pk3s catalog trust list",
+      cli: "pk3s",
+      args: ["catalog", "trust", "list", "local", "--json"],
+      keys: ["catalog", "keys"],
+    });
+    await step({
+      command: "pk3s catalog trust remove",
+      cli: "pk3s",
+      args: ["catalog", "trust", "remove", "local", String(key.keyId), "--json"],
+      keys: ["catalog", "keys", "removed"],
+    });
+    await step({
+      command: "pk3s catalog trust require",
+      cli: "pk3s",
+      args: ["catalog", "trust", "require", "off", "--json"],
+      keys: ["requireSignatures"],
+    });
+  });
+
   it("stack show / lock / plan / install / status / diff / uninstall", async () => {
     const stack = join(work, "stack.yaml");
     writeFileSync(

@@ -1,4 +1,4 @@
-import { withRootOptions } from "@productive-k3s/pkg-format/cli";
+import { withPackageSignatureCheck, withRootOptions } from "@productive-k3s/pkg-format/cli";
 import { useStateBackendOption } from "@productive-k3s/pkg-format/state-selection";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
@@ -13,5 +13,5 @@ export function buildProgram(): Command {
   useStateBackendOption(program);
   program.addCommand(addonCommand());
   program.addCommand(devCommand());
-  return program;
+  return withPackageSignatureCheck(program);
 }

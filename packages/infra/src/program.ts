@@ -1,4 +1,4 @@
-import { withRootOptions } from "@productive-k3s/pkg-format/cli";
+import { withPackageSignatureCheck, withRootOptions } from "@productive-k3s/pkg-format/cli";
 import { useStateBackendOption } from "@productive-k3s/pkg-format/state-selection";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
 import { Command } from "commander";
@@ -15,5 +15,5 @@ export function buildProgram(): Command {
   useStateBackendOption(program);
   registerProfileCommands(program);
   registerDevCommands(program);
-  return program;
+  return withPackageSignatureCheck(program);
 }

@@ -6,6 +6,7 @@ import { registerAddon, registerProfile } from "./commands/package-commands.js";
 import { registerPush } from "./commands/push.js";
 import { registerRegistry } from "./commands/registry.js";
 import { registerSearch } from "./commands/search.js";
+import { registerPack, registerSigning } from "./commands/signing.js";
 import { registerLock, registerStack } from "./commands/stack.js";
 
 export function buildProgram(): Command {
@@ -40,6 +41,8 @@ export function buildProgram(): Command {
   registerProfile(program);
   registerStack(program);
   registerLock(program);
+  registerPack(program);
+  registerSigning(program);
   registerPush(program);
   registerRegistry(program);
   registerCompletion(program);

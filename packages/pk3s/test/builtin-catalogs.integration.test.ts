@@ -34,8 +34,8 @@ describe("built-in catalogs of a checkout", () => {
       expect.objectContaining({ name: "local", origin: "built-in", from: "built in: this checkout's catalogs/local" }),
     ]);
     const text = await sb.run(["catalog", "list"], CHECKOUT);
-    expect(text.stdout).toMatch(/^NAME +PRIORITY +URL +FROM$/m);
-    expect(text.stdout).toMatch(/^local +0 +\S+catalogs\/local\/index\.yaml +built in: this checkout's catalogs\/local$/m);
+    expect(text.stdout).toMatch(/^NAME +PRIORITY +URL +SIGNED +FROM$/m);
+    expect(text.stdout).toMatch(/^local +0 +\S+catalogs\/local\/index\.yaml +unsigned +built in: this checkout's catalogs\/local$/m);
     const show = await sb.run(["profile", "show", "local-lab"], CHECKOUT);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toContain("local-lab@1.0.0 (profile, catalog local)");
@@ -169,6 +169,17 @@ describe("config.json", () => {
         ],
       }),
       ['catalogs[1].name: expected a name no other catalog has (catalogs[0] has it), found string "a"'],
+    ],
+    [
+      "a bad trusted key and signature setting",
+      JSON.stringify({
+        catalogs: [{ name: "a", url: "https://a.example/index.yaml", trustedKeys: ["RWQnot-a-key"] }],
+        requireSignatures: "yes",
+      }),
+      [
+        "catalogs[0].trustedKeys[0]: expected a minisign public key's base64 line (RW...)",
+        'requireSignatures: expected a boolean (true/false), found string "yes"',
+      ],
     ],
   ])("%s is an error naming the file and the field (exit 4)", async (_label, text, messages) => {
     const file = configFile();

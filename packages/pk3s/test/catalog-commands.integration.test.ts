@@ -261,18 +261,24 @@ describe("publisher commands", () => {
     expect(merged.entries.find((e: { name: string }) => e.name === "extra").url).toBe("https://dl.example.com/addons/extra-0.1.0.tgz");
   });
 
-  it("catalog prune keeps the newest N versions per package", async () => {
+  it("catalog prune keeps the newest N releases per package (semver), prereleases only when asked or in flight", async () => {
     const src = join(sb.root, "src");
     const repo = join(sb.root, "repo");
     mkdirSync(repo);
-    for (const v of ["1.0.0", "1.2.0", "1.10.0", "2.0.0-rc.1"]) await packPackage(await writeAddonSource(src, "base", v), repo);
+    for (const v of ["1.0.0", "1.2.0", "1.5.0-rc.1", "1.10.0", "2.0.0-rc.1"])
+      await packPackage(await writeAddonSource(src, "base", v), repo);
     await packPackage(await writeAddonSource(src, "solo", "0.1.0"), repo);
+    // 1.10.0 and 1.2.0 are the two newest releases; 2.0.0-rc.1 is newer than both (in flight); 1.5.0-rc.1 was superseded.
     const dry = JSON.parse((await sb.run(["catalog", "prune", repo, "--keep-latest", "2", "--dry-run", "--json"])).stdout);
-    expect(dry.removed.map((f: { version: string }) => f.version)).toEqual(["1.2.0", "1.0.0"]);
-    expect(readdirSync(repo)).toHaveLength(5);
+    expect(dry.removed.map((f: { version: string }) => f.version)).toEqual(["1.5.0-rc.1", "1.0.0"]);
+    const withPre = JSON.parse(
+      (await sb.run(["catalog", "prune", repo, "--keep-latest", "2", "--include-prerelease", "--dry-run", "--json"])).stdout,
+    );
+    expect(withPre.removed.map((f: { version: string }) => f.version)).toEqual(["1.5.0-rc.1", "1.2.0", "1.0.0"]);
+    expect(readdirSync(repo)).toHaveLength(6);
     const r = await sb.run(["catalog", "prune", repo, "--keep-latest", "2"]);
     expect(r.code).toBe(0);
-    expect(readdirSync(repo).sort()).toEqual(["base-1.10.0.tgz", "base-2.0.0-rc.1.tgz", "solo-0.1.0.tgz"]);
+    expect(readdirSync(repo).sort()).toEqual(["base-1.10.0.tgz", "base-1.2.0.tgz", "base-2.0.0-rc.1.tgz", "solo-0.1.0.tgz"]);
     expect((await sb.run(["catalog", "prune", repo, "--keep-latest", "0"])).code).toBe(2);
   });
 });

@@ -62,13 +62,39 @@ describe("bash", () => {
   });
 
   it("completes subcommands at each level from the command tree", () => {
-    expect(bashComplete("pk3s ")).toEqual(["catalog", "search", "addon", "profile", "stack", "lock", "push", "registry", "completion"]);
+    expect(bashComplete("pk3s ")).toEqual([
+      "catalog",
+      "search",
+      "addon",
+      "profile",
+      "stack",
+      "lock",
+      "pack",
+      "key",
+      "sign",
+      "verify",
+      "push",
+      "registry",
+      "completion",
+    ]);
     expect(bashComplete("pk3s ad")).toEqual(["addon"]);
-    expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune"]);
-    expect(bashComplete("pk3s profile ")).toEqual(["show", "pull", "validate", "plan", "install", "status", "outputs", "destroy", "list"]);
+    expect(bashComplete("pk3s catalog ")).toEqual(["add", "list", "remove", "update", "index", "prune", "trust"]);
+    expect(bashComplete("pk3s profile ")).toEqual([
+      "show",
+      "pull",
+      "contents",
+      "validate",
+      "plan",
+      "install",
+      "status",
+      "outputs",
+      "destroy",
+      "list",
+    ]);
     expect(bashComplete("pk3s addon ")).toEqual([
       "show",
       "pull",
+      "contents",
       "install",
       "validate",
       "template",
@@ -121,6 +147,10 @@ describe("bash", () => {
       "profile",
       "stack",
       "lock",
+      "pack",
+      "key",
+      "sign",
+      "verify",
       "push",
       "registry",
       "completion",

@@ -5,12 +5,11 @@
  * trace. Pulls in a bounded loop, with and without Content-Length, must all
  * succeed with the exact bytes.
  */
-import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { catalogYaml, type FakePackage, packagePath, pkg } from "./helpers/catalogs.js";
+import { catalogYaml, type FakePackage, packageBytes, packagePath, pkg } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 
 interface Http10Server {
@@ -77,13 +76,15 @@ afterEach(async () => {
 const noStack = (text: string): void => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+|AssertionError/);
 
 function big(name: string, bytes: number): FakePackage {
-  return { ...pkg(name, "1.0.0"), bytes: randomBytes(bytes) };
+  return { ...pkg(name, "1.0.0"), bytes: packageBytes(name, "1.0.0", "addon", bytes) };
 }
 
 async function pullLoop(packages: FakePackage[], rounds: number): Promise<void> {
+  // The `-nolength` twin of each package is served without Content-Length (its own package: pk3s binds bytes to names).
+  const withoutLength = packages.map((p) => big(`${p.name}-nolength`, p.bytes.length));
   const files = new Map<string, Buffer>();
-  for (const p of packages) files.set(packagePath(p), p.bytes);
-  const withoutLength = packages.map((p) => ({ ...p, name: `${p.name}-nolength`, url: `${packagePath(p).slice(1)}?nolength` }));
+  for (const p of [...packages, ...withoutLength]) files.set(packagePath(p), p.bytes);
+  for (const p of withoutLength) p.url = `${packagePath(p).slice(1)}?nolength`;
   files.set("/index.yaml", Buffer.from(catalogYaml([...packages, ...withoutLength])));
   server = await startHttp10Server(files);
   expect((await sb.run(["catalog", "add", "py", `${server.url}index.yaml`])).code).toBe(0);

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { catalogYaml, digestOf, type FakePackage, packagePath, pkg } from "./helpers/catalogs.js";
+import { catalogYaml, digestOf, type FakePackage, packageBytes, packagePath, pkg } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 import { makeCertificate, serveBytes, startHttpsServer, startServer, type TestServer } from "./helpers/http-server.js";
 
@@ -178,8 +178,7 @@ describe("redirects", () => {
 describe("faults", () => {
   it("retries a connection reset mid-body and then succeeds", async () => {
     const s = await server();
-    const p = pkg("longhorn", "1.0.0");
-    p.bytes = Buffer.concat([p.bytes, Buffer.alloc(256 * 1024, 7)]);
+    const p = pkg("longhorn", "1.0.0", { bytes: packageBytes("longhorn", "1.0.0", "addon", 256 * 1024) });
     serveCatalog(s, [p]);
     s.route(packagePath(p), (_req, res, n) => {
       res.writeHead(200, { "content-length": p.bytes.length });

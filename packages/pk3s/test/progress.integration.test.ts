@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fakeBytes, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
+import { packageBytes, pkg, writeLocalCatalog } from "./helpers/catalogs.js";
 import { PK3S_BIN, type Sandbox, sandbox } from "./helpers/cli.js";
 
 let sb: Sandbox;
@@ -16,7 +16,7 @@ beforeEach(() => {
 afterEach(() => sb.cleanup());
 
 const hasScript = existsSync("/usr/bin/script");
-const big = pkg("big", "1.0.0", { bytes: fakeBytes("big", 3 * 1024 * 1024) });
+const big = pkg("big", "1.0.0", { bytes: packageBytes("big", "1.0.0", "addon", 3 * 1024 * 1024) });
 
 describe("download progress", () => {
   it.runIf(hasScript)("draws a bar with percentage and MiB on a TTY", async () => {

@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { catalogYaml, packagePath, pkg } from "./helpers/catalogs.js";
+import { catalogYaml, fakeBytes, packagePath, pkg } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 import { serveBytes, startServer, type TestServer } from "./helpers/http-server.js";
 
@@ -48,7 +48,8 @@ const noStack = (text: string): void => expect(text).not.toMatch(/\n\s+at .+:\d+
 
 describe("trickling servers", () => {
   it("stops a package download at the size-scaled deadline", async () => {
-    const p = pkg("slowpoke", "1.0.0");
+    // Raw bytes of 4 KiB and a bit: the download never completes, so they need not be a package.
+    const p = pkg("slowpoke", "1.0.0", { bytes: fakeBytes("slowpoke@1.0.0") });
     s.route("/index.yaml", serveBytes(catalogYaml([p])));
     s.route(packagePath(p), (_req, res) => {
       res.writeHead(200, { "content-length": p.bytes.length });

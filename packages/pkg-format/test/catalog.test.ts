@@ -125,3 +125,31 @@ describe("parseCatalog", () => {
     ]);
   });
 });
+
+describe("parseCatalog: signing fields and publisher metadata", () => {
+  const signed = V1.replace(
+    "generated: 2026-11-21T00:00:00Z\n",
+    `generated: 2026-11-21T00:00:00Z\nserial: 7\nexpires: 2026-12-21T00:00:00Z\ncompanions:\n  - {url: index.ndjson, digest: ${DIGEST}, format: entries+ndjson}\n`,
+  ).replace(
+    "    category: storage\n",
+    "    category: storage\n    maintainers: [Ops Team <ops@example.test>]\n    license: Apache-2.0\n    homepage: https://example.test/longhorn\n    source: https://git.example.test/longhorn\n    created: 2026-11-01T10:00:00Z\n",
+  );
+
+  it("reads serial, expires, companions and the per-entry metadata", () => {
+    const c = parseCatalog(signed, "c.yaml");
+    expect(c.warnings).toEqual([]);
+    expect(c).toMatchObject({ serial: 7, expires: "2026-12-21T00:00:00Z", companions: [{ url: "index.ndjson", digest: DIGEST }] });
+    expect(c.entries[0]).toMatchObject({
+      maintainers: ["Ops Team <ops@example.test>"],
+      license: "Apache-2.0",
+      created: "2026-11-01T10:00:00Z",
+    });
+  });
+
+  it("names the field when expires or serial is not what a signed index needs", () => {
+    expect(problems(signed.replace("expires: 2026-12-21T00:00:00Z", "expires: next month"))).toEqual([
+      expect.stringMatching(/c\.yaml:\d+:\d+: expires: expected an RFC 3339 time/),
+    ]);
+    expect(problems(signed.replace("serial: 7", "serial: -1"))).toEqual([expect.stringMatching(/serial: /)]);
+  });
+});

@@ -243,3 +243,28 @@ describe("compat add-ons and repository fixtures pack and validate", () => {
     });
   }
 });
+
+describe("packPackage with a version override (release builds)", () => {
+  it("writes the version into the packed manifest only, with checksums that still verify", async () => {
+    const src = join(work, "src");
+    await writeTree(src, ADDON_TREE);
+    const before = await readFile(join(src, "addon.yaml"), "utf8");
+    const packed = await packPackage(src, join(work, "out"), { version: "9.8.7-rc.1" });
+    expect(packed.version).toBe("9.8.7-rc.1");
+    expect(packed.file).toMatch(/-9\.8\.7-rc\.1\.tgz$/);
+    const inspected = await inspectPackage(packed.file);
+    expect(inspected.version).toBe("9.8.7-rc.1");
+    expect(inspected.checksumsVerified).toBe(true);
+    expect(await readFile(join(src, "addon.yaml"), "utf8")).toBe(before);
+    // The same override twice: the same bytes.
+    const again = await packPackage(src, join(work, "out2"), { version: "9.8.7-rc.1" });
+    expect(again.digest).toBe(packed.digest);
+  });
+
+  it("refuses a version the manifest's rule does not allow, writing nothing", async () => {
+    const src = join(work, "src");
+    await writeTree(src, ADDON_TREE);
+    await expect(packPackage(src, join(work, "out"), { version: "not a version" })).rejects.toThrow(ValidationError);
+    expect(existsSync(join(work, "out"))).toBe(false);
+  });
+});

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
+import type { TrustRecord } from "../trust/catalog-trust.js";
 import type { CompactQuery } from "./catalog-query.js";
 import { EntriesWriter, type IndexSummary, type ParsedIndex, readEntriesFile } from "./entries-file.js";
 
@@ -24,6 +25,8 @@ export interface CatalogMeta {
   fetchedAt: string;
   /** sha256 hex of index.yaml. */
   sha256: string;
+  /** For a catalog with trusted keys: what was verified about this index (signing key, serial, expiry). */
+  trust?: TrustRecord | undefined;
 }
 
 /** Identity of a local index file: unchanged device, inode, size and times mean unchanged content. */
@@ -68,17 +71,17 @@ export class CatalogCache {
     }
   }
 
-  async writeFetchedIndex(text: string, validators: Validators): Promise<CatalogMeta> {
+  async writeFetchedIndex(text: string, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
     await ensurePrivateDir(this.dir);
-    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256: sha256Hex(text) };
+    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256: sha256Hex(text), trust };
     await writeFileAtomic(join(this.dir, "index.yaml"), text);
     await writeJsonAtomic(join(this.dir, "meta.json"), meta);
     return meta;
   }
 
-  /** A 304: the same index, fetched now, with the server's current validators. */
-  async touchMeta(meta: CatalogMeta, validators: Validators): Promise<CatalogMeta> {
-    const next: CatalogMeta = { ...meta, ...validators, fetchedAt: new Date().toISOString() };
+  /** A 304: the same index, fetched now, with the server's current validators (and its signature checked again). */
+  async touchMeta(meta: CatalogMeta, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
+    const next: CatalogMeta = { ...meta, ...validators, fetchedAt: new Date().toISOString(), trust };
     await writeJsonAtomic(join(this.dir, "meta.json"), next);
     return next;
   }
@@ -105,7 +108,12 @@ export class CatalogCache {
     const { writer, commit } = await this.entriesWriter();
     try {
       for (const e of parsed.entries) writer.add(e);
-      await commit(parsed.sha256, { warnings: parsed.warnings, generated: parsed.generated });
+      await commit(parsed.sha256, {
+        warnings: parsed.warnings,
+        generated: parsed.generated,
+        serial: parsed.serial,
+        expires: parsed.expires,
+      });
     } catch (err) {
       writer.abort();
       throw err;

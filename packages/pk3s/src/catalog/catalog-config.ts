@@ -172,6 +172,8 @@ export interface AddCatalogInput {
   tokenEnv?: string | undefined;
   username?: string | undefined;
   passwordEnv?: string | undefined;
+  /** Public keys' base64 lines (already read from `--trust-key` files or lines). */
+  trustedKeys?: string[] | undefined;
 }
 
 export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
@@ -203,7 +205,22 @@ export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
       hint: "pk3s registry login HOST --username U --password-stdin (or an existing docker login) covers every repository of the registry",
     });
   }
-  return { name: input.name, url, priority, auth };
+  const trustedKeys = input.trustedKeys !== undefined && input.trustedKeys.length > 0 ? [...new Set(input.trustedKeys)] : undefined;
+  if (trustedKeys !== undefined && url.startsWith("oci:")) {
+    throw new UsageError(
+      "--trust-key is for catalogs served over HTTP(S) or from files: a registry catalog's signatures are not checked yet",
+      {
+        hint: "publish the signed index (pk3s catalog index --sign-key) over HTTP(S) and add that URL with --trust-key",
+      },
+    );
+  }
+  return { name: input.name, url, priority, auth, ...(trustedKeys ? { trustedKeys } : {}) };
+}
+
+/** Whether catalogs without trusted keys are refused: the flag, PK3S_REQUIRE_SIGNATURES=1, or the configuration. */
+export async function requireSignatures(flag: boolean | undefined): Promise<boolean> {
+  if (flag === true || process.env.PK3S_REQUIRE_SIGNATURES === "1") return true;
+  return (await loadConfig()).requireSignatures === true;
 }
 
 /** Sources sorted by priority (higher first), then in configuration order. */

@@ -3,26 +3,42 @@
  * folder of packages (like `helm repo index`): each `.tgz` is inspected
  * (manifest read from the stream, digest and size computed) and becomes one
  * entry. `--merge` keeps the entries of an existing index that the folder
- * does not provide; `--base-url` makes the entry URLs absolute.
+ * does not provide; `--base-url` makes the entry URLs absolute. The previous
+ * index at the output path lends its serial (the next one is one more) and
+ * the publisher metadata of entries whose bytes did not change. With a
+ * signing key (`--sign-key`, PK3S_SIGNING_KEY) every package in the folder
+ * and then the index are signed (`index-signing.ts`).
  */
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
-import { parseCatalog } from "@productive-k3s/pkg-format/catalog-parse";
-import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { type ParsedCatalog, parseCatalog } from "@productive-k3s/pkg-format/catalog-parse";
+import { warn } from "@productive-k3s/pkg-format/cli";
+import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
-import { stringify } from "yaml";
+import type { SigningKeyInput } from "../trust/signing-key.js";
+import { expiresInMs, publicationFields, publisherKey, signPackage, writeIndex } from "./index-signing.js";
 import { entryFieldsFromManifest } from "./manifest-entry.js";
 import { sortVersionsDesc } from "./resolve.js";
 
-export interface IndexInput {
+export interface EntryMetadata {
+  maintainers?: string[] | undefined;
+  license?: string | undefined;
+  homepage?: string | undefined;
+  source?: string | undefined;
+}
+
+export interface IndexInput extends SigningKeyInput, EntryMetadata {
   dir: string;
   baseUrl?: string | undefined;
   merge?: string | undefined;
   out?: string | undefined;
   /** Fixed `generated` time (tests, reproducible builds); default SOURCE_DATE_EPOCH or now. */
   now?: Date | undefined;
+  /** The index's serial (default: the previous index's + 1); written when signing or when given. */
+  serial?: number | undefined;
+  /** How long the index stays valid (default 30d); written when signing or when given. */
+  expiresIn?: string | undefined;
 }
 
 export interface IndexResult {
@@ -30,6 +46,10 @@ export interface IndexResult {
   entries: number;
   added: number;
   merged: number;
+  serial?: number | undefined;
+  expires?: string | undefined;
+  /** With a signing key: its id, and how many package signatures were (re)written. */
+  signed?: { keyId: string; packagesSigned: number; signature: string } | undefined;
 }
 
 export async function listPackageFiles(dir: string): Promise<string[]> {
@@ -67,6 +87,36 @@ function entryUrl(file: string, outDir: string, baseUrl: string | undefined, dir
   return relative(outDir, file).split(sep).map(encodeURIComponent).join("/");
 }
 
+/** The index already at `out`, if any (an unreadable one is replaced, with a warning). */
+async function previousIndex(out: string): Promise<ParsedCatalog | undefined> {
+  const text = await readFile(out, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return parseCatalog(text, out, { skipInvalidEntries: true });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    warn(`${out} is not a valid index; it is replaced, and its serial and metadata are not carried over`);
+    return undefined;
+  }
+}
+
+const entryKey = (e: { type: string; name: string; version: string }): string => `${e.type}/${e.name}@${e.version}`;
+
+/** The publisher metadata of an entry: the flags of this run, else what the unchanged entry had before. */
+function metadataFor(input: EntryMetadata, before: CatalogEntry | undefined, created: string): Partial<CatalogEntry> {
+  const maintainers = input.maintainers !== undefined && input.maintainers.length > 0 ? input.maintainers : before?.maintainers;
+  const license = input.license ?? before?.license;
+  const homepage = input.homepage ?? before?.homepage;
+  const source = input.source ?? before?.source;
+  return {
+    ...(maintainers === undefined ? {} : { maintainers }),
+    ...(license === undefined ? {} : { license }),
+    ...(homepage === undefined ? {} : { homepage }),
+    ...(source === undefined ? {} : { source }),
+    created: before?.created ?? created,
+  };
+}
+
 export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult> {
   const dir = resolve(input.dir);
   const out = resolve(input.out ?? join(dir, "index.yaml"));
@@ -78,20 +128,31 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
       throw new UsageError(`--base-url must be an absolute http(s):// or file:// URL, got "${input.baseUrl}"`);
     }
   }
+  if (input.expiresIn !== undefined) expiresInMs(input.expiresIn); // usage errors first
+  // The key (and its passphrase) before anything is written: a wrong passphrase leaves the folder as it was.
+  const signingKey = await publisherKey(input);
+  const previous = await previousIndex(out);
+  const before = new Map((previous?.entries ?? []).map((e) => [entryKey(e), e]));
+  const generated = generatedAt(input.now);
   const entries: CatalogEntry[] = [];
   const seen = new Map<string, string>();
+  const unchanged = new Map<string, boolean>();
   for (const file of await listPackageFiles(dir)) {
     const inspected = await inspectPackage(file);
-    const entry = entryFieldsFromManifest(inspected.kind, inspected.manifest, {
+    const base = entryFieldsFromManifest(inspected.kind, inspected.manifest, {
       url: entryUrl(file, dirname(out), input.baseUrl, dir),
       digest: inspected.digest,
       size: inspected.size,
     });
-    const key = `${inspected.kind}/${entry.name}@${entry.version}`;
-    const previous = seen.get(key);
-    if (previous !== undefined)
-      throw new UsageError(`${key} is in both ${previous} and ${file}`, { hint: "keep one file per package version" });
-    seen.set(key, file);
+    const id = `${inspected.kind}/${base.name}@${base.version}`;
+    const previousFile = seen.get(id);
+    if (previousFile !== undefined)
+      throw new UsageError(`${id} is in both ${previousFile} and ${file}`, { hint: "keep one file per package version" });
+    seen.set(id, file);
+    const old = before.get(id);
+    const same = old?.digest === inspected.digest ? old : undefined;
+    unchanged.set(file, same !== undefined);
+    const entry: CatalogEntry = { ...base, ...metadataFor(input, same, generated) };
     entries.push(entry);
   }
   const added = entries.length;
@@ -114,7 +175,18 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
   const byName = new Map<string, CatalogEntry[]>();
   for (const e of entries) byName.set(`${e.type}\u0000${e.name}`, [...(byName.get(`${e.type}\u0000${e.name}`) ?? []), e]);
   const sorted = [...byName.keys()].sort().flatMap((k) => sortVersionsDesc(byName.get(k)!));
-  const doc = { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated: generatedAt(input.now), entries: sorted };
-  await writeFileAtomic(out, stringify(doc, { lineWidth: 0 }), { mode: 0o644 });
-  return { out, entries: sorted.length, added, merged };
+  // Expiry counts from the real time of publication (SOURCE_DATE_EPOCH may be long past).
+  const versioned = signingKey !== undefined || input.serial !== undefined || input.expiresIn !== undefined;
+  const fields = versioned ? publicationFields(previous?.serial, input) : undefined;
+  let packagesSigned = 0;
+  if (signingKey !== undefined) {
+    // Packages first: once the new index is visible, every package it lists is already signed.
+    for (const [file, same] of unchanged) if (await signPackage(file, signingKey, same)) packagesSigned++;
+  }
+  const doc = { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated, ...fields, entries: sorted };
+  await writeIndex(out, doc, signingKey);
+  const result: IndexResult = { out, entries: sorted.length, added, merged, serial: fields?.serial, expires: fields?.expires };
+  if (signingKey === undefined) return result;
+  const { publicKeyOf } = await import("@productive-k3s/pkg-format/minisign");
+  return { ...result, signed: { keyId: publicKeyOf(signingKey).id, packagesSigned, signature: `${out}.minisig` } };
 }

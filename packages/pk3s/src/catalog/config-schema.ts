@@ -6,8 +6,8 @@
  *
  * ```json
  * { "catalogs": [{ "name": "acme", "url": "https://…/index.yaml", "priority": 10,
- *                  "auth": { "type": "bearer", "tokenEnv": "ACME_TOKEN" } }],
- *   "removedBuiltins": ["examples"] }
+ *                  "auth": { "type": "bearer", "tokenEnv": "ACME_TOKEN" }, "trustedKeys": ["RWQ…"] }],
+ *   "removedBuiltins": ["examples"], "requireSignatures": true }
  * ```
  * Built-in catalogs (catalog-config.ts) are not stored: only the names of the
  * ones the user removed, so that adding a catalog never drops them and a
@@ -40,6 +40,9 @@ export const CatalogAuthConfig = z.discriminatedUnion("type", [
 ]);
 export type CatalogAuthConfig = z.infer<typeof CatalogAuthConfig>;
 
+/** A minisign public key's base64 line (`RW` + 54 characters; parsed in full where it is used). */
+const publicKeyLine = z.string().regex(/^RW[A-Za-z0-9+/]{54}$/, { error: "expected a minisign public key's base64 line (RW...)" });
+
 export const CatalogSource = z.strictObject({
   name: catalogName,
   /** Absolute URL of the index file (http:, https: or file:), or an OCI registry repository (oci:). */
@@ -47,6 +50,11 @@ export const CatalogSource = z.strictObject({
   /** Higher wins when a package name is in several catalogs. */
   priority: z.number().int({ error: "expected an integer" }).default(0),
   auth: CatalogAuthConfig.optional(),
+  /**
+   * minisign public keys trusted to sign this catalog's index and packages (several during a key rotation).
+   * With at least one, everything from the catalog must carry a valid signature (DESIGN §8).
+   */
+  trustedKeys: z.array(publicKeyLine).optional(),
 });
 export type CatalogSource = z.output<typeof CatalogSource>;
 
@@ -55,6 +63,8 @@ export const Pk3sConfig = z
     catalogs: z.array(CatalogSource).default([]),
     /** Built-in catalogs the user removed (`pk3s catalog remove`): they stay removed. */
     removedBuiltins: z.array(catalogName).default([]),
+    /** Refuse every catalog without trusted keys (`pk3s catalog trust require on`; also --require-signatures). */
+    requireSignatures: z.boolean().optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -31,6 +31,9 @@ export interface ParsedIndex {
   generated?: string | undefined;
   /** How many entries the index has (also those a query left out). */
   total?: number | undefined;
+  /** The signing fields of the index, checked for catalogs with trusted keys. */
+  serial?: number | undefined;
+  expires?: string | undefined;
 }
 
 /** What the lookup file records about the index as a whole. */

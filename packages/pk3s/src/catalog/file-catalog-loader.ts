@@ -2,6 +2,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
+import { CatalogTrust, type TrustRecord } from "../trust/catalog-trust.js";
+import type { ParsedIndex } from "./entries-file.js";
 import { parseIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader } from "./loaded-catalog.js";
 
@@ -20,14 +22,25 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
   };
   const st = await stat(path, { bigint: true }).catch(notFound);
   const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const trust = await CatalogTrust.of(source);
   // Unchanged file (same inode, size and ns times): use the parsed cache without reading or hashing the index.
-  const known = await cache.readFileStatKey();
+  // A signed catalog is read and verified every time (its signature and expiry are checked on each use).
+  const known = trust === undefined ? await cache.readFileStatKey() : undefined;
   if (known?.key === key) {
     const compact = await cache.readEntries(known.sha256, options.query);
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
   const text = await readFile(path, "utf8").catch(notFound);
-  const parsed = await parseIndex(cache, text, options.query);
+  let parsed: ParsedIndex;
+  if (trust === undefined) parsed = await parseIndex(cache, text, options.query);
+  else {
+    const keyId = await trust.verifyIndex(text, options.transport, undefined);
+    const records: TrustRecord[] = [];
+    parsed = await parseIndex(cache, text, options.query, async (p) => {
+      records.push(await trust.admit(p, keyId));
+    });
+    for (const r of records) await trust.commit(r);
+  }
   await cache.writeFileStatKey({ key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
   return { source, ...withSource(source, parsed), origin: "file" };
 };

@@ -2,15 +2,19 @@
  * HTTP(S) catalogs: from the cache while it is younger than the TTL
  * (PK3S_CATALOG_TTL seconds, default 600), revalidated with a conditional GET
  * otherwise; `--offline` never touches the network; a network failure with an
- * older copy at hand falls back to it, with a warning.
+ * older copy at hand falls back to it, with a warning. A catalog with trusted
+ * keys (`trust/catalog-trust.ts`) has every fetched index verified before it
+ * is cached, and every cached one re-checked before it is used.
  */
 import { warn } from "@productive-k3s/pkg-format/cli";
-import { NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { type IntegrityError, NotFoundError, StepFailedError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl } from "../fetch/fetcher.js";
+import { CatalogTrust, type TrustRecord } from "../trust/catalog-trust.js";
 import type { CatalogCache, CatalogMeta } from "./catalog-cache.js";
 import type { CompactQuery } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
 import { authForCatalog } from "./credentials.js";
+import type { ParsedIndex } from "./entries-file.js";
 import { parseIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
@@ -53,20 +57,40 @@ export async function fromCache(
 }
 
 /**
- * A network failure (`StepFailedError`) with an older copy at hand: use it, say so. Auth, 404 and
- * integrity errors are not hidden: they are thrown again, as is a failure with nothing cached.
+ * The cached copy when it may be used without the network: present, and for a catalog with trusted keys
+ * still admissible (trusted key, not expired, not below the serial accepted since). `refusal` is why not.
+ */
+async function usableCache(
+  source: CatalogSource,
+  cache: CatalogCache,
+  meta: CatalogMeta | undefined,
+  trust: CatalogTrust | undefined,
+  origin: LoadedCatalog["origin"],
+  query?: CompactQuery,
+): Promise<{ loaded?: LoadedCatalog; refusal?: IntegrityError }> {
+  if (meta === undefined) return {};
+  const refusal = await trust?.cachedProblem(meta.trust, meta.sha256);
+  if (refusal !== undefined) return { refusal };
+  return { loaded: await fromCache(source, cache, meta, origin, query) };
+}
+
+/**
+ * A network failure (`StepFailedError`) with an older copy at hand: use it, say so (a signed catalog's copy only
+ * while still admissible). Auth, 404 and integrity errors are not hidden: they are thrown again, as is a failure
+ * with nothing cached.
  */
 export async function staleOrThrow(
   err: unknown,
   source: CatalogSource,
   cache: CatalogCache,
   meta: CatalogMeta | undefined,
+  trust?: CatalogTrust,
 ): Promise<LoadedCatalog> {
   if (err instanceof StepFailedError && meta !== undefined) {
-    const stale = await fromCache(source, cache, meta, "stale-cache");
-    if (stale !== undefined) {
+    const stale = await usableCache(source, cache, meta, trust, "stale-cache");
+    if (stale.loaded !== undefined) {
       warn(`${err.message}; using the cached index from ${meta.fetchedAt}`);
-      return stale;
+      return stale.loaded;
     }
   }
   throw err;
@@ -74,23 +98,37 @@ export async function staleOrThrow(
 
 export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => {
   const meta = await cache.readMeta();
+  const trust = await CatalogTrust.of(source);
   if (options.offline) {
-    const cached = meta === undefined ? undefined : await fromCache(source, cache, meta, "cache", options.query);
-    if (cached === undefined) {
+    const cached = await usableCache(source, cache, meta, trust, "cache", options.query);
+    if (cached.refusal !== undefined) throw cached.refusal;
+    if (cached.loaded === undefined) {
       throw new NotFoundError(`catalog "${source.name}" has no cached index and --offline forbids the network`, {
         where: displayUrl(source.url),
         hint: "run `pk3s catalog update` while online",
       });
     }
-    return cached;
+    return cached.loaded;
   }
   if (meta !== undefined && options.forceRefresh !== true && Date.now() - Date.parse(meta.fetchedAt) < catalogTtlMs()) {
-    const cached = await fromCache(source, cache, meta, "cache", options.query);
-    if (cached !== undefined) return cached;
+    const cached = await usableCache(source, cache, meta, trust, "cache", options.query);
+    if (cached.loaded !== undefined) return cached.loaded;
   }
   const haveCopy = meta !== undefined && (await cache.readIndex(meta)) !== undefined;
   const auth = await authForCatalog(source);
   const label = `catalog "${source.name}"`;
+  /** A signed catalog: the signature of `text` verified, then serial and expiry, before anything is cached. */
+  const admitted = async (text: string, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
+    if (trust === undefined) return { parsed: await parseIndex(cache, text, query) };
+    const keyId = await trust.verifyIndex(text, options.transport, auth);
+    let record: TrustRecord | undefined;
+    const parsed = await parseIndex(cache, text, query, async (p) => {
+      record = await trust.admit(p, keyId);
+    });
+    if (record === undefined) throw new Error("unreachable: an admitted index has a trust record");
+    await trust.commit(record);
+    return { parsed, record };
+  };
   try {
     return await options.transport.fetch(
       {
@@ -103,17 +141,20 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
       },
       async (res) => {
         if (res.notModified && meta !== undefined) {
-          const next = await cache.touchMeta(meta, { etag: res.etag, lastModified: res.lastModified });
+          // Unchanged index: a signed catalog checks it again (its signature may have been re-made, its expiry passed).
+          const text = trust === undefined ? undefined : await cache.readIndex(meta);
+          const record = text === undefined ? undefined : (await admitted(text)).record;
+          const next = await cache.touchMeta(meta, { etag: res.etag, lastModified: res.lastModified }, record);
           const cached = await fromCache(source, cache, next, "revalidated");
           if (cached !== undefined) return cached;
         }
         const text = await readBody(res.body, INDEX_MAX_BYTES, label);
-        const parsed = await parseIndex(cache, text); // validate before caching
-        const written = await cache.writeFetchedIndex(text, { etag: res.etag, lastModified: res.lastModified });
+        const { parsed, record } = await admitted(text); // validated (and verified) before caching
+        const written = await cache.writeFetchedIndex(text, { etag: res.etag, lastModified: res.lastModified }, record);
         return { source, ...withSource(source, parsed), origin: "network" as const, fetchedAt: written.fetchedAt };
       },
     );
   } catch (err) {
-    return staleOrThrow(err, source, cache, meta);
+    return staleOrThrow(err, source, cache, meta, trust);
   }
 };

@@ -23,13 +23,37 @@ export async function loadSlowChecks(): Promise<SlowCatalogChecks> {
  * The entries of an index's text: from the parsed-entries cache when it has this digest, else read line by
  * line (`catalog-read.ts`) straight into the cache, never holding a document tree. With a query only the
  * selected entries are returned either way, so a cold search does not keep 100,000 entries it is about to
- * filter out.
+ * filter out. `admit` (a signed catalog's checks: serial, expiry) runs on the whole parse before anything of
+ * it is cached, and throws to refuse; a signed index is therefore parsed whole, then cached.
  */
-export async function parseIndex(cache: CatalogCache, text: string, query?: CompactQuery): Promise<ParsedIndex> {
+export async function parseIndex(
+  cache: CatalogCache,
+  text: string,
+  query?: CompactQuery,
+  admit?: (parsed: ParsedIndex) => Promise<void>,
+): Promise<ParsedIndex> {
   const sha256 = sha256Hex(text);
   const compact = await cache.readEntries(sha256, query);
-  if (compact !== undefined) return compact;
+  if (compact !== undefined) {
+    await admit?.(compact);
+    return compact;
+  }
   const file = displayUrl(cache.url);
+  if (admit !== undefined) {
+    const { parseCatalog } = await import("@productive-k3s/pkg-format/catalog-parse");
+    const parsed = parseCatalog(text, file, { skipInvalidEntries: true });
+    const result: ParsedIndex = {
+      sha256,
+      entries: parsed.entries,
+      warnings: parsed.warnings,
+      generated: parsed.generated,
+      serial: parsed.serial,
+      expires: parsed.expires,
+    };
+    await admit(result);
+    await cache.writeEntries(result).catch(() => undefined); // the cache is an optimisation only
+    return query === undefined ? result : { ...result, entries: result.entries.filter((e) => selects(query, e)) };
+  }
   const selected: CatalogEntry[] = [];
   const ingest = async (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>): Promise<IndexSummary | undefined> => {
     const { writer, commit } = await cache.entriesWriter();

@@ -31,6 +31,8 @@ export interface LoadOptions {
   forceRefresh?: boolean;
   /** Read only the cached entries matching this prefilter (search); a cold parse still returns everything. */
   query?: CompactQuery | undefined;
+  /** Refuse a catalog without trusted keys (`--require-signatures`). */
+  requireSignatures?: boolean | undefined;
 }
 
 /** One kind of catalog source (file, HTTP, later OCI): how its index is read and cached. */

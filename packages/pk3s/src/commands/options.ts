@@ -9,9 +9,13 @@ export interface FetchOptionValues {
   offline?: boolean;
   allowUnverified?: boolean;
   includePrerelease?: boolean;
+  requireSignatures?: boolean;
   caFile?: string;
   plainHttp?: boolean;
 }
+
+export const FLAG_REQUIRE_SIGNATURES =
+  "refuse catalogs without trusted keys (also PK3S_REQUIRE_SIGNATURES=1 or `pk3s catalog trust require on`)";
 
 export function withJson(cmd: Command): Command {
   return cmd.option("--json", FLAG_HELP.json);
@@ -53,6 +57,7 @@ export function withFetchOptions(cmd: Command): Command {
     .option("--offline", "never touch the network: use cached catalogs and packages only")
     .option("--allow-unverified", "accept a catalog entry without a digest (prints a warning)")
     .option("--include-prerelease", "let ranges match prerelease versions")
+    .option("--require-signatures", FLAG_REQUIRE_SIGNATURES)
     .hook("preAction", async (_program, action) => {
       const catalog = action.opts<{ catalog?: string }>().catalog;
       const [spec] = action.processedArgs as unknown[];

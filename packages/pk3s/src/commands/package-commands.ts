@@ -80,10 +80,33 @@ function registerShowPull(group: Command, kind: Kind): void {
     });
 }
 
+function registerContents(group: Command, kind: Kind): void {
+  withFetchOptions(
+    group
+      .command("contents <spec>")
+      .alias("inspect")
+      .description("list the files inside a package (verified, not extracted); <spec> may also be a local .tgz"),
+  )
+    .addHelpText("after", `\nExample:\n  pk3s ${kind} contents ${kind === "addon" ? "longhorn@1.0.0" : "aws-single-node-basic"}\n`)
+    .action(async (spec: string, o: FetchOptionValues) => {
+      const { packageContents } = await import("../operations/package-contents.js");
+      const r = await packageContents(spec, kind, o);
+      emit(o, { ok: true, ...r }, () =>
+        [
+          `${r.kind} ${r.name}@${r.version}${r.catalog === null ? "" : ` [${r.catalog}]`} ${r.digest}`,
+          ...r.files.map((f) => `  ${f.mode}  ${String(f.size).padStart(10)}  ${f.path}`),
+        ]
+          .map(terminalLine)
+          .join("\n"),
+      );
+    });
+}
+
 export function registerAddon(program: Command): void {
   const addon = program.command("addon").description("find, inspect and install add-ons");
   addon.addHelpText("after", "\nExample:\n  pk3s addon install longhorn --kubeconfig ~/.kube/config --dry-run\n");
   registerShowPull(addon, "addon");
+  registerContents(addon, "addon");
 
   addInstallFlags(
     withFetchOptions(
@@ -218,6 +241,7 @@ export function registerProfile(program: Command): void {
   const profile = program.command("profile").description("find, inspect and run profiles through productive-k3s-infra");
   profile.addHelpText("after", "\nExample:\n  pk3s profile plan aws-single-node-basic --env-file ./aws.env --instance lab\n");
   registerShowPull(profile, "profile");
+  registerContents(profile, "profile");
   for (const [action, verb] of Object.entries(PROFILE_VERBS) as [ProfileAction, (typeof PROFILE_VERBS)[ProfileAction]][]) {
     const cmd = withFetchOptions(
       profile.command(`${action} <spec> [runtimeArgs...]`).description(`${verb.description} (arguments after -- go to Infra)`),

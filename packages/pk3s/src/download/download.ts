@@ -2,7 +2,8 @@
  * Verified download: stream → hash → temp file → verify → rename into the
  * content-addressed cache. The catalog's sha256 is checked before anything
  * uses the bytes; a mismatch exits 6 and leaves nothing behind. An entry
- * without a digest is refused unless `allowUnverified`.
+ * without a digest is refused unless `allowUnverified`. The caller's own
+ * checks (`accept`: signature, package identity) also run before the commit.
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
@@ -31,6 +32,11 @@ export interface FetchPackageOptions {
   progress?: boolean | undefined;
   /** Never touch the network: a package must already be in the cache (or be a local file). */
   offline?: boolean | undefined;
+  /**
+   * More checks on the bytes, throwing to refuse them: on a download they run on the temp file, after the digest
+   * and before the bytes enter the cache; on a cache hit, on the cached file. `fromCache` tells which.
+   */
+  accept?: ((file: string, fromCache: boolean) => Promise<void>) | undefined;
 }
 
 export interface FetchedPackage {
@@ -58,7 +64,10 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
 
   if (expectedHex !== undefined) {
     const hit = await readVerified(expectedHex);
-    if (hit !== undefined) return { file: hit.path, digest: formatDigest(expectedHex), size: hit.size, fromCache: true, verified: true };
+    if (hit !== undefined) {
+      await options.accept?.(hit.path, true);
+      return { file: hit.path, digest: formatDigest(expectedHex), size: hit.size, fromCache: true, verified: true };
+    }
   }
 
   if (options.offline === true && url.protocol !== "file:") {
@@ -118,6 +127,7 @@ export async function fetchPackage(entry: ResolvedEntry, options: FetchPackageOp
           },
         );
       }
+      await options.accept?.(temp, false);
       const file = await commitVerified(temp, actualHex);
       committed = true;
       return { file, digest: formatDigest(actualHex), size: bytes, fromCache: false, verified: expectedHex !== undefined };

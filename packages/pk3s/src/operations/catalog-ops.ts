@@ -1,5 +1,6 @@
-/** `pk3s catalog add|list|remove|update`: configuration and cache refresh. */
+/** `pk3s catalog add|list|remove|update`: configuration and cache refresh (trusted keys: catalog-trust-ops.ts). */
 import { NotFoundError, type Problem, UsageError } from "@productive-k3s/pkg-format/errors";
+import { parsePublicKey, readPublicKeys } from "@productive-k3s/pkg-format/minisign";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { CatalogCache } from "../catalog/catalog-cache.js";
 import {
@@ -13,6 +14,7 @@ import {
   effectiveSources,
   noCatalogsError,
   type Pk3sConfig,
+  requireSignatures,
   saveConfig,
 } from "../catalog/catalog-config.js";
 import { loadCatalog } from "../catalog/catalog-set.js";
@@ -32,6 +34,10 @@ export interface CatalogView {
   /** Where it comes from, for people. */
   from: string;
   lastFetched: string | null;
+  /** Whether the catalog has trusted keys (then everything from it must be signed by one of them). */
+  signed: boolean;
+  /** The trusted keys' ids, as minisign prints them. */
+  keyIds: string[];
 }
 
 export function describeAuth(auth: CatalogAuthConfig | undefined): string | null {
@@ -50,6 +56,8 @@ function view(source: ConfiguredSource, lastFetched: string | undefined): Catalo
     origin: source.origin,
     from: source.from,
     lastFetched: lastFetched ?? null,
+    signed: (source.trustedKeys ?? []).length > 0,
+    keyIds: (source.trustedKeys ?? []).map((line) => parsePublicKey(line, `catalog "${source.name}" trusted key`).id),
   };
 }
 
@@ -65,9 +73,14 @@ function notFound(name: string): NotFoundError {
  * location, a built-in catalog that was removed is restored.
  */
 export async function addCatalog(
-  input: Omit<AddCatalogInput, "location"> & { location?: string | undefined; offline?: boolean | undefined } & RegistryFlags,
+  input: Omit<AddCatalogInput, "location" | "trustedKeys"> & {
+    location?: string | undefined;
+    offline?: boolean | undefined;
+    trustKeys?: string[] | undefined;
+  } & RegistryFlags,
 ): Promise<{ catalog: CatalogView; configFile: string; entries: number | null }> {
   assertValidName("catalog", input.name, "catalog name");
+  const keys = await readPublicKeys(input.trustKeys ?? [], "--trust-key");
   const { sources, config } = await effectiveSources();
   const existing = sources.find((c) => c.name === input.name);
   if (existing !== undefined) {
@@ -75,13 +88,17 @@ export async function addCatalog(
       hint: `choose another name, or remove it first: pk3s catalog remove ${input.name}`,
     });
   }
-  if (input.location === undefined) return restoreBuiltin(input.name, config);
-  const source = buildCatalogSource({ ...input, location: input.location });
+  if (input.location === undefined) {
+    refuseSettingsWithoutLocation({ ...input, trustKeys: keys });
+    return restoreBuiltin(input.name, config);
+  }
+  const source = buildCatalogSource({ ...input, location: input.location, trustedKeys: keys.map((k) => k.base64) });
   let entries: number | null = null;
   if (input.offline !== true) {
+    const required = await requireSignatures(undefined);
     const registry = { caFile: input.caFile, plainHttp: input.plainHttp };
     const loaded = await withSession({ registry }, (session) =>
-      loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true }),
+      loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true, requireSignatures: required }),
     );
     entries = loaded.entries.length;
   }
@@ -98,6 +115,34 @@ export async function addCatalog(
     configFile: configFile(),
     entries,
   };
+}
+
+/**
+ * A built-in catalog comes back as it was built: a flag that would configure it (a trusted key above all) is
+ * refused rather than dropped, so nobody believes a key pinned that is not.
+ */
+function refuseSettingsWithoutLocation(input: {
+  trustKeys: unknown[];
+  tokenEnv?: string | undefined;
+  username?: string | undefined;
+  passwordEnv?: string | undefined;
+  priority?: number | undefined;
+}): void {
+  const given = [
+    input.trustKeys.length > 0 ? "--trust-key" : undefined,
+    input.tokenEnv === undefined ? undefined : "--token-env",
+    input.username === undefined ? undefined : "--username",
+    input.passwordEnv === undefined ? undefined : "--password-env",
+    input.priority === undefined ? undefined : "--priority",
+  ].filter((flag) => flag !== undefined);
+  if (given.length === 0) return;
+  throw new UsageError(
+    `${given.join(", ")} need${given.length === 1 ? "s" : ""} a URL or path: without one, catalog add restores a built-in catalog as it is built`,
+    {
+      where: given[0],
+      hint: `add the catalog's URL under a name of your own: pk3s catalog add <name> <url|path> ${given.map((f) => `${f} ...`).join(" ")}`,
+    },
+  );
 }
 
 async function restoreBuiltin(
@@ -154,10 +199,16 @@ export async function updateCatalogs(name: string | undefined): Promise<{ catalo
   if (sources.length === 0) throw noCatalogsError();
   const selected = name === undefined ? sources : sources.filter((s) => s.name === name);
   if (selected.length === 0) throw notFound(name ?? "");
+  const required = await requireSignatures(undefined);
   return withSession({}, async (session) => {
     const out: UpdatedCatalog[] = [];
     for (const source of selected) {
-      const loaded = await loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true });
+      const loaded = await loadCatalog(source, {
+        transport: session.transport,
+        offline: false,
+        forceRefresh: true,
+        requireSignatures: required,
+      });
       out.push({
         name: source.name,
         url: displayUrl(source.url),

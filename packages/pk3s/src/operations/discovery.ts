@@ -26,10 +26,11 @@ export interface SearchRow {
 export interface SearchOptions {
   type?: PackageType | undefined;
   offline?: boolean | undefined;
+  requireSignatures?: boolean | undefined;
 }
 
 export async function search(term: string | undefined, options: SearchOptions): Promise<{ results: SearchRow[] }> {
-  const session = new Session({ offline: options.offline });
+  const session = new Session({ offline: options.offline, requireSignatures: options.requireSignatures });
   try {
     const needle = term?.toLowerCase();
     const catalogs = readableForSearch(await session.catalogs(undefined, false, { needle }));
@@ -107,6 +108,12 @@ export interface PackageDetails {
     /** Has to be supplied by the invoking machine's --env-file. */
     fromEnvFile: boolean;
   }[];
+  /** Publisher metadata from the catalog entry (null when the entry has none). */
+  maintainers: string[] | null;
+  license: string | null;
+  homepage: string | null;
+  source: string | null;
+  created: string | null;
 }
 
 /** The entry `rawSpec` names and the other versions of its package: from the catalogs, or from a registry. */
@@ -155,6 +162,11 @@ export async function show(rawSpec: string, input: ShowInput): Promise<PackageDe
         description: i.description ?? null,
         fromEnvFile: i.source === "local-override",
       })),
+      maintainers: entry.maintainers ?? null,
+      license: entry.license ?? null,
+      homepage: entry.homepage ?? null,
+      source: entry.source ?? null,
+      created: entry.created ?? null,
     };
   } finally {
     await session.close();
@@ -188,6 +200,11 @@ function detailLines(d: PackageDetails): string[] {
     `digest:      ${d.digest ?? "none (unverifiable: needs --allow-unverified)"}`,
     `size:        ${formatSize(d.size)}`,
     `versions:    ${d.versions.map((v) => v.version + (v.deprecated ? " (deprecated)" : "")).join(", ")}`,
+    ...(d.maintainers === null ? [] : [`maintainers: ${d.maintainers.join(", ")}`]),
+    ...(d.license === null ? [] : [`license:     ${d.license}`]),
+    ...(d.homepage === null ? [] : [`homepage:    ${d.homepage}`]),
+    ...(d.source === null ? [] : [`source:      ${d.source}`]),
+    ...(d.created === null ? [] : [`created:     ${d.created}`]),
   ];
   if (d.type === "addon") {
     out.push(`dependencies: ${d.dependencies.length === 0 ? "none" : d.dependencies.map((x) => `${x.name}@${x.version}`).join(", ")}`);

@@ -6,7 +6,7 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
-import { effectiveSources, noCatalogsError } from "../catalog/catalog-config.js";
+import { effectiveSources, noCatalogsError, requireSignatures } from "../catalog/catalog-config.js";
 import type { CompactQuery } from "../catalog/catalog-query.js";
 import { loadCatalogs } from "../catalog/catalog-set.js";
 import type { CatalogSource } from "../catalog/catalog-source.js";
@@ -16,9 +16,12 @@ import type { PackageSpec } from "../catalog/resolve.js";
 import type { OriginAuth } from "../fetch/fetcher.js";
 import { Transport } from "../fetch/transport.js";
 import type { RegistryFlags } from "../oci/registry-settings.js";
+import { CatalogTrust } from "../trust/catalog-trust.js";
 
 export interface SessionOptions {
   offline?: boolean | undefined;
+  /** `--require-signatures` (the configuration and PK3S_REQUIRE_SIGNATURES can also require them). */
+  requireSignatures?: boolean | undefined;
   /** `--ca-file` / `--plain-http` for OCI registries. */
   registry?: RegistryFlags | undefined;
 }
@@ -26,6 +29,8 @@ export interface SessionOptions {
 export class Session {
   readonly transport: Transport;
   private sourcesCache: CatalogSource[] | undefined;
+  private readonly trusts = new Map<string, Promise<CatalogTrust | undefined>>();
+  private requireSignaturesSetting: Promise<boolean> | undefined;
 
   constructor(readonly options: SessionOptions = {}) {
     this.transport = new Transport({
@@ -58,7 +63,13 @@ export class Session {
     }
     // A catalog that cannot be read comes back holding its failure: resolution (resolve.ts) fails closed when it
     // reaches it, search leaves it out with a warning.
-    return loadCatalogs(sources, { transport: this.transport, offline: this.options.offline === true, forceRefresh, query });
+    return loadCatalogs(sources, {
+      transport: this.transport,
+      offline: this.options.offline === true,
+      forceRefresh,
+      query,
+      requireSignatures: await this.signaturesRequired(),
+    });
   }
 
   /**
@@ -98,6 +109,26 @@ export class Session {
   async authFor(entry: ResolvedEntry): Promise<OriginAuth | undefined> {
     const source = (await this.sources()).find((s) => s.name === entry.catalog);
     return source === undefined ? undefined : authForCatalog(source);
+  }
+
+  /** The flag, the environment or the configuration (read once). */
+  private signaturesRequired(): Promise<boolean> {
+    this.requireSignaturesSetting ??= requireSignatures(this.options.requireSignatures);
+    return this.requireSignaturesSetting;
+  }
+
+  /** The trust policy of the entry's catalog (undefined for a catalog without trusted keys). */
+  trustFor(entry: ResolvedEntry): Promise<CatalogTrust | undefined> {
+    let trust = this.trusts.get(entry.catalog);
+    if (trust === undefined) {
+      // Not this.sources(): a direct oci:// reference comes from no configured catalog (and may run with none).
+      trust = effectiveSources().then(({ sources }) => {
+        const source = sources.find((s) => s.name === entry.catalog);
+        return source === undefined ? undefined : CatalogTrust.of(source);
+      });
+      this.trusts.set(entry.catalog, trust);
+    }
+    return trust;
   }
 
   async close(): Promise<void> {

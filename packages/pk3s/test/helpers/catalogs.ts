@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { stringify } from "yaml";
+import { file, tgz } from "../../../pkg-format/test/helpers/tar-builder.js";
 
 export interface FakePackage {
   name: string;
@@ -24,8 +25,24 @@ export function digestOf(bytes: Buffer): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
+/**
+ * A real (tiny) package: its manifest says `name`, `version` and `type` (pk3s binds downloaded bytes to their
+ * catalog entry), plus `paddingBytes` of random data so every package differs and sizes can be chosen.
+ */
+export function packageBytes(name: string, version: string, type: "addon" | "profile" = "addon", paddingBytes = 4096): Buffer {
+  const manifest =
+    type === "addon"
+      ? `apiVersion: addons.productive-k3s.io/v1\nkind: Addon\nmetadata:\n  name: ${name}\n  version: ${JSON.stringify(version)}\n  category: test\nspec:\n  type: shell\n  install:\n    script: scripts/install.sh\n`
+      : `apiVersion: infra.productive-k3s.io/v1\nkind: Profile\nmetadata:\n  name: ${name}\n  version: ${JSON.stringify(version)}\n  category: test\nspec:\n  scenario:\n    type: test\n  engine:\n    type: opentofu\n`;
+  return tgz(
+    file(type === "addon" ? "addon.yaml" : "profile.yaml", manifest),
+    file("padding.bin", randomBytes(paddingBytes)),
+    ...(type === "addon" ? [file("scripts/install.sh", "#!/bin/sh\necho install\n", 0o755)] : []),
+  );
+}
+
 export function pkg(name: string, version: string, extra: Partial<FakePackage> = {}): FakePackage {
-  return { name, version, bytes: fakeBytes(`${name}@${version}`), ...extra };
+  return { name, version, bytes: packageBytes(name, version, extra.type ?? "addon"), ...extra };
 }
 
 export function packagePath(p: FakePackage): string {

@@ -24,12 +24,14 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Readable, type TransformOptions } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip, type ZlibOptions } from "node:zlib";
+import { parseDocument } from "yaml";
 import { IntegrityError, type Problem, UsageError, ValidationError } from "../errors.js";
+import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
 import { onInterrupt } from "../host/process.js";
 import { readRegularText } from "../host/regular-file.js";
-import { type PackageKind, scanArchive } from "./archive-scan.js";
+import { MANIFEST_FILES, type PackageKind, scanArchive } from "./archive-scan.js";
 import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
-import { HashingStream, type Sha256Digest } from "./digest.js";
+import { HashingStream, type Sha256Digest, sha256Hex } from "./digest.js";
 import { checkEntryPath, PathRegistry } from "./entry-path.js";
 import { DEFAULT_LIMITS, resolveLimits } from "./extract-limits.js";
 import { IGNORE_FILE, IgnoreRules } from "./ignore-rules.js";
@@ -46,6 +48,11 @@ export interface PackOptions {
   /** Entry mtime in seconds; default SOURCE_DATE_EPOCH, else 0. */
   sourceDateEpoch?: number;
   strict?: boolean;
+  /**
+   * Release builds: the package's version, written into the packed manifest's metadata.version (the source
+   * is left alone) and validated by the manifest's own rule.
+   */
+  version?: string | undefined;
 }
 
 export interface PackResult {
@@ -160,6 +167,17 @@ export async function listSourceEntries(
   return { entries, problems };
 }
 
+/** The manifest's text with `metadata.version` set to `version`, checked by the manifest's own schema. */
+async function manifestWithVersion(pkg: LoadedPackage, version: string, label: string): Promise<Buffer> {
+  const doc = parseDocument(await readRegularText(pkg.manifestFile));
+  doc.setIn(["metadata", "version"], version);
+  const text = doc.toString();
+  const file = `${label}/${MANIFEST_FILES[pkg.kind]} (version ${JSON.stringify(version)})`;
+  if (pkg.kind === "addon") parseAddonManifest(text, file);
+  else parseProfileManifest(text, file);
+  return Buffer.from(text, "utf8");
+}
+
 /** The extractor's default limits (extract-limits.ts): a package over one is rejected by every consumer that keeps them. */
 function limitProblems(root: string, entries: readonly SourceEntry[]): Problem[] {
   const problems: Problem[] = [];
@@ -227,17 +245,22 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
   }
 
   const hashes = await hashSourceFiles(entries.filter((e) => e.type === "file"));
+  const manifestPath = MANIFEST_FILES[pkg.kind];
+  const manifestOverride = options.version === undefined ? undefined : await manifestWithVersion(pkg, options.version, sourceDir);
+  if (manifestOverride !== undefined) hashes.set(manifestPath, sha256Hex(manifestOverride));
   const items: TarItem[] = entries.map((e) =>
     e.type === "directory"
       ? { type: "directory", path: e.path, mode: e.mode }
-      : { type: "file", path: e.path, abs: e.abs, size: e.size, mode: e.mode, sha256: hashes.get(e.path) as string },
+      : e.path === manifestPath && manifestOverride !== undefined
+        ? { type: "bytes", path: e.path, mode: e.mode, data: manifestOverride }
+        : { type: "file", path: e.path, abs: e.abs, size: e.size, mode: e.mode, sha256: hashes.get(e.path) as string },
   );
   items.push({ type: "bytes", path: CHECKSUMS_FILE, mode: 0o644, data: Buffer.from(formatChecksums(hashes), "utf8") });
   items.sort((a, b) => comparePaths(a.path, b.path));
 
   await mkdir(outDir, { recursive: true });
   const name = pkg.manifest.metadata.name;
-  const version = pkg.manifest.metadata.version;
+  const version = options.version ?? pkg.manifest.metadata.version;
   const file = join(resolve(outDir), `${name}-${version}.tgz`);
   const tmp = join(resolve(outDir), `.${name}-${version}.tgz.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const hasher = new HashingStream();

@@ -201,6 +201,9 @@ export const FLAG_HELP = {
   yes: "alias of --auto-approve",
   breakLock: "take over the lock of a run that is no longer alive (a stale lock)",
   strict: "treat unknown manifest fields as errors",
+  verifyKey:
+    "verify each package's minisign signature (<file>.minisig beside it) with this public key (a key file or its RW... line) " +
+    "before anything runs; repeatable: any of the keys may have signed",
   stateBackend:
     "where records and locks live: local (the default) or postgres://USER@HOST[:PORT]/DB (team state); default: $PK3S_STATE_BACKEND. " +
     "A password on the command line is visible to other users of this machine: prefer the variable or PGPASSWORD",
@@ -268,4 +271,33 @@ export function withRootOptions(program: Command, version: string): Command {
       }
       emit(o, { ok: true, name: program.name(), version }, () => version);
     });
+}
+
+/** The package options a `--verify-key` covers: the package and the dependency packages handed over with it. */
+const PACKAGE_OPTIONS = ["--tgz", "--dependency-tgz"];
+
+/**
+ * `--verify-key KEY` on every command of `program` that takes a package file: before the command's action, each
+ * package given (`--tgz`, `--dependency-tgz`) must carry a `.minisig` beside it that verifies with one of the
+ * keys, else exit 6 and nothing runs. Call once, after all commands are registered.
+ */
+export function withPackageSignatureCheck(program: Command): Command {
+  for (const cmd of allCommands(program)) {
+    if (cmd.options.some((o) => o.long !== undefined && PACKAGE_OPTIONS.includes(o.long))) {
+      cmd.option("--verify-key <key>", FLAG_HELP.verifyKey, collect, []);
+    }
+  }
+  return program.hook("preAction", async (_root, action) => {
+    const opts = action.opts<{ verifyKey?: string[]; tgz?: string; dependencyTgz?: string[] }>();
+    if (opts.verifyKey === undefined || opts.verifyKey.length === 0) return;
+    const files = [...(opts.dependencyTgz ?? []), ...(opts.tgz === undefined ? [] : [opts.tgz])];
+    if (files.length === 0)
+      throw new UsageError("--verify-key needs a package to verify: pass --tgz <file>", { where: commandPath(action) });
+    const { readPublicKeys, verifySignedFile } = await import("../trust/minisign.js");
+    const keys = await readPublicKeys(opts.verifyKey, "--verify-key");
+    for (const file of files) {
+      const verified = await verifySignedFile(file, keys);
+      log(terminalLine(`verified ${file}: signed by key ${verified.key.id} (${verified.trustedComment})`));
+    }
+  });
 }

@@ -15,6 +15,7 @@ import { problemCountMessage, sortProblems } from "./manifest-parse.js";
 import {
   CATALOG_API_VERSION,
   CATALOG_V1ALPHA1_API_VERSION,
+  type CatalogCompanion,
   type CatalogEntry,
   CatalogEntrySchema,
   CatalogV1Alpha1EntrySchema,
@@ -28,6 +29,10 @@ export interface ParsedCatalog {
   apiVersion: string;
   entries: CatalogEntry[];
   generated?: string | undefined;
+  /** v1 signing fields (DESIGN §8): absent from unsigned and v1alpha1 indexes. */
+  serial?: number | undefined;
+  expires?: string | undefined;
+  companions?: CatalogCompanion[] | undefined;
   warnings: Problem[];
 }
 
@@ -122,7 +127,16 @@ export function parseCatalogDocument(text: string, file: string, options: Catalo
   const generated = isAlpha
     ? (env.data as { metadata?: { generatedAt?: string } }).metadata?.generatedAt
     : (env.data as { generated?: string }).generated;
-  return { apiVersion: String(doc.apiVersion), entries, generated, warnings: problems };
+  const signing = isAlpha ? {} : (env.data as { serial?: number; expires?: string; companions?: CatalogCompanion[] });
+  return {
+    apiVersion: String(doc.apiVersion),
+    entries,
+    generated,
+    serial: signing.serial,
+    expires: signing.expires,
+    companions: signing.companions,
+    warnings: problems,
+  };
 }
 
 interface EntryResult {

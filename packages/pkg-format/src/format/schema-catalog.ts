@@ -8,6 +8,9 @@ import { compatibility, dependency, packageName, profileInput, profileVersion, s
 export const CATALOG_API_VERSION = "catalog.productive-k3s.io/v1";
 export const CATALOG_V1ALPHA1_API_VERSION = "catalogs.productive-k3s.io/v1alpha1";
 
+/** An RFC 3339 timestamp with a zone (`2026-11-21T00:00:00Z`). */
+const timestamp = z.iso.datetime({ offset: true, error: "expected an RFC 3339 time such as 2026-11-21T00:00:00Z" });
+
 export const CatalogEntrySchema = z.object({
   name: packageName,
   version: profileVersion,
@@ -22,12 +25,38 @@ export const CatalogEntrySchema = z.object({
   compatibility: compatibility.optional(),
   inputs: z.array(profileInput).optional(),
   engine: z.string().optional(),
+  /** Publisher metadata (optional, shown by `show`): who maintains the package, its licence (SPDX), where it lives. */
+  maintainers: z.array(z.string().min(1)).optional(),
+  license: z.string().min(1).optional(),
+  homepage: z.string().min(1).optional(),
+  source: z.string().min(1).optional(),
+  /** When this version was first published in the catalog. */
+  created: timestamp.optional(),
+});
+
+/**
+ * Another file published with the index and covered by the index's signature through its digest (e.g. a
+ * faster companion of the same entries): a reader that verified the index verifies the companion's bytes
+ * against `digest` before using them.
+ */
+export const CatalogCompanionSchema = z.object({
+  /** Relative to the index, or absolute. */
+  url: z.string().min(1),
+  digest: sha256Digest,
+  size: z.number().int().nonnegative().optional(),
+  /** What the file holds, e.g. `entries+ndjson`. */
+  format: z.string().min(1),
 });
 
 export const CatalogV1Schema = z.object({
   apiVersion: z.literal(CATALOG_API_VERSION),
   kind: z.literal("Catalog"),
   generated: z.string().optional(),
+  /** Signed catalogs: grows with every publication; a reader refuses a lower serial than it has seen (rollback). */
+  serial: z.number().int().nonnegative().optional(),
+  /** Signed catalogs: after this time the index is refused (a frozen mirror cannot serve it forever). */
+  expires: timestamp.optional(),
+  companions: z.array(CatalogCompanionSchema).optional(),
   entries: z.array(z.unknown()),
 });
 
@@ -62,5 +91,6 @@ export const CatalogV1Alpha1Schema = z.object({
 });
 
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+export type CatalogCompanion = z.infer<typeof CatalogCompanionSchema>;
 export type CatalogV1 = z.infer<typeof CatalogV1DocumentSchema>;
 export type CatalogV1Alpha1Entry = z.infer<typeof CatalogV1Alpha1EntrySchema>;
