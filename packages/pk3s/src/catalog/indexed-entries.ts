@@ -85,9 +85,16 @@ export async function parseIndex(
       const { parseCatalogDocument } = await import("@productive-k3s/pkg-format/catalog-parse");
       const parsed = parseCatalogDocument(text, file, { skipInvalidEntries: true });
       for (const e of parsed.entries) add(e);
-      return { warnings: parsed.warnings, generated: parsed.generated };
+      return { warnings: parsed.warnings, generated: parsed.generated, serial: parsed.serial, expires: parsed.expires };
     }));
-  return { sha256, entries: [...selected], warnings: summary?.warnings ?? [], generated: summary?.generated };
+  return {
+    sha256,
+    entries: [...selected],
+    warnings: summary?.warnings ?? [],
+    generated: summary?.generated,
+    serial: summary?.serial,
+    expires: summary?.expires,
+  };
 }
 
 /** A relative path of plain segments (no scheme, query, escapes or dot segments): it resolves by appending. */
