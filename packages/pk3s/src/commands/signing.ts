@@ -15,12 +15,12 @@ export function registerPack(program: Command): void {
   withJson(
     program
       .command("pack <source...>")
-      .description("publisher: pack add-on and profile source folders (detected by their manifest) into deterministic .tgz files")
+      .description("publisher: pack add-on, profile and stack source folders (detected by their manifest) into deterministic .tgz files")
       .requiredOption("--out <dir>", "folder for the packages")
       .option("--version <version>", "release builds: this version for every package (written into the packed manifest)")
       .option("--strict", FLAG_HELP.strict),
   )
-    .addHelpText("after", "\nExample:\n  pk3s pack addons/* profiles/* --out ./public --version 1.4.0\n")
+    .addHelpText("after", "\nExample:\n  pk3s pack addons/* profiles/* stacks/* --out ./public --version 1.4.0\n")
     .action(async (sources: string[], o: { json?: boolean; out: string; version?: string; strict?: boolean }) => {
       const { packSources } = await import("../operations/pack-sources.js");
       const r = await packSources({ ...o, sources });

@@ -1,14 +1,13 @@
 /**
  * `pk3s pack SRC... --out DIR`: deterministic packages from many source
- * folders at once, each detected by its manifest (addon.yaml, profile.yaml;
- * stack.yaml once stacks exist). All or nothing: every package is packed into
+ * folders at once, each detected by its manifest (addon.yaml, profile.yaml,
+ * stack.yaml: pkg-format's packer reads the kind). All or nothing: every package is packed into
  * a private folder beside DIR's files and moved into place only when all of
  * them packed, so a failure leaves DIR as it was.
  */
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
+import { UsageError } from "@productive-k3s/pkg-format/errors";
 
 export interface PackInput {
   sources: string[];
@@ -30,11 +29,6 @@ export interface PackedView {
 
 export async function packSources(input: PackInput): Promise<{ packages: PackedView[] }> {
   if (input.sources.length === 0) throw new UsageError("pass at least one source folder");
-  for (const src of input.sources) {
-    if (existsSync(join(src, "stack.yaml")) && !existsSync(join(src, "addon.yaml")) && !existsSync(join(src, "profile.yaml"))) {
-      throw new ValidationError(`${src} is a stack; this version of pk3s packs add-ons and profiles only`, [], { where: src });
-    }
-  }
   const out = resolve(input.out);
   await mkdir(out, { recursive: true });
   const staging = await mkdtemp(join(out, ".pk3s-pack-"));

@@ -26,7 +26,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip, type ZlibOptions } from "node:zlib";
 import { parseDocument } from "yaml";
 import { IntegrityError, type Problem, UsageError, ValidationError } from "../errors.js";
-import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
+import { parseAddonManifest, parseProfileManifest, parseStackManifest } from "../format/manifest-parse.js";
 import { onInterrupt } from "../host/process.js";
 import { readRegularText } from "../host/regular-file.js";
 import { MANIFEST_FILES, type PackageKind, scanArchive } from "./archive-scan.js";
@@ -173,8 +173,8 @@ async function manifestWithVersion(pkg: LoadedPackage, version: string, label: s
   doc.setIn(["metadata", "version"], version);
   const text = doc.toString();
   const file = `${label}/${MANIFEST_FILES[pkg.kind]} (version ${JSON.stringify(version)})`;
-  if (pkg.kind === "addon") parseAddonManifest(text, file);
-  else parseProfileManifest(text, file);
+  const parse = { addon: parseAddonManifest, profile: parseProfileManifest, stack: parseStackManifest }[pkg.kind];
+  parse(text, file);
   return Buffer.from(text, "utf8");
 }
 

@@ -98,6 +98,32 @@ function usageErrorFrom(message: string, cmd: Command | undefined): UsageError {
 }
 
 /**
+ * The exit status when stdout's reader went away (`pk3s search | head -1`): 141, i.e. 128 + SIGPIPE, what the
+ * shell reports for git, cat or any program a broken pipe ends (`set -o pipefail` users already expect it from
+ * `| head`). Node ignores SIGPIPE, so the write fails with EPIPE instead, and an unhandled one would crash with
+ * a stack trace: we exit quietly at once (nobody reads the rest). A broken stderr (logs only) is ignored: the
+ * command finishes its work (an install is not stopped half-way because nobody reads its progress) and its exit
+ * status says how it went.
+ */
+export const BROKEN_PIPE_EXIT = 141;
+
+const readerGone = (err: NodeJS.ErrnoException | null | undefined): boolean =>
+  err?.code === "EPIPE" || err?.code === "ERR_STREAM_DESTROYED";
+
+let brokenPipeHandled = false;
+function exitQuietlyOnBrokenPipe(): void {
+  if (brokenPipeHandled) return;
+  brokenPipeHandled = true;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (readerGone(err)) process.exit(BROKEN_PIPE_EXIT);
+    throw err;
+  });
+  process.stderr.on("error", (err: NodeJS.ErrnoException) => {
+    if (!readerGone(err)) throw err;
+  });
+}
+
+/**
  * Parse and run a commander program, mapping every outcome to an exit code.
  * Usage errors exit 2; typed errors exit with their own code; anything else
  * is an internal error (exit 1). Every failure is printed as `error:` +
@@ -108,6 +134,7 @@ export async function runCli(
   argv: readonly string[] = process.argv,
   execArgv: readonly string[] = process.execArgv,
 ): Promise<never> {
+  exitQuietlyOnBrokenPipe();
   // Commander reports parse errors through outputError; keep the message and
   // the command it came from, and print it below in the one error format.
   let parseFailure: { message: string; cmd: Command } | undefined;
@@ -148,6 +175,8 @@ export async function runCli(
   }
   // Let stdout drain before exiting so piped JSON is never cut short.
   await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once("drain", resolve) : resolve()));
+  // A write that failed just now reports its error on the next tick, after this exit: look at it here.
+  if (readerGone(process.stdout.errored)) process.exit(BROKEN_PIPE_EXIT);
   process.exit(process.exitCode !== undefined && code === 0 ? Number(process.exitCode) : code);
 }
 
