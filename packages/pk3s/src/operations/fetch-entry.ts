@@ -91,22 +91,26 @@ export async function downloadEntry(
     offline: flags.offline,
     accept: async (file, fromCache) => {
       // A cached copy's digest is pinned by the verified index, and its signature was checked when it came in;
-      // a registry catalog's index is not signed, so there (and for a lock) the signature is checked every time.
+      // a registry catalog's index is not signed, so there (and for a stack's lock) the signature is checked every time.
       if (trust !== undefined && (!fromCache || !trust.indexSigned || pin?.always === true)) {
-        if (fromCache && flags.offline === true) {
+        if (fromCache && flags.offline === true && pin?.keyId !== undefined) {
+          // Offline from a lock: its digest pins bytes whose signature by this key was verified when it was written.
+          signingKeyId = pin.keyId;
+        } else if (fromCache && flags.offline === true) {
           throw new IntegrityError(
             "signature-unverifiable-offline",
             `${entry.name}@${entry.version}: the signature of the cached package cannot be fetched with --offline`,
             {
               where: displayUrl(entry.resolvedUrl),
               hint: trust.indexSigned
-                ? "run online: a lock that records a signing key has the package's signature checked every time"
+                ? "run online: writing a lock records the key that signed each package, which takes its signature"
                 : "run online: a registry catalog's index is not signed, so each package's signature is checked every time",
             },
           );
+        } else {
+          signingKeyId = await verifyPackageSignature(trust, file, entry, session.transport, auth);
+          if (pin?.keyId !== undefined && signingKeyId !== pin.keyId) throw pinnedKeyError(entry, pin.keyId, signingKeyId);
         }
-        signingKeyId = await verifyPackageSignature(trust, file, entry, session.transport, auth);
-        if (pin?.keyId !== undefined && signingKeyId !== pin.keyId) throw pinnedKeyError(entry, pin.keyId, signingKeyId);
       }
       await assertPackageMatchesEntry(file, entry);
     },
