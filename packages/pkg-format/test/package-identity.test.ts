@@ -47,7 +47,9 @@ describe("readPackageIdentity", () => {
 
   it("refuses what is not a package, and a hostile entry name, as extraction would", async () => {
     await expect(readPackageIdentity(write("random.tgz", Buffer.from("not gzip at all")))).rejects.toThrow(IntegrityError);
-    await expect(readPackageIdentity(write("none.tgz", tgz(file("README.md", "hi"))))).rejects.toThrow(/no addon.yaml, profile.yaml or stack.yaml/);
+    await expect(readPackageIdentity(write("none.tgz", tgz(file("README.md", "hi"))))).rejects.toThrow(
+      /no addon.yaml, profile.yaml or stack.yaml/,
+    );
     await expect(readPackageIdentity(write("escape.tgz", tgz(file("../addon.yaml", addonYaml("x", "1.0.0")))))).rejects.toThrow(
       /contains '\.\.'/,
     );
