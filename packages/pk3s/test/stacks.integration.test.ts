@@ -623,3 +623,62 @@ describe.skipIf(!available)("stacks from loopback HTTP catalogs", () => {
     expect(eks.stderr).toContain("the stack runs on k3s, rke2; the cluster is kubernetes");
   });
 });
+
+describe.skipIf(!available)("stacks from a signed catalog: the lock records the key that signed each package", () => {
+  async function keygen(prefix: string): Promise<string> {
+    const r = await sb.run(["key", "generate", "--out", join(sb.root, prefix), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout).keyId as string;
+  }
+
+  it("pk3s lock writes signingKeyId; install refuses (exit 6, Core not run) a package now signed by another key, unsigned, or from a catalog no longer signed", async () => {
+    const keyId = await keygen("release");
+    const otherId = await keygen("other");
+    const signed = await sb.run(["catalog", "index", repo, "--sign-key", join(sb.root, "release.key")]);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect((await sb.run(["catalog", "remove", "local"])).code).toBe(0);
+    expect((await sb.run(["catalog", "add", "signed", repo, "--trust-key", join(sb.root, "release.pub")])).code).toBe(0);
+    const file = writeStack(join(sb.root, "stack"), [{ name: "app", version: "1.0.0" }]);
+    const w = await sb.run(["lock", file], env);
+    expect(w.code, w.stderr).toBe(0);
+    const lock = parse(readFileSync(`${file}.lock`, "utf8"));
+    expect(lock.packages.map((p: { name: string; signingKeyId?: string }) => [p.name, p.signingKeyId])).toEqual([
+      ["app", keyId],
+      ["base", keyId],
+    ]);
+    const ok = await sb.run(["stack", "install", file, ...kube], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    // Offline, the lock's digests pin bytes whose signatures were verified when it was written.
+    expect((await sb.run(["stack", "install", file, ...kube, "--offline"], env)).code).toBe(0);
+    const runs = coreRuns().length;
+
+    // base re-signed by another key, which the catalog also trusts now (a rotation the lock did not see).
+    const sig = `${join(repo, "base-1.0.0.tgz")}.minisig`;
+    const original = readFileSync(sig);
+    expect((await sb.run(["sign", join(repo, "base-1.0.0.tgz"), "--sign-key", join(sb.root, "other.key")])).code).toBe(0);
+    expect((await sb.run(["catalog", "trust", "add", "signed", join(sb.root, "other.pub")])).code).toBe(0);
+    const rotated = await sb.run(["stack", "install", file, ...kube, "--json"], env);
+    expect(rotated.code).toBe(6);
+    expect(JSON.parse(rotated.stdout).error).toMatchObject({
+      reason: "signing-key-changed",
+      message: `base@1.0.0 is signed by key ${otherId}, but the lock records key ${keyId}`,
+    });
+
+    // base unsigned: its signature is gone.
+    rmSync(sig);
+    const unsigned = await sb.run(["stack", "install", file, ...kube, "--json"], env);
+    expect(unsigned.code).toBe(6);
+    expect(JSON.parse(unsigned.stdout).error).toMatchObject({ reason: "signature-missing" });
+
+    // The catalog no longer signed (its keys removed): a lock that records a key refuses it.
+    writeFileSync(sig, original);
+    for (const id of [keyId, otherId]) expect((await sb.run(["catalog", "trust", "remove", "signed", id])).code).toBe(0);
+    const untrusted = await sb.run(["stack", "install", file, ...kube, "--json"], env);
+    expect(untrusted.code).toBe(6);
+    expect(JSON.parse(untrusted.stdout).error).toMatchObject({ reason: "signing-key-changed" });
+    expect(JSON.parse(untrusted.stdout).error.message).toContain(
+      `the lock records signing key ${keyId}, but catalog "signed" has no trusted keys`,
+    );
+    expect(coreRuns().length).toBe(runs);
+  });
+});

@@ -206,14 +206,6 @@ export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
     });
   }
   const trustedKeys = input.trustedKeys !== undefined && input.trustedKeys.length > 0 ? [...new Set(input.trustedKeys)] : undefined;
-  if (trustedKeys !== undefined && url.startsWith("oci:")) {
-    throw new UsageError(
-      "--trust-key is for catalogs served over HTTP(S) or from files: a registry catalog's signatures are not checked yet",
-      {
-        hint: "publish the signed index (pk3s catalog index --sign-key) over HTTP(S) and add that URL with --trust-key",
-      },
-    );
-  }
   return { name: input.name, url, priority, auth, ...(trustedKeys ? { trustedKeys } : {}) };
 }
 

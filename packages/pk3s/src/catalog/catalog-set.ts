@@ -4,7 +4,6 @@
  * catalog's own cache (`catalog-cache.ts`). The choice of loader is made here
  * and nowhere else.
  */
-import { IntegrityError } from "@productive-k3s/pkg-format/errors";
 import { unsignedCatalogError } from "../trust/catalog-trust.js";
 import { CatalogCache } from "./catalog-cache.js";
 import type { CatalogSource } from "./catalog-source.js";
@@ -24,19 +23,6 @@ const LOADERS: Readonly<Record<string, CatalogLoader>> = {
 export function loadCatalog(source: CatalogSource, options: LoadOptions): Promise<LoadedCatalog> {
   if (options.requireSignatures === true && (source.trustedKeys ?? []).length === 0) return Promise.reject(unsignedCatalogError(source));
   const protocol = new URL(source.url).protocol;
-  if (protocol === "oci:" && (source.trustedKeys ?? []).length > 0) {
-    // Fail closed: the registry loader does not check index signatures yet, so trusted keys would be ignored.
-    return Promise.reject(
-      new IntegrityError(
-        "signature-unsupported",
-        `catalog "${source.name}" is a registry catalog: trusted keys are not checked there yet`,
-        {
-          where: source.url,
-          hint: `publish a signed index over HTTP(S) instead, or remove its keys (pk3s catalog trust remove ${source.name} <key>) to use it on digests alone`,
-        },
-      ),
-    );
-  }
   const loader = LOADERS[protocol] ?? loadHttpCatalog;
   return loader(source, new CatalogCache(source.url), options);
 }

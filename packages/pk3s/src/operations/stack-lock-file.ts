@@ -19,7 +19,7 @@ import { UsageError } from "@productive-k3s/pkg-format/errors";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
 import { openStack, stackFileFor } from "../stack/opened-stack.js";
-import { fetchStackPackages, resolveStackPackages } from "../stack/stack-packages.js";
+import { fetchStackPackages, resolveStackPackages, type StackPackage } from "../stack/stack-packages.js";
 import type { FetchFlags } from "./fetch-entry.js";
 import { withSession } from "./session.js";
 import { type LockUse, settleLock } from "./stack-prepare.js";
@@ -85,12 +85,13 @@ export async function lockStack(input: LockInput): Promise<LockResult> {
         packages,
       };
     }
-    // Digests the catalogs do not give come from the bytes (TOFU); the others need no download.
-    await fetchStackPackages(
-      session,
-      resolved.packages.filter((p) => p.entry.digest === undefined || p.entry.digest === ""),
-      input,
-    );
+    // Digests the catalogs do not give come from the bytes (TOFU), and the key that signed a signed catalog's package
+    // from its verified signature (over the bytes); the others need no download.
+    const needed: StackPackage[] = [];
+    for (const p of resolved.packages) {
+      if (p.entry.digest === undefined || p.entry.digest === "" || (await session.trustFor(p.entry)) !== undefined) needed.push(p);
+    }
+    await fetchStackPackages(session, needed, input);
     const use: LockUse = await settleLock(stack, resolved, true, true);
     const state =
       use.state === "written"

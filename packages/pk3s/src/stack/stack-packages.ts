@@ -48,6 +48,10 @@ export interface StackPackage {
   /** A bundled add-on: its package inside the stack. */
   source?: string | undefined;
   options: AddonOptions;
+  /** The key id the lock records for it (a lock in use): its signature must still be by that key. */
+  lockedKeyId?: string | undefined;
+  /** The key id whose signature verified it in this run, for the lock (undefined: unsigned catalog). */
+  signingKeyId?: string | undefined;
 }
 
 export interface StackPackages {
@@ -145,7 +149,7 @@ export function lockEntryFor(pkg: StackPackage): StackLockPackage {
     ...(pkg.source === undefined ? { catalog: e.catalog, url: e.resolvedUrl } : { source: pkg.source }),
     digest: e.digest,
     ...(e.size === undefined ? {} : { size: e.size }),
-    // signingKeyId: written once catalogs are signed (issue 14); optional in the lock format until then.
+    ...(pkg.signingKeyId === undefined ? {} : { signingKeyId: pkg.signingKeyId }),
     ...(e.dependencies === undefined || e.dependencies.length === 0
       ? {}
       : { dependencies: e.dependencies.map((d) => ({ name: d.name, version: d.version ?? "*" })) }),
@@ -200,7 +204,9 @@ export async function resolveStackPackages(session: Session, stack: OpenedStack,
   }
   if (current !== undefined && problems.length === 0 && options.update === undefined) {
     const entries = current.lock.packages.map((p) => entryFromLock(stack, p));
-    return { packages: inOrder(stack, entries), lock: { file: lockFile, current, status: "used" } };
+    const keyIds = new Map(current.lock.packages.map((p) => [p.name, p.signingKeyId]));
+    const packages = inOrder(stack, entries).map((p) => ({ ...p, lockedKeyId: keyIds.get(p.entry.name) }));
+    return { packages, lock: { file: lockFile, current, status: "used" } };
   }
   if (current !== undefined && problems.length > 0) {
     warn(`the lock no longer matches the stack; resolving again:\n${describeProblems(problems, current.file)}`);
@@ -237,7 +243,8 @@ export async function writeStackLock(
 
 /**
  * Verified bytes of every package, by name: the content-addressed cache first, then the entry's URL (a lock's
- * entry is fetched by its digest the same way). An entry without a digest (`--allow-unverified`) takes the
+ * entry is fetched by its digest the same way). A package from a signed catalog has its signature verified each
+ * time, so the lock can record the key that signed it, and a lock that records one refuses any other. An entry without a digest (`--allow-unverified`) takes the
  * digest of the bytes fetched, so a lock written afterwards pins exactly them.
  */
 export async function fetchStackPackages(
@@ -248,7 +255,9 @@ export async function fetchStackPackages(
   const { downloadEntry } = await import("../operations/fetch-entry.js");
   const files = new Map<string, string>();
   for (const p of packages) {
-    const fetched = await downloadEntry(session, p.entry, flags);
+    // A signed catalog's package has its signature checked even from the cache: the lock records (or pins) its key.
+    const fetched = await downloadEntry(session, p.entry, flags, { always: true, keyId: p.lockedKeyId });
+    p.signingKeyId = fetched.signingKeyId;
     if (p.entry.digest === undefined || p.entry.digest === "") p.entry.digest = fetched.digest;
     if (p.entry.size === undefined) p.entry.size = fetched.size;
     files.set(p.entry.name, fetched.file);

@@ -43,6 +43,15 @@ export class CatalogTrust {
     );
   }
 
+  /**
+   * Whether the catalog's index is signed, so the digests it lists are authentic: a registry catalog's index
+   * is built from the registry's own tag lists and manifests, so there every package's signature is checked
+   * each time it is used, cached or not.
+   */
+  get indexSigned(): boolean {
+    return !this.source.url.startsWith("oci:");
+  }
+
   private get label(): string {
     return `catalog "${this.source.name}"`;
   }
@@ -128,18 +137,37 @@ export class CatalogTrust {
   }
 }
 
-/** The package's `.minisig` (beside it at its URL), verified over the downloaded bytes with the catalog's keys. */
+/**
+ * The package's signature, verified over the downloaded bytes with the catalog's keys: the id of the key that
+ * signed it. Over HTTP(S) and files it is the `.minisig` beside the package; in a registry, the signature
+ * artifacts referring to the package's manifest (any one of them verifying with a trusted key will do: key
+ * rotation leaves several). Refusals are IntegrityErrors (exit 6) with the reason.
+ */
 export async function verifyPackageSignature(
   trust: CatalogTrust,
   file: string,
   entry: ResolvedEntry,
   transport: Transport,
   auth: OriginAuth | undefined,
-): Promise<void> {
+): Promise<string> {
   const label = `package ${entry.name}@${entry.version} from catalog "${entry.catalog}"`;
-  const sig = await fetchSignature(transport, entry.resolvedUrl, label, auth);
   const { verifyContent } = await import("@productive-k3s/pkg-format/minisign");
-  await verifyContent({ file }, sig, trust.keys, `${displayUrl(entry.resolvedUrl)}.minisig`);
+  if (entry.resolvedUrl.startsWith("oci:")) {
+    const { registrySignatures } = await import("./registry-signatures.js");
+    const refusals: unknown[] = [];
+    for (const sig of await registrySignatures(transport, entry.resolvedUrl, label)) {
+      try {
+        return (await verifyContent({ file }, sig.text, trust.keys, `signature ${sig.where} of ${label}`)).key.id;
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        refusals.push(err);
+      }
+    }
+    // A signature that does not verify says more (tampering) than one by a key this catalog does not trust.
+    throw refusals.find((e) => (e as IntegrityError).reason !== "signature-untrusted-key") ?? refusals[0];
+  }
+  const sig = await fetchSignature(transport, entry.resolvedUrl, label, auth);
+  return (await verifyContent({ file }, sig, trust.keys, `${displayUrl(entry.resolvedUrl)}.minisig`)).key.id;
 }
 
 /** Refuse a catalog without trusted keys when signatures are required. */

@@ -3,8 +3,8 @@
  * signed file (an index or a package), through the same transport and with the
  * same origin-bound credentials. A missing signature is an integrity error,
  * not "not found": for a catalog with trusted keys it is a refusal.
- * (OCI packages will carry theirs as a referring artifact: that source kind
- * gets its own locator.)
+ * (An OCI package's signature is a referring artifact in its registry:
+ * `registry-signatures.ts`.)
  */
 import { IntegrityError, NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { displayUrl, type OriginAuth } from "../fetch/fetcher.js";
