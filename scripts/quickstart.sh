@@ -67,4 +67,6 @@ and kubectl on PATH and a kubeconfig for a k3s cluster:
   pk3s addon install longhorn --kubeconfig ~/.kube/config --context <your-context>
 
 Tear the lab down with:  pk3s profile destroy local-lab --auto-approve
+
+(pk3s on your PATH: npm run install-global; or run node -- packages/pk3s/dist/cli/pk3s.js)
 TXT

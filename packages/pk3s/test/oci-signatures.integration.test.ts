@@ -211,6 +211,16 @@ describe.skipIf(!available.ok || !skopeo || !minisign)("signed packages in a rea
     expect(ok.code, ok.stderr).toBe(0);
   });
 
+  it("--require-signatures refuses a direct oci:// reference (no catalog, so no key vouches for it) before fetching", async () => {
+    const r = await sb.run(["addon", "pull", `oci://${repo}/good:1.0.0`, "-o", join(sb.root, "out"), "--json"], {
+      PK3S_REQUIRE_SIGNATURES: "1",
+    });
+    expect(r.code).toBe(6);
+    expect(errorOf(r)).toMatchObject({ reason: "reference-unsigned" });
+    expect(cachedPackages(sb)).toEqual([]);
+    expect(existsSync(join(sb.root, "out"))).toBe(false);
+  });
+
   it("oci:// entries of a signed catalog: each package's signature comes from the registry (exit 6 when missing)", async () => {
     const folder = join(sb.root, "signed-catalog");
     mkdirSync(folder);

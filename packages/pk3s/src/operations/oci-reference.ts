@@ -5,7 +5,7 @@
  * of pk3s then treats it like any catalog entry: the same download, digest check, cache and binding
  * checks, and its dependencies resolve from the configured catalogs.
  */
-import { NotFoundError } from "@productive-k3s/pkg-format/errors";
+import { IntegrityError, NotFoundError } from "@productive-k3s/pkg-format/errors";
 import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js";
 import type { PackageSpec, PackageType } from "../catalog/resolve.js";
 import { artifactReference, readPackageConfig, resolvePackageArtifact } from "../oci/package-artifact.js";
@@ -28,6 +28,18 @@ function article(type: string): string {
 
 export async function resolveOciReference(session: Session, raw: string, type: PackageType): Promise<OciResolution> {
   const ref = parseOciReference(raw);
+  // A reference names no catalog, so no key vouches for it: under a signature policy it is refused before any
+  // network use (its bytes would be checked against nothing but the registry's own digest).
+  if (await session.signaturesRequired()) {
+    throw new IntegrityError(
+      "reference-unsigned",
+      `${raw}: a direct OCI reference has no catalog with a trusted key, and signatures are required`,
+      {
+        where: raw,
+        hint: "add the repository as a catalog with its publisher's key (pk3s catalog add NAME oci://HOST/REPO --trust-key KEY) and install by name, or drop --require-signatures / PK3S_REQUIRE_SIGNATURES / requireSignatures",
+      },
+    );
+  }
   if (session.options.offline === true) {
     throw new NotFoundError(`${raw}: --offline cannot resolve an OCI reference`, {
       where: raw,

@@ -111,8 +111,8 @@ export class Session {
     return source === undefined ? undefined : authForCatalog(source);
   }
 
-  /** The flag, the environment or the configuration (read once). */
-  private signaturesRequired(): Promise<boolean> {
+  /** Whether signatures are required: the flag, the environment or the configuration (read once). */
+  signaturesRequired(): Promise<boolean> {
     this.requireSignaturesSetting ??= requireSignatures(this.options.requireSignatures);
     return this.requireSignaturesSetting;
   }
