@@ -39,6 +39,9 @@ export interface ParsedIndex {
 /** What the lookup file records about the index as a whole. */
 export type IndexSummary = Omit<ParsedIndex, "entries" | "sha256">;
 
+/** What a signed catalog's checks look at: the index as a whole (digest, serial, expiry), not its entries. */
+export type AdmittedIndex = Omit<ParsedIndex, "entries">;
+
 const FLUSH_BYTES = 1 << 20;
 
 /**

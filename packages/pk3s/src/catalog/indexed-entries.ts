@@ -11,7 +11,7 @@ import { displayUrl } from "../fetch/fetcher.js";
 import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
-import type { IndexSummary, ParsedIndex } from "./entries-file.js";
+import type { AdmittedIndex, IndexSummary, ParsedIndex } from "./entries-file.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
 
 /** The slow checks of a catalog read (zod and the yaml library), loaded only for an entry that needs them. */
@@ -23,14 +23,14 @@ export async function loadSlowChecks(): Promise<SlowCatalogChecks> {
  * The entries of an index's text: from the parsed-entries cache when it has this digest, else read line by
  * line (`catalog-read.ts`) straight into the cache, never holding a document tree. With a query only the
  * selected entries are returned either way, so a cold search does not keep 100,000 entries it is about to
- * filter out. `admit` (a signed catalog's checks: serial, expiry) runs on the whole parse before anything of
- * it is cached, and throws to refuse; a signed index is therefore parsed whole, then cached.
+ * filter out. `admit` (a signed catalog's checks: serial, expiry) runs once the whole index is read and before
+ * anything of it is cached, and throws to refuse.
  */
 export async function parseIndex(
   cache: CatalogCache,
   text: string,
   query?: CompactQuery,
-  admit?: (parsed: ParsedIndex) => Promise<void>,
+  admit?: (index: AdmittedIndex) => Promise<void>,
 ): Promise<ParsedIndex> {
   const sha256 = sha256Hex(text);
   const compact = await cache.readEntries(sha256, query);
@@ -39,21 +39,6 @@ export async function parseIndex(
     return compact;
   }
   const file = displayUrl(cache.url);
-  if (admit !== undefined) {
-    const { parseCatalog } = await import("@productive-k3s/pkg-format/catalog-parse");
-    const parsed = parseCatalog(text, file, { skipInvalidEntries: true });
-    const result: ParsedIndex = {
-      sha256,
-      entries: parsed.entries,
-      warnings: parsed.warnings,
-      generated: parsed.generated,
-      serial: parsed.serial,
-      expires: parsed.expires,
-    };
-    await admit(result);
-    await cache.writeEntries(result).catch(() => undefined); // the cache is an optimisation only
-    return query === undefined ? result : { ...result, entries: result.entries.filter((e) => selects(query, e)) };
-  }
   const selected: CatalogEntry[] = [];
   const ingest = async (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>): Promise<IndexSummary | undefined> => {
     const { writer, commit } = await cache.entriesWriter();
@@ -63,8 +48,13 @@ export async function parseIndex(
         writer.add(e);
         if (query === undefined || selects(query, e)) selected.push(e);
       });
-      if (summary === undefined) writer.abort();
-      else await commit(sha256, summary).catch(() => writer.abort()); // the cache is an optimisation only
+      if (summary === undefined) {
+        writer.abort();
+        return undefined;
+      }
+      // A signed catalog's checks (serial, expiry) on the whole index, before anything of it is cached.
+      await admit?.({ sha256, ...summary });
+      await commit(sha256, summary).catch(() => writer.abort()); // the cache is an optimisation only
       return summary;
     } catch (err) {
       writer.abort();

@@ -11,7 +11,7 @@
 import { IntegrityError } from "@productive-k3s/pkg-format/errors";
 import type { MinisignPublicKey } from "@productive-k3s/pkg-format/minisign";
 import type { CatalogSource } from "../catalog/catalog-source.js";
-import type { ParsedIndex } from "../catalog/entries-file.js";
+import type { AdmittedIndex } from "../catalog/entries-file.js";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { displayUrl, type OriginAuth } from "../fetch/fetcher.js";
 import type { Transport } from "../fetch/transport.js";
@@ -65,7 +65,7 @@ export class CatalogTrust {
   }
 
   /** Serial, expiry, rollback and freeze checks on a verified, parsed index: the record to keep with it. */
-  async admit(parsed: ParsedIndex, keyId: string): Promise<TrustRecord> {
+  async admit(parsed: AdmittedIndex, keyId: string): Promise<TrustRecord> {
     const where = displayUrl(this.source.url);
     if (parsed.serial === undefined || parsed.expires === undefined) {
       throw new IntegrityError(
