@@ -1,4 +1,4 @@
-import { emit, FLAG_HELP, unknownCommandError } from "@productive-k3s/pkg-format/cli";
+import { emit, FLAG_HELP, registerCommands, unknownCommandError } from "@productive-k3s/pkg-format/cli";
 import { Command } from "commander";
 import { registerCatalog } from "./commands/catalog.js";
 import { registerCompletion } from "./commands/completion.js";
@@ -9,7 +9,8 @@ import { registerSearch } from "./commands/search.js";
 import { registerPack, registerSigning } from "./commands/signing.js";
 import { registerLock, registerStack } from "./commands/stack.js";
 
-export function buildProgram(): Command {
+/** The program; with `args` (the command line after the script), only the commands it needs (registerCommands). */
+export function buildProgram(args?: readonly string[]): Command {
   const program = new Command("pk3s")
     .enablePositionalOptions()
     .description("Productive K3S: find, verify and install add-ons, profiles and stacks from catalogs")
@@ -35,16 +36,21 @@ export function buildProgram(): Command {
       const v = await versionInfo({ core: o.coreBin, infra: o.infraBin });
       emit(o, { ok: true, ...v }, () => renderVersion(v));
     });
-  registerCatalog(program);
-  registerSearch(program);
-  registerAddon(program);
-  registerProfile(program);
-  registerStack(program);
-  registerLock(program);
-  registerPack(program);
-  registerSigning(program);
-  registerPush(program);
-  registerRegistry(program);
-  registerCompletion(program);
-  return program;
+  return registerCommands(
+    program,
+    [
+      { names: ["catalog"], register: registerCatalog },
+      { names: ["search"], register: registerSearch },
+      { names: ["addon"], register: registerAddon },
+      { names: ["profile"], register: registerProfile },
+      { names: ["stack"], register: registerStack },
+      { names: ["lock"], register: registerLock },
+      { names: ["pack"], register: registerPack },
+      { names: ["key", "sign", "verify"], register: registerSigning },
+      { names: ["push"], register: registerPush },
+      { names: ["registry"], register: registerRegistry },
+      { names: ["completion"], register: registerCompletion, wholeTree: true },
+    ],
+    args,
+  );
 }

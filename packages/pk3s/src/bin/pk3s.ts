@@ -4,4 +4,5 @@
 import { runCli } from "@productive-k3s/pkg-format/cli";
 import { buildProgram } from "../program.js";
 
-await runCli(buildProgram());
+// Only the commands this command line names are built (registerCommands).
+await runCli(buildProgram(process.argv.slice(2)));

@@ -14,6 +14,9 @@
 import type { Command } from "commander";
 import { ExitCode, formatProblem, isPk3sError, isValidationError, UsageError } from "../errors.js";
 import { didYouMean } from "./did-you-mean.js";
+
+export { type CommandEntry, registerCommands } from "./lazy-commands.js";
+
 import { terminalBlock, terminalLine } from "./terminal-text.js";
 
 export interface GlobalFlags {
