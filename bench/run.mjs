@@ -15,11 +15,15 @@ import {
   bigCatalog,
   bigPackage,
   catalogPair,
+  chartOf,
   downloadCatalog,
   GiB,
   graphPackages,
+  helmChartPackage,
+  helmRepo,
   MiB,
   manyFilesPackage,
+  smallSources,
 } from "./lib/inputs.mjs";
 import { compare, measure } from "./lib/measure.mjs";
 import { renderMarkdown, renderTable } from "./lib/report.mjs";
@@ -160,18 +164,24 @@ function timeRow(id, label, result, max, { helmMax, rss = false } = {}) {
   });
 }
 
-/** A throughput case: higher is better, ratio = ours throughput / baseline throughput. */
+/**
+ * A throughput case: higher is better, ratio = ours throughput / baseline throughput. With a helm column, ÷ helm
+ * is ours time / helm time (below 1: ahead), as in the time rows.
+ */
 function throughputRow(id, label, bytes, result, min) {
   const ratio = result.baselineMs / result.oursMs;
+  const vsHelm = result.helmMs ? result.oursMs / result.helmMs : undefined;
   row({
     id,
     case: label,
     ours: `${fmtMiBs(bytes, result.oursMs)} (${fmtMs(result.oursMs)})`,
     baseline: `${fmtMiBs(bytes, result.baselineMs)} (${fmtMs(result.baselineMs)})`,
     ratio: `${ratio.toFixed(2)}×${result.overBudget ? ` (${result.runs} run${result.runs === 1 ? "" : "s"})` : ""}`,
+    helm: result.helmMs ? `${fmtMiBs(bytes, result.helmMs)} (${fmtMs(result.helmMs)})` : undefined,
+    vsHelm: vsHelm === undefined ? undefined : `${vsHelm.toFixed(2)}×`,
     target: `≥ ${min}×`,
     pass: ratio >= min,
-    raw: { ...result, ratio, bytes },
+    raw: { ...result, ratio, bytes, vsHelm },
   });
 }
 
@@ -189,7 +199,7 @@ const LABEL = {
   cold: "big catalog, cold: pk3s search longhorn (100k entries, no cache)",
   warm: "big catalog, warm: pk3s search longhorn (cache in place)",
   resolve: "resolve with deps: pk3s addon install graph-root --dry-run (51 packages, warm)",
-  download: "download + verify + extract: pk3s addon pull + core addon validate (512 MiB, HTTP)",
+  download: "download + verify + extract: pk3s addon pull + core addon validate (512 MiB, HTTP; helm: helm pull)",
   validate: "validate many files: core addon validate --tgz (20,000 files)",
 };
 
@@ -351,14 +361,24 @@ async function main() {
         );
       const baseline = (pkg) =>
         sh(`curl -sf ${q(`${server.url}/${pkg.url}`)} | tee >(sha256sum > /dev/null) | tar -xzf - -C ${q(baseDir)}`);
+      // helm column (512 MiB): `helm pull` of the same bytes from a loopback helm repository (helm pull only
+      // downloads: it neither checks the index digest nor opens the archive).
+      const helmDir = join(dirs.work, "helm-pull");
+      const big512 = big[512 * MiB];
+      if (HELM !== undefined && big512 !== undefined) {
+        await helmRepo(OUT, "helm-big", [{ name: big512.name, file: big512.file, digest: big512.digest }]);
+        run([HELM, "repo", "add", "dl", `${server.url}/helm-big`]);
+      }
       const before = (side) => {
         if (side === "ours") {
           rmSync(join(dirs.cache, "packages"), { recursive: true, force: true });
           reset(pullDir);
-        } else reset(baseDir);
+        } else if (side === "helm") reset(helmDir);
+        else reset(baseDir);
       };
       const clean = () => {
         rmSync(pullDir, { recursive: true, force: true });
+        rmSync(helmDir, { recursive: true, force: true });
         rmSync(baseDir, { recursive: true, force: true });
         rmSync(join(dirs.cache, "packages"), { recursive: true, force: true });
       };
@@ -371,10 +391,11 @@ async function main() {
             const r = compare({
               ours: ours(pkg),
               baseline: baseline(pkg),
+              helm: HELM && [HELM, "pull", `dl/${pkg.name}`, "--destination", helmDir],
               runs: RUNS,
               env,
               before,
-              budgetMs: budget(75),
+              budgetMs: budget(HELM ? 100 : 75),
               // Warm-up: the package file into the page cache (the server reads it for both sides).
               warmup: () => measure(["cat", pkg.file], { env }),
             });
@@ -422,23 +443,31 @@ async function main() {
     const { GZIP_LEVEL } = await import(join(REPO, "packages/pkg-format/dist/archive/pack.js"));
     const outDir = join(dirs.work, "pack");
     const baseFile = join(dirs.work, "baseline.tgz");
-    const label = `pack: core dev addon package (512 MiB, 10,000 files, gzip -${GZIP_LEVEL})`;
+    const label = `pack: core dev addon package (512 MiB, 10,000 files, gzip -${GZIP_LEVEL}; helm: helm package)`;
+    // helm column: `helm package` of the same files as a chart (hard links and a Chart.yaml).
+    const chart = HELM === undefined ? undefined : await chartOf(OUT, packSource, "bench-pack-chart");
+    const helmOut = join(dirs.work, "helm-pack");
     attempt("pack", label, "≥ 0.8×", () => {
       const r = compare({
         ours: core("dev", "addon", "package", "--source", packSource, "--out", outDir),
         baseline: sh(`tar -cf - -C ${q(packSource)} . | gzip -${GZIP_LEVEL} > ${q(baseFile)}`),
+        helm: chart && [HELM, "package", chart, "-d", helmOut],
         runs: RUNS,
         env,
-        budgetMs: budget(185),
+        budgetMs: budget(chart ? 280 : 185),
         // Warm-up: bring the 512 MiB source tree into the page cache (the first run would read it from disk).
         warmup: () => measure(sh(`tar -cf - -C ${q(packSource)} . | cat > /dev/null`), { env }),
-        before: (side) => (side === "ours" ? reset(outDir) : rmSync(baseFile, { force: true })),
+        before: (side) => (side === "ours" ? reset(outDir) : side === "helm" ? reset(helmOut) : rmSync(baseFile, { force: true })),
       });
       throughputRow("pack", label, 512 * MiB, r, 0.8);
     });
     rmSync(outDir, { recursive: true, force: true });
+    rmSync(helmOut, { recursive: true, force: true });
     rmSync(baseFile, { force: true });
   }
+
+  // ---- small pack and pull beside helm (issue 19 item 5: ≤ 1.5× helm; fixed costs, not throughput) ----
+  if (selected("small")) await smallCases();
 
   // ---- validate many files ----
   if (manyFiles !== undefined)
@@ -452,6 +481,68 @@ async function main() {
       });
       timeRow("validate", LABEL.validate, r, 2);
     });
+}
+
+/** Pack a 100-file source (`pk3s pack`, what the README tells a publisher) and pull + verify a 1 MiB package, cold. */
+async function smallCases() {
+  const { GZIP_LEVEL } = await import(join(REPO, "packages/pkg-format/dist/archive/pack.js"));
+  const src = await smallSources(OUT, { files: 100 });
+  const packOut = join(dirs.work, "small-pack");
+  const helmOut = join(dirs.work, "small-helm-pack");
+  const floorFile = join(dirs.work, "small-floor.tgz");
+  const packLabel = `small pack: pk3s pack of a 100-file source (floor: tar | gzip -${GZIP_LEVEL})`;
+  attempt("small-pack", packLabel, "≤ 1.5× helm", () => {
+    const r = compare({
+      ours: pk3s("pack", src.addon, "--out", packOut),
+      baseline: sh(`tar -cf - -C ${q(src.addon)} . | gzip -${GZIP_LEVEL} > ${q(floorFile)}`),
+      helm: HELM && [HELM, "package", src.chart, "-d", helmOut],
+      runs: RUNS * 2,
+      env,
+      budgetMs: budget(20),
+      before: (side) => (side === "ours" ? reset(packOut) : side === "helm" ? reset(helmOut) : rmSync(floorFile, { force: true })),
+    });
+    timeRow("small-pack", packLabel, r, Number.POSITIVE_INFINITY, { helmMax: 1.5, rss: true });
+  });
+  for (const d of [packOut, helmOut, floorFile]) rmSync(d, { recursive: true, force: true });
+
+  // Pull: a 1 MiB add-on package from a loopback catalog (catalog cached, package cache empty before every run)
+  // beside `helm pull` of a 1 MiB chart from a loopback helm repository (repository added).
+  const pkg = await bigPackage(OUT, REPO, 1 * MiB);
+  const chartFile = HELM === undefined ? undefined : await helmChartPackage(OUT, HELM, { name: "bench-small-chart", bytes: 1 * MiB });
+  const smallServer = await startServer(join(OUT, "catalog"));
+  try {
+    await downloadCatalog(OUT, [pkg], "small-pull.yaml");
+    run(pk3s("catalog", "add", "smallpull", `${smallServer.url}/small-pull.yaml`));
+    if (chartFile !== undefined) {
+      await helmRepo(OUT, "helm-small", [{ name: "bench-small-chart", file: chartFile }]);
+      run([HELM, "repo", "add", "smallpull", `${smallServer.url}/helm-small`]);
+    }
+    const pullDir = join(dirs.work, "small-pull");
+    const helmDir = join(dirs.work, "small-helm-pull");
+    const floorDir = join(dirs.work, "small-floor");
+    const label = "small pull: pk3s addon pull, 1 MiB package, cold (floor: curl | sha256sum)";
+    attempt("small-pull", label, "≤ 1.5× helm", () => {
+      const r = compare({
+        ours: pk3s("addon", "pull", pkg.name, "--output", pullDir),
+        baseline: sh(`curl -sf ${q(`${smallServer.url}/${pkg.url}`)} | tee ${q(join(floorDir, "p.tgz"))} | sha256sum > /dev/null`),
+        helm: chartFile && [HELM, "pull", "smallpull/bench-small-chart", "--destination", helmDir],
+        runs: RUNS * 2,
+        env,
+        budgetMs: budget(20),
+        before: (side) => {
+          if (side === "ours") {
+            rmSync(join(dirs.cache, "packages"), { recursive: true, force: true });
+            reset(pullDir);
+          } else reset(side === "helm" ? helmDir : floorDir);
+        },
+      });
+      timeRow("small-pull", label, r, Number.POSITIVE_INFINITY, { helmMax: 1.5, rss: true });
+    });
+    for (const d of [pullDir, helmDir, floorDir]) rmSync(d, { recursive: true, force: true });
+    spawnSync(NODE, ["--", BIN.pk3s, "catalog", "remove", "smallpull"], { env, stdio: "ignore" });
+  } finally {
+    smallServer.stop();
+  }
 }
 
 try {

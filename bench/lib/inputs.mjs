@@ -301,8 +301,8 @@ export async function bigPackage(outDir, repoDir, bytes) {
 }
 
 /** A small v1 catalog listing the big packages (served over HTTP next to them). */
-export async function downloadCatalog(outDir, packages) {
-  const file = join(outDir, "catalog", "download.yaml");
+export async function downloadCatalog(outDir, packages, fileName = "download.yaml") {
+  const file = join(outDir, "catalog", fileName);
   const body = packages
     .map(
       (p) =>
@@ -310,5 +310,107 @@ export async function downloadCatalog(outDir, packages) {
     )
     .join("");
   await writeFile(file, `apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries:\n${body}`);
+  return file;
+}
+
+/** Text of `bytes` bytes for a source file (base64 of the pool: compressible about as well as real manifests). */
+function sourceText(seed, bytes) {
+  const text = randomPool().toString("base64", 0, 4 * MiB);
+  const at = (seed * 7919) % (text.length - bytes);
+  return `# file ${seed}\ndata: ${text.slice(at, at + bytes)}\n`;
+}
+
+/**
+ * Issue 19 item 5: the same small source twice, `files` files of about `perFile` bytes each: an add-on source
+ * (addon.yaml, scripts/install.sh, manifests/) for `pk3s pack` and a Helm chart (Chart.yaml, files/) for
+ * `helm package`.
+ */
+export async function smallSources(outDir, { files = 100, perFile = 2048 } = {}) {
+  const addon = join(outDir, `small-src-addon-${files}`);
+  const chart = join(outDir, `small-src-chart-${files}`);
+  const marker = join(outDir, `small-src-${files}-${perFile}.done`);
+  const result = { addon, chart, files };
+  if (cached(marker)) return result;
+  await rm(addon, { recursive: true, force: true });
+  await rm(chart, { recursive: true, force: true });
+  await addonSkeleton(addon, "bench-small", []);
+  await mkdir(join(addon, "manifests"), { recursive: true });
+  for (let i = 0; i < files - 2; i++)
+    await writeFile(join(addon, "manifests", `m${String(i).padStart(3, "0")}.yaml`), sourceText(i, perFile));
+  await mkdir(join(chart, "files"), { recursive: true });
+  await writeFile(join(chart, "Chart.yaml"), "apiVersion: v2\nname: bench-small\nversion: 1.0.0\ndescription: benchmark chart\n");
+  for (let i = 0; i < files - 1; i++) await writeFile(join(chart, "files", `m${String(i).padStart(3, "0")}.yaml`), sourceText(i, perFile));
+  return done(marker, result);
+}
+
+/**
+ * `source` as a Helm chart for `helm package`: the same files, hard-linked (no copy of the bytes), plus a
+ * Chart.yaml. For the large pack row's helm column.
+ */
+export async function chartOf(outDir, source, name) {
+  const chart = join(outDir, `chart-of-${name}`);
+  const marker = `${chart}.done`;
+  if (cached(marker)) return chart;
+  const { cp, link, readdir } = await import("node:fs/promises");
+  await rm(chart, { recursive: true, force: true });
+  const walk = async (from, to) => {
+    await mkdir(to, { recursive: true });
+    for (const e of await readdir(from, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(from, e.name), join(to, e.name));
+      else await link(join(from, e.name), join(to, e.name)).catch(() => cp(join(from, e.name), join(to, e.name)));
+    }
+  };
+  await walk(source, chart);
+  await writeFile(join(chart, "Chart.yaml"), `apiVersion: v2\nname: ${name}\nversion: 1.0.0\ndescription: benchmark chart\n`);
+  await done(marker, { chart });
+  return chart;
+}
+
+/**
+ * A Helm repository (`catalog/<dir>/index.yaml`) serving `charts`: [{ name, file }] under `charts/`, with the
+ * digests helm repo index computes. `helm pull` downloads without opening the archive, so a chart here can
+ * be any .tgz (the large pull row serves its 512 MiB add-on package as a chart of that name).
+ */
+export async function helmRepo(outDir, dir, charts) {
+  const root = join(outDir, "catalog", dir);
+  await mkdir(join(root, "charts"), { recursive: true });
+  const entries = [];
+  for (const c of charts) {
+    const target = join(root, "charts", `${c.name}-1.0.0.tgz`);
+    const { link } = await import("node:fs/promises");
+    await rm(target, { force: true });
+    await link(c.file, target);
+    const digest = c.digest?.replace(/^sha256:/, "") ?? (await sha256File(c.file));
+    entries.push(
+      `  ${c.name}:\n  - apiVersion: v2\n    created: "2026-11-21T00:00:00Z"\n    digest: ${digest}\n    name: ${c.name}\n    type: application\n    urls:\n    - charts/${c.name}-1.0.0.tgz\n    version: 1.0.0\n`,
+    );
+  }
+  await writeFile(join(root, "index.yaml"), `apiVersion: v1\nentries:\n${entries.join("")}generated: "2026-11-21T00:00:00Z"\n`);
+  return root;
+}
+
+async function sha256File(file) {
+  const { createReadStream } = await import("node:fs");
+  const h = createHash("sha256");
+  for await (const c of createReadStream(file)) h.update(c);
+  return h.digest("hex");
+}
+
+/** A real Helm chart of about `bytes` (Chart.yaml and one file of incompressible data), packed by `helm package`. */
+export async function helmChartPackage(outDir, helm, { name, bytes }) {
+  const src = join(outDir, `chart-src-${name}`);
+  const dest = join(outDir, "helm-packed");
+  const file = join(dest, `${name}-1.0.0.tgz`);
+  const marker = `${file}.done`;
+  if (cached(marker)) return file;
+  await rm(src, { recursive: true, force: true });
+  await mkdir(join(src, "files"), { recursive: true });
+  await writeFile(join(src, "Chart.yaml"), `apiVersion: v2\nname: ${name}\nversion: 1.0.0\ndescription: benchmark chart\n`);
+  await writeChunks(join(src, "files", "data.bin"), poolSlices(3, bytes));
+  await mkdir(dest, { recursive: true });
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync(helm, ["package", src, "-d", dest], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`helm package ${src} failed: ${r.stderr}`);
+  await done(marker, { file });
   return file;
 }
