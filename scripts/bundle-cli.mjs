@@ -26,7 +26,7 @@
 // lookups, the repository's local catalog) resolve the same from both builds.
 import { spawnSync } from "node:child_process";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
 const [bin] = process.argv.slice(2);
@@ -40,6 +40,42 @@ const outdir = join(pkgDir, "dist", "cli");
 const common = { bundle: true, platform: "node", target: "node20", legalComments: "none", logLevel: "warning" };
 await rm(outdir, { recursive: true, force: true });
 
+/**
+ * commander requires node:child_process at load time for one feature we never use (stand-alone executable
+ * subcommands); loading it pulls in net, dgram and the stream modules: ~2-3 ms of every start. Its one use,
+ * `childProcess.spawn`, now loads the module when called. The build fails if commander's source changes shape.
+ */
+const lazyCommanderChildProcess = {
+  name: "lazy-commander-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) return { errors: [{ text: `${args.path}: commander no longer requires child_process as expected` }] };
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: text.replace(eager, lazy), loader: "js" };
+    });
+  },
+};
+
+/**
+ * zod's `z` namespace re-exports all ~50 of its message locales (`z.locales`), and a namespace cannot be tree-shaken:
+ * they made up about half of the zod chunk every validating command compiles (no code cache for ESM chunks on
+ * Node 20). Only English is ever used (zod configures it itself; we word our own messages), so the bundles get a
+ * locales index holding `en` alone. The build fails if zod's index stops listing `en` the way this expects.
+ */
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      const en = 'export { default as en } from "./en.js";';
+      if (!text.includes(en)) return { errors: [{ text: `${args.path}: zod's locales index no longer exports en as expected` }] };
+      return { contents: `${en}\n`, loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 // 1. ESM with code splitting: the chunks. (Its own entry is only a way to reach them; it is removed below.)
 const esm = await build({
   ...common,
@@ -49,6 +85,7 @@ const esm = await build({
   format: "esm",
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
+  plugins: [zodEnglishOnly],
   // commander is CommonJS and requires Node built-ins: the banner gives the ESM chunks a real `require`.
   banner: { js: 'import { createRequire as __pk3sRequire } from "node:module";\nconst require = __pk3sRequire(import.meta.url);' },
   metafile: true,
@@ -75,24 +112,6 @@ const closureBytes = (chunk) => {
 // wraps it) than as ESM files loaded at run time (~1.5 ms each): e.g. `--version`'s five small chunks.
 const INLINE_MAX_BYTES = 32 * 1024;
 
-/**
- * commander requires node:child_process at load time for one feature we never use (stand-alone executable
- * subcommands); loading it pulls in net, dgram and the stream modules: ~2-3 ms of every start. Its one use,
- * `childProcess.spawn`, now loads the module when called. The build fails if commander's source changes shape.
- */
-const lazyCommanderChildProcess = {
-  name: "lazy-commander-child-process",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const text = await readFile(args.path, "utf8");
-      const eager = "const childProcess = require('node:child_process');";
-      if (!text.includes(eager)) return { errors: [{ text: `${args.path}: commander no longer requires child_process as expected` }] };
-      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
-      return { contents: text.replace(eager, lazy), loader: "js" };
-    });
-  },
-};
-
 // 2. The CommonJS entry. Its source: the same two lines as src/bin/<bin>.ts, without top-level await (and without
 //    the hashbang: the loader below has it).
 const stub = join(pkgDir, "dist", "bin", `.${bin}.cjs-entry.js`);
@@ -117,6 +136,7 @@ try {
     define: { "import.meta.url": "__pk3sImportMetaUrl" },
     plugins: [
       lazyCommanderChildProcess,
+      zodEnglishOnly,
       {
         name: "dynamic-imports-to-chunks",
         setup(b) {
