@@ -109,6 +109,13 @@ export async function* readFilesAhead(files: readonly SourceFile[], options: Rea
   if (!(Number.isSafeInteger(pieceSize) && pieceSize > 0 && Number.isSafeInteger(depth) && depth > 0)) {
     throw new RangeError(`readFilesAhead: bad pieceSize ${pieceSize} or depth ${depth}`);
   }
+  // Buffers no bigger than the largest piece there is: packing a few small files need not allocate (and fault in)
+  // depth × pieceSize bytes. (+1: the last piece of a file asks for one byte more, to see a file that grew.)
+  const bufferSize =
+    Math.min(
+      pieceSize,
+      files.reduce((max, f) => Math.max(max, f.size), 0),
+    ) + 1;
   const pool: Buffer[] = [];
   const queue: ReadJob[] = [];
   const opened = new Map<number, OpenFile>();
@@ -160,7 +167,7 @@ export async function* readFilesAhead(files: readonly SourceFile[], options: Rea
       const position = nextPosition;
       const length = Math.min(pieceSize, file.size - position);
       const last = position + length >= file.size;
-      const buffer = pool.pop() ?? Buffer.allocUnsafe(pieceSize + 1);
+      const buffer = pool.pop() ?? Buffer.allocUnsafe(bufferSize);
       state.pending++;
       if (last) {
         state.complete = true;
