@@ -31,13 +31,20 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
   const text = await readFile(path, "utf8").catch(notFound);
+  const read = {
+    query: options.query,
+    companions: { indexUrl: source.url, transport: options.transport, label: `catalog "${source.name}"` },
+  };
   let parsed: ParsedIndex;
-  if (trust === undefined) parsed = await parseIndex(cache, text, options.query);
+  if (trust === undefined) parsed = await parseIndex(cache, text, read);
   else {
     const keyId = await trust.verifyIndex(text, options.transport, undefined);
     const records: TrustRecord[] = [];
-    parsed = await parseIndex(cache, text, options.query, async (p) => {
-      records.push(await trust.admit(p, keyId));
+    parsed = await parseIndex(cache, text, {
+      ...read,
+      admit: async (p) => {
+        records.push(await trust.admit(p, keyId));
+      },
     });
     for (const r of records) await trust.commit(r);
   }

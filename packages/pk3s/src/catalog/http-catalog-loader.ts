@@ -51,7 +51,7 @@ export async function fromCache(
   if (parsed === undefined) {
     const text = await cache.readIndex(meta);
     if (text === undefined) return undefined;
-    parsed = await parseIndex(cache, text, query);
+    parsed = await parseIndex(cache, text, { query });
   }
   return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
 }
@@ -118,12 +118,17 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
   const auth = await authForCatalog(source);
   const label = `catalog "${source.name}"`;
   /** A signed catalog: the signature of `text` verified, then serial and expiry, before anything is cached. */
+  const companions = { indexUrl: source.url, transport: options.transport, auth, label };
   const admitted = async (text: string, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
-    if (trust === undefined) return { parsed: await parseIndex(cache, text, query) };
+    if (trust === undefined) return { parsed: await parseIndex(cache, text, { query, companions }) };
     const keyId = await trust.verifyIndex(text, options.transport, auth);
     let record: TrustRecord | undefined;
-    const parsed = await parseIndex(cache, text, query, async (p) => {
-      record = await trust.admit(p, keyId);
+    const parsed = await parseIndex(cache, text, {
+      query,
+      companions,
+      admit: async (p) => {
+        record = await trust.admit(p, keyId);
+      },
     });
     if (record === undefined) throw new Error("unreachable: an admitted index has a trust record");
     await trust.commit(record);

@@ -3,14 +3,16 @@
  * source: parsed once per digest (then read from the cache), entry URLs made
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
-import { CatalogStreamReader, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
+import { CatalogStreamReader, readIndexEnvelope, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
+import { warn } from "@productive-k3s/pkg-format/cli";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
-import type { Problem } from "@productive-k3s/pkg-format/errors";
+import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { displayUrl } from "../fetch/fetcher.js";
 import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
+import { type CompanionAccess, companionUrl, ndjsonCompanion, readNdjsonCompanion } from "./companion-entries.js";
 import type { AdmittedIndex, IndexSummary, ParsedIndex } from "./entries-file.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
 
@@ -19,19 +21,26 @@ export async function loadSlowChecks(): Promise<SlowCatalogChecks> {
   return (await import("@productive-k3s/pkg-format/catalog-parse")).slowCatalogChecks;
 }
 
+export interface IndexReadOptions {
+  /** Return only the entries this selects (a cold read still caches every entry). */
+  query?: CompactQuery | undefined;
+  /** A signed catalog's checks (serial, expiry) on the index as a whole: run before anything is cached; throws to refuse. */
+  admit?: ((index: AdmittedIndex) => Promise<void>) | undefined;
+  /** Where the index came from, to read its entries from its NDJSON companion when it lists one. */
+  companions?: CompanionAccess | undefined;
+}
+
 /**
- * The entries of an index's text: from the parsed-entries cache when it has this digest, else read line by
- * line (`catalog-read.ts`) straight into the cache, never holding a document tree. With a query only the
- * selected entries are returned either way, so a cold search does not keep 100,000 entries it is about to
- * filter out. `admit` (a signed catalog's checks: serial, expiry) runs once the whole index is read and before
- * anything of it is cached, and throws to refuse.
+ * The entries of an index's text: from the parsed-entries cache when it has this digest; else from the
+ * index's NDJSON companion when it lists one (`companion-entries.ts`: the index is then read for its
+ * envelope only); else read line by line (`catalog-read.ts`). Either way they stream straight into the
+ * cache, never as a document tree. With a query only the selected entries are returned, so a cold search
+ * does not keep 100,000 entries it is about to filter out. A companion that is not found (404) falls back to
+ * the entries of the index itself, with a warning: the index is complete on its own, the companion only
+ * faster.
  */
-export async function parseIndex(
-  cache: CatalogCache,
-  text: string,
-  query?: CompactQuery,
-  admit?: (index: AdmittedIndex) => Promise<void>,
-): Promise<ParsedIndex> {
+export async function parseIndex(cache: CatalogCache, text: string, options: IndexReadOptions = {}): Promise<ParsedIndex> {
+  const { query, admit } = options;
   const sha256 = sha256Hex(text);
   const compact = await cache.readEntries(sha256, query);
   if (compact !== undefined) {
@@ -40,6 +49,7 @@ export async function parseIndex(
   }
   const file = displayUrl(cache.url);
   const selected: CatalogEntry[] = [];
+  let total = 0;
   const ingest = async (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>): Promise<IndexSummary | undefined> => {
     const { writer, commit } = await cache.entriesWriter();
     selected.length = 0;
@@ -52,6 +62,7 @@ export async function parseIndex(
         writer.abort();
         return undefined;
       }
+      total = writer.count;
       // A signed catalog's checks (serial, expiry) on the whole index, before anything of it is cached.
       await admit?.({ sha256, ...summary });
       await commit(sha256, summary).catch(() => writer.abort()); // the cache is an optimisation only
@@ -62,12 +73,14 @@ export async function parseIndex(
     }
   };
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
-  const read = await ingest(async (add) => {
-    const reader = new CatalogStreamReader(file, { skipInvalidEntries: true, onEntry: add, loadSlow: loadSlowChecks });
-    await reader.push(text);
-    const result = await reader.end();
-    return result && { warnings: result.warnings, generated: result.generated };
-  });
+  const read =
+    (options.companions === undefined ? undefined : await fromCompanion(text, options.companions, ingest)) ??
+    (await ingest(async (add) => {
+      const reader = new CatalogStreamReader(file, { skipInvalidEntries: true, onEntry: add, loadSlow: loadSlowChecks });
+      await reader.push(text);
+      const result = await reader.end();
+      return result && { warnings: result.warnings, generated: result.generated, serial: result.serial, expires: result.expires };
+    }));
   // A document the line reader cannot split: the whole-document parse decides (and reports).
   const summary =
     read ??
@@ -82,9 +95,36 @@ export async function parseIndex(
     entries: [...selected],
     warnings: summary?.warnings ?? [],
     generated: summary?.generated,
+    total,
     serial: summary?.serial,
     expires: summary?.expires,
   };
+}
+
+/**
+ * The entries from the index's NDJSON companion (undefined: it lists none, or it was not found and the
+ * index's own entries are to be read).
+ */
+async function fromCompanion(
+  text: string,
+  access: CompanionAccess,
+  ingest: (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>) => Promise<IndexSummary | undefined>,
+): Promise<IndexSummary | undefined> {
+  if (!text.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
+  const envelope = readIndexEnvelope(text);
+  const companion = ndjsonCompanion(envelope);
+  if (envelope === undefined || companion === undefined) return undefined;
+  const url = companionUrl(companion, access);
+  try {
+    return await access.transport.fetch(
+      { url, label: `${access.label} companion`, auth: access.auth, maxBytes: companion.size, expectedBytes: companion.size },
+      (res) => ingest((add) => readNdjsonCompanion(companion, url, access, res.body, envelope, add, loadSlowChecks)),
+    );
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    warn(`${access.label}: companion ${displayUrl(url)} not found; reading the entries from the index itself (slower)`);
+    return undefined;
+  }
 }
 
 /** A relative path of plain segments (no scheme, query, escapes or dot segments): it resolves by appending. */

@@ -182,3 +182,93 @@ export class CatalogLineSplitter {
     this.onBlock({ ...block, value: value === UNSUPPORTED || !Array.isArray(value) || value.length !== 1 ? UNSUPPORTED : value[0] });
   }
 }
+
+const CODE_A = 0x41;
+const CODE_Z = 0x5a;
+const CODE_a = 0x61;
+const CODE_z = 0x7a;
+const CODE_0 = 0x30;
+const CODE_9 = 0x39;
+const CODE_UNDERSCORE = 0x5f;
+const CODE_SPACE = 0x20;
+const CODE_DASH = 0x2d;
+const CODE_HASH = 0x23;
+const CODE_CR = 0x0d;
+const CODE_NL = 0x0a;
+
+const startsKey = (c: number): boolean =>
+  (c >= CODE_a && c <= CODE_z) || (c >= CODE_A && c <= CODE_Z) || (c >= CODE_0 && c <= CODE_9) || c === CODE_UNDERSCORE;
+
+/**
+ * The top-level fields of an index without reading its entries (`entries` as `[]` or null, like `end()`), or
+ * UNSUPPORTED. For a reader that takes the entries from a companion (`catalog-ndjson.ts`) and needs only
+ * the envelope (serial, expires, companions): the lines of `entries` are skipped by their first character,
+ * so a 30 MB index costs one pass over its characters. In the block style every generator writes, a line
+ * inside `entries` starts with a space, `-` (items at column 0), `#` or is blank; a line starting with a key
+ * character is the next top-level field. Anything else (a document marker, a directive, a quoted or complex
+ * key, `entries` in flow style or as a mapping, a second `entries`) is UNSUPPORTED, never a guess: the caller
+ * then reads the whole index.
+ */
+export function indexEnvelopeFields(text: string): Record<string, unknown> | typeof UNSUPPORTED {
+  const header: string[] = [];
+  /** Where a line of `entries` is: not in entries, before its first item, inside its items. */
+  let inEntries: "no" | "start" | "items" = "no";
+  let entriesSeen = false;
+  let items = false;
+  let emptyFlow = false;
+  let dashAtZero = false;
+  for (let start = 0; start < text.length; ) {
+    let nl = text.indexOf("\n", start);
+    if (nl === -1) nl = text.length;
+    const c = text.charCodeAt(start);
+    if (startsKey(c)) {
+      const raw = text.slice(start, text.charCodeAt(nl - 1) === CODE_CR ? nl - 1 : nl);
+      const key = TOP_KEY.exec(raw);
+      if (key === null) return UNSUPPORTED;
+      if (key[1] === "entries") {
+        if (entriesSeen) return UNSUPPORTED;
+        entriesSeen = true;
+        const value = raw.slice(key[0].length).trim();
+        if (value === "" || value.startsWith("#")) inEntries = "start";
+        else if (/^\[\s*\](?:\s+#.*)?$/.test(value)) {
+          emptyFlow = true;
+          inEntries = "no";
+        } else return UNSUPPORTED;
+      } else {
+        inEntries = "no";
+        header.push(raw);
+      }
+    } else if (inEntries === "no") {
+      // A continuation of the current top-level field (or a comment or blank line before the first one).
+      if (c === CODE_DASH && text.startsWith("---", start)) return UNSUPPORTED;
+      if (header.length > 0) header.push(text.slice(start, text.charCodeAt(nl - 1) === CODE_CR ? nl - 1 : nl));
+      else if (c !== CODE_HASH && c !== CODE_NL && c !== CODE_CR && !Number.isNaN(c)) return UNSUPPORTED;
+    } else if (c === CODE_DASH) {
+      if (text.startsWith("---", start)) return UNSUPPORTED;
+      if (inEntries === "start") dashAtZero = true;
+      else if (!dashAtZero) return UNSUPPORTED; // items indented, then one at column 0
+      inEntries = "items";
+      items = true;
+    } else if (c === CODE_SPACE) {
+      if (inEntries === "start") {
+        // The first content line of `entries` must be an item (a mapping there is not a list).
+        let i = start;
+        while (text.charCodeAt(i) === CODE_SPACE) i++;
+        const d = text.charCodeAt(i);
+        if (d === CODE_DASH) {
+          inEntries = "items";
+          items = true;
+        } else if (d !== CODE_HASH && d !== CODE_NL && d !== CODE_CR && i < text.length) return UNSUPPORTED;
+      }
+    } else if (c !== CODE_HASH && c !== CODE_NL && c !== CODE_CR && !Number.isNaN(c)) return UNSUPPORTED;
+    start = nl + 1;
+  }
+  const parsed = parseSimpleYaml(header);
+  if (parsed === UNSUPPORTED || parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return UNSUPPORTED;
+  const fields = parsed as Record<string, unknown>;
+  if (entriesSeen) {
+    if (Object.hasOwn(fields, "entries")) return UNSUPPORTED;
+    fields.entries = emptyFlow || items ? [] : null;
+  }
+  return fields;
+}
