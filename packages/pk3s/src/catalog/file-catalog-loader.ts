@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { CatalogTrust, type TrustRecord } from "../trust/catalog-trust.js";
 import type { ParsedIndex } from "./entries-file.js";
-import { parseIndex, withSource } from "./indexed-entries.js";
+import { countOnlyRead, parseIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader } from "./loaded-catalog.js";
 
 export const loadFileCatalog: CatalogLoader = async (source, cache, options) => {
@@ -31,8 +31,10 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
   const text = await readFile(path, "utf8").catch(notFound);
+  const count = options.countOnly === true ? countOnlyRead(source) : undefined;
   const read = {
-    query: options.query,
+    query: count?.query ?? options.query,
+    inspect: count?.inspect,
     companions: { indexUrl: source.url, transport: options.transport, label: `catalog "${source.name}"` },
   };
   let parsed: ParsedIndex;
@@ -49,5 +51,5 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     for (const r of records) await trust.commit(r);
   }
   await cache.writeFileStatKey({ key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
-  return { source, ...withSource(source, parsed), origin: "file" };
+  return { source, ...withSource(source, parsed, count), origin: "file" };
 };

@@ -15,7 +15,7 @@ import type { CompactQuery } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
 import { authForCatalog } from "./credentials.js";
 import type { ParsedIndex } from "./entries-file.js";
-import { parseIndex, withSource } from "./indexed-entries.js";
+import { countOnlyRead, parseIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
@@ -119,13 +119,15 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
   const label = `catalog "${source.name}"`;
   /** A signed catalog: the signature of `text` verified, then serial and expiry, before anything is cached. */
   const companions = { indexUrl: source.url, transport: options.transport, auth, label };
+  const count = options.countOnly === true ? countOnlyRead(source) : undefined;
   const admitted = async (text: string, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
-    if (trust === undefined) return { parsed: await parseIndex(cache, text, { query, companions }) };
+    if (trust === undefined) return { parsed: await parseIndex(cache, text, { query, companions, inspect: count?.inspect }) };
     const keyId = await trust.verifyIndex(text, options.transport, auth);
     let record: TrustRecord | undefined;
     const parsed = await parseIndex(cache, text, {
       query,
       companions,
+      inspect: count?.inspect,
       admit: async (p) => {
         record = await trust.admit(p, keyId);
       },
@@ -154,9 +156,9 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
           if (cached !== undefined) return cached;
         }
         const text = await readBody(res.body, INDEX_MAX_BYTES, label);
-        const { parsed, record } = await admitted(text); // validated (and verified) before caching
+        const { parsed, record } = await admitted(text, count?.query); // validated (and verified) before caching
         const written = await cache.writeFetchedIndex(text, { etag: res.etag, lastModified: res.lastModified }, record);
-        return { source, ...withSource(source, parsed), origin: "network" as const, fetchedAt: written.fetchedAt };
+        return { source, ...withSource(source, parsed, count), origin: "network" as const, fetchedAt: written.fetchedAt };
       },
     );
   } catch (err) {

@@ -26,6 +26,8 @@ export interface IndexReadOptions {
   query?: CompactQuery | undefined;
   /** A signed catalog's checks (serial, expiry) on the index as a whole: run before anything is cached; throws to refuse. */
   admit?: ((index: AdmittedIndex) => Promise<void>) | undefined;
+  /** Sees every entry of the index (`countOnlyRead`), also those the query leaves out. */
+  inspect?: ((entry: CatalogEntry) => void) | undefined;
   /** Where the index came from, to read its entries from its NDJSON companion when it lists one. */
   companions?: CompanionAccess | undefined;
 }
@@ -40,12 +42,14 @@ export interface IndexReadOptions {
  * faster.
  */
 export async function parseIndex(cache: CatalogCache, text: string, options: IndexReadOptions = {}): Promise<ParsedIndex> {
-  const { query, admit } = options;
+  const { query, admit, inspect } = options;
   const sha256 = sha256Hex(text);
-  const compact = await cache.readEntries(sha256, query);
+  const compact = await cache.readEntries(sha256, inspect === undefined ? query : undefined);
   if (compact !== undefined) {
     await admit?.(compact);
-    return compact;
+    if (inspect === undefined) return compact;
+    for (const e of compact.entries) inspect(e);
+    return query === undefined ? compact : { ...compact, entries: compact.entries.filter((e) => selects(query, e)) };
   }
   const file = displayUrl(cache.url);
   const selected: CatalogEntry[] = [];
@@ -56,6 +60,7 @@ export async function parseIndex(cache: CatalogCache, text: string, options: Ind
     try {
       const summary = await fill((e) => {
         writer.add(e);
+        inspect?.(e);
         if (query === undefined || selects(query, e)) selected.push(e);
       });
       if (summary === undefined) {
@@ -150,31 +155,72 @@ export function entryUrlResolver(base: string): (ref: string) => URL | string | 
 }
 
 /**
- * Entries with absolute URLs and their catalog's name. A remote catalog may
- * only point at http(s) URLs: an entry that would make pk3s read a local
- * file (`file:`) or use another scheme is left out with a warning.
+ * Each entry with its absolute URL and its catalog's name, or the warning that leaves it out. A remote catalog
+ * may only point at http(s) URLs: an entry that would make pk3s read a local file (`file:`) or use another
+ * scheme is left out.
  */
-export function withSource(source: CatalogSource, parsed: ParsedIndex): { entries: ResolvedEntry[]; warnings: Problem[] } {
+export function entryResolver(source: CatalogSource): (e: CatalogEntry) => ResolvedEntry | Problem {
   const remote = !source.url.startsWith("file:");
   const resolveUrl = entryUrlResolver(source.url);
   const baseProtocol = new URL(source.url).protocol;
-  const entries: ResolvedEntry[] = [];
-  const warnings: Problem[] = [...parsed.warnings];
-  for (const e of parsed.entries) {
+  return (e) => {
     const url = resolveUrl(e.url);
     // A plain relative path keeps the catalog's own scheme.
     const protocol = typeof url === "string" ? baseProtocol : url?.protocol;
     // oci:// entries are packages in a registry (any catalog may point at one; the registry client does the rest).
     const allowed = protocol === "https:" || protocol === "http:" || protocol === "oci:" || (!remote && protocol === "file:");
     if (url === undefined || !allowed) {
-      warnings.push({
+      return {
         file: displayUrl(source.url),
         message: `entry ${e.name}@${e.version}: URL "${e.url}" is not allowed in ${remote ? "a remote" : "this"} catalog (left out)`,
         severity: "warning",
-      });
-      continue;
+      };
     }
-    entries.push({ ...e, catalog: source.name, resolvedUrl: url.toString() });
+    return { ...e, catalog: source.name, resolvedUrl: url.toString() };
+  };
+}
+
+const isProblem = (v: ResolvedEntry | Problem): v is Problem => "severity" in v;
+
+/** Entries with absolute URLs and their catalog's name (`entryResolver`), the warnings, and how many are usable. */
+export function withSource(
+  source: CatalogSource,
+  parsed: ParsedIndex,
+  count?: CountOnlyRead,
+): { entries: ResolvedEntry[]; warnings: Problem[]; total?: number | undefined } {
+  const resolve = entryResolver(source);
+  const entries: ResolvedEntry[] = [];
+  const warnings: Problem[] = [...parsed.warnings, ...(count?.warnings ?? [])];
+  for (const e of parsed.entries) {
+    const r = resolve(e);
+    if (isProblem(r)) warnings.push(r);
+    else entries.push(r);
   }
-  return { entries, warnings };
+  // Usable entries: a count-only read kept none, so its count is the index's less those left out.
+  const total = count === undefined ? entries.length : (parsed.total ?? 0) - count.warnings.length;
+  return { entries, warnings, total };
+}
+
+/**
+ * A read for `catalog add`/`update`, which report how many entries a catalog has and its warnings but use no
+ * entry: nothing is kept (a 100,000-entry catalog held as resolved entries is most of the memory of an add),
+ * and each entry's URL is checked as it is read, for the same warnings a full load gives.
+ */
+export interface CountOnlyRead {
+  query: CompactQuery;
+  inspect: (e: CatalogEntry) => void;
+  warnings: Problem[];
+}
+
+export function countOnlyRead(source: CatalogSource): CountOnlyRead {
+  const resolve = entryResolver(source);
+  const warnings: Problem[] = [];
+  return {
+    query: { names: new Set() },
+    inspect: (e) => {
+      const r = resolve(e);
+      if (isProblem(r)) warnings.push(r);
+    },
+    warnings,
+  };
 }
