@@ -426,9 +426,9 @@ describe("the envelope of a signed v1 index (serial, expires, companions)", () =
   });
 
   it("is read without the entries (readIndexEnvelope), also when a field follows them", () => {
-    expect(readIndexEnvelope(signed)).toMatchObject({ apiVersion: "catalog.productive-k3s.io/v1", ...expected });
+    expect(readIndexEnvelope(Buffer.from(signed))).toMatchObject({ apiVersion: "catalog.productive-k3s.io/v1", ...expected });
     const after = signed.replace("serial: 7\n", "") + "serial: 7\n";
-    expect(readIndexEnvelope(after)).toMatchObject({ serial: 7 });
+    expect(readIndexEnvelope(Buffer.from(after))).toMatchObject({ serial: 7 });
   });
 
   it("leaves to the reference what it cannot vouch for", () => {
@@ -440,7 +440,7 @@ describe("the envelope of a signed v1 index (serial, expires, companions)", () =
       signed.replace("entries:\n", "entries:\nnot a key\n"),
       `---\n${signed}---\n${signed}`,
     ]) {
-      expect(readIndexEnvelope(odd)).toBeUndefined();
+      expect(readIndexEnvelope(Buffer.from(odd))).toBeUndefined();
       expect(readCatalogText(odd, "c.yaml", {}, slowCatalogChecks)).toBeUndefined();
     }
   });

@@ -61,20 +61,21 @@ export class CatalogCache {
     }
   }
 
-  /** The cached index text, if it is still the one `meta` describes. */
-  async readIndex(meta: CatalogMeta): Promise<string | undefined> {
+  /** The cached index's bytes, if they are still the ones `meta` describes. */
+  async readIndex(meta: CatalogMeta): Promise<Buffer | undefined> {
     try {
-      const text = await readFile(join(this.dir, "index.yaml"), "utf8");
-      return sha256Hex(text) === meta.sha256 ? text : undefined;
+      const bytes = await readFile(join(this.dir, "index.yaml"));
+      return sha256Hex(bytes) === meta.sha256 ? bytes : undefined;
     } catch {
       return undefined;
     }
   }
 
-  async writeFetchedIndex(text: string, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
+  /** Keep the index's bytes (`sha256`: their digest, known to the caller) with what was learnt fetching them. */
+  async writeFetchedIndex(bytes: Buffer, sha256: string, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
     await ensurePrivateDir(this.dir);
-    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256: sha256Hex(text), trust };
-    await writeFileAtomic(join(this.dir, "index.yaml"), text);
+    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256, trust };
+    await writeFileAtomic(join(this.dir, "index.yaml"), bytes);
     await writeJsonAtomic(join(this.dir, "meta.json"), meta);
     return meta;
   }

@@ -30,7 +30,7 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     const compact = await cache.readEntries(known.sha256, options.query);
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
-  const text = await readFile(path, "utf8").catch(notFound);
+  const text = await readFile(path).catch(notFound);
   const count = options.countOnly === true ? countOnlyRead(source) : undefined;
   const read = {
     query: count?.query ?? options.query,

@@ -28,15 +28,24 @@ export function catalogTtlMs(): number {
   return n * 1000;
 }
 
-async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: string): Promise<string> {
-  const chunks: Buffer[] = [];
+/**
+ * The body's bytes, copied as they arrive into one buffer sized by Content-Length (grown when the server
+ * did not say or said too little): a 30 MB index is held once, not as chunks and then their concatenation.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: string, size: number | undefined): Promise<Buffer> {
+  let buf = Buffer.allocUnsafe(Math.min(size ?? 1 << 20, max));
   let total = 0;
   for await (const chunk of body) {
+    if (total + chunk.byteLength > max) throw new StepFailedError(`${label}: index larger than ${max} bytes`);
+    if (total + chunk.byteLength > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(buf.length * 2, total + chunk.byteLength)));
+      buf.copy(grown, 0, 0, total);
+      buf = grown;
+    }
+    buf.set(chunk, total);
     total += chunk.byteLength;
-    if (total > max) throw new StepFailedError(`${label}: index larger than ${max} bytes`);
-    chunks.push(Buffer.from(chunk));
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return buf.subarray(0, total);
 }
 
 export async function fromCache(
@@ -120,7 +129,7 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
   /** A signed catalog: the signature of `text` verified, then serial and expiry, before anything is cached. */
   const companions = { indexUrl: source.url, transport: options.transport, auth, label };
   const count = options.countOnly === true ? countOnlyRead(source) : undefined;
-  const admitted = async (text: string, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
+  const admitted = async (text: Buffer, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
     if (trust === undefined) return { parsed: await parseIndex(cache, text, { query, companions, inspect: count?.inspect }) };
     const keyId = await trust.verifyIndex(text, options.transport, auth);
     let record: TrustRecord | undefined;
@@ -155,9 +164,9 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
           const cached = await fromCache(source, cache, next, "revalidated");
           if (cached !== undefined) return cached;
         }
-        const text = await readBody(res.body, INDEX_MAX_BYTES, label);
+        const text = await readBody(res.body, INDEX_MAX_BYTES, label, res.size);
         const { parsed, record } = await admitted(text, count?.query); // validated (and verified) before caching
-        const written = await cache.writeFetchedIndex(text, { etag: res.etag, lastModified: res.lastModified }, record);
+        const written = await cache.writeFetchedIndex(text, parsed.sha256, { etag: res.etag, lastModified: res.lastModified }, record);
         return { source, ...withSource(source, parsed, count), origin: "network" as const, fetchedAt: written.fetchedAt };
       },
     );

@@ -1,8 +1,9 @@
 /**
- * From an index's text to a catalog's resolved entries, for every kind of
+ * From an index's bytes to a catalog's resolved entries, for every kind of
  * source: parsed once per digest (then read from the cache), entry URLs made
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
+import { StringDecoder } from "node:string_decoder";
 import { CatalogStreamReader, readIndexEnvelope, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
@@ -21,6 +22,8 @@ export async function loadSlowChecks(): Promise<SlowCatalogChecks> {
   return (await import("@productive-k3s/pkg-format/catalog-parse")).slowCatalogChecks;
 }
 
+const DECODE_SLICE = 1 << 20;
+
 export interface IndexReadOptions {
   /** Return only the entries this selects (a cold read still caches every entry). */
   query?: CompactQuery | undefined;
@@ -33,7 +36,7 @@ export interface IndexReadOptions {
 }
 
 /**
- * The entries of an index's text: from the parsed-entries cache when it has this digest; else from the
+ * The entries of an index (its bytes as served, never one string of them): from the parsed-entries cache when it has this digest; else from the
  * index's NDJSON companion when it lists one (`companion-entries.ts`: the index is then read for its
  * envelope only); else read line by line (`catalog-read.ts`). Either way they stream straight into the
  * cache, never as a document tree. With a query only the selected entries are returned, so a cold search
@@ -41,9 +44,9 @@ export interface IndexReadOptions {
  * the entries of the index itself, with a warning: the index is complete on its own, the companion only
  * faster.
  */
-export async function parseIndex(cache: CatalogCache, text: string, options: IndexReadOptions = {}): Promise<ParsedIndex> {
+export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: IndexReadOptions = {}): Promise<ParsedIndex> {
   const { query, admit, inspect } = options;
-  const sha256 = sha256Hex(text);
+  const sha256 = sha256Hex(bytes);
   const compact = await cache.readEntries(sha256, inspect === undefined ? query : undefined);
   if (compact !== undefined) {
     await admit?.(compact);
@@ -79,10 +82,13 @@ export async function parseIndex(cache: CatalogCache, text: string, options: Ind
   };
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
   const read =
-    (options.companions === undefined ? undefined : await fromCompanion(text, options.companions, ingest)) ??
+    (options.companions === undefined ? undefined : await fromCompanion(bytes, options.companions, ingest)) ??
     (await ingest(async (add) => {
       const reader = new CatalogStreamReader(file, { skipInvalidEntries: true, onEntry: add, loadSlow: loadSlowChecks });
-      await reader.push(text);
+      // Decoded a slice at a time: the reader streams, and no string of the whole index is made.
+      const decoder = new StringDecoder("utf8");
+      for (let at = 0; at < bytes.length; at += DECODE_SLICE) await reader.push(decoder.write(bytes.subarray(at, at + DECODE_SLICE)));
+      await reader.push(decoder.end());
       const result = await reader.end();
       return result && { warnings: result.warnings, generated: result.generated, serial: result.serial, expires: result.expires };
     }));
@@ -91,7 +97,7 @@ export async function parseIndex(cache: CatalogCache, text: string, options: Ind
     read ??
     (await ingest(async (add) => {
       const { parseCatalogDocument } = await import("@productive-k3s/pkg-format/catalog-parse");
-      const parsed = parseCatalogDocument(text, file, { skipInvalidEntries: true });
+      const parsed = parseCatalogDocument(bytes.toString("utf8"), file, { skipInvalidEntries: true });
       for (const e of parsed.entries) add(e);
       return { warnings: parsed.warnings, generated: parsed.generated, serial: parsed.serial, expires: parsed.expires };
     }));
@@ -111,12 +117,12 @@ export async function parseIndex(cache: CatalogCache, text: string, options: Ind
  * index's own entries are to be read).
  */
 async function fromCompanion(
-  text: string,
+  bytes: Buffer,
   access: CompanionAccess,
   ingest: (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>) => Promise<IndexSummary | undefined>,
 ): Promise<IndexSummary | undefined> {
-  if (!text.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
-  const envelope = readIndexEnvelope(text);
+  if (!bytes.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
+  const envelope = readIndexEnvelope(bytes);
   const companion = ndjsonCompanion(envelope);
   if (envelope === undefined || companion === undefined) return undefined;
   const url = companionUrl(companion, access);
@@ -155,11 +161,10 @@ export function entryUrlResolver(base: string): (ref: string) => URL | string | 
 }
 
 /**
- * Each entry with its absolute URL and its catalog's name, or the warning that leaves it out. A remote catalog
- * may only point at http(s) URLs: an entry that would make pk3s read a local file (`file:`) or use another
- * scheme is left out.
+ * Each entry's absolute URL, or the warning that leaves the entry out. A remote catalog may only point at
+ * http(s) URLs: an entry that would make pk3s read a local file (`file:`) or use another scheme is left out.
  */
-export function entryResolver(source: CatalogSource): (e: CatalogEntry) => ResolvedEntry | Problem {
+export function entryUrlCheck(source: CatalogSource): (e: CatalogEntry) => string | Problem {
   const remote = !source.url.startsWith("file:");
   const resolveUrl = entryUrlResolver(source.url);
   const baseProtocol = new URL(source.url).protocol;
@@ -176,25 +181,23 @@ export function entryResolver(source: CatalogSource): (e: CatalogEntry) => Resol
         severity: "warning",
       };
     }
-    return { ...e, catalog: source.name, resolvedUrl: url.toString() };
+    return url.toString();
   };
 }
 
-const isProblem = (v: ResolvedEntry | Problem): v is Problem => "severity" in v;
-
-/** Entries with absolute URLs and their catalog's name (`entryResolver`), the warnings, and how many are usable. */
+/** Entries with absolute URLs and their catalog's name (`entryUrlCheck`), the warnings, and how many are usable. */
 export function withSource(
   source: CatalogSource,
   parsed: ParsedIndex,
   count?: CountOnlyRead,
 ): { entries: ResolvedEntry[]; warnings: Problem[]; total?: number | undefined } {
-  const resolve = entryResolver(source);
+  const check = entryUrlCheck(source);
   const entries: ResolvedEntry[] = [];
   const warnings: Problem[] = [...parsed.warnings, ...(count?.warnings ?? [])];
   for (const e of parsed.entries) {
-    const r = resolve(e);
-    if (isProblem(r)) warnings.push(r);
-    else entries.push(r);
+    const url = check(e);
+    if (typeof url === "string") entries.push({ ...e, catalog: source.name, resolvedUrl: url });
+    else warnings.push(url);
   }
   // Usable entries: a count-only read kept none, so its count is the index's less those left out.
   const total = count === undefined ? entries.length : (parsed.total ?? 0) - count.warnings.length;
@@ -213,13 +216,13 @@ export interface CountOnlyRead {
 }
 
 export function countOnlyRead(source: CatalogSource): CountOnlyRead {
-  const resolve = entryResolver(source);
+  const check = entryUrlCheck(source);
   const warnings: Problem[] = [];
   return {
     query: { names: new Set() },
     inspect: (e) => {
-      const r = resolve(e);
-      if (isProblem(r)) warnings.push(r);
+      const url = check(e);
+      if (typeof url !== "string") warnings.push(url);
     },
     warnings,
   };

@@ -198,18 +198,23 @@ const CODE_NL = 0x0a;
 
 const startsKey = (c: number): boolean =>
   (c >= CODE_a && c <= CODE_z) || (c >= CODE_A && c <= CODE_Z) || (c >= CODE_0 && c <= CODE_9) || c === CODE_UNDERSCORE;
+/** A line that holds nothing (blank, or a comment at column 0); `undefined` past the end. */
+const isNothing = (c: number | undefined): boolean => c === undefined || c === CODE_HASH || c === CODE_NL || c === CODE_CR;
+const startsDocumentMarker = (bytes: Uint8Array, at: number): boolean =>
+  bytes[at] === CODE_DASH && bytes[at + 1] === CODE_DASH && bytes[at + 2] === CODE_DASH;
 
 /**
  * The top-level fields of an index without reading its entries (`entries` as `[]` or null, like `end()`), or
  * UNSUPPORTED. For a reader that takes the entries from a companion (`catalog-ndjson.ts`) and needs only
- * the envelope (serial, expires, companions): the lines of `entries` are skipped by their first character,
- * so a 30 MB index costs one pass over its characters. In the block style every generator writes, a line
- * inside `entries` starts with a space, `-` (items at column 0), `#` or is blank; a line starting with a key
- * character is the next top-level field. Anything else (a document marker, a directive, a quoted or complex
- * key, `entries` in flow style or as a mapping, a second `entries`) is UNSUPPORTED, never a guess: the caller
- * then reads the whole index.
+ * the envelope (serial, expires, companions): the lines of `entries` are skipped by their first byte, so a
+ * 30 MB index costs one native scan for line breaks and only the envelope's lines are decoded. In the block
+ * style every generator writes, a line inside `entries` starts with a space, `-` (items at column 0), `#` or
+ * is blank; a line starting with a key character is the next top-level field. Anything else (a document
+ * marker, a directive, a quoted or complex key, `entries` in flow style or as a mapping, a second `entries`)
+ * is UNSUPPORTED, never a guess: the caller then reads the whole index.
  */
-export function indexEnvelopeFields(text: string): Record<string, unknown> | typeof UNSUPPORTED {
+export function indexEnvelopeFields(bytes: Uint8Array): Record<string, unknown> | typeof UNSUPPORTED {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header: string[] = [];
   /** Where a line of `entries` is: not in entries, before its first item, inside its items. */
   let inEntries: "no" | "start" | "items" = "no";
@@ -217,12 +222,13 @@ export function indexEnvelopeFields(text: string): Record<string, unknown> | typ
   let items = false;
   let emptyFlow = false;
   let dashAtZero = false;
-  for (let start = 0; start < text.length; ) {
-    let nl = text.indexOf("\n", start);
-    if (nl === -1) nl = text.length;
-    const c = text.charCodeAt(start);
+  const lineText = (start: number, nl: number): string => buf.toString("utf8", start, buf[nl - 1] === CODE_CR ? nl - 1 : nl);
+  for (let start = 0; start < buf.length; ) {
+    let nl = buf.indexOf(CODE_NL, start);
+    if (nl === -1) nl = buf.length;
+    const c = buf[start]!;
     if (startsKey(c)) {
-      const raw = text.slice(start, text.charCodeAt(nl - 1) === CODE_CR ? nl - 1 : nl);
+      const raw = lineText(start, nl);
       const key = TOP_KEY.exec(raw);
       if (key === null) return UNSUPPORTED;
       if (key[1] === "entries") {
@@ -238,13 +244,12 @@ export function indexEnvelopeFields(text: string): Record<string, unknown> | typ
         inEntries = "no";
         header.push(raw);
       }
-    } else if (inEntries === "no") {
+    } else if (startsDocumentMarker(buf, start)) return UNSUPPORTED;
+    else if (inEntries === "no") {
       // A continuation of the current top-level field (or a comment or blank line before the first one).
-      if (c === CODE_DASH && text.startsWith("---", start)) return UNSUPPORTED;
-      if (header.length > 0) header.push(text.slice(start, text.charCodeAt(nl - 1) === CODE_CR ? nl - 1 : nl));
-      else if (c !== CODE_HASH && c !== CODE_NL && c !== CODE_CR && !Number.isNaN(c)) return UNSUPPORTED;
+      if (header.length > 0) header.push(lineText(start, nl));
+      else if (!isNothing(c)) return UNSUPPORTED;
     } else if (c === CODE_DASH) {
-      if (text.startsWith("---", start)) return UNSUPPORTED;
       if (inEntries === "start") dashAtZero = true;
       else if (!dashAtZero) return UNSUPPORTED; // items indented, then one at column 0
       inEntries = "items";
@@ -253,14 +258,13 @@ export function indexEnvelopeFields(text: string): Record<string, unknown> | typ
       if (inEntries === "start") {
         // The first content line of `entries` must be an item (a mapping there is not a list).
         let i = start;
-        while (text.charCodeAt(i) === CODE_SPACE) i++;
-        const d = text.charCodeAt(i);
-        if (d === CODE_DASH) {
+        while (buf[i] === CODE_SPACE) i++;
+        if (buf[i] === CODE_DASH) {
           inEntries = "items";
           items = true;
-        } else if (d !== CODE_HASH && d !== CODE_NL && d !== CODE_CR && i < text.length) return UNSUPPORTED;
+        } else if (!isNothing(buf[i])) return UNSUPPORTED;
       }
-    } else if (c !== CODE_HASH && c !== CODE_NL && c !== CODE_CR && !Number.isNaN(c)) return UNSUPPORTED;
+    } else if (!isNothing(c)) return UNSUPPORTED;
     start = nl + 1;
   }
   const parsed = parseSimpleYaml(header);

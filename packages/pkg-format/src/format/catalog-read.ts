@@ -218,11 +218,11 @@ export function fastEnvelope(fields: Record<string, unknown>): IndexEnvelope | u
 }
 
 /**
- * The envelope of an index's text without reading its entries (`indexEnvelopeFields`), or undefined when
+ * The envelope of an index's bytes without reading its entries (`indexEnvelopeFields`), or undefined when
  * it is not plainly valid or outside what the line reader splits: the caller then reads the whole index.
  */
-export function readIndexEnvelope(text: string): IndexEnvelope | undefined {
-  const fields = indexEnvelopeFields(text);
+export function readIndexEnvelope(bytes: Uint8Array): IndexEnvelope | undefined {
+  const fields = indexEnvelopeFields(bytes);
   return fields === UNSUPPORTED ? undefined : fastEnvelope(fields);
 }
 
