@@ -6,14 +6,16 @@
  * to the index's own entries with a warning. Served from loopback HTTP and as file:// catalogs.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shardKey } from "@productive-k3s/pkg-format/catalog-shards";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { file, tgz } from "../../pkg-format/test/helpers/tar-builder.js";
 import { packageBytes } from "./helpers/catalogs.js";
 import { type Sandbox, sandbox } from "./helpers/cli.js";
 import { startServer, type TestServer } from "./helpers/http-server.js";
+import { stubRuntimes } from "./helpers/stub-runtime.js";
 
 let sb: Sandbox;
 let server: TestServer | undefined;
@@ -218,7 +220,6 @@ describe("reading a catalog through its NDJSON companion", () => {
     await index();
     const nd = companion("entries+ndjson");
     const s = await serveRepo();
-    const { rmSync } = await import("node:fs");
     rmSync(join(repo, nd.url));
     const add = await sb.run(["catalog", "add", "acme", `${s.url}index.yaml`]);
     expect(add.code, add.stderr).toBe(0);
@@ -257,5 +258,89 @@ describe("a signed catalog's companions", () => {
     expect(resigned.code).toBe(6);
     expect(resigned.stderr).toMatch(/signature/i);
     expect(cachedEntries()).toEqual([]);
+  });
+});
+
+describe("sparse reads through the shards", () => {
+  /** A real add-on package whose manifest lists `deps` (catalog index copies them into the entry). */
+  function addonWithDeps(name: string, version: string, deps: string[]): Buffer {
+    const dependencies =
+      deps.length === 0 ? "" : `  dependencies:\n${deps.map((d) => `    - name: ${d}\n      version: "^1.0.0"\n`).join("")}`;
+    return tgz(
+      file(
+        "addon.yaml",
+        `apiVersion: addons.productive-k3s.io/v1\nkind: Addon\nmetadata:\n  name: ${name}\n  version: ${version}\n  category: test\nspec:\n  type: shell\n  install:\n    script: scripts/install.sh\n${dependencies}`,
+      ),
+      file("scripts/install.sh", "#!/bin/sh\necho install\n", 0o755),
+    );
+  }
+
+  let env: Record<string, string>;
+  let kubeconfig: string;
+
+  beforeEach(() => {
+    for (const f of readdirSync(join(repo, "packages"))) rmSync(join(repo, "packages", f));
+    writeFileSync(join(repo, "packages", "web-1.0.0.tgz"), addonWithDeps("web", "1.0.0", ["store"]));
+    writeFileSync(join(repo, "packages", "store-1.2.0.tgz"), addonWithDeps("store", "1.2.0", []));
+    for (let i = 0; i < 40; i++) writeFileSync(join(repo, "packages", `fill${i}-1.0.0.tgz`), addonWithDeps(`fill${i}`, "1.0.0", []));
+    env = stubRuntimes(sb.root).env;
+    const plan = (name: string, version: string) => ({ ok: true, dryRun: true, action: "install", name, version, commands: [] });
+    env.STUB_STDOUT_addon_install = JSON.stringify({ ...plan("web", "1.0.0"), dependencyPackages: [plan("store", "1.2.0")] });
+    kubeconfig = join(sb.root, "kubeconfig.yaml");
+    writeFileSync(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\ncurrent-context: lab\ncontexts:\n  - name: lab\n    context: {cluster: lab, user: admin}\nclusters:\n  - name: lab\n    cluster: {server: https://10.1.2.3:6443}\nusers:\n  - name: admin\n    user: {token: t}\n",
+    );
+  });
+
+  const shardPath = (name: string): string =>
+    `/${companion("entries-shards+json").url.replace(/root\.json$/, `${shardKey(name, 1)}.ndjson`)}`;
+  const dryRun = (): Promise<import("./helpers/cli.js").RunResult> =>
+    sb.run(["addon", "install", "web", "--kubeconfig", kubeconfig, "--dry-run"], env);
+
+  it("a cold install --dry-run fetches the index, the root and only the shards of the package and its dependency", async () => {
+    await index();
+    const s = await serveRepo();
+    expect((await sb.run(["catalog", "add", "acme", `${s.url}index.yaml`, "--offline"])).code).toBe(0);
+    const r = await dryRun();
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
+    const fetched = s.requests.map((q) => q.url);
+    const expected = ["/index.yaml", `/${companion("entries-shards+json").url}`, shardPath("web"), shardPath("store")];
+    expect(fetched.filter((u) => !u.startsWith("/packages/"))).toEqual([...new Set(expected)]);
+    expect(fetched.filter((u) => u.startsWith("/packages/")).sort()).toEqual(["/packages/store-1.2.0.tgz", "/packages/web-1.0.0.tgz"]);
+    expect(fetched).not.toContain(`/${companion("entries+ndjson").url}`);
+
+    // A later command that needs the whole catalog (search) reads it from the NDJSON companion.
+    const search = await sb.run(["search", "fill3", "--json"]);
+    expect(search.code, search.stderr).toBe(0);
+    expect(search.stdout).toContain("fill39");
+    expect(s.requests.map((q) => q.url)).toContain(`/${companion("entries+ndjson").url}`);
+  });
+
+  it("a tampered shard is refused (exit 6) and not kept", async () => {
+    await index();
+    const shard = join(repo, shardPath("store").slice(1));
+    writeFileSync(shard, readFileSync(shard, "utf8").replace('"store"', '"storf"'));
+    const s = await serveRepo();
+    await sb.run(["catalog", "add", "acme", `${s.url}index.yaml`, "--offline"]);
+    const r = await dryRun();
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`companion ${s.url}${shardPath("store").slice(1)} does not match the index`);
+    const cacheDirs = readdirSync(join(sb.root, "cache", "catalogs"));
+    const kept = cacheDirs.flatMap((d) =>
+      existsSync(join(sb.root, "cache", "catalogs", d, "shards")) ? readdirSync(join(sb.root, "cache", "catalogs", d, "shards")) : [],
+    );
+    expect(kept).not.toContain(createHash("sha256").update(readFileSync(shard)).digest("hex"));
+  });
+
+  it("a tampered shard root is refused (exit 6)", async () => {
+    await index();
+    const root = join(repo, companion("entries-shards+json").url);
+    writeFileSync(root, readFileSync(root, "utf8").replace('"prefix":1', '"prefix":1 '));
+    const s = await serveRepo();
+    await sb.run(["catalog", "add", "acme", `${s.url}index.yaml`, "--offline"]);
+    const r = await dryRun();
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain("root.json does not match the index");
   });
 });

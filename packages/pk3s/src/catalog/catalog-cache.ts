@@ -11,6 +11,7 @@
 import { readdir, readFile, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import type { IndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import type { TrustRecord } from "../trust/catalog-trust.js";
@@ -126,8 +127,43 @@ export class CatalogCache {
     const keep = new Set([this.entriesFile(sha256), this.lookupFile(sha256)]);
     for (const name of await readdir(this.dir)) {
       const path = join(this.dir, name);
-      if ((name.startsWith("entries-") || name.startsWith("lookup-")) && !keep.has(path)) await unlink(path).catch(() => undefined);
+      const derived = name.startsWith("entries-") || name.startsWith("lookup-") || name.startsWith("sparse-");
+      if (derived && !keep.has(path)) await unlink(path).catch(() => undefined);
     }
+  }
+
+  private verifiedFile(digest: string): string {
+    return join(this.dir, "shards", digest.replace(/^sha256:/, ""));
+  }
+
+  /** Bytes kept under their digest (a shard root or a shard), re-hashed: undefined when absent or not these bytes. */
+  async readVerified(digest: string): Promise<Buffer | undefined> {
+    try {
+      const bytes = await readFile(this.verifiedFile(digest));
+      return `sha256:${sha256Hex(bytes)}` === digest ? bytes : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keep bytes already checked against `digest`. */
+  async writeVerified(digest: string, bytes: Buffer): Promise<void> {
+    await ensurePrivateDir(join(this.dir, "shards"));
+    await writeFileAtomic(this.verifiedFile(digest), bytes);
+  }
+
+  /** The envelope of index `sha256` as a sparse read found it (verified and admitted then), if kept. */
+  async readSparseEnvelope(sha256: string): Promise<IndexEnvelope | undefined> {
+    try {
+      return await readJsonFile<IndexEnvelope>(join(this.dir, `sparse-${sha256}.json`));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeSparseEnvelope(sha256: string, envelope: IndexEnvelope): Promise<void> {
+    await ensurePrivateDir(this.dir);
+    await writeJsonAtomic(join(this.dir, `sparse-${sha256}.json`), envelope);
   }
 
   async readFileStatKey(): Promise<FileStatKey | undefined> {

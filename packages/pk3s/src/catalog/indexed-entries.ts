@@ -4,7 +4,7 @@
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
 import { StringDecoder } from "node:string_decoder";
-import { CatalogStreamReader, readIndexEnvelope, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
+import { CatalogStreamReader, type IndexEnvelope, readIndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
@@ -16,11 +16,8 @@ import type { CatalogSource } from "./catalog-source.js";
 import { type CompanionAccess, companionUrl, ndjsonCompanion, readNdjsonCompanion } from "./companion-entries.js";
 import type { AdmittedIndex, IndexSummary, ParsedIndex } from "./entries-file.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
-
-/** The slow checks of a catalog read (zod and the yaml library), loaded only for an entry that needs them. */
-export async function loadSlowChecks(): Promise<SlowCatalogChecks> {
-  return (await import("@productive-k3s/pkg-format/catalog-parse")).slowCatalogChecks;
-}
+import { loadSlowChecks } from "./slow-checks.js";
+import { readSparse } from "./sparse-entries.js";
 
 const DECODE_SLICE = 1 << 20;
 
@@ -55,6 +52,12 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
     return query === undefined ? compact : { ...compact, entries: compact.entries.filter((e) => selects(query, e)) };
   }
   const file = displayUrl(cache.url);
+  const envelope = options.companions === undefined ? undefined : companionEnvelope(bytes);
+  // Some names only (not a count-only read, which sees every entry): the shards of those names.
+  if (envelope !== undefined && options.companions !== undefined && inspect === undefined && isNamesOnly(query)) {
+    const sparse = await sparseRead(cache, envelope, options.companions, query.names, { sha256, admit });
+    if (sparse !== undefined) return sparse;
+  }
   const selected: CatalogEntry[] = [];
   let total = 0;
   const ingest = async (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>): Promise<IndexSummary | undefined> => {
@@ -82,7 +85,7 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
   };
   // One broken entry must not hide the rest of a catalog: it is left out with a warning (shown by `catalog update`).
   const read =
-    (options.companions === undefined ? undefined : await fromCompanion(bytes, options.companions, ingest)) ??
+    (envelope === undefined || options.companions === undefined ? undefined : await fromCompanion(envelope, options.companions, ingest)) ??
     (await ingest(async (add) => {
       const reader = new CatalogStreamReader(file, { skipInvalidEntries: true, onEntry: add, loadSlow: loadSlowChecks });
       // Decoded a slice at a time: the reader streams, and no string of the whole index is made.
@@ -112,23 +115,61 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
   };
 }
 
+/** A query for some names only: what a sparse read can answer. */
+export function isNamesOnly(query: CompactQuery | undefined): query is CompactQuery & { names: ReadonlySet<string> } {
+  return query?.names !== undefined && query.names.size > 0 && query.needle === undefined;
+}
+
+/** The envelope of an index that lists companions (undefined: it lists none, or the line reader cannot tell). */
+function companionEnvelope(bytes: Buffer): IndexEnvelope | undefined {
+  if (!bytes.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
+  const envelope = readIndexEnvelope(bytes);
+  return envelope?.companions === undefined ? undefined : envelope;
+}
+
+/**
+ * The entries of `names` from the shards (`sparse-entries.ts`), after a signed catalog's checks on the index;
+ * the envelope is kept with the cache (`sparse-<sha256>.json`) so later reads of the same index need not read
+ * it again. Undefined: the index lists no shards, or a shard is missing (with a warning): read it whole.
+ */
+export async function sparseRead(
+  cache: CatalogCache,
+  envelope: IndexEnvelope,
+  access: CompanionAccess,
+  names: ReadonlySet<string>,
+  index: { sha256: string; admit?: ((index: AdmittedIndex) => Promise<void>) | undefined },
+): Promise<ParsedIndex | undefined> {
+  const { generated, serial, expires } = envelope;
+  await index.admit?.({ sha256: index.sha256, warnings: [], generated, serial, expires });
+  let read: Awaited<ReturnType<typeof readSparse>>;
+  try {
+    read = await readSparse(cache, envelope, access, names);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    warn(`${access.label}: ${err.message}; reading the whole catalog instead`);
+    return undefined;
+  }
+  if (read === undefined) return undefined;
+  await cache.writeSparseEnvelope(index.sha256, envelope).catch(() => undefined); // an optimisation only
+  return { sha256: index.sha256, entries: read.entries, warnings: read.warnings, generated, serial, expires };
+}
+
 /**
  * The entries from the index's NDJSON companion (undefined: it lists none, or it was not found and the
  * index's own entries are to be read).
  */
 async function fromCompanion(
-  bytes: Buffer,
+  envelope: IndexEnvelope,
   access: CompanionAccess,
   ingest: (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>) => Promise<IndexSummary | undefined>,
 ): Promise<IndexSummary | undefined> {
-  if (!bytes.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
-  const envelope = readIndexEnvelope(bytes);
   const companion = ndjsonCompanion(envelope);
-  if (envelope === undefined || companion === undefined) return undefined;
+  if (companion === undefined) return undefined;
   const url = companionUrl(companion, access);
   try {
     return await access.transport.fetch(
-      { url, label: `${access.label} companion`, auth: access.auth, maxBytes: companion.size, expectedBytes: companion.size },
+      // No maxBytes from the pinned size: more bytes than pinned is a mismatch (exit 6), which the reader says.
+      { url, label: `${access.label} companion`, auth: access.auth, expectedBytes: companion.size },
       (res) => ingest((add) => readNdjsonCompanion(companion, url, access, res.body, envelope, add, loadSlowChecks)),
     );
   } catch (err) {
