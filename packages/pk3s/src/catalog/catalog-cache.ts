@@ -6,7 +6,10 @@
  * only the lines it needs — 100,000 entries: a few MB scanned instead of a
  * 28 MB parse), and `file-stat.json`, which maps a local index's stat
  * identity to its digest so an unchanged local file is neither re-read nor
- * re-hashed. One object per catalog URL: the folder is computed once.
+ * re-hashed. A sparse read (`sparse-entries.ts`) keeps the shard root and
+ * the shards it verified under their digest (`shards/<hex>`, re-hashed when
+ * read) and the index's envelope (`sparse-<sha256>.json`). One object per
+ * catalog URL: the folder is computed once.
  */
 import { readdir, readFile, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
