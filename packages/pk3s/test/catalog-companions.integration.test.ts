@@ -73,6 +73,13 @@ async function index(...extra: string[]): Promise<void> {
 /** Serve `repo` as static files; unknown paths are 404. */
 async function serveRepo(): Promise<TestServer> {
   const s = await startServer();
+  routeRepo(s);
+  server = s;
+  return s;
+}
+
+/** Route every file now in `repo` (again, after a new publication). */
+function routeRepo(s: TestServer): void {
   const walk = (dir: string, prefix: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = `${prefix}/${e.name}`;
@@ -93,8 +100,6 @@ async function serveRepo(): Promise<TestServer> {
     }
   };
   walk(repo, "");
-  server = s;
-  return s;
 }
 
 /** The parsed-entries files in the sandbox's catalog cache. */
@@ -315,6 +320,33 @@ describe("sparse reads through the shards", () => {
     expect(search.code, search.stderr).toBe(0);
     expect(search.stdout).toContain("fill39");
     expect(s.requests.map((q) => q.url)).toContain(`/${companion("entries+ndjson").url}`);
+  });
+
+  it("a signed catalog's sparse reads keep its trust rules: signature checked, a rolled-back index refused", async () => {
+    expect((await sb.run(["key", "generate", "--out", join(sb.root, "release")])).code).toBe(0);
+    const key = join(sb.root, "release.key");
+    await index("--sign-key", key, "--serial", "5");
+    const old = { index: readFileSync(join(repo, "index.yaml")), sig: readFileSync(join(repo, "index.yaml.minisig")) };
+    const s = await serveRepo();
+    await sb.run(["catalog", "add", "acme", `${s.url}index.yaml`, "--offline", "--trust-key", join(sb.root, "release.pub")]);
+    const first = await dryRun();
+    expect(first.code, first.stderr).toBe(0);
+    expect(s.requests.map((q) => q.url)).toContain("/index.yaml.minisig");
+    expect(s.requests.map((q) => q.url)).not.toContain(`/${companion("entries+ndjson").url}`);
+
+    // Serial 6 is published and read (sparsely); then a mirror serves serial 5 again.
+    await index("--sign-key", key);
+    routeRepo(s);
+    const again = await sb.run(["addon", "install", "web", "--kubeconfig", kubeconfig, "--dry-run"], { ...env, PK3S_CATALOG_TTL: "0" });
+    expect(again.code, again.stderr).toBe(0);
+    writeFileSync(join(repo, "index.yaml"), old.index);
+    writeFileSync(join(repo, "index.yaml.minisig"), old.sig);
+    const rolledBack = await sb.run(["addon", "install", "web", "--kubeconfig", kubeconfig, "--dry-run"], {
+      ...env,
+      PK3S_CATALOG_TTL: "0",
+    });
+    expect(rolledBack.code).toBe(6);
+    expect(rolledBack.stderr).toContain("index serial 5 is lower than serial 6 already accepted on this machine (rollback)");
   });
 
   it("a tampered shard is refused (exit 6) and not kept", async () => {

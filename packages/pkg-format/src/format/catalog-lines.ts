@@ -183,25 +183,28 @@ export class CatalogLineSplitter {
   }
 }
 
-const CODE_A = 0x41;
-const CODE_Z = 0x5a;
-const CODE_a = 0x61;
-const CODE_z = 0x7a;
-const CODE_0 = 0x30;
-const CODE_9 = 0x39;
-const CODE_UNDERSCORE = 0x5f;
-const CODE_SPACE = 0x20;
-const CODE_DASH = 0x2d;
-const CODE_HASH = 0x23;
-const CODE_CR = 0x0d;
-const CODE_NL = 0x0a;
+/** The bytes the envelope scan looks at. */
+const CH = {
+  A: 0x41,
+  Z: 0x5a,
+  a: 0x61,
+  z: 0x7a,
+  d0: 0x30,
+  d9: 0x39,
+  underscore: 0x5f,
+  space: 0x20,
+  dash: 0x2d,
+  hash: 0x23,
+  cr: 0x0d,
+  nl: 0x0a,
+};
 
 const startsKey = (c: number): boolean =>
-  (c >= CODE_a && c <= CODE_z) || (c >= CODE_A && c <= CODE_Z) || (c >= CODE_0 && c <= CODE_9) || c === CODE_UNDERSCORE;
+  (c >= CH.a && c <= CH.z) || (c >= CH.A && c <= CH.Z) || (c >= CH.d0 && c <= CH.d9) || c === CH.underscore;
 /** A line that holds nothing (blank, or a comment at column 0); `undefined` past the end. */
-const isNothing = (c: number | undefined): boolean => c === undefined || c === CODE_HASH || c === CODE_NL || c === CODE_CR;
+const isNothing = (c: number | undefined): boolean => c === undefined || c === CH.hash || c === CH.nl || c === CH.cr;
 const startsDocumentMarker = (bytes: Uint8Array, at: number): boolean =>
-  bytes[at] === CODE_DASH && bytes[at + 1] === CODE_DASH && bytes[at + 2] === CODE_DASH;
+  bytes[at] === CH.dash && bytes[at + 1] === CH.dash && bytes[at + 2] === CH.dash;
 
 /**
  * The top-level fields of an index without reading its entries (`entries` as `[]` or null, like `end()`), or
@@ -222,9 +225,9 @@ export function indexEnvelopeFields(bytes: Uint8Array): Record<string, unknown> 
   let items = false;
   let emptyFlow = false;
   let dashAtZero = false;
-  const lineText = (start: number, nl: number): string => buf.toString("utf8", start, buf[nl - 1] === CODE_CR ? nl - 1 : nl);
+  const lineText = (start: number, nl: number): string => buf.toString("utf8", start, buf[nl - 1] === CH.cr ? nl - 1 : nl);
   for (let start = 0; start < buf.length; ) {
-    let nl = buf.indexOf(CODE_NL, start);
+    let nl = buf.indexOf(CH.nl, start);
     if (nl === -1) nl = buf.length;
     const c = buf[start]!;
     if (startsKey(c)) {
@@ -249,17 +252,17 @@ export function indexEnvelopeFields(bytes: Uint8Array): Record<string, unknown> 
       // A continuation of the current top-level field (or a comment or blank line before the first one).
       if (header.length > 0) header.push(lineText(start, nl));
       else if (!isNothing(c)) return UNSUPPORTED;
-    } else if (c === CODE_DASH) {
+    } else if (c === CH.dash) {
       if (inEntries === "start") dashAtZero = true;
       else if (!dashAtZero) return UNSUPPORTED; // items indented, then one at column 0
       inEntries = "items";
       items = true;
-    } else if (c === CODE_SPACE) {
+    } else if (c === CH.space) {
       if (inEntries === "start") {
         // The first content line of `entries` must be an item (a mapping there is not a list).
         let i = start;
-        while (buf[i] === CODE_SPACE) i++;
-        if (buf[i] === CODE_DASH) {
+        while (buf[i] === CH.space) i++;
+        if (buf[i] === CH.dash) {
           inEntries = "items";
           items = true;
         } else if (!isNothing(buf[i])) return UNSUPPORTED;
