@@ -427,7 +427,7 @@ describe("the envelope of a signed v1 index (serial, expires, companions)", () =
 
   it("is read without the entries (readIndexEnvelope), also when a field follows them", () => {
     expect(readIndexEnvelope(Buffer.from(signed))).toMatchObject({ apiVersion: "catalog.productive-k3s.io/v1", ...expected });
-    const after = signed.replace("serial: 7\n", "") + "serial: 7\n";
+    const after = `${signed.replace("serial: 7\n", "")}serial: 7\n`;
     expect(readIndexEnvelope(Buffer.from(after))).toMatchObject({ serial: 7 });
   });
 

@@ -72,7 +72,7 @@ export class LookupRows {
     const { names, starts, bytes } = this;
     const order = Array.from(names.keys());
     // By name bytes (a binary search compares bytes): for ASCII names, as package names are, the string order.
-    const ascii = names.every((n) => /^[\x00-\x7f]*$/.test(n));
+    const ascii = names.every((n) => Buffer.byteLength(n) === n.length);
     const byName = ascii
       ? (x: number, y: number): number => (names[x]! < names[y]! ? -1 : names[x]! > names[y]! ? 1 : 0)
       : (x: number, y: number): number => Buffer.compare(Buffer.from(names[x]!, "utf8"), Buffer.from(names[y]!, "utf8"));
