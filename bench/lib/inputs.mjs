@@ -179,6 +179,29 @@ export async function catalogPair(outDir, graph, count) {
   return result;
 }
 
+/**
+ * The pk3s side of `pair` as `pk3s catalog index` publishes it: the same entries in an index.yaml that lists
+ * its companions (NDJSON and shards, written by pk3s's own publisher), in `catalog/pk3s-companions-<count>/`
+ * beside the YAML-only one (relative entry URLs stay valid). Needs the built pkg-format and pk3s.
+ */
+export async function companionCatalog(outDir, repoDir, pair) {
+  const dir = join(outDir, "catalog", `pk3s-companions-${pair.count}`);
+  const marker = join(outDir, "catalog", `companions-${pair.count}.done`);
+  const source = readFileSync(pair.pk3sIndex);
+  const key = createHash("sha256").update(source).update("companions-v1").digest("hex");
+  const result = { count: pair.count, dir, index: join(dir, "index.yaml") };
+  if (cached(marker)?.key === key) return result;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const { parseCatalog } = await import(join(repoDir, "packages/pkg-format/dist/format/catalog-parse.js"));
+  const { publishIndex } = await import(join(repoDir, "packages/pk3s/dist/catalog/catalog-companions.js"));
+  const parsed = parseCatalog(source.toString("utf8"), pair.pk3sIndex);
+  const envelope = { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated: parsed.generated };
+  await publishIndex(result.index, envelope, parsed.entries, undefined);
+  await done(marker, { key });
+  return result;
+}
+
 /** An add-on source tree of `files` files totalling `bytes` of incompressible data (each file distinct). */
 export async function addonSource(outDir, { files, bytes, name = "bench-addon" }) {
   const root = join(outDir, `src-${name}-${files}-${bytes}`);

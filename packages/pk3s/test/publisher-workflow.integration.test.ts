@@ -202,7 +202,8 @@ describe("a signed catalog, published with pk3s and consumed with a pinned key",
     const pruned = await sb.run(["catalog", "prune", out, "--keep-latest", "1", "--sign-key", key, "--json"]);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(JSON.parse(pruned.stdout).index).toMatchObject({ removedEntries: 2, serial: 2, signed: true });
-    expect(readdirSync(out).sort()).toEqual(["base-1.2.0.tgz", "base-1.2.0.tgz.minisig", "index.yaml", "index.yaml.minisig"]);
+    // index.d: the index's companions, rewritten to the remaining entries (catalog-companions.integration.test.ts).
+    expect(readdirSync(out).sort()).toEqual(["base-1.2.0.tgz", "base-1.2.0.tgz.minisig", "index.d", "index.yaml", "index.yaml.minisig"]);
     expect(parse(readFileSync(join(out, "index.yaml"), "utf8")).entries.map((e: { version: string }) => e.version)).toEqual(["1.2.0"]);
     expect(minisignVerifies(pub, join(out, "index.yaml"))).toBe(true);
     expect((await sb.run(["catalog", "update", "acme"])).code).toBe(0);

@@ -10,7 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { formatProblem, ValidationError } from "../src/errors.js";
 import { fastAlphaEntry, fastV1Entry } from "../src/format/catalog-fast-check.js";
 import { parseCatalog, parseCatalogDocument, slowCatalogChecks } from "../src/format/catalog-parse.js";
-import { CatalogStreamReader, readCatalogText } from "../src/format/catalog-read.js";
+import { CatalogStreamReader, readCatalogText, readIndexEnvelope } from "../src/format/catalog-read.js";
 import { CatalogEntrySchema, CatalogV1Alpha1EntrySchema } from "../src/format/schema-catalog.js";
 import { findUnknownFields } from "../src/format/schema-problems.js";
 import { parseSimpleYaml, UNSUPPORTED } from "../src/format/yaml-lines.js";
@@ -390,5 +390,58 @@ describe("parseCatalog (line reader) against parseCatalogDocument", () => {
     );
     expect((await clean.end())?.entries).toBe(1);
     expect(loads).toBe(0);
+  });
+});
+
+describe("the envelope of a signed v1 index (serial, expires, companions)", () => {
+  const DIGEST = `sha256:${"a".repeat(64)}`;
+  const signed = [
+    "apiVersion: catalog.productive-k3s.io/v1",
+    "kind: Catalog",
+    "generated: 2026-11-21T00:00:00Z",
+    "serial: 7",
+    "expires: 2026-12-21T00:00:00Z",
+    "companions:",
+    "  - url: index.d/0123456789abcdef/index.ndjson",
+    `    digest: ${DIGEST}`,
+    "    size: 120",
+    "    format: entries+ndjson",
+    "entries:",
+    "  - name: longhorn",
+    "    version: 1.0.0",
+    "    type: addon",
+    "    url: packages/longhorn-1.0.0.tgz",
+    "",
+  ].join("\n");
+  const expected = {
+    serial: 7,
+    expires: "2026-12-21T00:00:00Z",
+    companions: [{ url: "index.d/0123456789abcdef/index.ndjson", digest: DIGEST, size: 120, format: "entries+ndjson" }],
+  };
+
+  it("is read by the line reader (no whole-document parse), with the same answer as the reference", () => {
+    const fast = readCatalogText(signed, "c.yaml", {}, slowCatalogChecks);
+    expect(fast).toMatchObject({ ...expected, entries: 1 });
+    expect(parseCatalogDocument(signed, "c.yaml")).toMatchObject(expected);
+  });
+
+  it("is read without the entries (readIndexEnvelope), also when a field follows them", () => {
+    expect(readIndexEnvelope(Buffer.from(signed))).toMatchObject({ apiVersion: "catalog.productive-k3s.io/v1", ...expected });
+    const after = `${signed.replace("serial: 7\n", "")}serial: 7\n`;
+    expect(readIndexEnvelope(Buffer.from(after))).toMatchObject({ serial: 7 });
+  });
+
+  it("leaves to the reference what it cannot vouch for", () => {
+    for (const odd of [
+      signed.replace("serial: 7", "serial: -1"),
+      signed.replace("expires: 2026-12-21T00:00:00Z", "expires: 2026-02-30T00:00:00Z"),
+      signed.replace(`digest: ${DIGEST}`, "digest: sha256:abc"),
+      signed.replace("    format: entries+ndjson", "    format: entries+ndjson\n    extra: 1"),
+      signed.replace("entries:\n", "entries:\nnot a key\n"),
+      `---\n${signed}---\n${signed}`,
+    ]) {
+      expect(readIndexEnvelope(Buffer.from(odd))).toBeUndefined();
+      expect(readCatalogText(odd, "c.yaml", {}, slowCatalogChecks)).toBeUndefined();
+    }
   });
 });

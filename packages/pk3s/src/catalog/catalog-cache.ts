@@ -6,11 +6,15 @@
  * only the lines it needs — 100,000 entries: a few MB scanned instead of a
  * 28 MB parse), and `file-stat.json`, which maps a local index's stat
  * identity to its digest so an unchanged local file is neither re-read nor
- * re-hashed. One object per catalog URL: the folder is computed once.
+ * re-hashed. A sparse read (`sparse-entries.ts`) keeps the shard root and
+ * the shards it verified under their digest (`shards/<hex>`, re-hashed when
+ * read) and the index's envelope (`sparse-<sha256>.json`). One object per
+ * catalog URL: the folder is computed once.
  */
 import { readdir, readFile, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@productive-k3s/pkg-format/atomic";
+import type { IndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { cacheDir, ensurePrivateDir } from "@productive-k3s/pkg-format/paths";
 import type { TrustRecord } from "../trust/catalog-trust.js";
@@ -61,20 +65,21 @@ export class CatalogCache {
     }
   }
 
-  /** The cached index text, if it is still the one `meta` describes. */
-  async readIndex(meta: CatalogMeta): Promise<string | undefined> {
+  /** The cached index's bytes, if they are still the ones `meta` describes. */
+  async readIndex(meta: CatalogMeta): Promise<Buffer | undefined> {
     try {
-      const text = await readFile(join(this.dir, "index.yaml"), "utf8");
-      return sha256Hex(text) === meta.sha256 ? text : undefined;
+      const bytes = await readFile(join(this.dir, "index.yaml"));
+      return sha256Hex(bytes) === meta.sha256 ? bytes : undefined;
     } catch {
       return undefined;
     }
   }
 
-  async writeFetchedIndex(text: string, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
+  /** Keep the index's bytes (`sha256`: their digest, known to the caller) with what was learnt fetching them. */
+  async writeFetchedIndex(bytes: Buffer, sha256: string, validators: Validators, trust?: TrustRecord): Promise<CatalogMeta> {
     await ensurePrivateDir(this.dir);
-    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256: sha256Hex(text), trust };
-    await writeFileAtomic(join(this.dir, "index.yaml"), text);
+    const meta: CatalogMeta = { url: this.url, ...validators, fetchedAt: new Date().toISOString(), sha256, trust };
+    await writeFileAtomic(join(this.dir, "index.yaml"), bytes);
     await writeJsonAtomic(join(this.dir, "meta.json"), meta);
     return meta;
   }
@@ -125,8 +130,43 @@ export class CatalogCache {
     const keep = new Set([this.entriesFile(sha256), this.lookupFile(sha256)]);
     for (const name of await readdir(this.dir)) {
       const path = join(this.dir, name);
-      if ((name.startsWith("entries-") || name.startsWith("lookup-")) && !keep.has(path)) await unlink(path).catch(() => undefined);
+      const derived = name.startsWith("entries-") || name.startsWith("lookup-") || name.startsWith("sparse-");
+      if (derived && !keep.has(path)) await unlink(path).catch(() => undefined);
     }
+  }
+
+  private verifiedFile(digest: string): string {
+    return join(this.dir, "shards", digest.replace(/^sha256:/, ""));
+  }
+
+  /** Bytes kept under their digest (a shard root or a shard), re-hashed: undefined when absent or not these bytes. */
+  async readVerified(digest: string): Promise<Buffer | undefined> {
+    try {
+      const bytes = await readFile(this.verifiedFile(digest));
+      return `sha256:${sha256Hex(bytes)}` === digest ? bytes : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keep bytes already checked against `digest`. */
+  async writeVerified(digest: string, bytes: Buffer): Promise<void> {
+    await ensurePrivateDir(join(this.dir, "shards"));
+    await writeFileAtomic(this.verifiedFile(digest), bytes);
+  }
+
+  /** The envelope of index `sha256` as a sparse read found it (verified and admitted then), if kept. */
+  async readSparseEnvelope(sha256: string): Promise<IndexEnvelope | undefined> {
+    try {
+      return await readJsonFile<IndexEnvelope>(join(this.dir, `sparse-${sha256}.json`));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeSparseEnvelope(sha256: string, envelope: IndexEnvelope): Promise<void> {
+    await ensurePrivateDir(this.dir);
+    await writeJsonAtomic(join(this.dir, `sparse-${sha256}.json`), envelope);
   }
 
   async readFileStatKey(): Promise<FileStatKey | undefined> {

@@ -7,7 +7,9 @@
  * index at the output path lends its serial (the next one is one more) and
  * the publisher metadata of entries whose bytes did not change. With a
  * signing key (`--sign-key`, PK3S_SIGNING_KEY) every package in the folder
- * and then the index are signed (`index-signing.ts`).
+ * and then the index are signed (`index-signing.ts`). The index is published
+ * with its companions, the same entries as NDJSON and as shards
+ * (`catalog-companions.ts`), which its digests (and signature) cover.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -17,7 +19,8 @@ import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-
 import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import type { SigningKeyInput } from "../trust/signing-key.js";
-import { expiresInMs, publicationFields, publisherKey, signPackage, writeIndex } from "./index-signing.js";
+import { publishIndex } from "./catalog-companions.js";
+import { expiresInMs, publicationFields, publisherKey, signPackage } from "./index-signing.js";
 import { entryFieldsFromManifest } from "./manifest-entry.js";
 import { sortVersionsDesc } from "./resolve.js";
 
@@ -183,8 +186,7 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
     // Packages first: once the new index is visible, every package it lists is already signed.
     for (const [file, same] of unchanged) if (await signPackage(file, signingKey, same)) packagesSigned++;
   }
-  const doc = { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated, ...fields, entries: sorted };
-  await writeIndex(out, doc, signingKey);
+  await publishIndex(out, { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated, ...fields }, sorted, signingKey);
   const result: IndexResult = { out, entries: sorted.length, added, merged, serial: fields?.serial, expires: fields?.expires };
   if (signingKey === undefined) return result;
   const { publicKeyOf } = await import("@productive-k3s/pkg-format/minisign");

@@ -11,13 +11,16 @@
 import { existsSync } from "node:fs";
 import { readFile, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { V1_API_VERSION } from "@productive-k3s/pkg-format/catalog-read";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
+import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import semver from "semver";
 import { parse } from "yaml";
 import type { SigningKeyInput } from "../trust/signing-key.js";
+import { publishIndex } from "./catalog-companions.js";
 import { listPackageFiles } from "./catalog-index.js";
-import { publicationFields, publisherKey, writeIndex } from "./index-signing.js";
+import { publicationFields, publisherKey, rfc3339, writeIndex } from "./index-signing.js";
 
 export interface PruneInput extends SigningKeyInput {
   dir: string;
@@ -101,14 +104,25 @@ export async function pruneCatalogDir(input: PruneInput): Promise<PruneResult> {
   }
   let index: PruneResult["index"];
   if (hasIndex) {
-    const doc = parse(await readFile(indexFile, "utf8")) as Record<string, unknown> & { entries?: unknown[]; serial?: number };
+    const doc = parse(await readFile(indexFile, "utf8")) as Record<string, unknown> & {
+      entries?: unknown[];
+      serial?: number;
+      companions?: unknown;
+    };
     const gone = new Set(removed.map((f) => identityKey(f.kind, f.name, f.version)));
     const entries = (Array.isArray(doc.entries) ? doc.entries : []) as { type?: string; name?: string; version?: string }[];
     const remaining = entries.filter((e) => !gone.has(identityKey(String(e.type), String(e.name), String(e.version))));
     const fields = signed || doc.serial !== undefined ? publicationFields(doc.serial, { expiresIn: input.expiresIn }) : undefined;
     index = { file: indexFile, removedEntries: entries.length - remaining.length, serial: fields?.serial, signed };
     // The index first: once it is replaced, nothing points at the files about to be deleted.
-    if (!input.dryRun) await writeIndex(indexFile, { ...doc, ...fields, entries: remaining }, key);
+    if (!input.dryRun) {
+      // A v1 index is published with its companions rewritten to the remaining entries (catalog-companions.ts).
+      const { entries: _entries, companions: _companions, ...envelope } = doc;
+      if (doc.apiVersion === V1_API_VERSION) {
+        const generated = typeof doc.generated === "string" ? doc.generated : rfc3339(new Date());
+        await publishIndex(indexFile, { ...envelope, ...fields, generated }, remaining as CatalogEntry[], key);
+      } else await writeIndex(indexFile, { ...doc, ...fields, entries: remaining }, key);
+    }
   } else if (removed.length > 0) {
     warn(`no index at ${indexFile}: regenerate it with pk3s catalog index ${input.dir}`);
   }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { CatalogTrust, type TrustRecord } from "../trust/catalog-trust.js";
 import type { ParsedIndex } from "./entries-file.js";
-import { parseIndex, withSource } from "./indexed-entries.js";
+import { countOnlyRead, parseIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader } from "./loaded-catalog.js";
 
 export const loadFileCatalog: CatalogLoader = async (source, cache, options) => {
@@ -30,17 +30,26 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     const compact = await cache.readEntries(known.sha256, options.query);
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
-  const text = await readFile(path, "utf8").catch(notFound);
+  const text = await readFile(path).catch(notFound);
+  const count = options.countOnly === true ? countOnlyRead(source) : undefined;
+  const read = {
+    query: count?.query ?? options.query,
+    inspect: count?.inspect,
+    companions: { indexUrl: source.url, transport: options.transport, label: `catalog "${source.name}"` },
+  };
   let parsed: ParsedIndex;
-  if (trust === undefined) parsed = await parseIndex(cache, text, options.query);
+  if (trust === undefined) parsed = await parseIndex(cache, text, read);
   else {
     const keyId = await trust.verifyIndex(text, options.transport, undefined);
     const records: TrustRecord[] = [];
-    parsed = await parseIndex(cache, text, options.query, async (p) => {
-      records.push(await trust.admit(p, keyId));
+    parsed = await parseIndex(cache, text, {
+      ...read,
+      admit: async (p) => {
+        records.push(await trust.admit(p, keyId));
+      },
     });
     for (const r of records) await trust.commit(r);
   }
   await cache.writeFileStatKey({ key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
-  return { source, ...withSource(source, parsed), origin: "file" };
+  return { source, ...withSource(source, parsed, count), origin: "file" };
 };

@@ -13,9 +13,10 @@ import { CatalogTrust, type TrustRecord } from "../trust/catalog-trust.js";
 import type { CatalogCache, CatalogMeta } from "./catalog-cache.js";
 import type { CompactQuery } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
+import type { CompanionAccess } from "./companion-entries.js";
 import { authForCatalog } from "./credentials.js";
 import type { ParsedIndex } from "./entries-file.js";
-import { parseIndex, withSource } from "./indexed-entries.js";
+import { countOnlyRead, isNamesOnly, parseIndex, sparseRead, withSource } from "./indexed-entries.js";
 import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
@@ -28,15 +29,24 @@ export function catalogTtlMs(): number {
   return n * 1000;
 }
 
-async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: string): Promise<string> {
-  const chunks: Buffer[] = [];
+/**
+ * The body's bytes, copied as they arrive into one buffer sized by Content-Length (grown when the server
+ * did not say or said too little): a 30 MB index is held once, not as chunks and then their concatenation.
+ */
+async function readBody(body: AsyncIterable<Uint8Array>, max: number, label: string, size: number | undefined): Promise<Buffer> {
+  let buf = Buffer.allocUnsafe(Math.min(size ?? 1 << 20, max));
   let total = 0;
   for await (const chunk of body) {
+    if (total + chunk.byteLength > max) throw new StepFailedError(`${label}: index larger than ${max} bytes`);
+    if (total + chunk.byteLength > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(max, Math.max(buf.length * 2, total + chunk.byteLength)));
+      buf.copy(grown, 0, 0, total);
+      buf = grown;
+    }
+    buf.set(chunk, total);
     total += chunk.byteLength;
-    if (total > max) throw new StepFailedError(`${label}: index larger than ${max} bytes`);
-    chunks.push(Buffer.from(chunk));
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return buf.subarray(0, total);
 }
 
 export async function fromCache(
@@ -45,13 +55,19 @@ export async function fromCache(
   meta: CatalogMeta,
   origin: LoadedCatalog["origin"],
   query?: CompactQuery,
+  companions?: CompanionAccess,
 ): Promise<LoadedCatalog | undefined> {
   // The parsed entries are keyed by the index's digest; the index text is read only when they are missing.
   let parsed = await cache.readEntries(meta.sha256, query);
+  if (parsed === undefined && companions !== undefined && isNamesOnly(query)) {
+    // An index read sparsely before: its shards again, without reading the index.
+    const envelope = await cache.readSparseEnvelope(meta.sha256);
+    if (envelope !== undefined) parsed = await sparseRead(cache, envelope, companions, query.names, { sha256: meta.sha256 });
+  }
   if (parsed === undefined) {
     const text = await cache.readIndex(meta);
     if (text === undefined) return undefined;
-    parsed = await parseIndex(cache, text, query);
+    parsed = await parseIndex(cache, text, { query, companions });
   }
   return { source, ...withSource(source, parsed), origin, fetchedAt: meta.fetchedAt };
 }
@@ -67,11 +83,12 @@ async function usableCache(
   trust: CatalogTrust | undefined,
   origin: LoadedCatalog["origin"],
   query?: CompactQuery,
+  companions?: CompanionAccess,
 ): Promise<{ loaded?: LoadedCatalog; refusal?: IntegrityError }> {
   if (meta === undefined) return {};
   const refusal = await trust?.cachedProblem(meta.trust, meta.sha256);
   if (refusal !== undefined) return { refusal };
-  return { loaded: await fromCache(source, cache, meta, origin, query) };
+  return { loaded: await fromCache(source, cache, meta, origin, query, companions) };
 }
 
 /**
@@ -110,20 +127,27 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
     }
     return cached.loaded;
   }
+  const auth = await authForCatalog(source);
+  const label = `catalog "${source.name}"`;
+  const companions: CompanionAccess = { indexUrl: source.url, transport: options.transport, auth, label };
   if (meta !== undefined && options.forceRefresh !== true && Date.now() - Date.parse(meta.fetchedAt) < catalogTtlMs()) {
-    const cached = await usableCache(source, cache, meta, trust, "cache", options.query);
+    const cached = await usableCache(source, cache, meta, trust, "cache", options.query, companions);
     if (cached.loaded !== undefined) return cached.loaded;
   }
   const haveCopy = meta !== undefined && (await cache.readIndex(meta)) !== undefined;
-  const auth = await authForCatalog(source);
-  const label = `catalog "${source.name}"`;
   /** A signed catalog: the signature of `text` verified, then serial and expiry, before anything is cached. */
-  const admitted = async (text: string, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
-    if (trust === undefined) return { parsed: await parseIndex(cache, text, query) };
+  const count = options.countOnly === true ? countOnlyRead(source) : undefined;
+  const admitted = async (text: Buffer, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
+    if (trust === undefined) return { parsed: await parseIndex(cache, text, { query, companions, inspect: count?.inspect }) };
     const keyId = await trust.verifyIndex(text, options.transport, auth);
     let record: TrustRecord | undefined;
-    const parsed = await parseIndex(cache, text, query, async (p) => {
-      record = await trust.admit(p, keyId);
+    const parsed = await parseIndex(cache, text, {
+      query,
+      companions,
+      inspect: count?.inspect,
+      admit: async (p) => {
+        record = await trust.admit(p, keyId);
+      },
     });
     if (record === undefined) throw new Error("unreachable: an admitted index has a trust record");
     await trust.commit(record);
@@ -148,10 +172,10 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
           const cached = await fromCache(source, cache, next, "revalidated");
           if (cached !== undefined) return cached;
         }
-        const text = await readBody(res.body, INDEX_MAX_BYTES, label);
-        const { parsed, record } = await admitted(text); // validated (and verified) before caching
-        const written = await cache.writeFetchedIndex(text, { etag: res.etag, lastModified: res.lastModified }, record);
-        return { source, ...withSource(source, parsed), origin: "network" as const, fetchedAt: written.fetchedAt };
+        const text = await readBody(res.body, INDEX_MAX_BYTES, label, res.size);
+        const { parsed, record } = await admitted(text, count?.query ?? options.query); // validated (and verified) before caching
+        const written = await cache.writeFetchedIndex(text, parsed.sha256, { etag: res.etag, lastModified: res.lastModified }, record);
+        return { source, ...withSource(source, parsed, count), origin: "network" as const, fetchedAt: written.fetchedAt };
       },
     );
   } catch (err) {

@@ -16,6 +16,8 @@ export interface LoadedCatalog {
   /** Where the index came from this time. */
   origin: "file" | "network" | "cache" | "revalidated" | "stale-cache" | "unreadable";
   fetchedAt?: string | undefined;
+  /** How many entries the index has (a count-only load holds none of them). */
+  total?: number | undefined;
   /**
    * Why the catalog could not be read (no usable cached copy either): it then
    * holds no entries. Search leaves it out with a warning; resolution stops
@@ -31,6 +33,8 @@ export interface LoadOptions {
   forceRefresh?: boolean;
   /** Read only the cached entries matching this prefilter (search); a cold parse still returns everything. */
   query?: CompactQuery | undefined;
+  /** Only the entry count and the warnings are wanted (`catalog add`/`update`): entries are not kept. */
+  countOnly?: boolean | undefined;
   /** Refuse a catalog without trusted keys (`--require-signatures`). */
   requireSignatures?: boolean | undefined;
 }

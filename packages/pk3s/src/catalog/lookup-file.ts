@@ -31,33 +31,66 @@ export interface LookupSummary {
   summary: IndexSummary;
 }
 
-/** The rows of a lookup file, collected as entries are written, sorted and written at the end. */
+/**
+ * The rows of a lookup file, collected as entries are written, sorted and written at the end. The rows'
+ * bytes go into one growing buffer as they come (a row held as a string keeps the pieces it was built from:
+ * 100,000 rows were tens of MB of small strings), with each row's start; the names, kept for the sort, are
+ * the only strings.
+ */
 export class LookupRows {
-  private readonly rows: { name: Buffer; line: string }[] = [];
+  private readonly names: string[] = [];
+  private starts = new Uint32Array(1024);
+  private bytes = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
 
   get count(): number {
-    return this.rows.length;
+    return this.names.length;
   }
 
   add(e: CatalogEntry, offset: number, length: number): void {
-    this.rows.push({
-      name: Buffer.from(e.name, "utf8"),
-      line: `${offset}\t${length}\t${e.name}\t${searchable(e.name)}\t${searchable(e.description)}\t${searchable(e.category)}\n`,
-    });
+    const line = `${offset}\t${length}\t${e.name}\t${searchable(e.name)}\t${searchable(e.description)}\t${searchable(e.category)}\n`;
+    const size = Buffer.byteLength(line);
+    if (this.used + size > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + size));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    const n = this.names.length;
+    if (n + 1 >= this.starts.length) {
+      const grown = new Uint32Array(this.starts.length * 2);
+      grown.set(this.starts);
+      this.starts = grown;
+    }
+    this.starts[n] = this.used;
+    this.used += this.bytes.write(line, this.used, "utf8");
+    this.starts[n + 1] = this.used;
+    this.names.push(e.name);
   }
 
   /** Write the whole lookup file to `fd`. */
   write(fd: number, lookup: LookupSummary): void {
-    this.rows.sort((x, y) => Buffer.compare(x.name, y.name)); // stable: one name's lines stay in entry order
-    let chunk = `${header(lookup.format, lookup.sha256, lookup.entriesBytes)}\n${JSON.stringify(lookup.summary)}\n`;
-    for (const row of this.rows) {
-      chunk += row.line;
-      if (chunk.length >= 1 << 20) {
-        writeSync(fd, chunk);
-        chunk = "";
-      }
+    const { names, starts, bytes } = this;
+    const order = Array.from(names.keys());
+    // By name bytes (a binary search compares bytes): for ASCII names, as package names are, the string order.
+    const ascii = names.every((n) => Buffer.byteLength(n) === n.length);
+    const byName = ascii
+      ? (x: number, y: number): number => (names[x]! < names[y]! ? -1 : names[x]! > names[y]! ? 1 : 0)
+      : (x: number, y: number): number => Buffer.compare(Buffer.from(names[x]!, "utf8"), Buffer.from(names[y]!, "utf8"));
+    order.sort((x, y) => byName(x, y) || x - y); // one name's lines stay in entry order
+    const out = Buffer.allocUnsafe(1 << 20);
+    let filled = out.write(`${header(lookup.format, lookup.sha256, lookup.entriesBytes)}\n${JSON.stringify(lookup.summary)}\n`);
+    const flush = (): void => {
+      writeSync(fd, out, 0, filled);
+      filled = 0;
+    };
+    for (const i of order) {
+      const start = starts[i]!;
+      const end = starts[i + 1]!;
+      if (filled + (end - start) > out.length) flush();
+      if (end - start > out.length) writeSync(fd, bytes, start, end - start);
+      else filled += bytes.copy(out, filled, start, end);
     }
-    writeSync(fd, chunk);
+    flush();
   }
 }
 

@@ -38,8 +38,9 @@ export const loadOciCatalog: CatalogLoader = async (source, cache, options) => {
     const previous = meta === undefined ? undefined : await cache.readEntries(meta.sha256);
     const client = await (await options.transport.registries()).client(repo.registry);
     const built = await buildRegistryIndex(client, repo, previous?.entries ?? [], generatedNow());
-    const parsed = await parseIndex(cache, built.text); // validated before caching
-    const written = await cache.writeFetchedIndex(built.text, {});
+    const bytes = Buffer.from(built.text, "utf8");
+    const parsed = await parseIndex(cache, bytes); // validated before caching
+    const written = await cache.writeFetchedIndex(bytes, parsed.sha256, {});
     const loaded = withSource(source, parsed);
     return {
       source,

@@ -98,9 +98,15 @@ export async function addCatalog(
     const required = await requireSignatures(undefined);
     const registry = { caFile: input.caFile, plainHttp: input.plainHttp };
     const loaded = await withSession({ registry }, (session) =>
-      loadCatalog(source, { transport: session.transport, offline: false, forceRefresh: true, requireSignatures: required }),
+      loadCatalog(source, {
+        transport: session.transport,
+        offline: false,
+        forceRefresh: true,
+        requireSignatures: required,
+        countOnly: true,
+      }),
     );
-    entries = loaded.entries.length;
+    entries = loaded.total ?? loaded.entries.length;
   }
   config.catalogs.push(source);
   await saveConfig(config);
@@ -208,11 +214,12 @@ export async function updateCatalogs(name: string | undefined): Promise<{ catalo
         offline: false,
         forceRefresh: true,
         requireSignatures: required,
+        countOnly: true,
       });
       out.push({
         name: source.name,
         url: displayUrl(source.url),
-        entries: loaded.entries.length,
+        entries: loaded.total ?? loaded.entries.length,
         origin: loaded.origin,
         warnings: loaded.warnings,
       });

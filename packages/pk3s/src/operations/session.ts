@@ -100,7 +100,8 @@ export class Session {
         // A catalog read whole this time (revalidated over the network) already holds every name: no duplicates.
         const present = new Set(c.entries.map((e) => e.name));
         const added = (layer[i]?.entries ?? []).filter((e) => ask.has(e.name) && !present.has(e.name));
-        merged[i] = { ...c, entries: [...c.entries, ...added] };
+        // A layer that could not be read (a shard refused, exit 6) fails the catalog, as the first read would.
+        merged[i] = { ...c, entries: [...c.entries, ...added], failure: c.failure ?? layer[i]?.failure };
       }
     }
   }

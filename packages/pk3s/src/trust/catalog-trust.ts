@@ -56,11 +56,11 @@ export class CatalogTrust {
     return `catalog "${this.source.name}"`;
   }
 
-  /** Fetch `<index>.minisig` and verify `text` with it: the key id that signed. */
-  async verifyIndex(text: string, transport: Transport, auth: OriginAuth | undefined): Promise<string> {
+  /** Fetch `<index>.minisig` and verify the index's `bytes` with it: the key id that signed. */
+  async verifyIndex(bytes: Buffer, transport: Transport, auth: OriginAuth | undefined): Promise<string> {
     const sig = await fetchSignature(transport, this.source.url, `${this.label} index`, auth);
     const { verifyContent } = await import("@productive-k3s/pkg-format/minisign");
-    const verified = await verifyContent({ bytes: Buffer.from(text, "utf8") }, sig, this.keys, `${displayUrl(this.source.url)}.minisig`);
+    const verified = await verifyContent({ bytes }, sig, this.keys, `${displayUrl(this.source.url)}.minisig`);
     return verified.key.id;
   }
 

@@ -182,3 +182,100 @@ export class CatalogLineSplitter {
     this.onBlock({ ...block, value: value === UNSUPPORTED || !Array.isArray(value) || value.length !== 1 ? UNSUPPORTED : value[0] });
   }
 }
+
+/** The bytes the envelope scan looks at. */
+const CH = {
+  A: 0x41,
+  Z: 0x5a,
+  a: 0x61,
+  z: 0x7a,
+  d0: 0x30,
+  d9: 0x39,
+  underscore: 0x5f,
+  space: 0x20,
+  dash: 0x2d,
+  hash: 0x23,
+  cr: 0x0d,
+  nl: 0x0a,
+};
+
+const startsKey = (c: number): boolean =>
+  (c >= CH.a && c <= CH.z) || (c >= CH.A && c <= CH.Z) || (c >= CH.d0 && c <= CH.d9) || c === CH.underscore;
+/** A line that holds nothing (blank, or a comment at column 0); `undefined` past the end. */
+const isNothing = (c: number | undefined): boolean => c === undefined || c === CH.hash || c === CH.nl || c === CH.cr;
+const startsDocumentMarker = (bytes: Uint8Array, at: number): boolean =>
+  bytes[at] === CH.dash && bytes[at + 1] === CH.dash && bytes[at + 2] === CH.dash;
+
+/**
+ * The top-level fields of an index without reading its entries (`entries` as `[]` or null, like `end()`), or
+ * UNSUPPORTED. For a reader that takes the entries from a companion (`catalog-ndjson.ts`) and needs only
+ * the envelope (serial, expires, companions): the lines of `entries` are skipped by their first byte, so a
+ * 30 MB index costs one native scan for line breaks and only the envelope's lines are decoded. In the block
+ * style every generator writes, a line inside `entries` starts with a space, `-` (items at column 0), `#` or
+ * is blank; a line starting with a key character is the next top-level field. Anything else (a document
+ * marker, a directive, a quoted or complex key, `entries` in flow style or as a mapping, a second `entries`)
+ * is UNSUPPORTED, never a guess: the caller then reads the whole index.
+ */
+export function indexEnvelopeFields(bytes: Uint8Array): Record<string, unknown> | typeof UNSUPPORTED {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header: string[] = [];
+  /** Where a line of `entries` is: not in entries, before its first item, inside its items. */
+  let inEntries: "no" | "start" | "items" = "no";
+  let entriesSeen = false;
+  let items = false;
+  let emptyFlow = false;
+  let dashAtZero = false;
+  const lineText = (start: number, nl: number): string => buf.toString("utf8", start, buf[nl - 1] === CH.cr ? nl - 1 : nl);
+  for (let start = 0; start < buf.length; ) {
+    let nl = buf.indexOf(CH.nl, start);
+    if (nl === -1) nl = buf.length;
+    const c = buf[start]!;
+    if (startsKey(c)) {
+      const raw = lineText(start, nl);
+      const key = TOP_KEY.exec(raw);
+      if (key === null) return UNSUPPORTED;
+      if (key[1] === "entries") {
+        if (entriesSeen) return UNSUPPORTED;
+        entriesSeen = true;
+        const value = raw.slice(key[0].length).trim();
+        if (value === "" || value.startsWith("#")) inEntries = "start";
+        else if (/^\[\s*\](?:\s+#.*)?$/.test(value)) {
+          emptyFlow = true;
+          inEntries = "no";
+        } else return UNSUPPORTED;
+      } else {
+        inEntries = "no";
+        header.push(raw);
+      }
+    } else if (startsDocumentMarker(buf, start)) return UNSUPPORTED;
+    else if (inEntries === "no") {
+      // A continuation of the current top-level field (or a comment or blank line before the first one).
+      if (header.length > 0) header.push(lineText(start, nl));
+      else if (!isNothing(c)) return UNSUPPORTED;
+    } else if (c === CH.dash) {
+      if (inEntries === "start") dashAtZero = true;
+      else if (!dashAtZero) return UNSUPPORTED; // items indented, then one at column 0
+      inEntries = "items";
+      items = true;
+    } else if (c === CH.space) {
+      if (inEntries === "start") {
+        // The first content line of `entries` must be an item (a mapping there is not a list).
+        let i = start;
+        while (buf[i] === CH.space) i++;
+        if (buf[i] === CH.dash) {
+          inEntries = "items";
+          items = true;
+        } else if (!isNothing(buf[i])) return UNSUPPORTED;
+      }
+    } else if (!isNothing(c)) return UNSUPPORTED;
+    start = nl + 1;
+  }
+  const parsed = parseSimpleYaml(header);
+  if (parsed === UNSUPPORTED || parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return UNSUPPORTED;
+  const fields = parsed as Record<string, unknown>;
+  if (entriesSeen) {
+    if (Object.hasOwn(fields, "entries")) return UNSUPPORTED;
+    fields.entries = emptyFlow || items ? [] : null;
+  }
+  return fields;
+}

@@ -43,7 +43,10 @@ export interface CatalogParseOptions {
 
 export function parseCatalog(text: string, file: string, options: CatalogParseOptions = {}): ParsedCatalog {
   const read = readCatalogText(text, file, options, slowCatalogChecks);
-  if (read !== undefined) return { apiVersion: read.apiVersion, entries: read.list, generated: read.generated, warnings: read.warnings };
+  if (read !== undefined) {
+    const { apiVersion, list, generated, serial, expires, companions, warnings } = read;
+    return { apiVersion, entries: list, generated, serial, expires, companions, warnings };
+  }
   return parseCatalogDocument(text, file, options);
 }
 

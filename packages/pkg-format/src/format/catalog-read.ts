@@ -15,7 +15,8 @@
 import type { Problem } from "../errors.js";
 import { fastAlphaEntry, fastV1Entry } from "./catalog-fast-check.js";
 import type { EntryBlock } from "./catalog-lines.js";
-import { CatalogLineSplitter } from "./catalog-lines.js";
+import { CatalogLineSplitter, indexEnvelopeFields } from "./catalog-lines.js";
+import { isRfc3339, SHA256_DIGEST } from "./patterns.js";
 import { sortProblems } from "./problem-list.js";
 import type { CatalogEntry } from "./schema-catalog.js";
 import { UNSUPPORTED } from "./yaml-lines.js";
@@ -132,19 +133,60 @@ export class EntryPipeline {
   }
 }
 
+/** A companion file listed by a v1 index (`schema-catalog.ts`: CatalogCompanionSchema). */
+export interface IndexCompanion {
+  url: string;
+  digest: string;
+  size?: number | undefined;
+  format: string;
+}
+
 /** The top-level fields of an index, checked without zod. */
 export interface IndexEnvelope {
   apiVersion: string;
   alpha: boolean;
   generated?: string | undefined;
+  /** Signed v1 indexes: the publication's serial and expiry (checked by the reader's trust policy). */
+  serial?: number | undefined;
+  expires?: string | undefined;
+  /** v1: other files covered by the index's digest (and so its signature), e.g. the NDJSON companion. */
+  companions?: IndexCompanion[] | undefined;
 }
 
-const V1_ENVELOPE_KEYS: ReadonlySet<string> = new Set(["apiVersion", "kind", "generated", "entries"]);
+const V1_ENVELOPE_KEYS: ReadonlySet<string> = new Set(["apiVersion", "kind", "generated", "serial", "expires", "companions", "entries"]);
+const COMPANION_KEYS: ReadonlySet<string> = new Set(["url", "digest", "size", "format"]);
 const ALPHA_ENVELOPE_KEYS: ReadonlySet<string> = new Set(["apiVersion", "kind", "metadata", "entries"]);
 const ALPHA_METADATA_KEYS: ReadonlySet<string> = new Set(["name", "generatedAt"]);
 
 const keysWithin = (o: Record<string, unknown>, keys: ReadonlySet<string>): boolean => Object.keys(o).every((k) => keys.has(k));
 const optionalString = (v: unknown): boolean => v === undefined || typeof v === "string";
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const nonEmptyString = (v: unknown): v is string => typeof v === "string" && v !== "";
+
+/** The companions when each is plainly valid (as the schema would accept it), else undefined. */
+function fastCompanions(value: unknown): IndexCompanion[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out: IndexCompanion[] = [];
+  for (const c of value) {
+    if (!isMapping(c) || !keysWithin(c, COMPANION_KEYS)) return undefined;
+    if (!nonEmptyString(c.url) || !nonEmptyString(c.format) || typeof c.digest !== "string" || !SHA256_DIGEST.test(c.digest))
+      return undefined;
+    if (c.size !== undefined && !isCount(c.size)) return undefined;
+    out.push({ url: c.url, digest: c.digest, format: c.format, ...(c.size === undefined ? {} : { size: c.size }) });
+  }
+  return out;
+}
+
+/** The signing fields and companions of a v1 envelope when plainly valid; `false` when the schema must decide. */
+function fastV1Extras(fields: Record<string, unknown>): Pick<IndexEnvelope, "serial" | "expires" | "companions"> | false {
+  const { serial, expires } = fields;
+  if (serial !== undefined && !isCount(serial)) return false;
+  if (expires !== undefined && (typeof expires !== "string" || !isRfc3339(expires))) return false;
+  const companions = fields.companions === undefined ? undefined : fastCompanions(fields.companions);
+  if (fields.companions !== undefined && companions === undefined) return false;
+  return { serial, expires, companions };
+}
 
 /**
  * The envelope when it is plainly valid (known fields only, right kind, a list of entries); undefined
@@ -154,15 +196,17 @@ export function fastEnvelope(fields: Record<string, unknown>): IndexEnvelope | u
   if (!Array.isArray(fields.entries)) return undefined;
   if (fields.apiVersion === V1_API_VERSION) {
     if (!keysWithin(fields, V1_ENVELOPE_KEYS) || fields.kind !== "Catalog" || !optionalString(fields.generated)) return undefined;
-    return { apiVersion: V1_API_VERSION, alpha: false, generated: fields.generated as string | undefined };
+    const extras = fastV1Extras(fields);
+    if (extras === false) return undefined;
+    return { apiVersion: V1_API_VERSION, alpha: false, generated: fields.generated as string | undefined, ...extras };
   }
   if (fields.apiVersion === V1ALPHA1_API_VERSION) {
     if (!keysWithin(fields, ALPHA_ENVELOPE_KEYS) || fields.kind !== "ProductiveK3SCatalog") return undefined;
     const metadata = fields.metadata;
     if (metadata !== undefined) {
-      if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return undefined;
-      const m = metadata as Record<string, unknown>;
-      if (!keysWithin(m, ALPHA_METADATA_KEYS) || !optionalString(m.name) || !optionalString(m.generatedAt)) return undefined;
+      if (!isMapping(metadata)) return undefined;
+      if (!keysWithin(metadata, ALPHA_METADATA_KEYS) || !optionalString(metadata.name) || !optionalString(metadata.generatedAt))
+        return undefined;
     }
     return {
       apiVersion: V1ALPHA1_API_VERSION,
@@ -171,6 +215,15 @@ export function fastEnvelope(fields: Record<string, unknown>): IndexEnvelope | u
     };
   }
   return undefined;
+}
+
+/**
+ * The envelope of an index's bytes without reading its entries (`indexEnvelopeFields`), or undefined when
+ * it is not plainly valid or outside what the line reader splits: the caller then reads the whole index.
+ */
+export function readIndexEnvelope(bytes: Uint8Array): IndexEnvelope | undefined {
+  const fields = indexEnvelopeFields(bytes);
+  return fields === UNSUPPORTED ? undefined : fastEnvelope(fields);
 }
 
 /** What a line read of an index gives: the envelope and the sorted warnings (the entries went to `onEntry`). */

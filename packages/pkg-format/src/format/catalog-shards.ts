@@ -1,9 +1,11 @@
 /**
  * The sharded companion of a v1 catalog index, for readers that need a few
  * names and not the whole catalog (the way Cargo's sparse index fetches only
- * the crates a resolution reaches): `index.d/root.json` lists the shards, each
- * an NDJSON file (`catalog-ndjson.ts`) holding every entry whose name hashes
- * to it. `index.yaml` pins the root's digest; the root pins every shard's.
+ * the crates a resolution reaches): a root (`root.json`, in the index's
+ * generation folder `index.d/<generation>/`, docs/formats.md) lists the
+ * shards, each an NDJSON file (`catalog-ndjson.ts`) beside it holding every
+ * entry whose name hashes to it. `index.yaml` pins the root's digest in its
+ * `companions`; the root pins every shard's.
  *
  *   {"apiVersion":"catalog.productive-k3s.io/v1","kind":"CatalogShards","generated":"…",
  *    "prefix":3,"entries":100000,"shards":{"000":{"digest":"sha256:…","size":4321,"entries":25},…}}
@@ -22,8 +24,6 @@ import { problemCountMessage } from "./problem-list.js";
 export const SHARDS_KIND = "CatalogShards";
 /** `format` of the shard root in an index's `companions`. */
 export const SHARDS_COMPANION_FORMAT = "entries-shards+json";
-/** Where the shard root sits, relative to the index. */
-export const SHARD_ROOT_PATH = "index.d/root.json";
 const MAX_PREFIX = 4;
 
 export interface ShardInfo {
