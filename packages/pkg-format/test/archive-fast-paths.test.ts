@@ -1,0 +1,88 @@
+/**
+ * The quick checks that spare a package of 20,000 small files most of its per-entry work (issue 19 item 7)
+ * accept only what the full rules accept, and give the same result.
+ */
+import { describe, expect, it } from "vitest";
+import { parseChecksums } from "../src/archive/checksums.js";
+import { checkEntryPath, checkEntryPathSlowly, isPlainPath } from "../src/archive/entry-path.js";
+import { ArchiveIndex, ContentNotKeptError, READ_BY_VALIDATION } from "../src/archive/package-tree.js";
+
+/** A small deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = ["a", "B", "x1", "/", "/", ".", "..", ":", "\\", "é", "\u0001", "\u007f", "\u0085", "\u2028", " ", "-", "_", "C:", "\0"];
+
+function randomPath(r: () => number): string {
+  if (r() < 0.05) return "s".repeat(250 + Math.floor(r() * 10)); // around the 255-byte segment limit
+  if (r() < 0.05) return `${"d/".repeat(Math.floor(2040 + r() * 20))}f`; // around the 4096-byte path limit
+  let s = "";
+  const n = Math.floor(r() * 8);
+  for (let i = 0; i < n; i++) s += PIECES[Math.floor(r() * PIECES.length)];
+  return s;
+}
+
+describe("checkEntryPath's quick check", () => {
+  it("gives the full rules' answer on 20,000 generated paths", () => {
+    const r = rng(19);
+    let quick = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const raw = randomPath(r);
+      const isDirectory = r() < 0.3;
+      if (isPlainPath(raw)) quick++;
+      expect(checkEntryPath(raw, isDirectory), JSON.stringify(raw)).toEqual(checkEntryPathSlowly(raw, isDirectory));
+    }
+    expect(quick).toBeGreaterThan(1000); // the generator reaches the quick path, not only the rules
+  });
+
+  it("leaves every unusual path to the rules", () => {
+    for (const raw of ["", "/a", "C:a", "a:b", "./a", "a/", "a//b", "a/./b", "..", "a/../b", "a\\b", "é", "a\u2028", "a\u007f"]) {
+      expect(isPlainPath(raw), JSON.stringify(raw)).toBe(false);
+    }
+    expect(isPlainPath("charts/x/templates/deployment.yaml")).toBe(true);
+  });
+});
+
+describe("parseChecksums' quick line check", () => {
+  const hex = "0123456789abcdef".repeat(4);
+  it("takes plain lines as they are and sends the others through the rules", () => {
+    expect(parseChecksums(`${hex}  a/b.txt\n${hex} *c\n${hex}  ./d\n`)).toEqual(
+      new Map([
+        ["a/b.txt", hex],
+        ["c", hex],
+        ["d", hex],
+      ]),
+    );
+    for (const bad of [
+      `${hex.toUpperCase()}  a`,
+      `${hex}  ../a`,
+      `${hex}  /a`,
+      `${hex}  a\\b`,
+      `${hex}\ta`,
+      `${hex}  `,
+      `${hex.slice(1)}  a`,
+    ]) {
+      expect(() => parseChecksums(`${bad}\n`), JSON.stringify(bad)).toThrow(/line 1 is not/);
+    }
+  });
+});
+
+describe("the archive index's onlyNames", () => {
+  it("keeps the files validation reads and no other", async () => {
+    const index = new ArchiveIndex({ onlyNames: READ_BY_VALIDATION });
+    await index.file("charts/x/Chart.yaml", 0o644, Buffer.from("name: x\n"), 8);
+    await index.file("manifests/a.yaml", 0o644, Buffer.from("kind: A\n"), 8);
+    const tree = index.tree("");
+    expect(await tree.readText("charts/x/Chart.yaml")).toBe("name: x\n");
+    expect(await tree.kind("manifests/a.yaml")).toBe("file");
+    await expect(tree.readText("manifests/a.yaml")).rejects.toBeInstanceOf(ContentNotKeptError);
+    expect(index.keptBytes).toBe(8);
+  });
+});
