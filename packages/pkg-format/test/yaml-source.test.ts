@@ -81,5 +81,11 @@ describe("parseYamlSource", () => {
     expect(broken.problems.some((p) => p.severity === "error")).toBe(true);
     expect(parseYamlSource("# nothing\n", "f.yaml").value).toBeNull();
     expect(parseYamlSource("a: 1\na: 2\n", "f.yaml").problems[0]?.message).toMatch(/^invalid YAML: Map keys must be unique/);
+    // An implicit key over 1024 characters is a syntax error, not an unknown field.
+    expect(parseYamlSource(`a: 1\n${"k".repeat(1024)}: 2\n`, "f.yaml").problems).toEqual([]);
+    const long = parseYamlSource(`a: 1\n${"k".repeat(1025)}: 2\n`, "f.yaml");
+    expect(long.problems[0]?.message).toMatch(/^invalid YAML: The : indicator must be at most 1024 chars/);
+    const inList = parseYamlSource(`- ${"k".repeat(1030)}: 2\n`, "f.yaml");
+    expect(inList.problems[0]?.severity).toBe("error");
   });
 });
