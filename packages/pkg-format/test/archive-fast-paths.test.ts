@@ -6,17 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseChecksums } from "../src/archive/checksums.js";
 import { checkEntryPath, checkEntryPathSlowly, isPlainPath } from "../src/archive/entry-path.js";
 import { ArchiveIndex, ContentNotKeptError, READ_BY_VALIDATION } from "../src/archive/package-tree.js";
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./helpers/seeded-random.js";
 
 const PIECES = ["a", "B", "x1", "/", "/", ".", "..", ":", "\\", "é", "\u0001", "\u007f", "\u0085", "\u2028", " ", "-", "_", "C:", "\0"];
 
