@@ -3,7 +3,7 @@
  * accept only what the full rules accept, and give the same result.
  */
 import { describe, expect, it } from "vitest";
-import { parseChecksums } from "../src/archive/checksums.js";
+import { CHECKSUMS_FILE, parseChecksums, verifyChecksums, verifyFileChecksums } from "../src/archive/checksums.js";
 import { checkEntryPath, checkEntryPathSlowly, isPlainPath } from "../src/archive/entry-path.js";
 import { ArchiveIndex, ContentNotKeptError, READ_BY_VALIDATION } from "../src/archive/package-tree.js";
 import { rng } from "./helpers/seeded-random.js";
@@ -74,5 +74,63 @@ describe("the archive index's onlyNames", () => {
     expect(await tree.kind("manifests/a.yaml")).toBe("file");
     await expect(tree.readText("manifests/a.yaml")).rejects.toBeInstanceOf(ContentNotKeptError);
     expect(index.keptBytes).toBe(8);
+  });
+});
+
+describe("verifyFileChecksums", () => {
+  const h = (c: string) => c.repeat(64);
+  const files = [
+    { path: "a", hash: h("1") },
+    { path: "b/c", hash: h("2") },
+    { path: CHECKSUMS_FILE, hash: h("9") },
+  ];
+  const verdict = (run: () => void) => {
+    try {
+      run();
+      return "ok";
+    } catch (err) {
+      return String((err as Error).message);
+    }
+  };
+  it("agrees with verifyChecksums on every way a listing can be wrong", () => {
+    const listings: [string, string][][] = [
+      [
+        ["a", h("1")],
+        ["b/c", h("2")],
+      ],
+      [
+        ["b/c", h("2")],
+        ["a", h("1")],
+      ],
+      [["a", h("1")]],
+      [
+        ["a", h("1")],
+        ["b/c", h("3")],
+      ],
+      [
+        ["a", h("1")],
+        ["b/c", h("2")],
+        ["d", h("4")],
+      ],
+      [
+        ["a", h("1")],
+        ["b/c", h("2")],
+        [CHECKSUMS_FILE, h("9")],
+      ],
+      [
+        ["d", h("4")],
+        ["a", h("0")],
+      ],
+      [],
+    ];
+    for (const entries of listings) {
+      const listed = new Map(entries);
+      const expected = verdict(() => verifyChecksums(listed, new Map(files.map((f) => [f.path, f.hash]))));
+      expect(
+        verdict(() => verifyFileChecksums(listed, files)),
+        JSON.stringify(entries),
+      ).toBe(expected);
+    }
+    expect(verdict(() => verifyFileChecksums(new Map(listings[0]), files))).toBe("ok");
   });
 });
