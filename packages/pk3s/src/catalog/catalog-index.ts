@@ -14,11 +14,10 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { type ParsedCatalog, parseCatalog } from "@productive-k3s/pkg-format/catalog-parse";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
-import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import type { SigningKeyInput } from "../trust/signing-key.js";
 import { expiresInMs, publicationFields, publisherKey, signPackage, writeIndex } from "./index-signing.js";
-import { entryFieldsFromManifest } from "./manifest-entry.js";
+import { entryId, readPackageEntries } from "./package-entries.js";
 import { sortVersionsDesc } from "./resolve.js";
 
 export interface EntryMetadata {
@@ -100,8 +99,6 @@ async function previousIndex(out: string): Promise<ParsedCatalog | undefined> {
   }
 }
 
-const entryKey = (e: { type: string; name: string; version: string }): string => `${e.type}/${e.name}@${e.version}`;
-
 /** The publisher metadata of an entry: the flags of this run, else what the unchanged entry had before. */
 function metadataFor(input: EntryMetadata, before: CatalogEntry | undefined, created: string): Partial<CatalogEntry> {
   const maintainers = input.maintainers !== undefined && input.maintainers.length > 0 ? input.maintainers : before?.maintainers;
@@ -132,28 +129,24 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
   // The key (and its passphrase) before anything is written: a wrong passphrase leaves the folder as it was.
   const signingKey = await publisherKey(input);
   const previous = await previousIndex(out);
-  const before = new Map((previous?.entries ?? []).map((e) => [entryKey(e), e]));
+  const before = new Map((previous?.entries ?? []).map((e) => [entryId(e), e]));
   const generated = generatedAt(input.now);
+  const files = await listPackageFiles(dir);
+  const read = await readPackageEntries(
+    files,
+    (file) => entryUrl(file, dirname(out), input.baseUrl, dir),
+    new Map((previous?.entries ?? []).map((e) => [e.url, e])),
+  );
   const entries: CatalogEntry[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Set<string>();
   const unchanged = new Map<string, boolean>();
-  for (const file of await listPackageFiles(dir)) {
-    const inspected = await inspectPackage(file);
-    const base = entryFieldsFromManifest(inspected.kind, inspected.manifest, {
-      url: entryUrl(file, dirname(out), input.baseUrl, dir),
-      digest: inspected.digest,
-      size: inspected.size,
-    });
-    const id = `${inspected.kind}/${base.name}@${base.version}`;
-    const previousFile = seen.get(id);
-    if (previousFile !== undefined)
-      throw new UsageError(`${id} is in both ${previousFile} and ${file}`, { hint: "keep one file per package version" });
-    seen.set(id, file);
+  for (const { file, entry: base } of read) {
+    const id = entryId(base);
+    seen.add(id);
     const old = before.get(id);
-    const same = old?.digest === inspected.digest ? old : undefined;
+    const same = old?.digest === base.digest ? old : undefined;
     unchanged.set(file, same !== undefined);
-    const entry: CatalogEntry = { ...base, ...metadataFor(input, same, generated) };
-    entries.push(entry);
+    entries.push({ ...base, ...metadataFor(input, same, generated) });
   }
   const added = entries.length;
   let merged = 0;
@@ -167,7 +160,7 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
       throw err;
     }
     for (const e of parseCatalog(text, input.merge).entries) {
-      if (seen.has(`${e.type}/${e.name}@${e.version}`)) continue;
+      if (seen.has(entryId(e))) continue;
       entries.push(e);
       merged++;
     }

@@ -2,13 +2,28 @@
  * The compressed side of reading a package: open the file or stream, check
  * the gzip magic bytes, hash and count the compressed bytes, gunzip, and
  * enforce the decompression ratio as bytes come out.
+ *
+ * A small package file (up to 1 MiB, what nearly every add-on is) is read,
+ * hashed and gunzipped in one call each, synchronously: the stream pipeline's
+ * fixed costs (a 1 MiB read buffer, five streams, a thread-pool round trip per
+ * stage) were most of the time of indexing thousands of small packages, and
+ * their buffers most of its garbage. For a few KB the thread pool saves
+ * nothing: an asynchronous gunzip cost the main thread as much as a
+ * synchronous one (zlib's stream and callback machinery), and asynchronous
+ * reads several times the reads themselves. The checks are the same:
+ * magic bytes, digest and size of exactly the bytes read, the ratio limit on
+ * the whole output (which is what the streamed check sees for a file read in
+ * one 1 MiB chunk), and the consumer gets the tar bytes as one chunk. Output
+ * over 8 MiB (a bomb, or a very compressible package) is left to the streamed
+ * path, which enforces the limits as bytes come out.
  */
-import { createReadStream } from "node:fs";
+import { hash as hashOnce } from "node:crypto";
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from "node:fs";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { IntegrityError, isPk3sError, NotFoundError } from "../errors.js";
-import { HashingStream, type Sha256Digest } from "./digest.js";
+import { formatDigest, HashingStream, type Sha256Digest } from "./digest.js";
 import type { ExtractLimits } from "./extract-limits.js";
 
 export type PackageSource = string | Readable;
@@ -20,6 +35,10 @@ export type PackageSource = string | Readable;
  */
 const GUNZIP_CHUNK = 256 * 1024;
 const READ_CHUNK = 1024 * 1024;
+/** Package files up to this size are read whole (one read, one hash, one gunzip); the read chunk, so the ratio check sees the same bytes. */
+const WHOLE_FILE_MAX = READ_CHUNK;
+/** Most tar bytes a whole-file read decompresses in memory; more goes through the streamed path. */
+const WHOLE_OUTPUT_MAX = 8 * 1024 * 1024;
 
 class GzipMagicCheck extends Transform {
   #checked = false;
@@ -38,7 +57,7 @@ class GzipMagicCheck extends Transform {
     }
     this.#checked = true;
     this.#pending = undefined;
-    if (head[0] !== 0x1f || head[1] !== 0x8b) callback(notGzip());
+    if (!isGzip(head)) callback(notGzip());
     else callback(null, head);
   }
 
@@ -46,6 +65,8 @@ class GzipMagicCheck extends Transform {
     callback(this.#checked ? null : notGzip());
   }
 }
+
+const isGzip = (head: Buffer): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
 function notGzip(): IntegrityError {
   return new IntegrityError("not-gzip", "not a gzip-compressed archive (bad magic bytes); a package is a .tgz file", {
@@ -70,6 +91,71 @@ export async function readGzipped<T>(
   limits: ExtractLimits,
   consume: (chunks: AsyncIterable<Buffer>, stats: CompressedStats) => Promise<T>,
 ): Promise<{ result: T; stats: CompressedStats }> {
+  if (typeof input === "string") {
+    const whole = await readWholeFile(input, limits, consume);
+    if (whole !== undefined) return whole;
+  }
+  return readStreamed(input, limits, consume);
+}
+
+function ratioExceeded(limits: ExtractLimits, uncompressed: number, compressed: number): IntegrityError {
+  return new IntegrityError(
+    "ratio-exceeded",
+    `decompression ratio exceeds ${limits.maxRatio}:1 (${uncompressed} bytes from ${compressed}); refusing a likely gzip bomb`,
+    { hint: "raise the maxRatio limit only for packages you trust" },
+  );
+}
+
+const overRatio = (limits: ExtractLimits, uncompressed: number, compressed: number): boolean =>
+  uncompressed > limits.ratioGraceBytes && uncompressed > compressed * limits.maxRatio;
+
+/** A small file read, hashed and gunzipped whole; undefined when it is too big for that (read it streamed). */
+async function readWholeFile<T>(
+  path: string,
+  limits: ExtractLimits,
+  consume: (chunks: AsyncIterable<Buffer>, stats: CompressedStats) => Promise<T>,
+): Promise<{ result: T; stats: CompressedStats } | undefined> {
+  // Measured on 2,000 packages of ~7 KB: ~0.1 ms per file read asynchronously (open, stat, read, close), ~0.03 ms synchronously.
+  let bytes: Buffer;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.size > WHOLE_FILE_MAX) return undefined;
+      bytes = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw mapReadError(err, path);
+  }
+  // A file that grew past the limit between stat and read: the streamed path reads it again.
+  if (bytes.length > WHOLE_FILE_MAX) return undefined;
+  if (!isGzip(bytes)) throw notGzip();
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(bytes, { maxOutputLength: WHOLE_OUTPUT_MAX });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return undefined;
+    throw mapReadError(err, path);
+  }
+  if (overRatio(limits, tar.length, bytes.length)) throw ratioExceeded(limits, tar.length, bytes.length);
+  const stats: CompressedStats = {
+    digest: formatDigest(hashOnce("sha256", bytes, "hex")),
+    compressedBytes: bytes.length,
+    uncompressedBytes: tar.length,
+  };
+  const chunks = async function* (): AsyncGenerator<Buffer> {
+    if (tar.length > 0) yield tar;
+  };
+  return { result: await consume(chunks(), stats), stats };
+}
+
+async function readStreamed<T>(
+  input: PackageSource,
+  limits: ExtractLimits,
+  consume: (chunks: AsyncIterable<Buffer>, stats: CompressedStats) => Promise<T>,
+): Promise<{ result: T; stats: CompressedStats }> {
   // 1 MiB reads: a 64 KiB read per thread-pool round trip left the scanner idle a tenth of the time.
   const source = typeof input === "string" ? createReadStream(input, { highWaterMark: READ_CHUNK }) : input;
   const hasher = new HashingStream();
@@ -81,13 +167,7 @@ export async function readGzipped<T>(
     for await (const chunk of decompressed) {
       stats.uncompressedBytes += chunk.length;
       stats.compressedBytes = hasher.bytes;
-      if (stats.uncompressedBytes > limits.ratioGraceBytes && stats.uncompressedBytes > hasher.bytes * limits.maxRatio) {
-        throw new IntegrityError(
-          "ratio-exceeded",
-          `decompression ratio exceeds ${limits.maxRatio}:1 (${stats.uncompressedBytes} bytes from ${hasher.bytes}); refusing a likely gzip bomb`,
-          { hint: "raise the maxRatio limit only for packages you trust" },
-        );
-      }
+      if (overRatio(limits, stats.uncompressedBytes, hasher.bytes)) throw ratioExceeded(limits, stats.uncompressedBytes, hasher.bytes);
       yield chunk;
     }
   };

@@ -1,0 +1,117 @@
+/**
+ * The entries of `pk3s catalog index`: one per package file of the folder, read with a bounded number of
+ * packages in flight (reads, hashing and gunzip run on libuv's thread pool, so several at once keep both
+ * cores busy), in the files' sorted order whatever order they finish in.
+ *
+ * Every package is inspected as extraction would check it (digest and size of its bytes, every entry, the
+ * checksums, the manifest against its schema), except a package whose bytes are those the previous index
+ * lists at the same URL: its digest is computed from the bytes and compared, and when digest and size
+ * match, the entry's manifest fields are taken from the previous index instead of reading the manifest
+ * again. The previous index is this folder's own published index (the `--out` path), so that is what
+ * the same bytes gave last time. A changed package (same name and version, other bytes) is read in full.
+ *
+ * Failures are deterministic: the first failing file in sorted order decides the error, as when the files
+ * were read one after the other; files after it are not started, and nothing is written.
+ */
+import { hash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
+import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
+import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
+import { entryFieldsFromManifest } from "./manifest-entry.js";
+
+/** Packages read at once: enough to keep the thread pool (4 threads) and the main thread busy; each holds one small file. */
+const IN_FLIGHT = 8;
+
+export interface PackageFileEntry {
+  file: string;
+  /** The manifest fields, URL, digest and size (no publisher metadata). */
+  entry: CatalogEntry;
+  /** Taken from the previous index (same URL, same bytes): the manifest was not read again. */
+  reused: boolean;
+}
+
+/** The entry fields a package's manifest gives, as the previous index holds them (see `entryFieldsFromManifest`). */
+function manifestFieldsOf(old: CatalogEntry, at: { url: string; digest: string; size: number }): CatalogEntry {
+  return {
+    name: old.name,
+    version: old.version,
+    type: old.type,
+    url: at.url,
+    digest: at.digest,
+    size: at.size,
+    ...(old.description === undefined ? {} : { description: old.description }),
+    ...(old.category === undefined ? {} : { category: old.category }),
+    ...(old.type === "addon" && old.dependencies !== undefined ? { dependencies: old.dependencies } : {}),
+    ...(old.type === "addon" && old.compatibility !== undefined ? { compatibility: old.compatibility } : {}),
+    ...(old.type === "profile" && old.inputs !== undefined ? { inputs: old.inputs } : {}),
+    ...(old.type === "profile" && old.engine !== undefined ? { engine: old.engine } : {}),
+  } as CatalogEntry;
+}
+
+/** The digest and size of a file, read whole (only for a file the previous index lists: a package, small). */
+async function digestOf(file: string): Promise<{ digest: string; size: number }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`package file not found: ${file}`, { where: file });
+    throw err;
+  }
+  return { digest: `sha256:${hash("sha256", bytes, "hex")}`, size: bytes.length };
+}
+
+async function readOne(file: string, url: string, previous: ReadonlyMap<string, CatalogEntry>): Promise<PackageFileEntry> {
+  const old = previous.get(url);
+  if (old?.digest !== undefined) {
+    const at = await digestOf(file);
+    if (at.digest === old.digest && at.size === old.size) return { file, entry: manifestFieldsOf(old, { url, ...at }), reused: true };
+  }
+  const inspected = await inspectPackage(file);
+  const entry = entryFieldsFromManifest(inspected.kind, inspected.manifest, { url, digest: inspected.digest, size: inspected.size });
+  return { file, entry, reused: false };
+}
+
+/** `type/name@version`: what may appear once in an index. */
+export const entryId = (e: { type: string; name: string; version: string }): string => `${e.type}/${e.name}@${e.version}`;
+
+/**
+ * The entries of `files` (sorted), each at `urlOf(file)`; `previous` maps the URLs of the previous index to
+ * its entries. Throws what reading them one after the other would: the error of the first file in `files`
+ * order that fails, or is a package version an earlier file already holds.
+ */
+export async function readPackageEntries(
+  files: readonly string[],
+  urlOf: (file: string) => string,
+  previous: ReadonlyMap<string, CatalogEntry>,
+): Promise<PackageFileEntry[]> {
+  const results: PackageFileEntry[] = new Array(files.length);
+  const errors = new Map<number, unknown>();
+  let next = 0;
+  // No file after the first failure is started; every file before it was, so it is the first failure in order.
+  let stopAt = files.length;
+  const worker = async (): Promise<void> => {
+    while (next < stopAt) {
+      const i = next++;
+      const file = files[i] as string;
+      try {
+        results[i] = await readOne(file, urlOf(file), previous);
+      } catch (err) {
+        errors.set(i, err);
+        stopAt = Math.min(stopAt, i);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, files.length) }, worker));
+  const seen = new Map<string, string>();
+  for (let i = 0; i < files.length; i++) {
+    if (errors.has(i)) throw errors.get(i);
+    const { entry, file } = results[i] as PackageFileEntry;
+    const id = entryId(entry);
+    const earlier = seen.get(id);
+    if (earlier !== undefined)
+      throw new UsageError(`${id} is in both ${earlier} and ${file}`, { hint: "keep one file per package version" });
+    seen.set(id, file);
+  }
+  return results;
+}
