@@ -28,3 +28,17 @@ export const PACKAGE_NAME_MAX = 53;
 export function isStrictSemver(v: string): boolean {
   return SEMVER.test(v);
 }
+
+const RFC3339 =
+  /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * An RFC 3339 time with a zone (`2026-11-21T00:00:00Z`) on a real calendar day: a subset of what the
+ * schemas' `z.iso.datetime({ offset: true })` accepts, for readers that check an index without zod.
+ */
+export function isRfc3339(value: string): boolean {
+  const m = RFC3339.exec(value);
+  if (m === null) return false;
+  const day = Number(m[3]);
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, day)).getUTCDate() === day;
+}
