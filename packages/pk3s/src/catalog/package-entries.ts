@@ -14,7 +14,8 @@
  * were read one after the other; files after it are not started, and nothing is written.
  */
 import { hash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import { sha256FileHex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
@@ -49,16 +50,22 @@ function manifestFieldsOf(old: CatalogEntry, at: { url: string; digest: string; 
   } as CatalogEntry;
 }
 
-/** The digest and size of a file, read whole (only for a file the previous index lists: a package, small). */
+/** Files up to this size are hashed from one read; larger ones streamed (memory stays flat whatever the package size). */
+const WHOLE_READ_MAX = 1024 * 1024;
+
+/** The digest and size of a package file. */
 async function digestOf(file: string): Promise<{ digest: string; size: number }> {
-  let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    if (statSync(file).size > WHOLE_READ_MAX) {
+      const { hex, size } = await sha256FileHex(file);
+      return { digest: `sha256:${hex}`, size };
+    }
+    const bytes = readFileSync(file);
+    return { digest: `sha256:${hash("sha256", bytes, "hex")}`, size: bytes.length };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`package file not found: ${file}`, { where: file });
     throw err;
   }
-  return { digest: `sha256:${hash("sha256", bytes, "hex")}`, size: bytes.length };
 }
 
 async function readOne(file: string, url: string, previous: ReadonlyMap<string, CatalogEntry>): Promise<PackageFileEntry> {
