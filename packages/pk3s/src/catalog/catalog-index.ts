@@ -16,9 +16,13 @@ import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import type { SigningKeyInput } from "../trust/signing-key.js";
+import { mapBounded } from "./bounded-map.js";
 import { expiresInMs, publicationFields, publisherKey, signPackage, writeIndex } from "./index-signing.js";
 import { entryId, readPackageEntries } from "./package-entries.js";
 import { sortVersionsDesc } from "./resolve.js";
+
+/** Package signatures written at once. */
+const SIGNING_IN_FLIGHT = 16;
 
 export interface EntryMetadata {
   maintainers?: string[] | undefined;
@@ -174,7 +178,10 @@ export async function buildCatalogIndex(input: IndexInput): Promise<IndexResult>
   let packagesSigned = 0;
   if (signingKey !== undefined) {
     // Packages first: once the new index is visible, every package it lists is already signed.
-    for (const [file, same] of unchanged) if (await signPackage(file, signingKey, same)) packagesSigned++;
+    // Several at once: each signature is an fsync'd atomic write, and 2,000 of them one after the other
+    // spent ten times as long waiting for the disk as indexing took.
+    const written = await mapBounded([...unchanged], SIGNING_IN_FLIGHT, ([file, same]) => signPackage(file, signingKey, same));
+    packagesSigned = written.filter(Boolean).length;
   }
   const doc = { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated, ...fields, entries: sorted };
   await writeIndex(out, doc, signingKey);

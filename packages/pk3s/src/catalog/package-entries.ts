@@ -19,6 +19,7 @@ import { sha256FileHex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
+import { settleBounded } from "./bounded-map.js";
 import { entryFieldsFromManifest } from "./manifest-entry.js";
 
 /** Packages read at once: enough to keep the thread pool (4 threads) and the main thread busy; each holds one small file. */
@@ -92,33 +93,18 @@ export async function readPackageEntries(
   urlOf: (file: string) => string,
   previous: ReadonlyMap<string, CatalogEntry>,
 ): Promise<PackageFileEntry[]> {
-  const results: PackageFileEntry[] = new Array(files.length);
-  const errors = new Map<number, unknown>();
-  let next = 0;
-  // No file after the first failure is started; every file before it was, so it is the first failure in order.
-  let stopAt = files.length;
-  const worker = async (): Promise<void> => {
-    while (next < stopAt) {
-      const i = next++;
-      const file = files[i] as string;
-      try {
-        results[i] = await readOne(file, urlOf(file), previous);
-      } catch (err) {
-        errors.set(i, err);
-        stopAt = Math.min(stopAt, i);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, files.length) }, worker));
+  const settled = await settleBounded(files, IN_FLIGHT, (file) => readOne(file, urlOf(file), previous));
+  const results: PackageFileEntry[] = [];
   const seen = new Map<string, string>();
-  for (let i = 0; i < files.length; i++) {
-    if (errors.has(i)) throw errors.get(i);
-    const { entry, file } = results[i] as PackageFileEntry;
+  for (const s of settled) {
+    if (!s.ok) throw s.error;
+    const { entry, file } = s.value;
     const id = entryId(entry);
     const earlier = seen.get(id);
     if (earlier !== undefined)
       throw new UsageError(`${id} is in both ${earlier} and ${file}`, { hint: "keep one file per package version" });
     seen.set(id, file);
+    results.push(s.value);
   }
   return results;
 }
