@@ -348,6 +348,20 @@ function outcome(fn: () => unknown): unknown {
   }
 }
 
+/** How many entries a clean index streams, and how often the reader loaded its slow checks for them. */
+async function slowLoadsFor(text: string): Promise<{ entries: number | undefined; loads: number }> {
+  let loads = 0;
+  const reader = new CatalogStreamReader("c.yaml", {
+    onEntry: () => undefined,
+    loadSlow: () => {
+      loads++;
+      return slowCatalogChecks;
+    },
+  });
+  await reader.push(text);
+  return { entries: (await reader.end())?.entries, loads };
+}
+
 describe("parseCatalog (line reader) against parseCatalogDocument", () => {
   it("gives the same entries, warnings and located errors on 250 generated indexes", () => {
     let fast = 0;
@@ -409,31 +423,15 @@ describe("parseCatalog (line reader) against parseCatalogDocument", () => {
       expect(entries).toEqual(whole.entries);
       expect(loads).toBeLessThanOrEqual(1);
     }
-    let loads = 0;
-    const clean = new CatalogStreamReader("c.yaml", {
-      onEntry: () => undefined,
-      loadSlow: () => {
-        loads++;
-        return slowCatalogChecks;
-      },
-    });
-    await clean.push(
-      "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries:\n  - name: a\n    version: 1.0.0\n    type: addon\n    url: a.tgz\n",
-    );
-    expect((await clean.end())?.entries).toBe(1);
-    expect(loads).toBe(0);
+    expect(
+      await slowLoadsFor(
+        "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries:\n  - name: a\n    version: 1.0.0\n    type: addon\n    url: a.tgz\n",
+      ),
+    ).toEqual({ entries: 1, loads: 0 });
   });
 
   it("reads what `catalog index` writes (publisher metadata, created) without the slow checks", async () => {
-    let loads = 0;
-    const reader = new CatalogStreamReader("c.yaml", {
-      onEntry: () => undefined,
-      loadSlow: () => {
-        loads++;
-        return slowCatalogChecks;
-      },
-    });
-    await reader.push(
+    const read = await slowLoadsFor(
       [
         "apiVersion: catalog.productive-k3s.io/v1",
         "kind: Catalog",
@@ -454,7 +452,6 @@ describe("parseCatalog (line reader) against parseCatalogDocument", () => {
         "",
       ].join("\n"),
     );
-    expect((await reader.end())?.entries).toBe(1);
-    expect(loads).toBe(0);
+    expect(read).toEqual({ entries: 1, loads: 0 });
   });
 });
