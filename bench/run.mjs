@@ -6,7 +6,7 @@
 // Options: --only <substring>[,<substring>] run the matching cases only; --runs <n> measured runs (default 5);
 // --no-budget make every run whatever it costs; --inputs-only generate the inputs and stop.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os, { cpus, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,7 @@ import {
   helmRepo,
   MiB,
   manyFilesPackage,
+  publishSet,
   smallSources,
 } from "./lib/inputs.mjs";
 import { compare, measure } from "./lib/measure.mjs";
@@ -256,6 +257,8 @@ async function main() {
   }
   const packSource = selected("pack") ? await addonSource(OUT, { files: 10_000, bytes: 512 * MiB }) : undefined;
   const manyFiles = selected("validate") ? await manyFilesPackage(OUT, REPO, { files: 20_000 }) : undefined;
+  const publishSets =
+    selected("publish") && HELM !== undefined ? [await publishSet(OUT, REPO, HELM, 200), await publishSet(OUT, REPO, HELM, 2000)] : [];
   say("inputs ready");
   if (args.includes("--inputs-only")) return;
 
@@ -541,6 +544,72 @@ async function main() {
       });
       timeRow("validate", LABEL.validate, r, 2, { rss: true });
     });
+
+  // ---- publish: `pk3s catalog index` beside `helm repo index` of the same charts ----
+  if (publishSets.length > 0) {
+    // Everything but the packages is what an index run leaves (index.yaml, companions, signatures).
+    const leftovers = (dir) => readdirSync(dir).filter((f) => !f.endsWith(".tgz"));
+    const clean = (dir) => {
+      for (const f of leftovers(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    };
+    for (const set of publishSets) {
+      const count = set.count.toLocaleString("en");
+      // From scratch, as helm always works: the previous run's index and companions removed before every run.
+      const label = `publish: catalog index of ${count} packages (floor: sha256sum of the packages)`;
+      attempt("publish", label, "≤ 1.0× helm", () => {
+        const r = compare({
+          ours: pk3s("catalog", "index", set.pk3sDir),
+          baseline: sh(`sha256sum ${q(set.pk3sDir)}/*.tgz > /dev/null`),
+          helm: [HELM, "repo", "index", set.helmDir],
+          runs: RUNS,
+          env,
+          budgetMs: budget(set.count >= 2000 ? 60 : 20),
+          before: (side) => clean(side === "helm" ? set.helmDir : set.pk3sDir),
+        });
+        timeRow("publish", label, r, Number.POSITIVE_INFINITY, { helmMax: 1, rss: true });
+      });
+      if (set.count < 2000) continue;
+      // Re-publishing after one package was added: the previous index (of the other packages) is in place
+      // before every run; helm has no reuse and rebuilds.
+      const snapshot = join(dirs.work, "publish-previous");
+      const extra = join(set.pk3sPlusOne, set.extra);
+      const aside = join(dirs.work, set.extra);
+      renameSync(extra, aside);
+      try {
+        clean(set.pk3sPlusOne);
+        run(pk3s("catalog", "index", set.pk3sPlusOne));
+        reset(snapshot);
+        for (const f of leftovers(set.pk3sPlusOne)) cpSync(join(set.pk3sPlusOne, f), join(snapshot, f), { recursive: true });
+      } finally {
+        renameSync(aside, extra);
+      }
+      const reLabel = `publish: re-index of ${count} packages, one added (floor: sha256sum of the packages)`;
+      attempt("publish", reLabel, "≤ 1.0× helm", () => {
+        const r = compare({
+          ours: pk3s("catalog", "index", set.pk3sPlusOne),
+          baseline: sh(`sha256sum ${q(set.pk3sPlusOne)}/*.tgz > /dev/null`),
+          helm: [HELM, "repo", "index", set.helmPlusOne],
+          runs: RUNS,
+          env,
+          budgetMs: budget(60),
+          before: (side) => {
+            if (side === "helm") clean(set.helmPlusOne);
+            else if (side === "ours") {
+              clean(set.pk3sPlusOne);
+              cpSync(snapshot, set.pk3sPlusOne, { recursive: true });
+            }
+          },
+        });
+        timeRow("publish", reLabel, r, Number.POSITIVE_INFINITY, { helmMax: 1, rss: true });
+      });
+      clean(set.pk3sPlusOne);
+      clean(set.helmPlusOne);
+    }
+    for (const set of publishSets) {
+      clean(set.pk3sDir);
+      clean(set.helmDir);
+    }
+  }
 }
 
 /** Pack a 100-file source (`pk3s pack`, what the README tells a publisher) and pull + verify a 1 MiB package, cold. */

@@ -437,3 +437,120 @@ export async function helmChartPackage(outDir, helm, { name, bytes }) {
   await done(marker, { file });
   return file;
 }
+
+/** The add-on manifest of a publish-case package: a helm add-on with its chart inside the package. */
+function publishAddonYaml(name, version, i) {
+  const deps = i > 0 && i % 4 === 0 ? `  dependencies:\n    - name: pub-${String(i - 1).padStart(4, "0")}\n      version: "^1.0.0"\n` : "";
+  return (
+    `apiVersion: addons.productive-k3s.io/v1\nkind: Addon\nmetadata:\n  name: ${name}\n  version: ${version}\n  category: bench\n` +
+    `  description: benchmark add-on ${name}, a helm chart with its scripts\nspec:\n  type: helm\n  chart:\n    path: charts/${name}\n` +
+    `    namespace: ${name}\n    values:\n      - values.yaml\n  impact:\n    cluster: true\n    host: false\n` +
+    `    summary: Installs the ${name} chart into ${name}.\n  install:\n    script: scripts/install.sh\n` +
+    `  validate:\n    script: scripts/validate.sh\n${deps}`
+  );
+}
+
+/** The files of a chart made by `helm create` (read once from `dir`), as [relative path, text]. */
+async function readChartTemplate(dir) {
+  const { readdir, readFile } = await import("node:fs/promises");
+  const out = [];
+  const walk = async (rel) => {
+    for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+      const p = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(p);
+      else out.push([p, await readFile(join(dir, p), "utf8")]);
+    }
+  };
+  await walk("");
+  return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The template chart's files for chart `name` at `version` (Chart.yaml's name and version rewritten). */
+function chartFiles(template, name, version) {
+  return template.map(([p, text]) =>
+    p === "Chart.yaml" ? [p, text.replace(/^name: .*$/m, `name: ${name}`).replace(/^version: .*$/m, `version: ${version}`)] : [p, text],
+  );
+}
+
+/** A helm chart archive (`<name>/…` inside, gzip at helm's default level), as `helm package` lays it out. */
+async function writeChartArchive(tarWrite, file, name, files) {
+  const { gzipSync } = await import("node:zlib");
+  const parts = [];
+  for (const [p, text] of files) {
+    const data = Buffer.from(text);
+    parts.push(tarWrite.encodeHeader({ path: `${name}/${p}`, type: "file", size: data.length, mode: 0o644, mtime: 1_764_000_000 }));
+    parts.push(data, tarWrite.padding(data.length));
+  }
+  parts.push(tarWrite.END_OF_ARCHIVE);
+  await writeFile(file, gzipSync(Buffer.concat(parts)));
+}
+
+/**
+ * The publish case's inputs: `count` small add-on packages packed by pkg-format (a helm add-on: manifest,
+ * values, two scripts, a README and the chart `helm create` makes, ~6 KB packed) in `publish/pk3s-<count>/`,
+ * and the same charts as helm chart archives (~5 KB, what `helm package` makes of them) in
+ * `publish/helm-<count>/`. The packages are made once into `publish/pool-*` (count up to `max`, plus one extra
+ * package for the re-index row) and hard-linked into each folder. `helm` is the real helm binary (`helm create`
+ * writes the template chart).
+ */
+export async function publishSet(outDir, repoDir, helm, count, max = 2000) {
+  const root = join(outDir, "publish");
+  const poolPk3s = join(root, "pool-pk3s");
+  const poolHelm = join(root, "pool-helm");
+  const marker = join(root, `pool-${max}.done`);
+  const names = (n) => Array.from({ length: n }, (_, i) => `pub-${String(i).padStart(4, "0")}`);
+  const version = (i) => `1.${i % 10}.${i % 3}`;
+  const fileOf = (name, i) => `${name}-${version(i)}.tgz`;
+  if (cached(marker) === undefined) {
+    const { spawnSync } = await import("node:child_process");
+    const { packPackage } = await import(join(repoDir, "packages/pkg-format/dist/index.js"));
+    const tarWrite = await import(join(repoDir, "packages/pkg-format/dist/archive/tar-write.js"));
+    await rm(root, { recursive: true, force: true });
+    await mkdir(poolPk3s, { recursive: true });
+    await mkdir(poolHelm, { recursive: true });
+    const made = spawnSync(helm, ["create", join(root, "template")], { encoding: "utf8" });
+    if (made.status !== 0) throw new Error(`helm create failed: ${made.stderr}`);
+    const template = await readChartTemplate(join(root, "template"));
+    const src = join(root, "src");
+    for (const [i, name] of [...names(max), "pub-extra"].entries()) {
+      const files = chartFiles(template, name, version(i));
+      const dir = join(src, name);
+      for (const [p, text] of files) {
+        const at = join(dir, "charts", name, p);
+        await mkdir(join(at, ".."), { recursive: true });
+        await writeFile(at, text);
+      }
+      await mkdir(join(dir, "scripts"), { recursive: true });
+      await writeFile(join(dir, "addon.yaml"), publishAddonYaml(name, version(i), i));
+      await writeFile(join(dir, "values.yaml"), `replicaCount: 1\nimage:\n  tag: "${version(i)}"\n`);
+      await writeFile(join(dir, "README.md"), `# ${name}\n\nA benchmark add-on: the chart \`helm create\` makes, installed with helm.\n`);
+      await writeFile(join(dir, "scripts", "install.sh"), INSTALL_SH, { mode: 0o755 });
+      await writeFile(join(dir, "scripts", "validate.sh"), '#!/usr/bin/env bash\nkubectl get ns "$1"\n', { mode: 0o755 });
+      await packPackage(dir, poolPk3s, { sourceDateEpoch: 0 });
+      await writeChartArchive(tarWrite, join(poolHelm, fileOf(name, i)), name, files);
+      await rm(dir, { recursive: true, force: true });
+    }
+    await rm(src, { recursive: true, force: true });
+    await done(marker, { max });
+  }
+  const { link, readdir } = await import("node:fs/promises");
+  const fill = async (pool, dir, files) => {
+    const have = existsSync(dir) ? await readdir(dir) : [];
+    if (have.filter((f) => f.endsWith(".tgz")).length === files.length) return dir;
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const f of files) await link(join(pool, f), join(dir, f));
+    return dir;
+  };
+  const files = names(count).map(fileOf);
+  const extra = fileOf("pub-extra", max);
+  return {
+    count,
+    pk3sDir: await fill(poolPk3s, join(root, `pk3s-${count}`), files),
+    helmDir: await fill(poolHelm, join(root, `helm-${count}`), files),
+    /** The folder plus one package (the re-index row), and that package's file name. */
+    pk3sPlusOne: await fill(poolPk3s, join(root, `pk3s-${count}-plus-one`), [...files, extra]),
+    helmPlusOne: await fill(poolHelm, join(root, `helm-${count}-plus-one`), [...files, extra]),
+    extra,
+  };
+}

@@ -151,6 +151,19 @@ describe("parseSimpleYaml", () => {
 });
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
+/** Times zod's `z.iso.datetime({ offset: true })` accepts and some it refuses (no zone, no calendar day, a date only). */
+const TIMES = [
+  "2026-11-21T00:00:00Z",
+  "2026-11-21T10:20:30.123Z",
+  "2024-02-29T00:00:00+01:00",
+  "2025-02-29T00:00:00Z",
+  "2026-11-21T00:00:00",
+  "2026-11-21",
+  "2026-13-01T00:00:00Z",
+  "2026-11-21T24:00:00Z",
+  "2026-11-21t00:00:00z",
+  "0000-02-29T00:00:00Z",
+];
 
 function randomEntry(r: () => number): Record<string, unknown> {
   const e: Record<string, unknown> = {
@@ -168,6 +181,12 @@ function randomEntry(r: () => number): Record<string, unknown> {
   if (r() < 0.2) e.compatibility = { architectures: ["amd64"], k3s: { minVersion: "1.31" }, requires: { core: { minVersion: "0.1.0" } } };
   if (r() < 0.2) e.inputs = [{ name: "AWS_REGION", required: r() < 0.5, source: r() < 0.5 ? "package-default" : undefined }];
   if (r() < 0.1) e.engine = "opentofu";
+  // Publisher metadata: what `catalog index` writes (created on every entry).
+  if (r() < 0.2) e.maintainers = ["Platform Team <platform@example.test>"];
+  if (r() < 0.2) e.license = "Apache-2.0";
+  if (r() < 0.1) e.homepage = "https://example.test";
+  if (r() < 0.1) e.source = "https://example.test/src";
+  if (r() < 0.6) e.created = r() < 0.7 ? "2026-11-21T00:00:00Z" : TIMES[Math.floor(r() * TIMES.length)];
   return e;
 }
 
@@ -194,11 +213,24 @@ const BAD_VALUES: unknown[] = [
   [{ name: "lower-case" }],
   [{ name: "A", source: "elsewhere" }],
   "stack",
+  [""],
+  "2026-11-21T00:00:00Z",
 ];
 
 function mutate(r: () => number, e: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(e);
-  const keys = [...Object.keys(copy), "unknownField", "type", "digest", "dependencies", "compatibility", "inputs"];
+  const keys = [
+    ...Object.keys(copy),
+    "unknownField",
+    "type",
+    "digest",
+    "dependencies",
+    "compatibility",
+    "inputs",
+    "maintainers",
+    "license",
+    "created",
+  ];
   const key = keys[Math.floor(r() * keys.length)]!;
   const value = BAD_VALUES[Math.floor(r() * BAD_VALUES.length)];
   if (value === undefined) delete copy[key];
@@ -305,6 +337,20 @@ function outcome(fn: () => unknown): unknown {
   }
 }
 
+/** How many entries a clean index streams, and how often the reader loaded its slow checks for them. */
+async function slowLoadsFor(text: string): Promise<{ entries: number | undefined; loads: number }> {
+  let loads = 0;
+  const reader = new CatalogStreamReader("c.yaml", {
+    onEntry: () => undefined,
+    loadSlow: () => {
+      loads++;
+      return slowCatalogChecks;
+    },
+  });
+  await reader.push(text);
+  return { entries: (await reader.end())?.entries, loads };
+}
+
 describe("parseCatalog (line reader) against parseCatalogDocument", () => {
   it("gives the same entries, warnings and located errors on 250 generated indexes", () => {
     let fast = 0;
@@ -366,19 +412,36 @@ describe("parseCatalog (line reader) against parseCatalogDocument", () => {
       expect(entries).toEqual(whole.entries);
       expect(loads).toBeLessThanOrEqual(1);
     }
-    let loads = 0;
-    const clean = new CatalogStreamReader("c.yaml", {
-      onEntry: () => undefined,
-      loadSlow: () => {
-        loads++;
-        return slowCatalogChecks;
-      },
-    });
-    await clean.push(
-      "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries:\n  - name: a\n    version: 1.0.0\n    type: addon\n    url: a.tgz\n",
+    expect(
+      await slowLoadsFor(
+        "apiVersion: catalog.productive-k3s.io/v1\nkind: Catalog\nentries:\n  - name: a\n    version: 1.0.0\n    type: addon\n    url: a.tgz\n",
+      ),
+    ).toEqual({ entries: 1, loads: 0 });
+  });
+
+  it("reads what `catalog index` writes (publisher metadata, created) without the slow checks", async () => {
+    const read = await slowLoadsFor(
+      [
+        "apiVersion: catalog.productive-k3s.io/v1",
+        "kind: Catalog",
+        "generated: 2026-11-21T00:00:00Z",
+        "entries:",
+        "  - name: a",
+        "    version: 1.0.0",
+        "    type: addon",
+        "    url: a-1.0.0.tgz",
+        `    digest: ${DIGEST}`,
+        "    size: 6629",
+        "    maintainers:",
+        "      - Platform Team <platform@example.test>",
+        "    license: Apache-2.0",
+        "    homepage: https://example.test",
+        "    source: https://example.test/src",
+        "    created: 2026-11-21T00:00:00Z",
+        "",
+      ].join("\n"),
     );
-    expect((await clean.end())?.entries).toBe(1);
-    expect(loads).toBe(0);
+    expect(read).toEqual({ entries: 1, loads: 0 });
   });
 });
 

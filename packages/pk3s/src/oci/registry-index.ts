@@ -17,6 +17,7 @@ import { NotFoundError, Pk3sError, type Problem } from "@productive-k3s/pkg-form
 import { isValidName } from "@productive-k3s/pkg-format/names";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { stringify } from "yaml";
+import { mapBounded } from "../catalog/bounded-map.js";
 import { headManifest } from "./manifest-store.js";
 import { packageNames } from "./names-index.js";
 import { artifactReference, readPackageConfig, resolvePackageArtifact } from "./package-artifact.js";
@@ -33,17 +34,6 @@ export interface RegistryIndex {
   entries: number;
   warnings: Problem[];
   namesFrom: "names-index" | "_catalog";
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** The manifest digest an entry of a previous index is pinned to (`…@sha256:…`). */
@@ -88,7 +78,7 @@ export async function buildRegistryIndex(
       if (tagVersion(tag) !== undefined) versions.push({ name, tag });
     }
   }
-  const entries = await mapLimit(versions, PARALLEL, async ({ name, tag }): Promise<CatalogEntry | undefined> => {
+  const entries = await mapBounded(versions, PARALLEL, async ({ name, tag }): Promise<CatalogEntry | undefined> => {
     const repository = `${repo.repository}/${name}`;
     const ref = { registry: repo.registry, repository, tag };
     try {

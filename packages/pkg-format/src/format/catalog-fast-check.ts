@@ -12,7 +12,7 @@
  * generated and mutated entries (`catalog-fast-check.test.ts`).
  */
 import semver from "semver";
-import { DNS_LABEL, ENV_NAME, PACKAGE_NAME_MAX, PROFILE_VERSION, SHA256_DIGEST } from "./patterns.js";
+import { DNS_LABEL, ENV_NAME, isRfc3339, PACKAGE_NAME_MAX, PROFILE_VERSION, SHA256_DIGEST } from "./patterns.js";
 import type { CatalogEntry } from "./schema-catalog.js";
 
 type Entry = CatalogEntry;
@@ -38,6 +38,11 @@ const V1_KEYS: ReadonlySet<string> = new Set([
   "compatibility",
   "inputs",
   "engine",
+  "maintainers",
+  "license",
+  "homepage",
+  "source",
+  "created",
 ]);
 const ALPHA_KEYS: ReadonlySet<string> = new Set([
   "id",
@@ -82,6 +87,17 @@ function optionalString(v: unknown): string | undefined {
 function nonEmpty(v: unknown): string {
   const s = string(v);
   return s.length > 0 ? s : slow();
+}
+
+function optionalNonEmpty(v: unknown): string | undefined {
+  return v === undefined ? undefined : nonEmpty(v);
+}
+
+/** `created`: an RFC 3339 time (every index `catalog index` writes has one per entry). */
+function optionalTimestamp(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const s = string(v);
+  return isRfc3339(s) ? s : slow();
 }
 
 function optionalBoolean(v: unknown): boolean | undefined {
@@ -221,6 +237,11 @@ function v1Entry(v: unknown): Entry {
     ["compatibility", e.compatibility === undefined ? undefined : compatibility(e.compatibility)],
     ["inputs", e.inputs === undefined ? undefined : array(e.inputs, profileInput)],
     ["engine", optionalString(e.engine)],
+    ["maintainers", optionalNonEmptyStrings(e.maintainers)],
+    ["license", optionalNonEmpty(e.license)],
+    ["homepage", optionalNonEmpty(e.homepage)],
+    ["source", optionalNonEmpty(e.source)],
+    ["created", optionalTimestamp(e.created)],
   ]) as Entry;
 }
 
