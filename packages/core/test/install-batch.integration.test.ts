@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, fixtures, k3sKubeconfig, pidAlive, type Sandbox, waitFor } from "./helpers/harness.js";
 
 const helmStub = join(fixtures, "bin/helm");
-const PROBE = ["kubectl --request-timeout 30s version -o json", "kubectl --request-timeout 30s get nodes -o json"];
+/** One cluster probe: both questions asked at once, so the log holds them in either order (compared sorted). */
+const PROBE = ["kubectl --request-timeout 30s get nodes -o json", "kubectl --request-timeout 30s version -o json"];
 
 let sb: Sandbox;
 let certManager: string;
@@ -28,7 +29,8 @@ afterEach(async () => {
 async function probes(): Promise<string[]> {
   return (await sb.calls("kubectl"))
     .filter((c) => c.argv.includes("--request-timeout"))
-    .map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`);
+    .map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)
+    .sort();
 }
 
 type Doc = Record<string, unknown> & { dependencyPackages?: Record<string, unknown>[] };
@@ -54,7 +56,7 @@ describe("addon install --dependency-tgz, dry run", () => {
       "--json",
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
+    expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`).sort()).toEqual(PROBE);
     // Only longhorn has a chart: rendered with exactly the values of its `upgrade --install` below.
     const valuesArgs = ["-f", "values.yaml", "-f", values, "--set", "a=b"];
     expect((await sb.calls("helm")).map((c) => c.argv)).toEqual([
@@ -163,7 +165,7 @@ describe("addon install --dependency-tgz, dry run", () => {
     const packages = [...right.stdout.matchAll(/^Package: (\S+) /gm)].map((m) => m[1]);
     expect(packages).toEqual(["cert-manager", "longhorn", "registry"]);
     expect(right.stdout).toContain("Dependencies: cert-manager * (1.2.0)");
-    expect(await probes()).toEqual([...PROBE, ...PROBE]);
+    expect(await probes()).toEqual([...PROBE, ...PROBE].sort());
   });
 
   it("skips a dependency the cluster satisfies for every range of the run; plans one it does not", async () => {
@@ -188,7 +190,12 @@ describe("addon install --dependency-tgz, dry run", () => {
       },
     ]);
     const after = (await sb.calls()).slice(calls);
-    expect(after.filter((c) => c.tool === "kubectl").map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual(PROBE);
+    expect(
+      after
+        .filter((c) => c.tool === "kubectl")
+        .map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)
+        .sort(),
+    ).toEqual(PROBE);
     expect(after.filter((c) => c.tool === "helm").map((c) => c.argv.slice(0, 2))).toEqual([["template", "longhorn"]]);
 
     // longhorn now wants cert-manager >=1.3: the installed 1.2.0 does not do, the given 1.3.0 is an upgrade.

@@ -411,6 +411,9 @@ describe("failures and retries", () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toContain(`cannot reach cluster https://127.0.0.1:6443 (kubeconfig ${k3sKubeconfig}, context default)`);
     expect(down.stderr).toContain("connection to the server 127.0.0.1:6443 was refused");
+    // Both probe questions fail at once; the one reported is the version's, as when they ran in turn.
+    expect(down.stderr).toContain("kubectl version -o json failed");
+    expect(down.stderr).not.toContain("kubectl get nodes");
   });
 
   it("--dry-run against an unreachable cluster warns that cluster checks were skipped and still prints the plan", async () => {
@@ -464,9 +467,10 @@ describe("dry-run", () => {
       `2. [helm] ${helmStub} upgrade --install longhorn ./charts/longhorn --namespace longhorn-system --create-namespace --wait --timeout 10m -f values.yaml --set a=b --kubeconfig ${k3sKubeconfig} --kube-context default`,
     );
     expect(r.stdout).toContain("5. [validate] bash ../../scripts/pk3s-phase.sh validate scripts/validate.sh");
-    expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`)).toEqual([
-      "kubectl --request-timeout 30s version -o json",
+    // One probe, both questions at once (either order in the log).
+    expect((await sb.calls("kubectl")).map((c) => `${c.tool} ${c.argv.slice(4).join(" ")}`).sort()).toEqual([
       "kubectl --request-timeout 30s get nodes -o json",
+      "kubectl --request-timeout 30s version -o json",
     ]);
     // The chart is rendered with install's values in install's order and the cluster's version; nothing else asks helm.
     expect((await sb.calls("helm")).map((c) => c.argv)).toEqual([

@@ -67,7 +67,20 @@ async function kubectlJson(kubectl: string, target: KubeTarget, args: string[]):
 
 /** Query the cluster. Returns undefined if the run was interrupted. */
 export async function probeCluster(kubectl: string, target: KubeTarget): Promise<ClusterInfo | undefined> {
-  const versionDoc = await kubectlJson(kubectl, target, ["version", "-o", "json"]);
+  // Both questions at once: two kubectl round trips (each a process start and a request) in the time of one.
+  // Both are waited for (no kubectl outlives the probe); the version's answer is judged first, so an
+  // unreachable cluster is still reported by `kubectl version`, as when they ran one after the other.
+  const settle = (run: Promise<unknown>): Promise<{ doc: unknown } | { error: unknown }> =>
+    run.then(
+      (doc) => ({ doc }),
+      (error: unknown) => ({ error }),
+    );
+  const [versionResult, nodesResult] = await Promise.all([
+    settle(kubectlJson(kubectl, target, ["version", "-o", "json"])),
+    settle(kubectlJson(kubectl, target, ["get", "nodes", "-o", "json"])),
+  ]);
+  if ("error" in versionResult) throw versionResult.error;
+  const versionDoc = versionResult.doc;
   if (versionDoc === undefined) return undefined;
   const version = VersionSchema.safeParse(versionDoc);
   if (!version.success) {
@@ -75,7 +88,8 @@ export async function probeCluster(kubectl: string, target: KubeTarget): Promise
       where: target.kubeconfig,
     });
   }
-  const nodesDoc = await kubectlJson(kubectl, target, ["get", "nodes", "-o", "json"]);
+  if ("error" in nodesResult) throw nodesResult.error;
+  const nodesDoc = nodesResult.doc;
   if (nodesDoc === undefined) return undefined;
   const nodes = NodesSchema.safeParse(nodesDoc);
   if (!nodes.success) throw new StepFailedError("kubectl get nodes -o json returned an unexpected document", { where: target.kubeconfig });
