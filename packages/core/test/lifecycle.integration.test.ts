@@ -215,7 +215,14 @@ describe("processes", () => {
 
 describe("dev surface", () => {
   function normalise(calls: StubCall[], root: string): unknown[] {
-    return calls.map((c) => {
+    // The cluster probe asks `version` and `get nodes` at once: the log holds that pair in either order.
+    const probe = (c: StubCall): number =>
+      c.tool === "kubectl" && c.argv.includes("--request-timeout") ? (c.argv.includes("version") ? 1 : 2) : 0;
+    const ordered = [...calls];
+    for (let i = 0; i + 1 < ordered.length; i++) {
+      if (probe(ordered[i]!) === 2 && probe(ordered[i + 1]!) === 1) [ordered[i], ordered[i + 1]] = [ordered[i + 1]!, ordered[i]!];
+    }
+    return ordered.map((c) => {
       const env = { ...c.env };
       const pkgDir = env.PK3S_ADDON_DIR;
       delete env.PK3S_ADDON_DIR;

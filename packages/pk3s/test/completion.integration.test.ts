@@ -160,7 +160,7 @@ describe("bash", () => {
   it("completes package names of the right type from the catalogs (pk3s search --offline --json)", () => {
     expect(bashComplete("pk3s addon install ")).toEqual(["cert-manager", "longhorn", "registry"]);
     expect(bashComplete("pk3s addon show lo")).toEqual(["longhorn"]);
-    expect(bashComplete("pk3s profile plan ")).toEqual(["aws-single-node-basic", "local-lab"]);
+    expect(bashComplete("pk3s profile plan ")).toEqual(["aws-single-node-basic", "local-lab", "remote-lab"]);
     expect(bashComplete("pk3s profile plan --instance lab l")).toEqual(["local-lab"]);
   });
 
