@@ -14,18 +14,7 @@ import { CatalogStreamReader, readCatalogText } from "../src/format/catalog-read
 import { CatalogEntrySchema, CatalogV1Alpha1EntrySchema } from "../src/format/schema-catalog.js";
 import { findUnknownFields } from "../src/format/schema-problems.js";
 import { parseSimpleYaml, UNSUPPORTED } from "../src/format/yaml-lines.js";
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./helpers/seeded-random.js";
 
 const SCALARS = [
   "plain",

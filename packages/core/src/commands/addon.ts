@@ -48,7 +48,7 @@ export function addonCommand(): Command {
     .option("--json", FLAG_HELP.json)
     .addHelpText("after", "\nExample:\n  productive-k3s-core addon validate --tgz ./longhorn-1.0.0.tgz --strict\n")
     .action(async (flags: { tgz: string; strict?: boolean; json?: boolean }) => {
-      const { validatePackage } = await import("../operations/validate.js");
+      const { validatePackage } = await import("../operations/validate-package.js");
       const result = await validatePackage(flags.tgz, flags.strict === true);
       const { renderValidate } = await import("./render.js");
       emit(flags, result, () => renderValidate(result));

@@ -12,7 +12,8 @@ import type { InstallResult, PackageResult, SkippedPackage } from "../operations
 import type { HelmReleaseStatus, ListResult, StatusResult } from "../operations/status.js";
 import type { TemplateResult } from "../operations/template.js";
 import type { UninstallResult } from "../operations/uninstall.js";
-import type { ChartReport, PackedSource, ValidateResult } from "../operations/validate.js";
+import type { ChartReport, PackedSource } from "../operations/validate.js";
+import type { ValidateResult } from "../operations/validate-package.js";
 import type { InstallRecord } from "../records/schema.js";
 import { backupLine, impactLines } from "./render-lifecycle.js";
 

@@ -14,7 +14,7 @@ import { requireTool, resolveTools } from "../cluster/tools.js";
 import { resolveUserValues } from "../lifecycle/values.js";
 import { namespaceOf, releaseOf } from "../manifest-view.js";
 import { openAddonPackage } from "../package-access.js";
-import { mustExist } from "./validate.js";
+import { mustExist } from "./validate-package.js";
 
 export interface TemplateOptions {
   tgz: string;

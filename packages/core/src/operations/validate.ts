@@ -1,52 +1,21 @@
 /**
- * `addon validate --tgz`, `dev addon validate --source`, `dev addon package`.
+ * `dev addon validate --source`, `dev addon package`, `dev addon install --source` (`addon validate --tgz`:
+ * validate-package.ts, which loads none of the authoring and install code below).
  */
 import { rmSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { MissingToolError, NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
+import { MissingToolError, type Problem } from "@productive-k3s/pkg-format/errors";
 import type { RemoteChart } from "@productive-k3s/pkg-format/schema-addon";
 import { checkChart } from "../chart/chart-checks.js";
 import { HELM_INSTALL_HINT, resolveTools } from "../cluster/tools.js";
-import { type AddonView, describeRemote } from "../manifest-view.js";
-import { loadAddonSource, type PackedAddon, packAddonSource, validateAddonArchive } from "../package-access.js";
+import { describeRemote } from "../manifest-view.js";
+import { loadAddonSource, type PackedAddon, packAddonSource } from "../package-access.js";
 import { type InstallOptions, installAddon } from "./install.js";
 import type { InstallResult } from "./install-result.js";
 import { type StagedSource, stageSource } from "./source-stage.js";
-
-export interface ValidateResult {
-  ok: true;
-  kind: "addon";
-  name: string;
-  version: string;
-  category?: string | undefined;
-  description?: string | undefined;
-  digest?: string | undefined;
-  /** `dev addon validate`: what the chart checks did. */
-  chart?: ChartReport | undefined;
-  warnings: Problem[];
-}
-
-/** What a manifest says about itself, for the result. */
-function about(addon: AddonView): Pick<ValidateResult, "name" | "version" | "category" | "description"> {
-  const m = addon.metadata;
-  return { name: m.name, version: m.version, category: m.category, description: m.description };
-}
-
-export async function mustExist(path: string, what: string, dir: boolean): Promise<string> {
-  const abs = resolve(path);
-  const st = await stat(abs).catch(() => undefined);
-  if (st === undefined || (dir ? !st.isDirectory() : !st.isFile()))
-    throw new NotFoundError(`${what} ${path} not found`, { where: abs, hint: `check the ${dir ? "--source" : "--tgz"} path` });
-  return abs;
-}
-
-export async function validatePackage(tgz: string, strict: boolean): Promise<ValidateResult> {
-  const file = await mustExist(tgz, "package", false);
-  const validated = await validateAddonArchive(file, { strict });
-  return { ok: true, kind: "addon", ...about(validated.addon), digest: validated.digest, warnings: validated.warnings };
-}
+import { about, mustExist, type ValidateResult } from "./validate-package.js";
 
 /** How `dev addon validate|package` treat the chart (issue 13). */
 export interface AuthoringOptions {

@@ -3,13 +3,15 @@
  * the gzip magic bytes, hash and count the compressed bytes, gunzip, and
  * enforce the decompression ratio as bytes come out.
  */
+import { hash as hashOnce } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { IntegrityError, isPk3sError, NotFoundError } from "../errors.js";
-import { HashingStream, type Sha256Digest } from "./digest.js";
+import { formatDigest, HashingStream, type Sha256Digest } from "./digest.js";
 import type { ExtractLimits } from "./extract-limits.js";
+import { gunzipSmall, readSmallFile } from "./small-input.js";
 
 export type PackageSource = string | Readable;
 
@@ -70,6 +72,16 @@ export async function readGzipped<T>(
   limits: ExtractLimits,
   consume: (chunks: AsyncIterable<Buffer>, stats: CompressedStats) => Promise<T>,
 ): Promise<{ result: T; stats: CompressedStats }> {
+  if (typeof input === "string") {
+    const small = readSmallInput(input, limits);
+    if (small !== undefined) {
+      try {
+        return { result: await consume(oneChunk(small.plain), small.stats), stats: small.stats };
+      } catch (err) {
+        throw mapReadError(err, input);
+      }
+    }
+  }
   // 1 MiB reads: a 64 KiB read per thread-pool round trip left the scanner idle a tenth of the time.
   const source = typeof input === "string" ? createReadStream(input, { highWaterMark: READ_CHUNK }) : input;
   const hasher = new HashingStream();
@@ -115,6 +127,24 @@ export async function readGzipped<T>(
   stats.compressedBytes = hasher.bytes;
   stats.digest = hasher.digest();
   return { result: result as T, stats };
+}
+
+/**
+ * A small package file read and inflated in one go (small-input.ts), or undefined: then it streams. The output
+ * bound is what the ratio check allows for the whole file, which the streaming path sees in one read too, so
+ * the fast path accepts exactly what streaming accepts (and leaves every refusal to it).
+ */
+function readSmallInput(path: string, limits: ExtractLimits): { plain: Buffer; stats: CompressedStats } | undefined {
+  const data = readSmallFile(path);
+  if (data === undefined) return undefined;
+  const plain = gunzipSmall(data, Math.max(limits.ratioGraceBytes, data.length * limits.maxRatio));
+  if (plain === undefined) return undefined;
+  const digest = formatDigest(hashOnce("sha256", data, "hex"));
+  return { plain, stats: { digest, compressedBytes: data.length, uncompressedBytes: plain.length } };
+}
+
+async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {
+  if (chunk.length > 0) yield chunk;
 }
 
 function mapReadError(err: unknown, input: PackageSource): unknown {

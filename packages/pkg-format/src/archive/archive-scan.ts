@@ -21,7 +21,7 @@
 import { createHash, hash as hashOnce } from "node:crypto";
 import { IntegrityError } from "../errors.js";
 import { type CompressedStats, type PackageSource, readGzipped } from "./archive-input.js";
-import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyChecksums } from "./checksums.js";
+import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyFileChecksums } from "./checksums.js";
 import type { Sha256Digest } from "./digest.js";
 import { checkEntryPath, PathRegistry } from "./entry-path.js";
 import type { ExtractLimits } from "./extract-limits.js";
@@ -323,9 +323,7 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   if (hasChecksums) {
     if (checksumsText === undefined)
       throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} is larger than ${MAX_CHECKSUMS} bytes`, { entry: CHECKSUMS_FILE });
-    const actual = new Map<string, string>();
-    for (const f of relFiles) actual.set(f.path, f.hash);
-    verifyChecksums(parseChecksums(checksumsText.toString("utf8")), actual);
+    verifyFileChecksums(parseChecksums(checksumsText.toString("utf8")), relFiles);
   }
   const manifestBuf = captured.get(manifest.path);
   if (manifestBuf === undefined) {

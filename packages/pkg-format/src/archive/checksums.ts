@@ -4,6 +4,7 @@
  */
 import { IntegrityError } from "../errors.js";
 import { unsafeRelativePath } from "../format/schema-common.js";
+import { isPlainPath } from "./entry-path.js";
 
 export const CHECKSUMS_FILE = "checksums.sha256";
 
@@ -25,7 +26,22 @@ const LINE_HEAD = /^[0-9a-f]{64} [ *]/;
 const LINE_BREAK = /[\r\u2028\u2029]/;
 const HEX_LEN = 64;
 
-/** Parse checksums.sha256; malformed content is an IntegrityError. */
+/** LINE_HEAD without a regular expression or a copy of the line: 64 lowercase hex digits, a space, a space or "*". */
+function plainHead(text: string, start: number, end: number): boolean {
+  if (end - start < HEX_LEN + 2) return false;
+  for (let i = start; i < start + HEX_LEN; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  const sep = text.charCodeAt(start + HEX_LEN + 1);
+  return text.charCodeAt(start + HEX_LEN) === 0x20 && (sep === 0x20 || sep === 0x2a);
+}
+
+/**
+ * Parse checksums.sha256; malformed content is an IntegrityError. A line whose head and path pass the quick
+ * checks (plainHead, entry-path.ts's isPlainPath: both stricter than the rules) is taken as is; any other line
+ * goes through the rules themselves.
+ */
 export function parseChecksums(text: string): Map<string, string> {
   const out = new Map<string, string>();
   let start = 0;
@@ -34,9 +50,10 @@ export function parseChecksums(text: string): Map<string, string> {
     const end = nl < 0 ? text.length : nl;
     // A final empty line (after the last newline, or an empty file) is not a line.
     if (end === start && nl < 0) break;
-    const line = text.slice(start, end);
-    const path = line.slice(HEX_LEN + 2);
-    if (!LINE_HEAD.test(line) || path === "" || LINE_BREAK.test(path) || unsafeRelativePath(path) !== undefined) {
+    const path = text.slice(start + HEX_LEN + 2, end);
+    const plain = plainHead(text, start, end) && isPlainPath(path);
+    const line = plain ? "" : text.slice(start, end);
+    if (!plain && (!LINE_HEAD.test(line) || path === "" || LINE_BREAK.test(path) || unsafeRelativePath(path) !== undefined)) {
       throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} line ${i + 1} is not "<sha256 hex>  <relative path>"`, {
         entry: CHECKSUMS_FILE,
         hint: "the package is corrupt or was not produced by a Productive K3S packer",
@@ -46,11 +63,30 @@ export function parseChecksums(text: string): Map<string, string> {
     if (out.has(normal)) {
       throw new IntegrityError("checksums-malformed", `${CHECKSUMS_FILE} lists ${normal} twice`, { entry: CHECKSUMS_FILE });
     }
-    out.set(normal, line.slice(0, HEX_LEN));
+    out.set(normal, text.slice(start, start + HEX_LEN));
     if (nl < 0) break;
     start = nl + 1;
   }
   return out;
+}
+
+/**
+ * verifyChecksums for a package's files as a list (unique paths, each with its hash): when every file but the
+ * checksums file itself is listed with its hash and nothing else is listed, that is all; otherwise the map
+ * comparison below finds and words the first problem. A 20,000-file package builds no second map.
+ */
+export function verifyFileChecksums(listed: ReadonlyMap<string, string>, files: readonly { path: string; hash: string }[]): void {
+  let matched = 0;
+  for (const f of files) {
+    if (f.path === CHECKSUMS_FILE) continue;
+    if (listed.get(f.path) !== f.hash) {
+      matched = -1;
+      break;
+    }
+    matched++;
+  }
+  if (matched === listed.size) return;
+  verifyChecksums(listed, new Map(files.map((f) => [f.path, f.hash])));
 }
 
 /** Compare the listed checksums with the actual ones (relative path -> hex). */

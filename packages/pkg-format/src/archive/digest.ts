@@ -2,11 +2,12 @@
  * SHA-256 helpers: whole files, and a pass-through stream that hashes (and
  * counts) whatever flows through it, for downloads and packing.
  */
-import { createHash, type Hash } from "node:crypto";
+import { createHash, type Hash, hash as hashOnce } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { IntegrityError } from "../errors.js";
+import { readSmallFile } from "./small-input.js";
 
 export type Sha256Digest = `sha256:${string}`;
 
@@ -20,8 +21,10 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** The sha256 hex and the size of a file, streamed. */
+/** The sha256 hex and the size of a file, streamed (a small one read in one call: small-input.ts). */
 export async function sha256FileHex(path: string): Promise<{ hex: string; size: number }> {
+  const small = readSmallFile(path);
+  if (small !== undefined) return { hex: hashOnce("sha256", small, "hex"), size: small.length };
   const hash = createHash("sha256");
   let size = 0;
   await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {

@@ -31,7 +31,7 @@ import {
 } from "./archive-scan.js";
 import { type Sha256Digest, sha256File } from "./digest.js";
 import { type ExtractLimits, resolveLimits } from "./extract-limits.js";
-import { ArchiveIndex, ContentNotKeptError, type KeepPolicy } from "./package-tree.js";
+import { ArchiveIndex, ContentNotKeptError, type KeepPolicy, READ_BY_VALIDATION } from "./package-tree.js";
 import { type LoadedPackage, type LoadOptions, loadPackageDir, type ValidatedPackage, validatePackageTree } from "./package-validate.js";
 
 export interface ExtractOptions {
@@ -284,7 +284,8 @@ export async function validatePackageArchive(source: PackageSource, options: Val
   if (typeof source === "string") await checkPackageFile(source, options.expectedDigest);
   const limits = resolveLimits(options.limits);
   const label = options.label ?? (typeof source === "string" ? source : "<stream>");
-  const index = new ArchiveIndex(options.keep);
+  // Only what validatePackageTree reads is kept (a caller's policy may still say otherwise).
+  const index = new ArchiveIndex({ onlyNames: READ_BY_VALIDATION, ...options.keep });
   const scanned = await scanArchive(source, limits, index);
   const files = scanned.files.map((f) => f.path);
   const tree = index.tree(scanned.wrapper, new Map([[scanned.manifestFile, scanned.manifestText]]));

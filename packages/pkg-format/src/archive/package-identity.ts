@@ -14,6 +14,7 @@ import { isPk3sError } from "../errors.js";
 import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
 import { MANIFEST_FILES, normaliseEntryPath, type PackageKind } from "./archive-scan.js";
 import { inspectPackage } from "./inspect.js";
+import { gunzipSmall, readSmallFile } from "./small-input.js";
 import { readTar } from "./tar-read.js";
 
 export interface PackageIdentity {
@@ -34,6 +35,9 @@ function identityOf(kind: PackageKind, text: string, file: string): PackageIdent
 
 /** The root manifest's kind and text when it shows early, else undefined. */
 async function quickManifest(file: string): Promise<{ kind: PackageKind; text: string } | undefined> {
+  const small = readSmallFile(file);
+  const plain = small === undefined ? undefined : gunzipSmall(small, QUICK_MAX_BYTES);
+  if (plain !== undefined) return manifestIn(oneChunk(plain));
   const source = createReadStream(file, { highWaterMark: 256 * 1024 });
   const gunzip = createGunzip();
   source.on("error", (err) => gunzip.destroy(err));
@@ -47,8 +51,22 @@ async function quickManifest(file: string): Promise<{ kind: PackageKind; text: s
     }
   };
   try {
+    return await manifestIn(counted());
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
+async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {
+  yield chunk;
+}
+
+/** The root manifest among the first entries of a decompressed tar stream. */
+async function manifestIn(chunks: AsyncIterable<Buffer>): Promise<{ kind: PackageKind; text: string } | undefined> {
+  try {
     let entries = 0;
-    for await (const entry of readTar(counted())) {
+    for await (const entry of readTar(chunks)) {
       if (++entries > QUICK_MAX_ENTRIES) return undefined;
       if (entry.type !== "file") continue;
       const path = normaliseEntryPath(entry.path, false);
@@ -64,9 +82,6 @@ async function quickManifest(file: string): Promise<{ kind: PackageKind; text: s
     // Hostile names are refused here as extraction would; anything else gets the full, precise inspection.
     if (isPk3sError(err)) throw err;
     return undefined;
-  } finally {
-    source.destroy();
-    gunzip.destroy();
   }
 }
 

@@ -114,21 +114,16 @@ function numericStrict(buf: Buffer, start: number, len: number, what: string): n
 /** Verify the checksum of the header block at `at` in `block`. */
 function verifyChecksum(block: Buffer, at: number): void {
   const stored = numeric(block, at + 148, 8, "checksum");
-  // The checksum field (148..155) counts as eight spaces; bytes over 127 count as negative in the signed variant.
+  // The checksum field (148..155) counts as eight spaces; bytes over 127 count as negative in the signed variant,
+  // which is only worked out when the unsigned sum (what every writer today stores) does not match.
   let unsigned = 8 * 0x20;
+  for (let i = at; i < at + 148; i++) unsigned += block[i] as number;
+  for (let i = at + 156; i < at + BLOCK; i++) unsigned += block[i] as number;
+  if (stored === unsigned) return;
   let high = 0;
-  for (let i = at; i < at + 148; i++) {
-    const b = block[i] as number;
-    unsigned += b;
-    high += b >>> 7;
-  }
-  for (let i = at + 156; i < at + BLOCK; i++) {
-    const b = block[i] as number;
-    unsigned += b;
-    high += b >>> 7;
-  }
-  const signed = unsigned - 256 * high;
-  if (stored !== unsigned && stored !== signed) {
+  for (let i = at; i < at + 148; i++) high += (block[i] as number) >>> 7;
+  for (let i = at + 156; i < at + BLOCK; i++) high += (block[i] as number) >>> 7;
+  if (stored !== unsigned - 256 * high) {
     throw new TarFormatError("corrupt-tar", "tar header checksum mismatch (corrupt or not a tar archive)");
   }
 }

@@ -31,6 +31,8 @@ interface Line {
 }
 
 const KEY = /^([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)/;
+/** YAML's limit on an implicit key (the `yaml` library: KEY_OVER_1024_CHARS). */
+const MAX_IMPLICIT_KEY = 1024;
 /** Plain scalars the core schema turns into something other than a string (or that we leave to `yaml`). */
 const CORE_NON_STRING =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0o[0-7]+|0x[0-9a-fA-F]+)$/;
@@ -201,8 +203,9 @@ class BlockParser {
       const m = KEY.exec(line.text);
       if (m === null) return unsupported();
       const key = m[1]!;
-      // Keys the core schema reads as non-strings, `__proto__`, duplicates (an error in `yaml`): not ours to decide.
-      if (CORE_NON_STRING.test(key) || key === "__proto__" || Object.hasOwn(out, key)) unsupported();
+      // Keys the core schema reads as non-strings, `__proto__`, duplicates and implicit keys over 1024 characters
+      // (errors in `yaml`): not ours to decide.
+      if (key.length > MAX_IMPLICIT_KEY || CORE_NON_STRING.test(key) || key === "__proto__" || Object.hasOwn(out, key)) unsupported();
       const value = line.text.slice(m[0].length);
       this.pos++;
       if (isEmptyValue(value)) out[key] = this.nested(indent, true);

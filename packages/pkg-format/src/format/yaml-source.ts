@@ -5,6 +5,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { Problem } from "../errors.js";
 import type { FieldPath } from "./field-path.js";
+import { parseSimpleYaml, UNSUPPORTED } from "./yaml-lines.js";
 
 export { type FieldPath, formatFieldPath } from "./field-path.js";
 
@@ -24,7 +25,27 @@ export interface YamlSource {
   locateKey(path: FieldPath): Location | undefined;
 }
 
+/**
+ * The document's value, with positions for problems. Text in yaml-lines.ts's subset (block mappings and
+ * sequences of one-line scalars: every manifest a packer or a person usually writes) is read by that line
+ * parser, which returns the `yaml` library's value or declines; the library's document, for positions only,
+ * is then built on the first `locate`, i.e. only when there is a problem to place. A manifest without
+ * problems costs no `parseDocument` (~1-3 ms each while the library is cold: 51 manifests in a dry run with
+ * dependencies, read by pk3s and again by Core). Anything else, syntax errors included, goes to the library.
+ */
 export function parseYamlSource(text: string, file: string): YamlSource {
+  const simple = parseSimpleYaml(text.split("\n"));
+  // null: an empty document, whose value the library decides (as it does for any text the subset declines).
+  if (simple === UNSUPPORTED || simple === null) return parseWithLibrary(text, file);
+  let full: YamlSource | undefined;
+  const positions = (): YamlSource => {
+    full ??= parseWithLibrary(text, file);
+    return full;
+  };
+  return { value: simple, problems: [], locate: (path) => positions().locate(path), locateKey: (path) => positions().locateKey(path) };
+}
+
+function parseWithLibrary(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, strict: true, prettyErrors: false, keepSourceTokens: false });
   const problems: Problem[] = [];
