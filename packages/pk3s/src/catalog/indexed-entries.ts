@@ -3,7 +3,7 @@
  * source: parsed once per digest (then read from the cache), entry URLs made
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
-import { CatalogStreamReader, type SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
+import type { SlowCatalogChecks } from "@productive-k3s/pkg-format/catalog-read";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
@@ -38,6 +38,8 @@ export async function parseIndex(
     await admit?.(compact);
     return compact;
   }
+  // The line reader only on a cache miss: a warm search never loads it (nor the fast checks it uses).
+  const { CatalogStreamReader } = await import("@productive-k3s/pkg-format/catalog-read");
   const file = displayUrl(cache.url);
   const selected: CatalogEntry[] = [];
   const ingest = async (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>): Promise<IndexSummary | undefined> => {
