@@ -164,8 +164,13 @@ const mainText = await readFile(outfile, "utf8");
 const rewritten = mainText.replaceAll('import("./chunks/', '__pk3sImport("./chunks/');
 if (/\bimport\(/.test(rewritten.replace(/__pk3sImport\(/g, ""))) throw new Error(`${outfile}: an import() the loader does not route`);
 // The file holds the function the loader calls, so the loader compiles the bytes it read as they are (no second
-// copy of a 200 KB string to wrap it: less to allocate, fewer scavenges before the first line runs).
-await writeFile(outfile, `(function (exports, require, module, __filename, __dirname, __pk3sImport) {${rewritten}\n})`);
+// copy of a 200 KB string to wrap it: less to allocate, fewer scavenges before the first line runs). The same file
+// is also a CommonJS module exporting that function (Node >= 22.1 requires it, for its compile cache: see the
+// loader): as a vm.Script's value the expression is the function; inside a module it is also module.exports.
+await writeFile(
+  outfile,
+  `((main) => (typeof module === "object" && module !== null ? (module.exports = main) : main))(function (exports, require, module, __filename, __dirname, __pk3sImport) {${rewritten}\n})`,
+);
 
 /** Compiles the entry with its code cache and runs it as a CommonJS module (shared by the loader and the cache maker). */
 const compileEntry = (main, cache) => `const { readFileSync } = require("node:fs");
@@ -191,14 +196,50 @@ const nodeFloorCheck = `{
     process.exit(5);
   }
 }`;
+// 5. Node >= 22.1 (module.enableCompileCache): V8 rejects the build-time cache (made by the Node 20 that built it:
+//    another V8), so without more every start would compile the main file from source. There the loader turns
+//    on Node's own compile cache, which also covers the ESM chunks, and requires the main file as a module. The
+//    cache directory is private: $XDG_CACHE_HOME (absolute) or ~/.cache, then productive-k3s/compile-cache,
+//    created 0700, and used only when it is a real directory of this user that no one else can write (never a
+//    shared /tmp directory: a cache entry planted there would be code this user runs). Anything else (no home,
+//    a read-only or foreign directory) runs without the cache, silently: a cache is never worth a failed start.
+//    NODE_COMPILE_CACHE / NODE_DISABLE_COMPILE_CACHE keep their meaning (Node honours them first).
+const privateCompileCache = `function privateCompileCache(enable) {
+  const { env } = process;
+  const base = env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME.startsWith("/") ? env.XDG_CACHE_HOME : env.HOME ? env.HOME + "/.cache" : undefined;
+  if (base === undefined || typeof process.getuid !== "function") return;
+  const dir = base + "/productive-k3s/compile-cache";
+  try {
+    const fs = require("node:fs");
+    // Level by level, not { recursive: true }: that never returns for a path under /proc (Node 20-24).
+    for (const level of [base, base + "/productive-k3s", dir]) {
+      try {
+        fs.mkdirSync(level, { mode: 0o700 });
+      } catch (err) {
+        if (err.code !== "EEXIST") return;
+      }
+    }
+    const st = fs.lstatSync(dir);
+    if (st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o022) === 0) enable(dir);
+  } catch {}
+}`;
 await writeFile(
   loaderFile,
   `#!/usr/bin/env -S node --
-// ${bin}: runs ${bin}.main.cjs with V8's code cache (${bin}.main.cache, made when it was built: scripts/bundle-cli.mjs).
+// ${bin}: runs ${bin}.main.cjs with V8's code cache: on Node 20 the one made when it was built (${bin}.main.cache),
+// on Node >= 22.1 Node's compile cache in a private directory (scripts/bundle-cli.mjs says why).
 "use strict";
 ${nodeFloorCheck}
-${compileEntry(`require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cjs`)})`, `require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cache`)})`)}
-script.runInThisContext()(exports, require, module, file, __dirname, (specifier) => import(specifier));
+const { enableCompileCache } = require("node:module");
+if (typeof enableCompileCache === "function") {
+  ${privateCompileCache.replaceAll("\n", "\n  ")}
+  privateCompileCache(enableCompileCache);
+  const file = require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cjs`)});
+  require(file)(exports, require, module, file, __dirname, (specifier) => import(specifier));
+} else {
+  ${compileEntry(`require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cjs`)})`, `require("node:path").join(__dirname, ${JSON.stringify(`${bin}.main.cache`)})`).replaceAll("\n", "\n  ")}
+  script.runInThisContext()(exports, require, module, file, __dirname, (specifier) => import(specifier));
+}
 `,
 );
 await chmod(loaderFile, 0o755);

@@ -55,4 +55,34 @@ describe("readPackageIdentity", () => {
     );
     await expect(readPackageIdentity(write("bad.tgz", tgz(file("addon.yaml", "kind: Addon\n"))))).rejects.toThrow(ValidationError);
   });
+
+  it("reads the identity without the full parse, and hands anything it cannot vouch for to the full parse", async () => {
+    // In the line reader's subset: a profile's opaque revision, a quoted version.
+    const profile = `apiVersion: infra.productive-k3s.io/v1\nkind: Profile\nmetadata:\n  name: lab\n  version: "594a7c9"\n  category: t\nspec:\n  scenario:\n    type: t\n  engine:\n    type: opentofu\n`;
+    expect(await readPackageIdentity(write("rev.tgz", tgz(file("profile.yaml", profile))))).toEqual({
+      kind: "profile",
+      name: "lab",
+      version: "594a7c9",
+    });
+    // Outside the subset (a flow mapping): the full parse reads it.
+    const flow = addonYaml("flow", "1.2.3").replace(
+      "metadata:\n  name: flow\n  version: 1.2.3\n  category: test\n",
+      "metadata: {name: flow, version: 1.2.3, category: test}\n",
+    );
+    expect(
+      await readPackageIdentity(write("flow.tgz", tgz(file("addon.yaml", flow), file("scripts/install.sh", "echo\n", 0o755)))),
+    ).toEqual({
+      kind: "addon",
+      name: "flow",
+      version: "1.2.3",
+    });
+    // A field the schema refuses: the full parse words it, naming the file and the field, as before.
+    const bad = write("badversion.tgz", tgz(file("addon.yaml", addonYaml("x", "1.0"))));
+    await expect(readPackageIdentity(bad, "x-1.0.tgz")).rejects.toThrow(ValidationError);
+    await expect(readPackageIdentity(bad, "x-1.0.tgz")).rejects.toThrow(/x-1\.0\.tgz\/addon\.yaml/);
+    const wrongKind = write("wrongkind.tgz", tgz(file("addon.yaml", addonYaml("x", "1.0.0").replace("kind: Addon", "kind: Profile"))));
+    await expect(readPackageIdentity(wrongKind)).rejects.toThrow(ValidationError);
+    const badName = write("badname.tgz", tgz(file("addon.yaml", addonYaml("Not_A_Name", "1.0.0"))));
+    await expect(readPackageIdentity(badName)).rejects.toThrow(ValidationError);
+  });
 });

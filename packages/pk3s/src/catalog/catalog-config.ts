@@ -209,10 +209,13 @@ export function buildCatalogSource(input: AddCatalogInput): CatalogSource {
   return { name: input.name, url, priority, auth, ...(trustedKeys ? { trustedKeys } : {}) };
 }
 
-/** Whether catalogs without trusted keys are refused: the flag, PK3S_REQUIRE_SIGNATURES=1, or the configuration. */
-export async function requireSignatures(flag: boolean | undefined): Promise<boolean> {
+/**
+ * Whether catalogs without trusted keys are refused: the flag, PK3S_REQUIRE_SIGNATURES=1, or the configuration
+ * (`config`: one the caller already read, else config.json is read here).
+ */
+export async function requireSignatures(flag: boolean | undefined, config: () => Promise<Pk3sConfig> = loadConfig): Promise<boolean> {
   if (flag === true || process.env.PK3S_REQUIRE_SIGNATURES === "1") return true;
-  return (await loadConfig()).requireSignatures === true;
+  return (await config()).requireSignatures === true;
 }
 
 /** Sources sorted by priority (higher first), then in configuration order. */

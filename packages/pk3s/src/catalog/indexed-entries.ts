@@ -4,7 +4,7 @@
  * absolute, and a remote catalog kept from pointing pk3s at local files.
  */
 import { StringDecoder } from "node:string_decoder";
-import { CatalogStreamReader, type IndexEnvelope, readIndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
+import type { IndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
@@ -13,11 +13,10 @@ import { displayUrl } from "../fetch/fetcher.js";
 import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
-import { type CompanionAccess, companionUrl, ndjsonCompanion, readNdjsonCompanion } from "./companion-entries.js";
+import type { CompanionAccess } from "./companion-entries.js";
 import type { AdmittedIndex, IndexSummary, ParsedIndex } from "./entries-file.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
 import { loadSlowChecks } from "./slow-checks.js";
-import { readSparse } from "./sparse-entries.js";
 
 const DECODE_SLICE = 1 << 20;
 
@@ -51,8 +50,11 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
     for (const e of compact.entries) inspect(e);
     return query === undefined ? compact : { ...compact, entries: compact.entries.filter((e) => selects(query, e)) };
   }
+  // The line reader only on a cache miss: a warm search never loads it (nor the fast checks and the companion
+  // readers that use it).
+  const { CatalogStreamReader, readIndexEnvelope } = await import("@productive-k3s/pkg-format/catalog-read");
   const file = displayUrl(cache.url);
-  const envelope = options.companions === undefined ? undefined : companionEnvelope(bytes);
+  const envelope = options.companions === undefined ? undefined : companionEnvelope(bytes, readIndexEnvelope);
   // Some names only (not a count-only read, which sees every entry): the shards of those names.
   if (envelope !== undefined && options.companions !== undefined && inspect === undefined && isNamesOnly(query)) {
     const sparse = await sparseRead(cache, envelope, options.companions, query.names, { sha256, admit });
@@ -121,7 +123,7 @@ export function isNamesOnly(query: CompactQuery | undefined): query is CompactQu
 }
 
 /** The envelope of an index that lists companions (undefined: it lists none, or the line reader cannot tell). */
-function companionEnvelope(bytes: Buffer): IndexEnvelope | undefined {
+function companionEnvelope(bytes: Buffer, readIndexEnvelope: (bytes: Buffer) => IndexEnvelope | undefined): IndexEnvelope | undefined {
   if (!bytes.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
   const envelope = readIndexEnvelope(bytes);
   return envelope?.companions === undefined ? undefined : envelope;
@@ -141,6 +143,7 @@ export async function sparseRead(
 ): Promise<ParsedIndex | undefined> {
   const { generated, serial, expires } = envelope;
   await index.admit?.({ sha256: index.sha256, warnings: [], generated, serial, expires });
+  const { readSparse } = await import("./sparse-entries.js");
   let read: Awaited<ReturnType<typeof readSparse>>;
   try {
     read = await readSparse(cache, envelope, access, names);
@@ -163,6 +166,7 @@ async function fromCompanion(
   access: CompanionAccess,
   ingest: (fill: (add: (e: CatalogEntry) => void) => Promise<IndexSummary | undefined>) => Promise<IndexSummary | undefined>,
 ): Promise<IndexSummary | undefined> {
+  const { companionUrl, ndjsonCompanion, readNdjsonCompanion } = await import("./companion-entries.js");
   const companion = ndjsonCompanion(envelope);
   if (companion === undefined) return undefined;
   const url = companionUrl(companion, access);

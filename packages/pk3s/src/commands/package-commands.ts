@@ -56,7 +56,7 @@ function registerShowPull(group: Command, kind: Kind): void {
   )
     .addHelpText("after", `\nExample:\n  pk3s ${kind} show ${kind === "addon" ? "longhorn@^1" : "aws-single-node-basic"}\n`)
     .action(async (spec: string, o: FetchOptionValues) => {
-      const { show, renderDetails } = await import("../operations/discovery.js");
+      const { show, renderDetails } = await import("../operations/show.js");
       const r = await show(spec, { ...o, type: kind });
       emit(o, { ok: true, package: r }, () => renderDetails(r));
     });

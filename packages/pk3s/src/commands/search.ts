@@ -19,7 +19,7 @@ export function registerSearch(program: Command): void {
           where: "--type",
           hint: "use --type addon, --type profile or --type stack",
         });
-      const { search, renderSearch } = await import("../operations/discovery.js");
+      const { search, renderSearch } = await import("../operations/search.js");
       const r = await search(term, {
         type: o.type as "addon" | "profile" | "stack" | undefined,
         offline: o.offline,

@@ -17,7 +17,8 @@ import type { HttpFetcher, HttpFetcherOptions } from "./http-fetcher.js";
 import { envSeconds, type TransferLimits, transferLimitsFromEnv } from "./transfer-limits.js";
 
 export interface TransportOptions {
-  userAgent: string;
+  /** Worked out on the first http(s) request (pk3s's version is read from its package.json): offline commands never ask. */
+  userAgent: () => string;
   onRetry?: RetryPolicy["onRetry"];
   /** `--ca-file` / `--plain-http` for the OCI registries this command reaches. */
   registry?: RegistryFlags | undefined;
@@ -27,7 +28,8 @@ export class Transport implements Fetcher {
   readonly limits: TransferLimits;
   readonly policy: RetryPolicy;
   private readonly file = new FileFetcher();
-  private readonly httpOptions: HttpFetcherOptions;
+  private readonly httpOptions: Omit<HttpFetcherOptions, "userAgent">;
+  private readonly userAgent: () => string;
   /** The HTTP fetcher is loaded on the first http(s) request: commands on local catalogs never pay for it. */
   private http: Promise<HttpFetcher> | undefined;
   /** Likewise the registry clients, on the first oci:// request. */
@@ -42,14 +44,15 @@ export class Transport implements Fetcher {
     if (!Number.isInteger(tries) || tries < 1 || tries > 10)
       throw new UsageError(`PK3S_HTTP_RETRIES must be an integer from 1 to 10, got "${triesRaw}"`);
     this.policy = { tries, baseDelayMs: 250, onRetry: options.onRetry };
-    this.httpOptions = { ...this.limits, maxRetryAfterMs: envSeconds("PK3S_RETRY_AFTER_MAX", 30), userAgent: options.userAgent };
+    this.httpOptions = { ...this.limits, maxRetryAfterMs: envSeconds("PK3S_RETRY_AFTER_MAX", 30) };
+    this.userAgent = options.userAgent;
   }
 
   open(request: FetchRequest): Promise<FetchResponse> {
     const protocol = request.url.protocol;
     if (protocol === "file:") return this.file.open(request);
     if (protocol === "http:" || protocol === "https:") {
-      this.http ??= import("./http-fetcher.js").then((m) => new m.HttpFetcher(this.httpOptions));
+      this.http ??= import("./http-fetcher.js").then((m) => new m.HttpFetcher({ ...this.httpOptions, userAgent: this.userAgent() }));
       return this.http.then((http) => http.open(request));
     }
     if (protocol === "oci:") return this.ociFetcher().then((oci) => oci.open(request));

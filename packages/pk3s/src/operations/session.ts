@@ -6,7 +6,7 @@
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { packageVersion } from "@productive-k3s/pkg-format/version";
-import { effectiveSources, noCatalogsError, requireSignatures } from "../catalog/catalog-config.js";
+import { type EffectiveSources, effectiveSources, noCatalogsError, requireSignatures } from "../catalog/catalog-config.js";
 import type { CompactQuery } from "../catalog/catalog-query.js";
 import { loadCatalogs } from "../catalog/catalog-set.js";
 import type { CatalogSource } from "../catalog/catalog-source.js";
@@ -29,20 +29,27 @@ export interface SessionOptions {
 export class Session {
   readonly transport: Transport;
   private sourcesCache: CatalogSource[] | undefined;
+  /** The configuration and the sources it makes: config.json is read once per session. */
+  private effective: Promise<EffectiveSources> | undefined;
   private readonly trusts = new Map<string, Promise<CatalogTrust | undefined>>();
   private requireSignaturesSetting: Promise<boolean> | undefined;
 
   constructor(readonly options: SessionOptions = {}) {
     this.transport = new Transport({
-      userAgent: `pk3s/${packageVersion(import.meta.url)} node/${process.versions.node}`,
+      userAgent: () => `pk3s/${packageVersion(import.meta.url)} node/${process.versions.node}`,
       onRetry: (message, attempt, delayMs) => warn(`${message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt + 1})`),
       registry: options.registry,
     });
   }
 
+  private effectiveSources(): Promise<EffectiveSources> {
+    this.effective ??= effectiveSources();
+    return this.effective;
+  }
+
   async sources(): Promise<CatalogSource[]> {
     if (this.sourcesCache === undefined) {
-      const { sources } = await effectiveSources();
+      const { sources } = await this.effectiveSources();
       if (sources.length === 0) throw noCatalogsError();
       this.sourcesCache = sources;
     }
@@ -114,7 +121,9 @@ export class Session {
 
   /** Whether signatures are required: the flag, the environment or the configuration (read once). */
   signaturesRequired(): Promise<boolean> {
-    this.requireSignaturesSetting ??= requireSignatures(this.options.requireSignatures);
+    this.requireSignaturesSetting ??= requireSignatures(this.options.requireSignatures, () =>
+      this.effectiveSources().then((e) => e.config),
+    );
     return this.requireSignaturesSetting;
   }
 
@@ -123,7 +132,7 @@ export class Session {
     let trust = this.trusts.get(entry.catalog);
     if (trust === undefined) {
       // Not this.sources(): a direct oci:// reference comes from no configured catalog (and may run with none).
-      trust = effectiveSources().then(({ sources }) => {
+      trust = this.effectiveSources().then(({ sources }) => {
         const source = sources.find((s) => s.name === entry.catalog);
         return source === undefined ? undefined : CatalogTrust.of(source);
       });

@@ -3,7 +3,7 @@
  * lines, sorted by path, covering every regular file except itself.
  */
 import { IntegrityError } from "../errors.js";
-import { unsafeRelativePath } from "../format/schema-common.js";
+import { unsafeRelativePath } from "../format/patterns.js";
 import { isPlainPath } from "./entry-path.js";
 
 export const CHECKSUMS_FILE = "checksums.sha256";

@@ -7,13 +7,18 @@
  * layout, and a second manifest or a duplicate entry makes the runtimes
  * refuse the whole archive. Archives that do not show a root manifest early
  * (wrapped in a top directory, unusual ordering) get the full inspection.
+ *
+ * The manifest's three fields are read by the line reader with plain checks (format/manifest-identity.ts): a
+ * pull of a well-formed package loads neither zod nor the `yaml` library. Only when that read declines (text
+ * outside its subset, a field missing or not what the schema accepts) is the manifest fully parsed, and the
+ * inspection, both loaded on demand, so every problem is worded as before. The rest of the manifest is the
+ * runtimes' business: Core and Infra validate the whole package before they use it.
  */
 import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { isPk3sError } from "../errors.js";
-import { parseAddonManifest, parseProfileManifest } from "../format/manifest-parse.js";
+import { quickManifestIdentity } from "../format/manifest-identity.js";
 import { MANIFEST_FILES, normaliseEntryPath, type PackageKind } from "./archive-scan.js";
-import { inspectPackage } from "./inspect.js";
 import { gunzipSmall, readSmallFile } from "./small-input.js";
 import { readTar } from "./tar-read.js";
 
@@ -28,7 +33,10 @@ const QUICK_MAX_ENTRIES = 256;
 const QUICK_MAX_BYTES = 64 * 1024 * 1024;
 const MAX_MANIFEST = 1024 * 1024;
 
-function identityOf(kind: PackageKind, text: string, file: string): PackageIdentity {
+async function identityOf(kind: PackageKind, text: string, file: string): Promise<PackageIdentity> {
+  const quick = quickManifestIdentity(kind, text);
+  if (quick !== undefined) return quick;
+  const { parseAddonManifest, parseProfileManifest } = await import("../format/manifest-parse.js");
   const m = kind === "addon" ? parseAddonManifest(text, file).manifest : parseProfileManifest(text, file).manifest;
   return { kind, name: m.metadata.name, version: m.metadata.version };
 }
@@ -88,6 +96,7 @@ async function manifestIn(chunks: AsyncIterable<Buffer>): Promise<{ kind: Packag
 export async function readPackageIdentity(file: string, label = file): Promise<PackageIdentity> {
   const quick = await quickManifest(file);
   if (quick !== undefined) return identityOf(quick.kind, quick.text, `${label}/${MANIFEST_FILES[quick.kind]}`);
+  const { inspectPackage } = await import("./inspect.js");
   const inspected = await inspectPackage(file, { label });
   return { kind: inspected.kind, name: inspected.name, version: inspected.version };
 }

@@ -18,8 +18,8 @@ import {
   problemCountMessage,
   sortProblems,
 } from "../format/manifest-parse.js";
+import { unsafeRelativePath } from "../format/patterns.js";
 import type { AddonManifest } from "../format/schema-addon.js";
-import { unsafeRelativePath } from "../format/schema-common.js";
 import type { ProfileManifest } from "../format/schema-profile.js";
 import type { StackManifest } from "../format/schema-stack.js";
 import { type FieldPath, formatFieldPath, parseYamlSource } from "../format/yaml-source.js";

@@ -2,7 +2,8 @@
  * The value patterns of the schemas, in a module without zod: the zod schemas
  * (`schema-common.ts`) and the fast catalog checks (`catalog-fast-check.ts`)
  * test values with the same expressions, and a command that only reads a
- * catalog never loads zod.
+ * catalog never loads zod. The package-path rule (`unsafeRelativePath`) lives here for the same reason: the
+ * archive readers check paths with it without loading the schemas.
  */
 
 /** DNS-1123 label (the length limit is the caller's). */
@@ -41,4 +42,14 @@ export function isRfc3339(value: string): boolean {
   if (m === null) return false;
   const day = Number(m[3]);
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, day)).getUTCDate() === day;
+}
+
+/** Why a package-relative path is unsafe, or undefined when it is fine. */
+export function unsafeRelativePath(p: string): string | undefined {
+  if (p === "") return "empty path";
+  if (p.includes("\0")) return "contains a NUL byte";
+  if (p.includes("\\")) return "contains a backslash (use '/')";
+  if (p.startsWith("/") || /^[A-Za-z]:/.test(p)) return "is absolute";
+  if (p.split("/").includes("..")) return "contains '..'";
+  return undefined;
 }

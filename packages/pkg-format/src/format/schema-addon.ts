@@ -3,9 +3,10 @@
  * single source of truth for the add-on manifest; types are inferred.
  */
 import { z } from "zod";
+import { ADDON_API_VERSION } from "./manifest-identity.js";
 import { compatibility, dependency, dnsLabel, packageName, packagePath, SEMVER, scriptRef, strictSemver } from "./schema-common.js";
 
-export const ADDON_API_VERSION = "addons.productive-k3s.io/v1";
+export { ADDON_API_VERSION };
 
 /** A chart name that becomes a directory (`charts/<name>`): lowercase letters, digits, '-', '_' and '.', no "..". */
 const CHART_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;

@@ -3,7 +3,7 @@
  */
 import semver from "semver";
 import { z } from "zod";
-import { DNS_LABEL, ENV_NAME, PACKAGE_NAME_MAX, PROFILE_VERSION, SEMVER, SHA256_DIGEST } from "./patterns.js";
+import { DNS_LABEL, ENV_NAME, PACKAGE_NAME_MAX, PROFILE_VERSION, SEMVER, SHA256_DIGEST, unsafeRelativePath } from "./patterns.js";
 
 export { DNS_LABEL, ENV_NAME, PROFILE_VERSION, SEMVER };
 
@@ -26,15 +26,7 @@ export const semverRange = z
   .string()
   .refine((r) => semver.validRange(r) !== null, { error: "expected a semver range such as ^1.2.0 or >=1.0.0 <2.0.0" });
 
-/** Why a package-relative path is unsafe, or undefined when it is fine. */
-export function unsafeRelativePath(p: string): string | undefined {
-  if (p === "") return "empty path";
-  if (p.includes("\0")) return "contains a NUL byte";
-  if (p.includes("\\")) return "contains a backslash (use '/')";
-  if (p.startsWith("/") || /^[A-Za-z]:/.test(p)) return "is absolute";
-  if (p.split("/").includes("..")) return "contains '..'";
-  return undefined;
-}
+export { unsafeRelativePath };
 
 /** A path inside the package: relative, '/'-separated, no `..`. */
 export const packagePath = z

@@ -2,10 +2,11 @@
  * profile.yaml (apiVersion infra.productive-k3s.io/v1, kind Profile).
  */
 import { z } from "zod";
+import { PROFILE_API_VERSION } from "./manifest-identity.js";
 import { packageName, packagePath, profileInput, profileVersion } from "./schema-common.js";
 import { ansibleInventory, inventoryInputs } from "./schema-inventory.js";
 
-export const PROFILE_API_VERSION = "infra.productive-k3s.io/v1";
+export { PROFILE_API_VERSION };
 
 export const ProfileManifestSchema = z
   .object({
