@@ -403,7 +403,7 @@ describe("failures and retries", () => {
     const notOnPath = await sb.run(["addon", "install", "--tgz", tgz], { PK3S_HELM_BIN: undefined, PATH: join(sb.root, "empty-path") });
     expect(notOnPath.code).toBe(5);
     expect(notOnPath.stderr).toContain("helm is not installed");
-    expect(notOnPath.stderr).toContain("hint: install Helm 3 (https://helm.sh/docs/intro/install/");
+    expect(notOnPath.stderr).toContain("hint: install Helm 3 or 4 (https://helm.sh/docs/intro/install/");
     const noKubectl = await sb.run(["addon", "install", "--tgz", tgz], { PK3S_KUBECTL_BIN: undefined, PATH: "/nonexistent" });
     expect(noKubectl.code).toBe(5);
     expect(noKubectl.stderr).toContain(`kubeconfig ${k3sKubeconfig}, context default`);

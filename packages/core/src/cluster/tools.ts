@@ -7,7 +7,7 @@
 import { resolveTool } from "@productive-k3s/pkg-format/process";
 
 export const HELM_INSTALL_HINT =
-  "install Helm 3 (https://helm.sh/docs/intro/install/, e.g. `curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3 | bash`), or point PK3S_HELM_BIN at it";
+  "install Helm 3 or 4 (https://helm.sh/docs/intro/install/; Core uses only flags both accept), or point PK3S_HELM_BIN at it";
 export const KUBECTL_INSTALL_HINT =
   "install kubectl (https://kubernetes.io/docs/tasks/tools/; on a k3s server `k3s kubectl` works through a symlink named kubectl), or point PK3S_KUBECTL_BIN at it";
 
