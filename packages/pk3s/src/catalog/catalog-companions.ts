@@ -23,8 +23,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { NDJSON_COMPANION_FORMAT, ndjsonEntryLine, ndjsonHeaderLine } from "@productive-k3s/pkg-format/catalog-ndjson";
+import { V1_API_VERSION } from "@productive-k3s/pkg-format/catalog-read";
 import {
   SHARDS_COMPANION_FORMAT,
+  SHARDS_KIND,
   type ShardInfo,
   type ShardRoot,
   shardFileName,
@@ -35,7 +37,6 @@ import type { MinisignSecretKey } from "@productive-k3s/pkg-format/minisign";
 import type { CatalogCompanion, CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { writeIndex } from "./index-signing.js";
 
-const V1 = "catalog.productive-k3s.io/v1";
 const NDJSON_FILE = "index.ndjson";
 const ROOT_FILE = "root.json";
 const BATCH_BYTES = 1 << 20;
@@ -122,7 +123,7 @@ export async function writeCompanions(indexFile: string, entries: readonly Catal
       const written = await writeLines(join(tmp, shardFileName(key)), entryLines(header, entries, indexes));
       shards[key] = { ...written, entries: indexes.length };
     }
-    const shardRoot: ShardRoot = { apiVersion: V1, kind: "CatalogShards", generated, prefix, entries: entries.length, shards };
+    const shardRoot: ShardRoot = { apiVersion: V1_API_VERSION, kind: SHARDS_KIND, generated, prefix, entries: entries.length, shards };
     const rootWritten = await writeLines(join(tmp, ROOT_FILE), [JSON.stringify(shardRoot)]);
     const generation = ndjson.digest.slice("sha256:".length, "sha256:".length + 16);
     const target = join(root, generation);

@@ -16,8 +16,6 @@
  * Failures are deterministic: the first failing file in sorted order decides the error, as when the files
  * were read one after the other; files after it are not started, and nothing is written.
  */
-import { hash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
 import { sha256FileHex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, UsageError } from "@productive-k3s/pkg-format/errors";
 import { inspectPackage } from "@productive-k3s/pkg-format/inspect";
@@ -54,18 +52,11 @@ function manifestFieldsOf(old: CatalogEntry, at: { url: string; digest: string; 
   } as CatalogEntry;
 }
 
-/** Files up to this size are hashed from one read; larger ones streamed (memory stays flat whatever the package size). */
-const WHOLE_READ_MAX = 1024 * 1024;
-
-/** The digest and size of a package file. */
+/** The digest and size of a package file (a small one hashed from one read, a big one streamed). */
 async function digestOf(file: string): Promise<{ digest: string; size: number }> {
   try {
-    if (statSync(file).size > WHOLE_READ_MAX) {
-      const { hex, size } = await sha256FileHex(file);
-      return { digest: `sha256:${hex}`, size };
-    }
-    const bytes = readFileSync(file);
-    return { digest: `sha256:${hash("sha256", bytes, "hex")}`, size: bytes.length };
+    const { hex, size } = await sha256FileHex(file);
+    return { digest: `sha256:${hex}`, size };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`package file not found: ${file}`, { where: file });
     throw err;

@@ -11,7 +11,7 @@ import { createGunzip } from "node:zlib";
 import { IntegrityError, isPk3sError, NotFoundError } from "../errors.js";
 import { formatDigest, HashingStream, type Sha256Digest } from "./digest.js";
 import type { ExtractLimits } from "./extract-limits.js";
-import { gunzipSmall, readSmallFile } from "./small-input.js";
+import { asChunks, gunzipSmall, readSmallFile } from "./small-input.js";
 
 export type PackageSource = string | Readable;
 
@@ -76,7 +76,7 @@ export async function readGzipped<T>(
     const small = readSmallInput(input, limits);
     if (small !== undefined) {
       try {
-        return { result: await consume(oneChunk(small.plain), small.stats), stats: small.stats };
+        return { result: await consume(asChunks(small.plain), small.stats), stats: small.stats };
       } catch (err) {
         throw mapReadError(err, input);
       }
@@ -141,10 +141,6 @@ function readSmallInput(path: string, limits: ExtractLimits): { plain: Buffer; s
   if (plain === undefined) return undefined;
   const digest = formatDigest(hashOnce("sha256", data, "hex"));
   return { plain, stats: { digest, compressedBytes: data.length, uncompressedBytes: plain.length } };
-}
-
-async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {
-  if (chunk.length > 0) yield chunk;
 }
 
 function mapReadError(err: unknown, input: PackageSource): unknown {

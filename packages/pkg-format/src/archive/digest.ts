@@ -2,12 +2,15 @@
  * SHA-256 helpers: whole files, and a pass-through stream that hashes (and
  * counts) whatever flows through it, for downloads and packing.
  */
-import { createHash, type Hash, hash as hashOnce } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { IntegrityError } from "../errors.js";
 import { readSmallFile } from "./small-input.js";
+
+/** Read size of a streamed file hash. */
+const STREAM_CHUNK = 1024 * 1024;
 
 export type Sha256Digest = `sha256:${string}`;
 
@@ -21,19 +24,28 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** The sha256 hex and the size of a file, streamed (a small one read in one call: small-input.ts). */
-export async function sha256FileHex(path: string): Promise<{ hex: string; size: number }> {
+/**
+ * A file's digest under `algorithm` (any node:crypto hash) and its size: a small file read in one call
+ * (small-input.ts: thousands of packages would each cost a stream and its 1 MiB buffer), a larger one streamed.
+ */
+export async function hashFile(path: string, algorithm: string): Promise<{ digest: Buffer; size: number }> {
   const small = readSmallFile(path);
-  if (small !== undefined) return { hex: hashOnce("sha256", small, "hex"), size: small.length };
-  const hash = createHash("sha256");
+  if (small !== undefined) return { digest: createHash(algorithm).update(small).digest(), size: small.length };
+  const hash = createHash(algorithm);
   let size = 0;
-  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
+  await pipeline(createReadStream(path, { highWaterMark: STREAM_CHUNK }), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
       hash.update(chunk);
       size += chunk.length;
     }
   });
-  return { hex: hash.digest("hex"), size };
+  return { digest: hash.digest(), size };
+}
+
+/** The sha256 hex and the size of a file (`hashFile`). */
+export async function sha256FileHex(path: string): Promise<{ hex: string; size: number }> {
+  const { digest, size } = await hashFile(path, "sha256");
+  return { hex: digest.toString("hex"), size };
 }
 
 /** `sha256:<hex>` of a file, streamed. */

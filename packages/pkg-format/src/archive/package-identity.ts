@@ -19,7 +19,7 @@ import { createGunzip } from "node:zlib";
 import { isPk3sError } from "../errors.js";
 import { quickManifestIdentity } from "../format/manifest-identity.js";
 import { MANIFEST_FILES, normaliseEntryPath, type PackageKind } from "./archive-scan.js";
-import { gunzipSmall, readSmallFile } from "./small-input.js";
+import { asChunks, gunzipSmall, readSmallFile } from "./small-input.js";
 import { readTar } from "./tar-read.js";
 
 export interface PackageIdentity {
@@ -45,7 +45,7 @@ async function identityOf(kind: PackageKind, text: string, file: string): Promis
 async function quickManifest(file: string): Promise<{ kind: PackageKind; text: string } | undefined> {
   const small = readSmallFile(file);
   const plain = small === undefined ? undefined : gunzipSmall(small, QUICK_MAX_BYTES);
-  if (plain !== undefined) return manifestIn(oneChunk(plain));
+  if (plain !== undefined) return manifestIn(asChunks(plain));
   const source = createReadStream(file, { highWaterMark: 256 * 1024 });
   const gunzip = createGunzip();
   source.on("error", (err) => gunzip.destroy(err));
@@ -64,10 +64,6 @@ async function quickManifest(file: string): Promise<{ kind: PackageKind; text: s
     source.destroy();
     gunzip.destroy();
   }
-}
-
-async function* oneChunk(chunk: Buffer): AsyncGenerator<Buffer> {
-  yield chunk;
 }
 
 /** The root manifest among the first entries of a decompressed tar stream. */

@@ -45,6 +45,11 @@ export function readSmallFile(path: string): Buffer | undefined {
   }
 }
 
+/** A buffer as the chunk stream the tar reader takes (no chunk for an empty buffer). */
+export async function* asChunks(chunk: Buffer): AsyncGenerator<Buffer> {
+  if (chunk.length > 0) yield chunk;
+}
+
 /** `data` inflated when it is a complete gzip stream of at most `maxOutput` bytes, else undefined. */
 export function gunzipSmall(data: Buffer, maxOutput: number): Buffer | undefined {
   if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return undefined;

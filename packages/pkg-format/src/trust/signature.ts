@@ -11,8 +11,9 @@
  * The trusted comment is covered by the second ("global") signature.
  */
 import { createHash, sign as edSign, verify as edVerify } from "node:crypto";
-import { open, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
+import { hashFile } from "../archive/digest.js";
 import { IntegrityError, UsageError } from "../errors.js";
 import { decodeBase64Field, textLines } from "./base64-field.js";
 import { KEY_ID_BYTES, keyIdText, type MinisignPublicKey, publicKeyObject } from "./public-key.js";
@@ -25,8 +26,6 @@ const UNTRUSTED_PREFIX = "untrusted comment: ";
 const TRUSTED_PREFIX = "trusted comment: ";
 /** minisign refuses to sign more than this without prehashing; so do we, and a legacy signature is not verified beyond it. */
 const LEGACY_MAX_BYTES = 1024 ** 3;
-/** Files are hashed in chunks of this size; a file no bigger, in one read. */
-const STREAM_CHUNK = 1024 * 1024;
 /** A `.minisig` is a few hundred bytes; minisign allows an 8 KiB trusted comment. */
 export const MAX_SIGNATURE_FILE_BYTES = 16 * 1024;
 
@@ -95,17 +94,7 @@ export async function signedMessage(content: SignedContent, algorithm: Signature
     return algorithm === "ED" ? createHash("blake2b512").update(content.bytes).digest() : Buffer.from(content.bytes);
   }
   if (algorithm === "ED") {
-    const hash = createHash("blake2b512");
-    const handle = await open(content.file, "r");
-    try {
-      // A small file in one read: a 1 MiB stream buffer per package was most of the garbage of signing thousands.
-      if ((await handle.stat()).size <= STREAM_CHUNK) hash.update(await handle.readFile());
-      else
-        for await (const chunk of handle.createReadStream({ highWaterMark: STREAM_CHUNK, autoClose: false })) hash.update(chunk as Buffer);
-    } finally {
-      await handle.close();
-    }
-    return hash.digest();
+    return (await hashFile(content.file, "blake2b512")).digest;
   }
   if ((await stat(content.file)).size > LEGACY_MAX_BYTES) {
     throw new IntegrityError("signature-too-large", `${where}: a legacy (Ed) signature covers at most 1 GiB; this file is larger`, {
