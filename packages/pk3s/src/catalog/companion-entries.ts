@@ -57,7 +57,7 @@ export function companionUrl(companion: IndexCompanion, access: CompanionAccess)
   return url;
 }
 
-export function companionMismatch(access: CompanionAccess, url: URL, what: string): IntegrityError {
+function companionMismatch(access: CompanionAccess, url: URL, what: string): IntegrityError {
   return new IntegrityError(
     "companion-digest-mismatch",
     `${access.label}: companion ${displayUrl(url)} does not match the index: ${what}`,
@@ -66,6 +66,41 @@ export function companionMismatch(access: CompanionAccess, url: URL, what: strin
       hint: "the companion was changed or cut short after the index was published; nothing of it was cached (the publisher must republish with pk3s catalog index)",
     },
   );
+}
+
+/**
+ * The check of bytes pinned by digest (and size, when given) as they stream: more bytes than allowed stops the
+ * read at once, and `verify()` at the end compares digest and size. Every mismatch is `companionMismatch`.
+ */
+export class PinnedBytes {
+  private readonly hash = createHash("sha256");
+  private readonly max: number;
+  size = 0;
+
+  constructor(
+    private readonly pinned: { digest: string; size?: number | undefined },
+    private readonly access: CompanionAccess,
+    private readonly url: URL,
+    ceiling: number,
+    /** Who pins these bytes, for the message: the index, or the shard root. */
+    private readonly pinnedBy = "the index",
+  ) {
+    this.max = pinned.size ?? ceiling;
+  }
+
+  update(chunk: Uint8Array): void {
+    this.size += chunk.byteLength;
+    if (this.size > this.max) throw companionMismatch(this.access, this.url, `more than the ${this.max} bytes it should have`);
+    this.hash.update(chunk);
+  }
+
+  verify(): void {
+    const digest = `sha256:${this.hash.digest("hex")}`;
+    if (digest !== this.pinned.digest)
+      throw companionMismatch(this.access, this.url, `its digest is ${digest}, ${this.pinnedBy} pins ${this.pinned.digest}`);
+    if (this.pinned.size !== undefined && this.size !== this.pinned.size)
+      throw companionMismatch(this.access, this.url, `${this.size} bytes, ${this.pinnedBy} says ${this.pinned.size}`);
+  }
 }
 
 /**
@@ -82,15 +117,11 @@ export async function readNdjsonCompanion(
   add: (entry: CatalogEntry) => void,
   loadSlow: () => Promise<import("@productive-k3s/pkg-format/catalog-read").SlowCatalogChecks>,
 ): Promise<IndexSummary> {
-  const hash = createHash("sha256");
-  const max = companion.size ?? COMPANION_MAX_BYTES;
+  const pinned = new PinnedBytes(companion, access, url, COMPANION_MAX_BYTES);
   const reader = new NdjsonEntriesReader(displayUrl(url), { skipInvalidEntries: true, onEntry: add, loadSlow });
-  let size = 0;
   let failure: unknown;
   for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > max) throw companionMismatch(access, url, `more than the ${max} bytes it should have`);
-    hash.update(chunk);
+    pinned.update(chunk);
     if (failure !== undefined) continue; // keep hashing: a tampered file is an integrity error, not a format one
     try {
       await reader.push(chunk);
@@ -98,10 +129,7 @@ export async function readNdjsonCompanion(
       failure = err;
     }
   }
-  const digest = `sha256:${hash.digest("hex")}`;
-  if (digest !== companion.digest) throw companionMismatch(access, url, `its digest is ${digest}, the index pins ${companion.digest}`);
-  if (companion.size !== undefined && size !== companion.size)
-    throw companionMismatch(access, url, `${size} bytes, the index says ${companion.size}`);
+  pinned.verify();
   if (failure !== undefined) throw failure;
   const read = await reader.end();
   return { warnings: read.warnings, generated: envelope.generated, serial: envelope.serial, expires: envelope.expires };

@@ -9,7 +9,6 @@
  * of a root or shard whose digest does not match is kept (exit 6). A full read (search, `catalog add`,
  * `update`) still ingests the whole catalog from the NDJSON companion.
  */
-import { createHash } from "node:crypto";
 import { NdjsonEntriesReader } from "@productive-k3s/pkg-format/catalog-ndjson";
 import type { IndexCompanion, IndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
 import { parseShardRoot, SHARDS_COMPANION_FORMAT, shardFileName, shardKey } from "@productive-k3s/pkg-format/catalog-shards";
@@ -17,7 +16,7 @@ import type { Problem } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { displayUrl } from "../fetch/fetcher.js";
 import type { CatalogCache } from "./catalog-cache.js";
-import { type CompanionAccess, companionMismatch, companionUrl } from "./companion-entries.js";
+import { type CompanionAccess, companionUrl, PinnedBytes } from "./companion-entries.js";
 import { loadSlowChecks } from "./slow-checks.js";
 
 /** Ceiling for a root or a shard that the index or root does not size. */
@@ -34,26 +33,22 @@ async function verifiedBytes(
   pinned: { digest: string; size?: number | undefined },
   url: URL,
   access: CompanionAccess,
+  pinnedBy: string,
 ): Promise<Buffer> {
   const cached = await cache.readVerified(pinned.digest);
   if (cached !== undefined) return cached;
-  const max = pinned.size ?? SHARD_MAX_BYTES;
   // The transport's ceiling is the generous one: more bytes than pinned is a mismatch (exit 6), said below.
   const bytes = await access.transport.fetch(
     { url, label: `${access.label} shard`, auth: access.auth, maxBytes: SHARD_MAX_BYTES, expectedBytes: pinned.size },
     async (res) => {
-      const hash = createHash("sha256");
+      const check = new PinnedBytes(pinned, access, url, SHARD_MAX_BYTES, pinnedBy);
       const chunks: Buffer[] = [];
-      let size = 0;
       for await (const chunk of res.body) {
-        size += chunk.byteLength;
-        if (size > max) throw companionMismatch(access, url, `more than the ${max} bytes it should have`);
-        hash.update(chunk);
+        check.update(chunk);
         chunks.push(Buffer.from(chunk));
       }
-      const digest = `sha256:${hash.digest("hex")}`;
-      if (digest !== pinned.digest) throw companionMismatch(access, url, `its digest is ${digest}, it is pinned as ${pinned.digest}`);
-      return Buffer.concat(chunks, size);
+      check.verify();
+      return Buffer.concat(chunks, check.size);
     },
   );
   await cache.writeVerified(pinned.digest, bytes).catch(() => undefined); // the cache is an optimisation only
@@ -73,7 +68,7 @@ export async function readSparse(
   const rootRef = shardsCompanion(envelope);
   if (rootRef === undefined) return undefined;
   const rootUrl = companionUrl(rootRef, access);
-  const root = parseShardRoot((await verifiedBytes(cache, rootRef, rootUrl, access)).toString("utf8"), displayUrl(rootUrl));
+  const root = parseShardRoot((await verifiedBytes(cache, rootRef, rootUrl, access, "the index")).toString("utf8"), displayUrl(rootUrl));
   const keys = new Set([...names].map((n) => shardKey(n, root.prefix)));
   const entries: CatalogEntry[] = [];
   const warnings: Problem[] = [];
@@ -82,7 +77,7 @@ export async function readSparse(
       const info = root.shards[key];
       if (info === undefined) return; // no entry of these names
       const url = new URL(shardFileName(key), rootUrl);
-      const bytes = await verifiedBytes(cache, info, url, access);
+      const bytes = await verifiedBytes(cache, info, url, access, "the shard root");
       const reader = new NdjsonEntriesReader(displayUrl(url), {
         skipInvalidEntries: true,
         onEntry: (e) => {
