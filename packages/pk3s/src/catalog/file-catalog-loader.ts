@@ -2,9 +2,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
-import { CatalogTrust, type TrustRecord } from "../trust/catalog-trust.js";
-import type { ParsedIndex } from "./entries-file.js";
-import { countOnlyRead, parseIndex, withSource } from "./indexed-entries.js";
+import { CatalogTrust } from "../trust/catalog-trust.js";
+import { countOnlyRead, parseTrustedIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader } from "./loaded-catalog.js";
 
 export const loadFileCatalog: CatalogLoader = async (source, cache, options) => {
@@ -37,19 +36,7 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     inspect: count?.inspect,
     companions: { indexUrl: source.url, transport: options.transport, label: `catalog "${source.name}"` },
   };
-  let parsed: ParsedIndex;
-  if (trust === undefined) parsed = await parseIndex(cache, text, read);
-  else {
-    const keyId = await trust.verifyIndex(text, options.transport, undefined);
-    const records: TrustRecord[] = [];
-    parsed = await parseIndex(cache, text, {
-      ...read,
-      admit: async (p) => {
-        records.push(await trust.admit(p, keyId));
-      },
-    });
-    for (const r of records) await trust.commit(r);
-  }
+  const { parsed } = await parseTrustedIndex(cache, text, read, trust, { transport: options.transport });
   await cache.writeFileStatKey({ key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
   return { source, ...withSource(source, parsed, count), origin: "file" };
 };

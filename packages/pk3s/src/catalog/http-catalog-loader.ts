@@ -16,7 +16,7 @@ import type { CatalogSource } from "./catalog-source.js";
 import type { CompanionAccess } from "./companion-entries.js";
 import { authForCatalog } from "./credentials.js";
 import type { ParsedIndex } from "./entries-file.js";
-import { countOnlyRead, isNamesOnly, parseIndex, sparseRead, withSource } from "./indexed-entries.js";
+import { countOnlyRead, isNamesOnly, parseIndex, parseTrustedIndex, sparseRead, withSource } from "./indexed-entries.js";
 import type { CatalogLoader, LoadedCatalog } from "./loaded-catalog.js";
 
 const INDEX_MAX_BYTES = 64 * 1024 * 1024;
@@ -137,22 +137,8 @@ export const loadHttpCatalog: CatalogLoader = async (source, cache, options) => 
   const haveCopy = meta !== undefined && (await cache.readIndex(meta)) !== undefined;
   /** A signed catalog: the signature of `text` verified, then serial and expiry, before anything is cached. */
   const count = options.countOnly === true ? countOnlyRead(source) : undefined;
-  const admitted = async (text: Buffer, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord }> => {
-    if (trust === undefined) return { parsed: await parseIndex(cache, text, { query, companions, inspect: count?.inspect }) };
-    const keyId = await trust.verifyIndex(text, options.transport, auth);
-    let record: TrustRecord | undefined;
-    const parsed = await parseIndex(cache, text, {
-      query,
-      companions,
-      inspect: count?.inspect,
-      admit: async (p) => {
-        record = await trust.admit(p, keyId);
-      },
-    });
-    if (record === undefined) throw new Error("unreachable: an admitted index has a trust record");
-    await trust.commit(record);
-    return { parsed, record };
-  };
+  const admitted = (text: Buffer, query?: CompactQuery): Promise<{ parsed: ParsedIndex; record?: TrustRecord | undefined }> =>
+    parseTrustedIndex(cache, text, { query, companions, inspect: count?.inspect }, trust, { transport: options.transport, auth });
   try {
     return await options.transport.fetch(
       {

@@ -9,7 +9,9 @@ import { warn } from "@productive-k3s/pkg-format/cli";
 import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
-import { displayUrl } from "../fetch/fetcher.js";
+import { displayUrl, type OriginAuth } from "../fetch/fetcher.js";
+import type { Transport } from "../fetch/transport.js";
+import type { CatalogTrust, TrustRecord } from "../trust/catalog-trust.js";
 import type { CatalogCache } from "./catalog-cache.js";
 import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
@@ -115,6 +117,32 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
     serial: summary?.serial,
     expires: summary?.expires,
   };
+}
+
+/**
+ * `parseIndex` for a catalog that may be signed: with `trust`, the index's signature is verified first and its
+ * serial and expiry admitted (inside the read, before anything of it is cached), and the admission committed
+ * once the read is done; the trust record is returned for the caller's cache. Without, a plain read.
+ */
+export async function parseTrustedIndex(
+  cache: CatalogCache,
+  bytes: Buffer,
+  read: Omit<IndexReadOptions, "admit">,
+  trust: CatalogTrust | undefined,
+  verify: { transport: Transport; auth?: OriginAuth | undefined },
+): Promise<{ parsed: ParsedIndex; record?: TrustRecord | undefined }> {
+  if (trust === undefined) return { parsed: await parseIndex(cache, bytes, read) };
+  const keyId = await trust.verifyIndex(bytes, verify.transport, verify.auth);
+  let record: TrustRecord | undefined;
+  const parsed = await parseIndex(cache, bytes, {
+    ...read,
+    admit: async (p) => {
+      record = await trust.admit(p, keyId);
+    },
+  });
+  if (record === undefined) throw new Error("unreachable: an admitted index has a trust record");
+  await trust.commit(record);
+  return { parsed, record };
 }
 
 /** A query for some names only: what a sparse read can answer. */
