@@ -19,6 +19,7 @@ import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { type Problem, UsageError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import { parse } from "yaml";
 
 /** Sensitive answer keys, as an extended regular expression bash's =~ reads the same way. */
@@ -102,7 +103,7 @@ export async function givenAnswers(
   base: Readonly<Answers> = {},
 ): Promise<Answers> {
   const out: Answers = {};
-  for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, value] of Object.entries(env).sort(([a], [b]) => compareText(a, b))) {
     if (!name.startsWith("PK3S_CONFIG_") || NOT_ANSWERS.has(name) || value === undefined) continue;
     const key = configKey(name.slice("PK3S_CONFIG_".length));
     if (key !== undefined) out[key] = value;

@@ -9,6 +9,7 @@
 import type { Problem } from "@productive-k3s/pkg-format/errors";
 import type { ProfileInput } from "@productive-k3s/pkg-format/schema-profile";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 
 const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
   /^your[-_ ]/i,
@@ -25,7 +26,7 @@ export function looksLikePlaceholder(value: string): boolean {
 export function placeholderWarnings(env: Record<string, string>, inputs: readonly ProfileInput[]): Problem[] {
   const overridden = new Set(inputs.filter((i) => i.source === "local-override").map((i) => i.name));
   const warnings: Problem[] = [];
-  for (const [key, value] of Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [key, value] of Object.entries(env).sort(([a], [b]) => compareText(a, b))) {
     if (overridden.has(key) || !looksLikePlaceholder(value)) continue;
     warnings.push({
       file: "profile.env",

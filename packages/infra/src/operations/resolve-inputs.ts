@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import type { Engine } from "../engines/engine.js";
 import { engineFor } from "../engines/engine-for.js";
 import { type EnvLayer, type MergedEnv, mergeEnv, parseSets, readEnvFiles, uncarriableValues } from "../env/merge.js";
@@ -208,8 +209,8 @@ export async function inputsFingerprint(resolved: ResolvedInputs, keyFile: strin
     await writeFileAtomic(keyFile, `${key.toString("hex")}\n`, { mode: 0o600 });
   }
   const canonical = JSON.stringify([
-    Object.entries(resolved.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    Object.entries(resolved.engineEnv).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    Object.entries(resolved.env).sort(([a], [b]) => compareText(a, b)),
+    Object.entries(resolved.engineEnv).sort(([a], [b]) => compareText(a, b)),
   ]);
   return `hmac-sha256:${createHmac("sha256", key).update(canonical).digest("hex")}`;
 }

@@ -35,6 +35,7 @@ import {
 } from "@productive-k3s/pkg-format/catalog-shards";
 import type { MinisignSecretKey } from "@productive-k3s/pkg-format/minisign";
 import type { CatalogCompanion, CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import { writeIndex } from "./index-signing.js";
 
 const NDJSON_FILE = "index.ndjson";
@@ -102,7 +103,7 @@ function shardsOf(entries: readonly CatalogEntry[], prefix: number): Map<string,
     if (list === undefined) shards.set(key, [i]);
     else list.push(i);
   });
-  return new Map([...shards].sort(([a], [b]) => (a < b ? -1 : 1)));
+  return new Map([...shards].sort(([a], [b]) => compareText(a, b)));
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import { formatColumns } from "@productive-k3s/pkg-format/text-table";
 import type { LoadedCatalog, ResolvedEntry } from "../catalog/loaded-catalog.js";
 import { type PackageType, sortVersionsDesc } from "../catalog/resolve.js";
@@ -55,7 +56,7 @@ export async function search(term: string | undefined, options: SearchOptions): 
         deprecated: sorted.every((e) => e.deprecated === true),
       };
     });
-    results.sort((a, b) => a.name.localeCompare(b.name) || a.catalog.localeCompare(b.catalog));
+    results.sort((a, b) => compareText(a.name, b.name) || compareText(a.catalog, b.catalog));
     return { results };
   } finally {
     await session.close();

@@ -6,6 +6,7 @@
  * `--prune` would remove those this stack installed).
  */
 import { terminalLine } from "@productive-k3s/pkg-format/terminal-text";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import type { ClusterTarget } from "../delegate/kubeconfig-target.js";
 import type { OpenedStack } from "../stack/opened-stack.js";
 import { packageRef, type StackPackage } from "../stack/stack-packages.js";
@@ -78,7 +79,7 @@ export function removalOrder<T extends [string, InstalledState]>(records: readon
     done.add(r[0]);
     out.push(r);
   };
-  for (const r of [...records].sort((a, b) => a[0].localeCompare(b[0]))) visit(r, new Set());
+  for (const r of [...records].sort((a, b) => compareText(a[0], b[0]))) visit(r, new Set());
   return out.reverse();
 }
 

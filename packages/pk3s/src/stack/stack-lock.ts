@@ -17,6 +17,7 @@ import { readTextIfExists } from "@productive-k3s/pkg-format/atomic";
 import { formatProblem, type Problem, ValidationError } from "@productive-k3s/pkg-format/errors";
 import type { StackManifest } from "@productive-k3s/pkg-format/schema-stack";
 import type { StackLock, StackLockPackage } from "@productive-k3s/pkg-format/schema-stack-lock";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import { versionSatisfies } from "@productive-k3s/pkg-format/version-range";
 import { stringify } from "yaml";
 
@@ -144,7 +145,7 @@ export function lockChanges(before: readonly StackLockPackage[], after: readonly
     else if (o.digest !== p.digest) lines.push(`~ ${p.name} ${p.version} (new digest ${p.digest})`);
   }
   for (const p of before) if (!now.has(p.name)) lines.push(`- ${p.name} ${p.version}`);
-  return lines.sort((a, b) => a.slice(2).localeCompare(b.slice(2)));
+  return lines.sort((a, b) => compareText(a.slice(2), b.slice(2)));
 }
 
 /** Problems of a lock, one line each, for warnings. */

@@ -20,8 +20,9 @@
  */
 import { createHash, hash as hashOnce } from "node:crypto";
 import { IntegrityError } from "../errors.js";
+import { compareText } from "../format/text-order.js";
 import { type CompressedStats, type PackageSource, readGzipped } from "./archive-input.js";
-import { CHECKSUMS_FILE, comparePaths, parseChecksums, verifyFileChecksums } from "./checksums.js";
+import { CHECKSUMS_FILE, parseChecksums, verifyFileChecksums } from "./checksums.js";
 import type { Sha256Digest } from "./digest.js";
 import { checkEntryPath, PathRegistry } from "./entry-path.js";
 import type { ExtractLimits } from "./extract-limits.js";
@@ -311,12 +312,12 @@ async function scanArchiveInner(input: PackageSource, limits: ExtractLimits, sin
   const manifest = manifests[0] as ArchiveFile;
   const prefix = wrapper === "" ? "" : `${wrapper}/`;
   const relFiles = (prefix === "" ? files : files.map((f) => ({ ...f, path: f.path.slice(prefix.length) }))).sort((a, b) =>
-    comparePaths(a.path, b.path),
+    compareText(a.path, b.path),
   );
   const relDirs = directories
     .filter((d) => d !== wrapper)
     .map((d) => d.slice(prefix.length))
-    .sort(comparePaths);
+    .sort(compareText);
 
   const checksumsText = captured.get(`${prefix}${CHECKSUMS_FILE}`);
   const hasChecksums = relFiles.some((f) => f.path === CHECKSUMS_FILE);

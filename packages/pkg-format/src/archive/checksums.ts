@@ -4,6 +4,7 @@
  */
 import { IntegrityError } from "../errors.js";
 import { unsafeRelativePath } from "../format/patterns.js";
+import { compareText } from "../format/text-order.js";
 import { isPlainPath } from "./entry-path.js";
 
 export const CHECKSUMS_FILE = "checksums.sha256";
@@ -11,14 +12,9 @@ export const CHECKSUMS_FILE = "checksums.sha256";
 export function formatChecksums(files: ReadonlyMap<string, string>): string {
   return [...files.keys()]
     .filter((p) => p !== CHECKSUMS_FILE)
-    .sort(comparePaths)
+    .sort(compareText)
     .map((p) => `${files.get(p)}  ${p}\n`)
     .join("");
-}
-
-/** Deterministic path order (by UTF-16 code units, same on every machine). */
-export function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** `<64 lowercase hex> <space or *><path>`, the path without line terminators (what the pattern's `.` rejects). */
@@ -113,7 +109,7 @@ export function verifyChecksums(listed: ReadonlyMap<string, string>, actual: Rea
   // The first unlisted file in path order (sorting only when there is one).
   const unlisted: string[] = [];
   for (const path of actual.keys()) if (path !== CHECKSUMS_FILE && !listed.has(path)) unlisted.push(path);
-  const first = unlisted.sort(comparePaths)[0];
+  const first = unlisted.sort(compareText)[0];
   if (first !== undefined) {
     throw new IntegrityError("checksum-unlisted-file", `${first} is in the package but not in ${CHECKSUMS_FILE}`, {
       entry: first,

@@ -27,10 +27,11 @@ import { createGzip, type ZlibOptions } from "node:zlib";
 import { parseDocument } from "yaml";
 import { IntegrityError, type Problem, UsageError, ValidationError } from "../errors.js";
 import { parseAddonManifest, parseProfileManifest, parseStackManifest } from "../format/manifest-parse.js";
+import { compareText } from "../format/text-order.js";
 import { onInterrupt } from "../host/process.js";
 import { readRegularText } from "../host/regular-file.js";
 import { MANIFEST_FILES, type PackageKind, scanArchive } from "./archive-scan.js";
-import { CHECKSUMS_FILE, comparePaths, formatChecksums } from "./checksums.js";
+import { CHECKSUMS_FILE, formatChecksums } from "./checksums.js";
 import { HashingStream, type Sha256Digest, sha256Hex } from "./digest.js";
 import { checkEntryPath, PathRegistry } from "./entry-path.js";
 import { DEFAULT_LIMITS, resolveLimits } from "./extract-limits.js";
@@ -137,7 +138,7 @@ export async function listSourceEntries(
     return broken === undefined;
   };
   const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(join(root, rel))).sort(comparePaths);
+    const names = (await readdir(join(root, rel))).sort(compareText);
     const paths = names.map((name) => (rel === "" ? name : `${rel}/${name}`)).filter((path) => !excluded.has(path));
     const stats = await lstatAll(paths.map((path) => join(root, path)));
     for (const [i, path] of paths.entries()) {
@@ -163,7 +164,7 @@ export async function listSourceEntries(
     }
   };
   await walk("");
-  entries.sort((a, b) => comparePaths(a.path, b.path));
+  entries.sort((a, b) => compareText(a.path, b.path));
   return { entries, problems };
 }
 
@@ -256,7 +257,7 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
         : { type: "file", path: e.path, abs: e.abs, size: e.size, mode: e.mode, sha256: hashes.get(e.path) as string },
   );
   items.push({ type: "bytes", path: CHECKSUMS_FILE, mode: 0o644, data: Buffer.from(formatChecksums(hashes), "utf8") });
-  items.sort((a, b) => comparePaths(a.path, b.path));
+  items.sort((a, b) => compareText(a.path, b.path));
 
   await mkdir(outDir, { recursive: true });
   const name = pkg.manifest.metadata.name;
@@ -295,7 +296,7 @@ export async function packPackage(sourceDir: string, outDir: string, options: Pa
     version,
     digest: hasher.digest(),
     size: hasher.bytes,
-    files: [...hashes.keys(), CHECKSUMS_FILE].sort(comparePaths),
+    files: [...hashes.keys(), CHECKSUMS_FILE].sort(compareText),
     warnings: pkg.warnings,
   };
 }

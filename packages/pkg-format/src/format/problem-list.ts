@@ -1,5 +1,6 @@
 /** Ordering and summing up a list of problems, for every parser (and without zod or yaml). */
 import type { Problem } from "../errors.js";
+import { compareText } from "./text-order.js";
 
 export function problemCountMessage(file: string, problems: readonly Problem[]): string {
   const errors = problems.filter((p) => p.severity === "error").length;
@@ -8,5 +9,5 @@ export function problemCountMessage(file: string, problems: readonly Problem[]):
 
 /** By file, then line, then column. */
 export function sortProblems(problems: Problem[]): void {
-  problems.sort((a, b) => (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  problems.sort((a, b) => compareText(a.file ?? "", b.file ?? "") || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
