@@ -38,7 +38,7 @@ function notAnAddon(file: string, kind: string): ValidationError {
 /** Open a package into a fresh run directory (contract/run-dir.ts): its scripts can run from there. */
 export async function openAddonPackage(tgz: string, options: { strict?: boolean } = {}): Promise<OpenedAddon> {
   const { openPackage } = await import("@productive-k3s/pkg-format/extract");
-  const { onInterrupt } = await import("@productive-k3s/pkg-format/process");
+  const { onInterrupt } = await import("@productive-k3s/pkg-format/interrupts");
   const { createRunRoot, placePackage } = await import("./contract/run-dir.js");
   const root = await createRunRoot();
   const cleanup = () => rm(root, { recursive: true, force: true });

@@ -103,3 +103,29 @@ describe("Ctrl-C reaching the runtime", () => {
     expect(await readdir(run.tmp)).toEqual([]);
   });
 });
+
+describe("interrupts.ts: one rule per process, however many copies of the module a bundle holds", () => {
+  it("a SIGINT goes to the child a second copy tracks; the first copy's handlers do not exit while it runs", async () => {
+    const built = resolve(here, "../dist/host/interrupts.js");
+    // Two module instances, as a bundled runtime has (its main file and its chunks): different URLs.
+    const script = `
+      const a = await import(${JSON.stringify(`${built}?copy=a`)});
+      const b = await import(${JSON.stringify(`${built}?copy=b`)});
+      a.onInterrupt(() => process.stdout.write("cleanup ran\\n"));
+      const untrack = b.trackChild({ pgid: 2147483647, interrupt: (s) => process.stdout.write("forwarded " + s + "\\n") });
+      process.kill(process.pid, "SIGINT");
+      setTimeout(() => {
+        process.stdout.write("interrupted " + a.isInterrupted() + " " + b.interruptSignal() + "\\n");
+        untrack();
+      }, 200);
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout?.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(stdout).toBe("forwarded SIGINT\ninterrupted true SIGINT\n");
+    expect(code).toBe(0);
+  });
+});

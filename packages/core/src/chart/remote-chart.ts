@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { digestsEqual, sha256File } from "@productive-k3s/pkg-format/digest";
 import { IntegrityError, NotFoundError, StepFailedError, ValidationError } from "@productive-k3s/pkg-format/errors";
 import { extractFiles } from "@productive-k3s/pkg-format/extract";
-import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { onInterrupt } from "@productive-k3s/pkg-format/interrupts";
 import type { RemoteChart } from "@productive-k3s/pkg-format/schema-addon";
 import { describeRemote } from "../manifest-view.js";
 import { helmErrorText, runHelm, throwToolFailure } from "./helm-run.js";

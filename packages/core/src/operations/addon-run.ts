@@ -22,7 +22,7 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
-import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { onInterrupt } from "@productive-k3s/pkg-format/interrupts";
 import { type StateLock, stateBackend } from "@productive-k3s/pkg-format/state-backend";
 import type { Timeout } from "../duration.js";
 import { type ExecuteOutcome, executeSteps } from "../lifecycle/execute.js";

@@ -15,7 +15,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ValidationError } from "@productive-k3s/pkg-format/errors";
-import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { onInterrupt } from "@productive-k3s/pkg-format/interrupts";
 import type { RemoteChart } from "@productive-k3s/pkg-format/schema-addon";
 import { isMap, parseDocument } from "yaml";
 import { embedRemoteChart, type PullOptions } from "../chart/remote-chart.js";

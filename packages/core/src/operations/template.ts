@@ -6,8 +6,8 @@
 import { rmSync } from "node:fs";
 import { basename } from "node:path";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
+import { onInterrupt } from "@productive-k3s/pkg-format/interrupts";
 import { assertValidName } from "@productive-k3s/pkg-format/names";
-import { onInterrupt } from "@productive-k3s/pkg-format/process";
 import { quoteForTerminal } from "@productive-k3s/pkg-format/terminal-text";
 import { renderChart } from "../chart/template.js";
 import { requireTool, resolveTools } from "../cluster/tools.js";

@@ -132,7 +132,7 @@ export async function installSource(
 ): Promise<InstallResult> {
   const dir = await mustExist(source, "source directory", true);
   const out = await mkdtemp(join(tmpdir(), "pk3s-core-dev-"));
-  const { onInterrupt } = await import("@productive-k3s/pkg-format/process");
+  const { onInterrupt } = await import("@productive-k3s/pkg-format/interrupts");
   const off = onInterrupt(() => rmSync(out, { recursive: true, force: true }));
   try {
     const { staged } = await authorSource(dir, source, { strict: options.strict, plainHttp: options.plainHttp }, false, true);

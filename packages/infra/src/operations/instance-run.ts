@@ -18,7 +18,7 @@ import { access } from "node:fs/promises";
 import { hostname } from "node:os";
 import { warn } from "@productive-k3s/pkg-format/cli";
 import { isPk3sError, LockedError, UsageError } from "@productive-k3s/pkg-format/errors";
-import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { onInterrupt } from "@productive-k3s/pkg-format/interrupts";
 import { type StateLock, stateBackend } from "@productive-k3s/pkg-format/state-backend";
 import type { EngineRun } from "../engines/engine-run.js";
 import type { OpenedProfile } from "../profile/opened-profile.js";

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { log } from "@productive-k3s/pkg-format/cli";
 import { type ExitCodeValue, Pk3sError, StepFailedError } from "@productive-k3s/pkg-format/errors";
-import { onInterrupt } from "@productive-k3s/pkg-format/process";
+import { onInterrupt } from "@productive-k3s/pkg-format/interrupts";
 import { type CoreRunFlags, coreRunArgs } from "../delegate/core-run-flags.js";
 import { runRuntime } from "../delegate/delegate.js";
 import type { RuntimeCommand } from "../delegate/runtime-bin.js";

@@ -18,7 +18,7 @@ import { chmod, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { IntegrityError, NotFoundError, UsageError } from "../errors.js";
-import { onInterrupt } from "../host/process.js";
+import { onInterrupt } from "../host/interrupts.js";
 import type { PackageSource } from "./archive-input.js";
 import {
   type ArchiveFile,

@@ -28,7 +28,7 @@ import { parseDocument } from "yaml";
 import { IntegrityError, type Problem, UsageError, ValidationError } from "../errors.js";
 import { parseAddonManifest, parseProfileManifest, parseStackManifest } from "../format/manifest-parse.js";
 import { compareText } from "../format/text-order.js";
-import { onInterrupt } from "../host/process.js";
+import { onInterrupt } from "../host/interrupts.js";
 import { readRegularText } from "../host/regular-file.js";
 import { MANIFEST_FILES, type PackageKind, scanArchive } from "./archive-scan.js";
 import { CHECKSUMS_FILE, formatChecksums } from "./checksums.js";

@@ -26,8 +26,12 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, createWriteStream, statSync, type WriteStream } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { ExitCode, MissingToolError, type Problem, ValidationError } from "../errors.js";
+import { MissingToolError, type Problem, ValidationError } from "../errors.js";
+import { installSignalHandlers, interruptSignal, killGroup, trackChild } from "./interrupts.js";
 import type { Redactor, RedactStream } from "./redact.js";
+
+// The interrupt rule lives in interrupts.ts (without child_process, for code that only needs onInterrupt).
+export { DUPLICATE_SIGNAL_WINDOW_MS, isInterrupted, onInterrupt } from "./interrupts.js";
 
 export interface RunOptions {
   cwd?: string;
@@ -69,73 +73,7 @@ export interface RunResult {
   durationMs: number;
 }
 
-/** A repeat of the interrupt signal this soon after the first is a duplicate delivery, not "force quit". */
-export const DUPLICATE_SIGNAL_WINDOW_MS = 1000;
 const DEFAULT_KILL_GRACE_MS = 10_000;
-
-interface RunningChild {
-  readonly pgid: number;
-  /** Forward an interrupt (the signal we received) and start the grace period. */
-  interrupt(signal: NodeJS.Signals): void;
-}
-
-const running = new Set<RunningChild>();
-const interruptHandlers = new Set<() => void>();
-let interruptedBy: { signal: NodeJS.Signals; at: number } | undefined;
-let signalsInstalled = false;
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // group already gone
-  }
-}
-
-function exitInterrupted(): never {
-  for (const child of running) killGroup(child.pgid, "SIGKILL");
-  for (const handler of interruptHandlers) {
-    try {
-      handler();
-    } catch {
-      // best effort: we are exiting
-    }
-  }
-  process.exit(ExitCode.interrupted);
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  const now = Date.now();
-  if (interruptedBy !== undefined) {
-    if (now - interruptedBy.at < DUPLICATE_SIGNAL_WINDOW_MS) return;
-    exitInterrupted();
-  }
-  interruptedBy = { signal, at: now };
-  if (running.size === 0) exitInterrupted();
-  for (const child of running) child.interrupt(signal);
-}
-
-function installSignalHandlers(): void {
-  if (signalsInstalled) return;
-  signalsInstalled = true;
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-}
-
-/** True once SIGINT/SIGTERM was received while a child ran. */
-export function isInterrupted(): boolean {
-  return interruptedBy !== undefined;
-}
-
-/**
- * Run `fn` (synchronously) when the process exits because of an interrupt:
- * one that arrives while no child runs, or a "force quit" second Ctrl-C.
- */
-export function onInterrupt(fn: () => void): () => void {
-  installSignalHandlers();
-  interruptHandlers.add(fn);
-  return () => interruptHandlers.delete(fn);
-}
 
 const NUL_PROBLEM = "holds a NUL character, which no process can receive (arguments and environment values end at NUL); remove it";
 
@@ -344,7 +282,7 @@ export async function runProcess(file: string, args: readonly string[], options:
       stop("SIGTERM");
     }, options.timeoutMs);
   }
-  const entry: RunningChild | undefined = child.pid === undefined ? undefined : { pgid: child.pid, interrupt: (signal) => stop(signal) };
+  let untrack: (() => void) | undefined;
 
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once("error", (e: NodeJS.ErrnoException) => {
@@ -358,11 +296,8 @@ export async function runProcess(file: string, args: readonly string[], options:
         reject(e);
       }
     });
-    if (entry !== undefined) {
-      running.add(entry);
-      // Interrupted before this child started: it gets the signal too.
-      if (interruptedBy !== undefined) entry.interrupt(interruptedBy.signal);
-    }
+    // Interrupted before this child started: it gets the signal too (trackChild sends it).
+    if (child.pid !== undefined) untrack = trackChild({ pgid: child.pid, interrupt: (signal) => stop(signal) });
     child.once("exit", (code, signal) => {
       // Wait briefly for the pipes to drain; a backgrounded grandchild may hold them open.
       let settled = false;
@@ -385,7 +320,7 @@ export async function runProcess(file: string, args: readonly string[], options:
     });
   }).finally(() => {
     if (timer) clearTimeout(timer);
-    if (entry !== undefined) running.delete(entry);
+    untrack?.();
   });
 
   if (signalled && child.pid !== undefined) {
@@ -400,7 +335,7 @@ export async function runProcess(file: string, args: readonly string[], options:
     exitCode: outcome.code,
     signal: outcome.signal,
     timedOut,
-    interrupted: interruptedBy !== undefined && !timedOut,
+    interrupted: interruptSignal() !== undefined && !timedOut,
     stdout: out.text,
     stderr: err.text,
     durationMs: Date.now() - started,
