@@ -10,8 +10,8 @@ import { writeFileAtomic } from "@productive-k3s/pkg-format/atomic";
 import { parseDurationMs } from "@productive-k3s/pkg-format/cli";
 import { UsageError } from "@productive-k3s/pkg-format/errors";
 import type { MinisignSecretKey } from "@productive-k3s/pkg-format/minisign";
-import { stringify } from "yaml";
 import { loadSigningKey, SIGNING_KEY_ENV, type SigningKeyInput } from "../trust/signing-key.js";
+import { indexYaml } from "./index-yaml.js";
 
 export const DEFAULT_EXPIRES_IN = "30d";
 
@@ -62,8 +62,7 @@ export function publicationFields(
 
 /** Write the index document, then (with a key) its signature. */
 export async function writeIndex(out: string, doc: Record<string, unknown>, key: MinisignSecretKey | undefined): Promise<void> {
-  // No anchors/aliases: entries sharing a value (the same maintainers) are each written out in full.
-  await writeFileAtomic(out, stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false }), { mode: 0o644 });
+  await writeFileAtomic(out, await indexYaml(doc), { mode: 0o644 });
   if (key !== undefined) await writeSignature(out, key);
 }
 

@@ -16,8 +16,8 @@
 import { NotFoundError, Pk3sError, type Problem } from "@productive-k3s/pkg-format/errors";
 import { isValidName } from "@productive-k3s/pkg-format/names";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
-import { stringify } from "yaml";
 import { mapBounded } from "../catalog/bounded-map.js";
+import { indexYaml } from "../catalog/index-yaml.js";
 import { headManifest } from "./manifest-store.js";
 import { packageNames } from "./names-index.js";
 import { artifactReference, readPackageConfig, resolvePackageArtifact } from "./package-artifact.js";
@@ -96,5 +96,5 @@ export async function buildRegistryIndex(
   });
   const listed = entries.filter((e): e is CatalogEntry => e !== undefined);
   const doc = { apiVersion: "catalog.productive-k3s.io/v1", kind: "Catalog", generated, entries: listed };
-  return { text: stringify(doc, { lineWidth: 0 }), entries: listed.length, warnings, namesFrom: found.from };
+  return { text: await indexYaml(doc), entries: listed.length, warnings, namesFrom: found.from };
 }

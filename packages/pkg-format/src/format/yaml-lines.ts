@@ -42,6 +42,30 @@ const PLAIN_START_INDICATOR = /^(?:[&*!|>%@`{}[\],"'#]|[-?:](?: |$))/;
 /** JSON's escapes, the only ones a double-quoted scalar may use here (YAML's others go to `yaml`). */
 const JSON_ESCAPE = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
 
+/** Printable ASCII, no leading or trailing space: the only plain scalars the writer (yaml-write.ts) emits. */
+const PRINTABLE_ASCII = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * Whether `text`, written plain after `key: ` or `- `, reads back as this very string, here and in the `yaml`
+ * library's core schema (no indicator at the start, no `: ` or ` #` inside, nothing the schema resolves to a
+ * null, boolean or number). Deliberately narrower than YAML: only printable ASCII.
+ */
+export function plainReadsBack(text: string): boolean {
+  return (
+    PRINTABLE_ASCII.test(text) &&
+    !PLAIN_START_INDICATOR.test(text) &&
+    !text.includes(": ") &&
+    !text.includes(" #") &&
+    !text.endsWith(":") &&
+    !CORE_NON_STRING.test(text)
+  );
+}
+
+/** Whether `key`, written plain before `: `, is read here (not left to the `yaml` library) as this string. */
+export function plainKeyReadsBack(key: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(key) && key.length <= MAX_IMPLICIT_KEY && !CORE_NON_STRING.test(key) && key !== "__proto__";
+}
+
 function resolvePlain(text: string): unknown {
   if (!CORE_NON_STRING.test(text)) return text;
   switch (text) {
