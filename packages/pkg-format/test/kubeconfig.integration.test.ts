@@ -7,11 +7,24 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { realTools } from "../../../fixtures/real-tools.js";
 import { type KubeTarget, kubeconfigArgs, kubeconfigFiles, resolveKubeTarget } from "../src/host/kubeconfig.js";
 
 const tools = await realTools();
+
+// How often the `yaml` library parsed a kubeconfig: block-style files of plain names go to the line reader.
+const calls = vi.hoisted(() => ({ parse: 0 }));
+vi.mock("yaml", async (importOriginal) => {
+  const yaml = await importOriginal<typeof import("yaml")>();
+  return {
+    ...yaml,
+    parse: ((...args: Parameters<typeof yaml.parse>) => {
+      calls.parse++;
+      return yaml.parse(...args);
+    }) as typeof yaml.parse,
+  };
+});
 
 const FILES: Record<string, string> = {
   "a.yaml": `apiVersion: v1
@@ -86,6 +99,65 @@ contexts:
     context: {cluster: c}
 current-context: "on"
 `,
+  // Block style, as k3s writes it: read by the line reader (no `yaml` library).
+  "block.yaml": `# written by k3s
+apiVersion: v1
+kind: Config
+clusters:
+  - name: default
+    cluster:
+      server: https://127.0.0.1:6443
+      certificate-authority-data: ZmFrZS1jYQ==
+contexts:
+  - name: default
+    context:
+      cluster: default
+      user: default
+      namespace: kube-system
+current-context: default
+preferences: {}
+users:
+  - name: default
+    user:
+      client-certificate-data: ZmFrZQ==
+      client-key-data: ZmFrZQ==
+`,
+  // Block style with YAML 1.1 booleans where names go: the line reader (YAML 1.2) would read names; client-go does not.
+  "block11.yaml": `apiVersion: v1
+kind: Config
+clusters:
+  - name: c
+    cluster:
+      server: https://c.example:6443
+contexts:
+  - name: on
+    context:
+      cluster: c
+      user: n
+current-context: on
+users:
+  - name: n
+    user:
+      token: t
+`,
+  // The same names quoted: strings in both YAML versions.
+  "block11-quoted.yaml": `apiVersion: v1
+kind: Config
+clusters:
+  - name: c
+    cluster:
+      server: https://c.example:6443
+contexts:
+  - name: "on"
+    context:
+      cluster: c
+      user: "n"
+current-context: "on"
+users:
+  - name: "n"
+    user:
+      token: 0123456789abcdef
+`,
 };
 
 interface Case {
@@ -115,6 +187,9 @@ const CASES: Case[] = [
   { name: "no current-context, --context given (token file user)", kubeconfigEnv: "none.yaml", context: "n-ctx" },
   { name: "YAML 1.1 booleans are not names", kubeconfigEnv: "yaml11.yaml", refused: true },
   { name: "every KUBECONFIG entry missing", kubeconfigEnv: "missing.yaml:also-missing.yaml", refused: true },
+  { name: "block style as k3s writes it (client certificate, namespace, preferences: {})", kubeconfig: "block.yaml" },
+  { name: "block style: YAML 1.1 booleans where names go are not names", kubeconfig: "block11.yaml", refused: true },
+  { name: "block style: the same names quoted are names (and a token of digits)", kubeconfig: "block11-quoted.yaml" },
 ];
 
 let dir: string;
@@ -201,6 +276,27 @@ describe.skipIf(!tools.ok)("kubeconfig selection agrees with the real kubectl", 
     const c = { name: "ghost", kubeconfigEnv: "b.yaml", context: "ghost-user" };
     expect(kubectls(kubectl, c)).toBe("error: cannot locate user nobody");
     expect(await ours(c)).toMatchObject({ server: "https://b.example:6443", user: "nobody", auth: "none" });
+  });
+});
+
+describe("which parser reads a kubeconfig", () => {
+  beforeEach(() => {
+    calls.parse = 0;
+  });
+
+  it("a block-style file of plain names (k3s's shape): the line reader, without the yaml library", async () => {
+    const t = await ours({ name: "block", kubeconfig: "block.yaml" });
+    expect(t).not.toBeInstanceOf(Error);
+    expect((t as KubeTarget).server).toBe("https://127.0.0.1:6443");
+    expect(calls.parse).toBe(0);
+  });
+
+  it("flow mappings, YAML 1.1 booleans, quoted or digit-led values: the yaml library in YAML 1.1 mode", async () => {
+    for (const file of ["a.yaml", "block11.yaml", "block11-quoted.yaml"]) {
+      calls.parse = 0;
+      await ours({ name: file, kubeconfig: file });
+      expect(calls.parse, file).toBe(1);
+    }
   });
 });
 

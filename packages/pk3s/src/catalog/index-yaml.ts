@@ -9,6 +9,6 @@ import { blockYaml } from "@productive-k3s/pkg-format/yaml-write";
 export async function indexYaml(doc: Record<string, unknown>): Promise<string> {
   const text = blockYaml(doc);
   if (text !== undefined) return text;
-  const { stringify } = await import("yaml");
-  return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+  const { stringifyYamlLibrary } = await import("@productive-k3s/pkg-format/yaml-library");
+  return stringifyYamlLibrary(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -1,12 +1,12 @@
 /**
  * A line parser for the simple YAML that catalog indexes are made of: block
  * mappings and sequences, plain, single- and double-quoted one-line scalars,
- * one-line flow sequences of plain scalars, comments. It builds plain values
+ * one-line flow sequences of plain scalars, empty flow mappings (`{}`), comments. It builds plain values
  * directly (no document tree, no token objects) and resolves plain scalars the
  * way the `yaml` library's YAML 1.2 core schema does.
  *
  * It never guesses: anything outside that subset (anchors, aliases, tags,
- * block scalars, flow mappings, multi-line scalars, duplicate keys, tabs,
+ * block scalars, other flow mappings, multi-line scalars, duplicate keys, tabs,
  * numbers other than plain non-negative integers, odd indentation...) makes
  * it return UNSUPPORTED, and the caller hands that text to the `yaml` library,
  * which also reports every syntax error. So the two can only differ in speed.
@@ -147,7 +147,15 @@ function flowSequence(text: string): unknown[] {
   });
 }
 
-/** A scalar (or flow sequence) written after `key: ` or `- `. */
+/** `{}` (what writers put for an empty mapping, e.g. a kubeconfig's `preferences: {}`); any other flow mapping is the library's. */
+function emptyFlowMapping(text: string): Record<string, unknown> {
+  const close = text.indexOf("}");
+  if (close < 0 || text.slice(1, close).trim() !== "") return unsupported();
+  assertOnlyComment(text.slice(close + 1));
+  return {};
+}
+
+/** A scalar (or flow sequence, or empty flow mapping) written after `key: ` or `- `. */
 function scalar(text: string): unknown {
   switch (text[0]) {
     case '"':
@@ -156,6 +164,8 @@ function scalar(text: string): unknown {
       return singleQuoted(text);
     case "[":
       return flowSequence(text);
+    case "{":
+      return emptyFlowMapping(text);
     default:
       return plain(text);
   }
