@@ -79,4 +79,31 @@ describe("output into a pipe that closes early", () => {
   )("%s %s into a closed pipe: exit 141, no stack trace", (_name, args, bin) => {
     expectQuietBrokenPipe(pipeToHead(intoClosedPipe(bin, args), env));
   });
+
+  // The CLI kit writes with write(2) on the descriptor (std-output.ts); a descriptor another program made
+  // non-blocking refuses what the pipe cannot take yet (EAGAIN): the rest must go out through Node's stream.
+  it.each([[""], ["--json"]])("pk3s search %s into a full non-blocking pipe read late: every byte arrives, exit 0", (flag) => {
+    const full = spawnSync(process.execPath, ["--", BIN.pk3s, "search", ...(flag === "" ? [] : [flag])], { encoding: "utf8", env });
+    expect(full.status, full.stderr).toBe(0);
+    const reader = [
+      "import fcntl, os, subprocess, sys, time",
+      "r, w = os.pipe()",
+      "fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)",
+      "p = subprocess.Popen(sys.argv[1:], stdout=w)",
+      "os.close(w)",
+      "time.sleep(0.5)",
+      "out = b''",
+      "while True:",
+      "    chunk = os.read(r, 65536)",
+      "    if not chunk: break",
+      "    out += chunk",
+      "sys.stdout.buffer.write(out)",
+      "sys.exit(p.wait())",
+    ].join("\n");
+    const args = ["-c", reader, process.execPath, "--", BIN.pk3s, "search", ...(flag === "" ? [] : [flag])];
+    const r = spawnSync("python3", args, { encoding: "utf8", env, timeout: 60_000, maxBuffer: 1 << 24 });
+    expect(r.stderr).not.toMatch(/EAGAIN|internal error|\n\s+at /);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(full.stdout);
+  });
 });

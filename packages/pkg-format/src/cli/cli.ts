@@ -14,8 +14,10 @@
 import type { Command } from "commander";
 import { ExitCode, formatProblem, isPk3sError, isValidationError, UsageError } from "../errors.js";
 import { didYouMean } from "./did-you-mean.js";
+import { BROKEN_PIPE_EXIT, isTerminal, readerGone, stdoutStreamCreated, watchStdStreams, writeStderr, writeStdout } from "./std-output.js";
 
 export { type CommandEntry, registerCommands } from "./lazy-commands.js";
+export { BROKEN_PIPE_EXIT } from "./std-output.js";
 
 import { terminalBlock, terminalLine } from "./terminal-text.js";
 
@@ -23,7 +25,7 @@ export interface GlobalFlags {
   json?: boolean;
 }
 
-const useColor = (): boolean => process.stderr.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
+const useColor = (): boolean => isTerminal("stderr") && !process.env.NO_COLOR && process.env.TERM !== "dumb";
 
 const paint =
   (code: number) =>
@@ -37,19 +39,19 @@ export const bold = paint(1);
 
 /** Write a log line to stderr (never stdout: stdout is for results). */
 export function log(message: string): void {
-  process.stderr.write(`${message}\n`);
+  writeStderr(`${message}\n`);
 }
 export function warn(message: string): void {
-  process.stderr.write(`${yellow("warning:")} ${terminalBlock(message)}\n`);
+  writeStderr(`${yellow("warning:")} ${terminalBlock(message)}\n`);
 }
 
 /** Print a command's result: JSON on stdout with `--json`, otherwise the human text. */
 export function emit(flags: GlobalFlags, result: unknown, human: () => string): void {
   if (flags.json === true) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    writeStdout(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     const text = human();
-    if (text !== "") process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    if (text !== "") writeStdout(text.endsWith("\n") ? text : `${text}\n`);
   }
 }
 
@@ -101,32 +103,6 @@ function usageErrorFrom(message: string, cmd: Command | undefined): UsageError {
 }
 
 /**
- * The exit status when stdout's reader went away (`pk3s search | head -1`): 141, i.e. 128 + SIGPIPE, what the
- * shell reports for git, cat or any program a broken pipe ends (`set -o pipefail` users already expect it from
- * `| head`). Node ignores SIGPIPE, so the write fails with EPIPE instead, and an unhandled one would crash with
- * a stack trace: we exit quietly at once (nobody reads the rest). A broken stderr (logs only) is ignored: the
- * command finishes its work (an install is not stopped half-way because nobody reads its progress) and its exit
- * status says how it went.
- */
-export const BROKEN_PIPE_EXIT = 141;
-
-const readerGone = (err: NodeJS.ErrnoException | null | undefined): boolean =>
-  err?.code === "EPIPE" || err?.code === "ERR_STREAM_DESTROYED";
-
-let brokenPipeHandled = false;
-function exitQuietlyOnBrokenPipe(): void {
-  if (brokenPipeHandled) return;
-  brokenPipeHandled = true;
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (readerGone(err)) process.exit(BROKEN_PIPE_EXIT);
-    throw err;
-  });
-  process.stderr.on("error", (err: NodeJS.ErrnoException) => {
-    if (!readerGone(err)) throw err;
-  });
-}
-
-/**
  * Parse and run a commander program, mapping every outcome to an exit code.
  * Usage errors exit 2; typed errors exit with their own code; anything else
  * is an internal error (exit 1). Every failure is printed as `error:` +
@@ -137,14 +113,25 @@ export async function runCli(
   argv: readonly string[] = process.argv,
   execArgv: readonly string[] = process.execArgv,
 ): Promise<never> {
-  exitQuietlyOnBrokenPipe();
+  watchStdStreams();
   // Commander reports parse errors through outputError; keep the message and
   // the command it came from, and print it below in the one error format.
   let parseFailure: { message: string; cmd: Command } | undefined;
   for (const cmd of [program, ...allCommands(program)]) {
     cmd.exitOverride();
+    const defaults = cmd.configureOutput();
     cmd.configureOutput({
-      writeErr: (s) => process.stderr.write(s),
+      // Help and --version text without creating stdout's stream (std-output.ts); a terminal's width and colours
+      // come from commander as before. Not a terminal: no width, and colours only when FORCE_COLOR/CLICOLOR_FORCE
+      // ask for them (commander's rule, which then decides without looking at the stream).
+      writeOut: writeStdout,
+      // commander's own default returns undefined off a terminal too (its type says number).
+      getOutHelpWidth: () => (isTerminal("stdout") ? defaults.getOutHelpWidth?.() : undefined) as number,
+      getOutHasColors: () =>
+        isTerminal("stdout") || process.env.FORCE_COLOR !== undefined || process.env.CLICOLOR_FORCE !== undefined
+          ? (defaults.getOutHasColors?.() ?? false)
+          : false,
+      writeErr: writeStderr,
       outputError: (s) => {
         parseFailure = { message: s, cmd };
       },
@@ -167,19 +154,21 @@ export async function runCli(
     }
     if (err !== undefined) {
       code = isPk3sError(err) ? err.exitCode : ExitCode.failed;
-      process.stderr.write(`${formatError(err)}\n`);
+      writeStderr(`${formatError(err)}\n`);
       if (wantsJson(argv)) {
         const error = isPk3sError(err)
           ? err.toJSON()
           : { code: "E_INTERNAL", exitCode: 1, message: err instanceof Error ? err.message : String(err) };
-        process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
+        writeStdout(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
       }
     }
   }
-  // Let stdout drain before exiting so piped JSON is never cut short.
-  await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once("drain", resolve) : resolve()));
-  // A write that failed just now reports its error on the next tick, after this exit: look at it here.
-  if (readerGone(process.stdout.errored)) process.exit(BROKEN_PIPE_EXIT);
+  if (stdoutStreamCreated()) {
+    // Let stdout drain before exiting so piped JSON is never cut short.
+    await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once("drain", resolve) : resolve()));
+    // A write that failed just now reports its error on the next tick, after this exit: look at it here.
+    if (readerGone(process.stdout.errored)) process.exit(BROKEN_PIPE_EXIT);
+  }
   process.exit(process.exitCode !== undefined && code === 0 ? Number(process.exitCode) : code);
 }
 
