@@ -52,6 +52,11 @@ export function indexBuffer(bytes: Buffer): IndexBytes {
   };
 }
 
+/** An index given as bytes or as IndexBytes, as IndexBytes. */
+export function asIndexBytes(bytes: Buffer | IndexBytes): IndexBytes {
+  return Buffer.isBuffer(bytes) ? indexBuffer(bytes) : bytes;
+}
+
 /** Each slice of the file at `path`, read through one reused buffer. */
 async function* fileSlices(path: string): AsyncGenerator<Buffer> {
   const handle = await open(path, "r");

@@ -16,7 +16,7 @@ import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
 import type { CompanionAccess } from "./companion-entries.js";
 import type { AdmittedIndex, IndexSummary, ParsedIndex } from "./entries-file.js";
-import { type IndexBytes, indexBuffer } from "./index-bytes.js";
+import { asIndexBytes, type IndexBytes } from "./index-bytes.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
 import { loadSlowChecks } from "./slow-checks.js";
 
@@ -43,7 +43,7 @@ export interface IndexReadOptions {
  */
 export async function parseIndex(cache: CatalogCache, bytes: Buffer | IndexBytes, options: IndexReadOptions = {}): Promise<ParsedIndex> {
   const { query, admit, inspect } = options;
-  const index = Buffer.isBuffer(bytes) ? indexBuffer(bytes) : bytes;
+  const index = asIndexBytes(bytes);
   const { sha256 } = index;
   const compact = await cache.readEntries(sha256, inspect === undefined ? query : undefined);
   if (compact !== undefined) {
@@ -135,7 +135,7 @@ export async function parseTrustedIndex(
   verify: { transport: Transport; auth?: OriginAuth | undefined },
 ): Promise<{ parsed: ParsedIndex; record?: TrustRecord | undefined }> {
   if (trust === undefined) return { parsed: await parseIndex(cache, bytes, read) };
-  const index = Buffer.isBuffer(bytes) ? indexBuffer(bytes) : bytes;
+  const index = asIndexBytes(bytes);
   const keyId = await trust.verifyIndex(index.signed(), verify.transport, verify.auth);
   let record: TrustRecord | undefined;
   const parsed = await parseIndex(cache, index, {
