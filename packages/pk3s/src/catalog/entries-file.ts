@@ -46,14 +46,16 @@ const FLUSH_BYTES = 1 << 20;
 
 /**
  * Entries written one by one as they are accepted; `commit` makes the pair visible under the index's key.
- * Nothing is visible before `commit`, and `abort` leaves nothing behind.
+ * Nothing is visible before `commit`, and `abort` leaves nothing behind. Each entry's line is copied at once
+ * into one staging buffer, written out when full: its string dies young (lines held until a flush outlived
+ * the young generation and were tens of MB of garbage for a full GC at 100,000 entries).
  */
 export class EntriesWriter {
   private readonly tmpEntries: string;
   private readonly tmpLookup: string;
   private readonly fd: number;
-  private buffered: string[] = [];
-  private bufferedBytes = 0;
+  private staged = Buffer.allocUnsafe(FLUSH_BYTES);
+  private stagedBytes = 0;
   private offset = 0;
   private readonly rows = new LookupRows();
   private closed = false;
@@ -70,20 +72,21 @@ export class EntriesWriter {
   }
 
   add(entry: CatalogEntry): void {
-    const line = JSON.stringify(entry);
+    const line = `${JSON.stringify(entry)}\n`;
     const length = Buffer.byteLength(line);
-    this.rows.add(entry, this.offset, length);
-    this.offset += length + 1;
-    this.buffered.push(line, "\n");
-    this.bufferedBytes += length + 1;
-    if (this.bufferedBytes >= FLUSH_BYTES) this.flush();
+    this.rows.add(entry, this.offset, length - 1);
+    this.offset += length;
+    if (this.stagedBytes + length > this.staged.length) {
+      this.flush();
+      if (length > this.staged.length) this.staged = Buffer.allocUnsafe(length);
+    }
+    this.stagedBytes += this.staged.write(line, this.stagedBytes, "utf8");
   }
 
   private flush(): void {
-    if (this.buffered.length === 0) return;
-    writeSync(this.fd, this.buffered.join(""));
-    this.buffered = [];
-    this.bufferedBytes = 0;
+    if (this.stagedBytes === 0) return;
+    for (let at = 0; at < this.stagedBytes; ) at += writeSync(this.fd, this.staged, at, this.stagedBytes - at);
+    this.stagedBytes = 0;
   }
 
   /** Make the entries visible at these paths as those of the index `sha256`, with what was learnt about it. */

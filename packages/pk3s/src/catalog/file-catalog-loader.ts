@@ -1,8 +1,12 @@
-/** Local catalogs (a path or `file://`): read where they are; an unchanged file is not even re-read. */
-import { readFile, stat } from "node:fs/promises";
+/**
+ * Local catalogs (a path or `file://`): read where they are, in slices (`index-bytes.ts`: a 100,000-entry
+ * index is never held whole); an unchanged file is not even re-read.
+ */
+import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { NotFoundError } from "@productive-k3s/pkg-format/errors";
 import { CatalogTrust } from "../trust/catalog-trust.js";
+import { indexFile } from "./index-bytes.js";
 import { countOnlyRead, parseTrustedIndex, withSource } from "./indexed-entries.js";
 import type { CatalogLoader } from "./loaded-catalog.js";
 
@@ -29,14 +33,14 @@ export const loadFileCatalog: CatalogLoader = async (source, cache, options) => 
     const compact = await cache.readEntries(known.sha256, options.query);
     if (compact !== undefined) return { source, ...withSource(source, compact), origin: "file" };
   }
-  const text = await readFile(path).catch(notFound);
+  const index = await indexFile(path, { signed: trust !== undefined }).catch(notFound);
   const count = options.countOnly === true ? countOnlyRead(source) : undefined;
   const read = {
     query: count?.query ?? options.query,
     inspect: count?.inspect,
     companions: { indexUrl: source.url, transport: options.transport, label: `catalog "${source.name}"` },
   };
-  const { parsed } = await parseTrustedIndex(cache, text, read, trust, { transport: options.transport });
+  const { parsed } = await parseTrustedIndex(cache, index, read, trust, { transport: options.transport });
   await cache.writeFileStatKey({ key, sha256: parsed.sha256 }).catch(() => undefined); // an optimisation only
   return { source, ...withSource(source, parsed, count), origin: "file" };
 };

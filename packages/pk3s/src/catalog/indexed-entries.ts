@@ -6,7 +6,6 @@
 import { StringDecoder } from "node:string_decoder";
 import type { IndexEnvelope } from "@productive-k3s/pkg-format/catalog-read";
 import { warn } from "@productive-k3s/pkg-format/cli";
-import { sha256Hex } from "@productive-k3s/pkg-format/digest";
 import { NotFoundError, type Problem } from "@productive-k3s/pkg-format/errors";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
 import { displayUrl, type OriginAuth } from "../fetch/fetcher.js";
@@ -17,10 +16,9 @@ import { type CompactQuery, selects } from "./catalog-query.js";
 import type { CatalogSource } from "./catalog-source.js";
 import type { CompanionAccess } from "./companion-entries.js";
 import type { AdmittedIndex, IndexSummary, ParsedIndex } from "./entries-file.js";
+import { asIndexBytes, type IndexBytes } from "./index-bytes.js";
 import type { ResolvedEntry } from "./loaded-catalog.js";
 import { loadSlowChecks } from "./slow-checks.js";
-
-const DECODE_SLICE = 1 << 20;
 
 export interface IndexReadOptions {
   /** Return only the entries this selects (a cold read still caches every entry). */
@@ -34,7 +32,8 @@ export interface IndexReadOptions {
 }
 
 /**
- * The entries of an index (its bytes as served, never one string of them): from the parsed-entries cache when it has this digest; else from the
+ * The entries of an index (its bytes as served, or a local file read in slices: `index-bytes.ts`; never one
+ * string of them): from the parsed-entries cache when it has this digest; else from the
  * index's NDJSON companion when it lists one (`companion-entries.ts`: the index is then read for its
  * envelope only); else read line by line (`catalog-read.ts`). Either way they stream straight into the
  * cache, never as a document tree. With a query only the selected entries are returned, so a cold search
@@ -42,9 +41,10 @@ export interface IndexReadOptions {
  * the entries of the index itself, with a warning: the index is complete on its own, the companion only
  * faster.
  */
-export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: IndexReadOptions = {}): Promise<ParsedIndex> {
+export async function parseIndex(cache: CatalogCache, bytes: Buffer | IndexBytes, options: IndexReadOptions = {}): Promise<ParsedIndex> {
   const { query, admit, inspect } = options;
-  const sha256 = sha256Hex(bytes);
+  const index = asIndexBytes(bytes);
+  const { sha256 } = index;
   const compact = await cache.readEntries(sha256, inspect === undefined ? query : undefined);
   if (compact !== undefined) {
     await admit?.(compact);
@@ -56,7 +56,9 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
   // readers that use it).
   const { CatalogStreamReader, readIndexEnvelope } = await import("@productive-k3s/pkg-format/catalog-read");
   const file = displayUrl(cache.url);
-  const envelope = options.companions === undefined ? undefined : companionEnvelope(bytes, readIndexEnvelope);
+  // The envelope scan only for an index that may list companions (it needs the whole index at once).
+  const envelope =
+    options.companions === undefined || !index.mayListCompanions ? undefined : companionEnvelope(await index.whole(), readIndexEnvelope);
   // Some names only (not a count-only read, which sees every entry): the shards of those names.
   if (envelope !== undefined && options.companions !== undefined && inspect === undefined && isNamesOnly(query)) {
     const sparse = await sparseRead(cache, envelope, options.companions, query.names, { sha256, admit });
@@ -92,9 +94,10 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
     (envelope === undefined || options.companions === undefined ? undefined : await fromCompanion(envelope, options.companions, ingest)) ??
     (await ingest(async (add) => {
       const reader = new CatalogStreamReader(file, { skipInvalidEntries: true, onEntry: add, loadSlow: loadSlowChecks });
-      // Decoded a slice at a time: the reader streams, and no string of the whole index is made.
+      // Decoded a slice at a time: the reader streams, and no string of the whole index is made. A local
+      // index whose bytes are not those hashed throws after the last slice: before anything is admitted or cached.
       const decoder = new StringDecoder("utf8");
-      for (let at = 0; at < bytes.length; at += DECODE_SLICE) await reader.push(decoder.write(bytes.subarray(at, at + DECODE_SLICE)));
+      for await (const slice of index.slices()) await reader.push(decoder.write(slice));
       await reader.push(decoder.end());
       const result = await reader.end();
       return result && { warnings: result.warnings, generated: result.generated, serial: result.serial, expires: result.expires };
@@ -104,7 +107,7 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
     read ??
     (await ingest(async (add) => {
       const { parseCatalogDocument } = await import("@productive-k3s/pkg-format/catalog-parse");
-      const parsed = parseCatalogDocument(bytes.toString("utf8"), file, { skipInvalidEntries: true });
+      const parsed = parseCatalogDocument((await index.whole()).toString("utf8"), file, { skipInvalidEntries: true });
       for (const e of parsed.entries) add(e);
       return { warnings: parsed.warnings, generated: parsed.generated, serial: parsed.serial, expires: parsed.expires };
     }));
@@ -126,15 +129,16 @@ export async function parseIndex(cache: CatalogCache, bytes: Buffer, options: In
  */
 export async function parseTrustedIndex(
   cache: CatalogCache,
-  bytes: Buffer,
+  bytes: Buffer | IndexBytes,
   read: Omit<IndexReadOptions, "admit">,
   trust: CatalogTrust | undefined,
   verify: { transport: Transport; auth?: OriginAuth | undefined },
 ): Promise<{ parsed: ParsedIndex; record?: TrustRecord | undefined }> {
   if (trust === undefined) return { parsed: await parseIndex(cache, bytes, read) };
-  const keyId = await trust.verifyIndex(bytes, verify.transport, verify.auth);
+  const index = asIndexBytes(bytes);
+  const keyId = await trust.verifyIndex(index.signed(), verify.transport, verify.auth);
   let record: TrustRecord | undefined;
-  const parsed = await parseIndex(cache, bytes, {
+  const parsed = await parseIndex(cache, index, {
     ...read,
     admit: async (p) => {
       record = await trust.admit(p, keyId);
@@ -152,7 +156,6 @@ export function isNamesOnly(query: CompactQuery | undefined): query is CompactQu
 
 /** The envelope of an index that lists companions (undefined: it lists none, or the line reader cannot tell). */
 function companionEnvelope(bytes: Buffer, readIndexEnvelope: (bytes: Buffer) => IndexEnvelope | undefined): IndexEnvelope | undefined {
-  if (!bytes.includes("\ncompanions:")) return undefined; // the envelope scan only for an index that may list one
   const envelope = readIndexEnvelope(bytes);
   return envelope?.companions === undefined ? undefined : envelope;
 }

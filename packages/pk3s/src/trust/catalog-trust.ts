@@ -9,7 +9,7 @@
  * still a trusted key, still not expired, not below the recorded serial.
  */
 import { IntegrityError } from "@productive-k3s/pkg-format/errors";
-import type { MinisignPublicKey } from "@productive-k3s/pkg-format/minisign";
+import type { MinisignPublicKey, SignedContent } from "@productive-k3s/pkg-format/minisign";
 import type { CatalogSource } from "../catalog/catalog-source.js";
 import type { AdmittedIndex } from "../catalog/entries-file.js";
 import type { ResolvedEntry } from "../catalog/loaded-catalog.js";
@@ -56,11 +56,14 @@ export class CatalogTrust {
     return `catalog "${this.source.name}"`;
   }
 
-  /** Fetch `<index>.minisig` and verify the index's `bytes` with it: the key id that signed. */
-  async verifyIndex(bytes: Buffer, transport: Transport, auth: OriginAuth | undefined): Promise<string> {
+  /**
+   * Fetch `<index>.minisig` and verify the index with it (its bytes, or a local index's digest taken as it was
+   * read: `index-bytes.ts`): the key id that signed.
+   */
+  async verifyIndex(content: SignedContent, transport: Transport, auth: OriginAuth | undefined): Promise<string> {
     const sig = await fetchSignature(transport, this.source.url, `${this.label} index`, auth);
     const { verifyContent } = await import("@productive-k3s/pkg-format/minisign");
-    const verified = await verifyContent({ bytes }, sig, this.keys, `${displayUrl(this.source.url)}.minisig`);
+    const verified = await verifyContent(content, sig, this.keys, `${displayUrl(this.source.url)}.minisig`);
     return verified.key.id;
   }
 

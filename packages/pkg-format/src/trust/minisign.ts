@@ -24,6 +24,7 @@ export {
   formatSignature,
   MAX_SIGNATURE_FILE_BYTES,
   type MinisignSignature,
+  type PrehashedContent,
   parseSignature,
   type SignatureAlgorithm,
   type SignedContent,

@@ -86,10 +86,21 @@ export function formatSignature(sig: MinisignSignature): string {
   ].join("\n");
 }
 
+/**
+ * Content hashed by its reader as it streamed it (e.g. a catalog index read in slices, never held whole): the
+ * BLAKE2b-512 of its bytes, which is what a prehashed (`ED`) signature signs, and for a legacy (`Ed`)
+ * signature the bytes themselves, which `readBytes` must prove to be the same ones (e.g. by their digest).
+ */
+export interface PrehashedContent {
+  blake2b512: Buffer;
+  readBytes(): Promise<Uint8Array>;
+}
+
 /** The bytes an algorithm signs: the BLAKE2b-512 of the content (`ED`) or the content itself (`Ed`). */
-export type SignedContent = { file: string } | { bytes: Uint8Array };
+export type SignedContent = { file: string } | { bytes: Uint8Array } | PrehashedContent;
 
 export async function signedMessage(content: SignedContent, algorithm: SignatureAlgorithm, where: string): Promise<Buffer> {
+  if ("blake2b512" in content) return algorithm === "ED" ? content.blake2b512 : Buffer.from(await content.readBytes());
   if ("bytes" in content) {
     return algorithm === "ED" ? createHash("blake2b512").update(content.bytes).digest() : Buffer.from(content.bytes);
   }
