@@ -11,6 +11,7 @@
  */
 import { readFileSync, writeSync } from "node:fs";
 import type { CatalogEntry } from "@productive-k3s/pkg-format/schema-catalog";
+import { compareText } from "@productive-k3s/pkg-format/text-order";
 import type { CompactQuery } from "./catalog-query.js";
 import type { IndexSummary } from "./entries-file.js";
 
@@ -74,7 +75,7 @@ export class LookupRows {
     // By name bytes (a binary search compares bytes): for ASCII names, as package names are, the string order.
     const ascii = names.every((n) => Buffer.byteLength(n) === n.length);
     const byName = ascii
-      ? (x: number, y: number): number => (names[x]! < names[y]! ? -1 : names[x]! > names[y]! ? 1 : 0)
+      ? (x: number, y: number): number => compareText(names[x]!, names[y]!)
       : (x: number, y: number): number => Buffer.compare(Buffer.from(names[x]!, "utf8"), Buffer.from(names[y]!, "utf8"));
     order.sort((x, y) => byName(x, y) || x - y); // one name's lines stay in entry order
     const out = Buffer.allocUnsafe(1 << 20);

@@ -110,7 +110,7 @@ export function staleLockError(file: string, problems: readonly string[], stackL
 
 /** The lock's text: packages sorted by name, fields in a fixed order, no timestamps. */
 export function renderLock(stack: StackManifest, packages: readonly StackLockPackage[]): string {
-  const sorted = [...packages].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...packages].sort((a, b) => compareText(a.name, b.name));
   const doc = {
     apiVersion: "addons.productive-k3s.io/v1",
     kind: "StackLock",

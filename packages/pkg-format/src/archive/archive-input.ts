@@ -11,7 +11,7 @@ import { createGunzip } from "node:zlib";
 import { IntegrityError, isPk3sError, NotFoundError } from "../errors.js";
 import { formatDigest, HashingStream, type Sha256Digest } from "./digest.js";
 import type { ExtractLimits } from "./extract-limits.js";
-import { asChunks, gunzipSmall, readSmallFile } from "./small-input.js";
+import { asChunks, gunzipSmall, isGzipMagic, readSmallFile } from "./small-input.js";
 
 export type PackageSource = string | Readable;
 
@@ -40,7 +40,7 @@ class GzipMagicCheck extends Transform {
     }
     this.#checked = true;
     this.#pending = undefined;
-    if (head[0] !== 0x1f || head[1] !== 0x8b) callback(notGzip());
+    if (!isGzipMagic(head)) callback(notGzip());
     else callback(null, head);
   }
 

@@ -50,9 +50,12 @@ export async function* asChunks(chunk: Buffer): AsyncGenerator<Buffer> {
   if (chunk.length > 0) yield chunk;
 }
 
+/** Whether `head` starts with gzip's magic bytes. */
+export const isGzipMagic = (head: Uint8Array): boolean => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+
 /** `data` inflated when it is a complete gzip stream of at most `maxOutput` bytes, else undefined. */
 export function gunzipSmall(data: Buffer, maxOutput: number): Buffer | undefined {
-  if (data.length < 2 || data[0] !== 0x1f || data[1] !== 0x8b) return undefined;
+  if (!isGzipMagic(data)) return undefined;
   try {
     return gunzipSync(data, { maxOutputLength: Math.max(1, Math.min(maxOutput, SMALL_OUTPUT_BYTES)) });
   } catch {

@@ -28,15 +28,15 @@ type StdName = "stdout" | "stderr";
 export const readerGone = (err: NodeJS.ErrnoException | null | undefined): boolean =>
   err?.code === "EPIPE" || err?.code === "ERR_STREAM_DESTROYED";
 
-/** Per stream: whether Node's stream object exists (then it carries everything), and whether the first handler is on. */
+const FD: Record<StdName, number> = { stdout: 1, stderr: 2 };
+
+/** Per stream: whether Node's stream object exists (then it carries everything, and has the rule below attached). */
 const streams: Record<StdName, { created: boolean }> = { stdout: { created: false }, stderr: { created: false } };
 
-function onStreamError(name: StdName, err: NodeJS.ErrnoException): void {
-  if (name === "stdout") {
-    if (readerGone(err)) process.exit(BROKEN_PIPE_EXIT);
-    throw err;
-  }
+/** The broken-pipe rule, for a write of ours and for the streams alike: stdout exits 141, stderr goes on; other errors are thrown. */
+function onWriteError(name: StdName, err: NodeJS.ErrnoException): void {
   if (!readerGone(err)) throw err;
+  if (name === "stdout") process.exit(BROKEN_PIPE_EXIT);
 }
 
 let watching = false;
@@ -53,7 +53,7 @@ export function watchStdStreams(): void {
     const created = (stream: NodeJS.WriteStream): NodeJS.WriteStream => {
       if (!streams[name].created) {
         streams[name].created = true;
-        stream.on("error", (err: NodeJS.ErrnoException) => onStreamError(name, err));
+        stream.on("error", (err: NodeJS.ErrnoException) => onWriteError(name, err));
       }
       return stream;
     };
@@ -72,11 +72,12 @@ function writeStd(name: StdName, text: string): void {
     const bytes = Buffer.from(text, "utf8");
     let done = 0;
     try {
-      while (done < bytes.length) done += writeSync(name === "stdout" ? 1 : 2, bytes, done, bytes.length - done);
+      while (done < bytes.length) done += writeSync(FD[name], bytes, done, bytes.length - done);
       return;
-    } catch (err) {
-      if (readerGone(err as NodeJS.ErrnoException)) {
-        if (name === "stdout") process.exit(BROKEN_PIPE_EXIT);
+    } catch (caught) {
+      const err = caught as NodeJS.ErrnoException;
+      if (readerGone(err)) {
+        onWriteError(name, err);
         return;
       }
       // EAGAIN or anything unusual: the stream takes the rest, and everything after it.
@@ -93,13 +94,20 @@ export const writeStderr = (text: string): void => writeStd("stderr", text);
 /** Whether stdout's stream was created (only then can it hold output still to drain). */
 export const stdoutStreamCreated = (): boolean => streams.stdout.created;
 
+/** Answered once per stream: every coloured message asks (what a descriptor is does not change during a run). */
+const terminal: Partial<Record<StdName, boolean>> = {};
+
 /**
  * Whether stdout or stderr is a terminal (what process.stdout/stderr.isTTY says), without creating the stream and
  * without loading node:tty (which loads node:net and the streams) unless the descriptor is a character device other
  * than /dev/null: files, pipes, sockets and /dev/null are answered from fstat.
  */
 export function isTerminal(name: StdName): boolean {
-  const fd = name === "stdout" ? 1 : 2;
+  terminal[name] ??= descriptorIsTerminal(FD[name]);
+  return terminal[name];
+}
+
+function descriptorIsTerminal(fd: number): boolean {
   try {
     const st = fstatSync(fd);
     if (!st.isCharacterDevice() || st.rdev === statSync("/dev/null").rdev) return false;

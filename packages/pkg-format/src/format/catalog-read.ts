@@ -19,7 +19,7 @@ import { CatalogLineSplitter, indexEnvelopeFields } from "./catalog-lines.js";
 import { isRfc3339, SHA256_DIGEST } from "./patterns.js";
 import { sortProblems } from "./problem-list.js";
 import type { CatalogEntry } from "./schema-catalog.js";
-import { UNSUPPORTED } from "./yaml-lines.js";
+import { isMapping, UNSUPPORTED } from "./yaml-lines.js";
 
 export const V1_API_VERSION = "catalog.productive-k3s.io/v1";
 export const V1ALPHA1_API_VERSION = "catalogs.productive-k3s.io/v1alpha1";
@@ -161,7 +161,6 @@ const ALPHA_METADATA_KEYS: ReadonlySet<string> = new Set(["name", "generatedAt"]
 const keysWithin = (o: Record<string, unknown>, keys: ReadonlySet<string>): boolean => Object.keys(o).every((k) => keys.has(k));
 const optionalString = (v: unknown): boolean => v === undefined || typeof v === "string";
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const nonEmptyString = (v: unknown): v is string => typeof v === "string" && v !== "";
 
 /** The companions when each is plainly valid (as the schema would accept it), else undefined. */

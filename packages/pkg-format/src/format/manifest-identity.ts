@@ -9,7 +9,7 @@
 import type { PackageKind } from "../archive/archive-scan.js";
 import { isValidName } from "./names.js";
 import { isStrictSemver, PROFILE_VERSION } from "./patterns.js";
-import { parseSimpleYaml, UNSUPPORTED } from "./yaml-lines.js";
+import { isMapping, parseSimpleYaml, UNSUPPORTED } from "./yaml-lines.js";
 
 /** addon.yaml's apiVersion (schema-addon.ts re-exports it). */
 export const ADDON_API_VERSION = "addons.productive-k3s.io/v1";
@@ -27,15 +27,13 @@ const EXPECTED: Record<"addon" | "profile", { apiVersion: string; kind: string; 
   profile: { apiVersion: PROFILE_API_VERSION, kind: "Profile", version: (v) => PROFILE_VERSION.test(v) },
 };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** The identity of a `kind` manifest when the fast read can vouch for it, else undefined (take the full parse). */
 export function quickManifestIdentity(kind: PackageKind, text: string): ManifestIdentity | undefined {
   if (kind === "stack") return undefined;
   const expected = EXPECTED[kind];
   const value = parseSimpleYaml(text.split("\n"));
-  if (value === UNSUPPORTED || !isRecord(value)) return undefined;
-  if (value.apiVersion !== expected.apiVersion || value.kind !== expected.kind || !isRecord(value.metadata)) return undefined;
+  if (value === UNSUPPORTED || !isMapping(value)) return undefined;
+  if (value.apiVersion !== expected.apiVersion || value.kind !== expected.kind || !isMapping(value.metadata)) return undefined;
   const { name, version } = value.metadata;
   if (typeof name !== "string" || !isValidName("package", name)) return undefined;
   if (typeof version !== "string" || !expected.version(version)) return undefined;

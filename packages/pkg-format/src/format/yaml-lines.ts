@@ -16,6 +16,9 @@
  * 9.2 s and 815 MiB, `parseDocument` ~25 s and 1.1 GiB.
  */
 
+/** A mapping as the parser (or JSON) builds it: an object that is not an array. */
+export const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** What the parser returns for text outside its subset. */
 export const UNSUPPORTED: unique symbol = Symbol("unsupported YAML");
 
@@ -32,7 +35,7 @@ interface Line {
 
 const KEY = /^([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +|$)/;
 /** YAML's limit on an implicit key (the `yaml` library: KEY_OVER_1024_CHARS). */
-const MAX_IMPLICIT_KEY = 1024;
+export const MAX_IMPLICIT_KEY = 1024;
 /** Plain scalars the core schema turns into something other than a string (or that we leave to `yaml`). */
 const CORE_NON_STRING =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0o[0-7]+|0x[0-9a-fA-F]+)$/;

@@ -13,7 +13,7 @@
  * model (floats, nested sequences, class instances, cycles) makes blockYaml return undefined: the caller then
  * uses the library.
  */
-import { plainKeyReadsBack, plainReadsBack } from "./yaml-lines.js";
+import { isMapping, MAX_IMPLICIT_KEY, plainKeyReadsBack, plainReadsBack } from "./yaml-lines.js";
 
 class OutsideSubset extends Error {}
 
@@ -33,15 +33,18 @@ function scalar(value: unknown): string {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  if (!isMapping(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
+/** A mapping with nothing to write (undefined values are left out): `{}`. */
+const writesNothing = (obj: Record<string, unknown>): boolean => Object.values(obj).every((x) => x === undefined);
+
 /** A key as written; over YAML's 1,024-character limit on an implicit key, the library's (an explicit `? key`). */
 function key(k: string): string {
   const text = plainKeyReadsBack(k) ? k : quoted(k);
-  if (text.length > 1024) throw new OutsideSubset();
+  if (text.length > MAX_IMPLICIT_KEY) throw new OutsideSubset();
   return text;
 }
 
@@ -63,7 +66,7 @@ function mapping(obj: Record<string, unknown>, indent: string, out: string[], fi
         sequence(v, `${indent}  `, out, seen);
       }
     } else if (isPlainObject(v)) {
-      if (Object.values(v).every((x) => x === undefined)) out.push(`${head} {}`);
+      if (writesNothing(v)) out.push(`${head} {}`);
       else {
         out.push(head);
         mapping(v, `${indent}  `, out, `${indent}  `, seen);
@@ -80,7 +83,7 @@ function sequence(items: readonly unknown[], indent: string, out: string[], seen
       if (item.length > 0) throw new OutsideSubset(); // `- - x`: the library's business
       out.push(`${indent}- []`);
     } else if (isPlainObject(item)) {
-      if (Object.values(item).every((x) => x === undefined)) out.push(`${indent}- {}`);
+      if (writesNothing(item)) out.push(`${indent}- {}`);
       else mapping(item, `${indent}  `, out, `${indent}- `, seen);
     } else out.push(`${indent}- ${scalar(item === undefined ? null : item)}`);
   }
@@ -88,7 +91,7 @@ function sequence(items: readonly unknown[], indent: string, out: string[], seen
 
 /** `doc` (a mapping) as block YAML, or undefined when it holds something outside the data model above. */
 export function blockYaml(doc: Record<string, unknown>): string | undefined {
-  if (!isPlainObject(doc) || Object.values(doc).every((x) => x === undefined)) return undefined;
+  if (!isPlainObject(doc) || writesNothing(doc)) return undefined;
   const out: string[] = [];
   try {
     mapping(doc, "", out, "", new Set());

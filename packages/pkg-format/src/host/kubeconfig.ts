@@ -17,7 +17,7 @@ import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { z } from "zod";
 import { NotFoundError, StepFailedError, UsageError, ValidationError } from "../errors.js";
-import { parseSimpleYaml, UNSUPPORTED } from "../format/yaml-lines.js";
+import { isMapping, parseSimpleYaml, UNSUPPORTED } from "../format/yaml-lines.js";
 
 export interface KubeOptions {
   kubeconfig?: string | undefined;
@@ -103,8 +103,7 @@ const YAML11_NOT_A_STRING = /^(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OF
 function sameInYaml11(value: unknown): boolean {
   if (typeof value === "string") return !YAML11_NOT_A_STRING.test(value);
   if (Array.isArray(value)) return value.every(sameInYaml11);
-  if (value !== null && typeof value === "object")
-    return Object.entries(value).every(([k, v]) => !YAML11_NOT_A_STRING.test(k) && sameInYaml11(v));
+  if (isMapping(value)) return Object.entries(value).every(([k, v]) => !YAML11_NOT_A_STRING.test(k) && sameInYaml11(v));
   return true; // null, booleans (true/false: the same in both), numbers (the line reader's plain integers)
 }
 
