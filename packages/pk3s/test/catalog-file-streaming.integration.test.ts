@@ -42,7 +42,7 @@ function cachedEntries(): string[] {
 }
 
 describe("a local catalog read in slices", () => {
-  it("a cold search of a 100,000-entry YAML-only index peaks under 175 MiB", { timeout: 60_000 }, async () => {
+  it("a cold search of a 100,000-entry YAML-only index peaks under 175 MiB (200 MiB on Node 24+)", { timeout: 60_000 }, async () => {
     const index = join(sb.root, "index.yaml");
     writeFileSync(index, bigIndex(100_000));
     expect((await sb.run(["catalog", "add", "--offline", "big", index])).code).toBe(0);
@@ -57,9 +57,12 @@ describe("a local catalog read in slices", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("Distributed block storage");
     const maxRssMiB = Number(readFileSync(report, "utf8")) / 1024;
-    // Held whole (28 MB) and decoded in 1 MiB strings, this peaked at ~208 MiB (the bench's catalog: ~245 MiB);
-    // read in slices, ~140 MiB (~150 MiB). The bound: issue 19's 200 MiB, with headroom either way.
-    expect(maxRssMiB, `peak RSS ${Math.round(maxRssMiB)} MiB`).toBeLessThan(175);
+    // Held whole (28 MB) and decoded in 1 MiB strings, this peaked at 224-231 MiB on Node 20 and 306-333 MiB on
+    // Node 24 (the build of 69de04b, measured 2026-11-30); read in slices, 136-144 MiB on Node 20 and 22, 168-176 MiB
+    // on Node 24, whose V8 keeps a larger heap for the same work (docs/performance.md). The bound, with headroom
+    // either way: 175 MiB where it was set (Node 20, 22), issue 19's 200 MiB on Node 24 and later.
+    const bound = Number(process.versions.node.split(".")[0]) >= 24 ? 200 : 175;
+    expect(maxRssMiB, `peak RSS ${Math.round(maxRssMiB)} MiB`).toBeLessThan(bound);
     // Every entry was read and cached: a warm search of another name finds it.
     expect((await sb.run(["search", "pkg-99998"])).stdout).toContain("pkg-99998");
   });
